@@ -1,0 +1,31 @@
+"""Shared test fixtures. Area fixtures live in tests/<area>/conftest.py."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TOOLS = REPO / "tools"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> Path:
+    """tools/node_modules with the pinned Node packages (npm ci on first use; CI starts clean).
+
+    Returns the tools/ folder. Tests that need Node take this fixture; without Node on the machine
+    they are skipped with the reason, never silently passed.
+    """
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js/npm not installed: the Node-based cross-checks cannot run")
+    if not (TOOLS / "node_modules" / "@medplum" / "definitions").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True,
+                       stdout=subprocess.DEVNULL)
+    return TOOLS
