@@ -1,0 +1,297 @@
+"""Find the Bundles to send, make every entry idempotent, and cut them to the configured size.
+
+Inputs are Bundle JSON files or an output folder of `map`/`run` (its `bundles/*.json`). Every entry
+must be safe to repeat: PUT `Type/id` (client id), conditional PUT, or POST with `ifNoneExist`. A
+POST without `ifNoneExist` gets one built from the resource's first `identifier` (system|value); an
+entry with neither identifier nor id is refused locally, since a retry could create it twice.
+
+A Bundle larger than the size limit is split. `urn:uuid` references to entries sent by PUT Type/id
+are rewritten to that literal reference (the id is known before sending); entries linked through
+references to conditional creates stay in one piece, since only the server knows their ids.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote
+
+import orjson
+
+from fhiradapter.outcome import Issue
+
+from .journal import EntryMeta
+
+_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+
+
+class InputError(Exception):
+    """A path that does not exist or holds nothing to send."""
+
+
+@dataclass(slots=True)
+class Unit:
+    """One request's worth: a transaction/batch Bundle cut from one input file."""
+    file: str
+    part: int
+    parts: int
+    bundle: dict[str, Any]
+    hash: str
+    entries: list[EntryMeta]
+
+
+@dataclass(slots=True)
+class Prepared:
+    file: str
+    units: list[Unit] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)   # errors here mean: nothing from this file is sent
+    original: dict[str, Any] | None = None              # as read, for local validation
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """Bundle files in the order given; folders expand to `bundles/*.json` (or `*.json`), sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            folder = path / "bundles" if (path / "bundles").is_dir() else path
+            files = sorted(p for p in folder.glob("*.json") if p.is_file())
+            if not files:
+                raise InputError(f"{path}: no Bundle files (*.json) found")
+            found.extend(files)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return found
+
+
+def default_state_path(paths: list[str | Path]) -> Path | None:
+    """`{out}/outbox.sqlite` for a map/run output folder (or files in its bundles/); None otherwise."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            return path / "outbox.sqlite"
+        if path.parent.name == "bundles":
+            return path.parent.parent / "outbox.sqlite"
+    return None
+
+
+def content_hash(bundle: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(bundle, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def load(path: Path) -> tuple[dict[str, Any] | None, list[Issue]]:
+    name = str(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        return None, [Issue("error", "exception", f"cannot read file: {exc.strerror or exc}", source=name)]
+    except orjson.JSONDecodeError as exc:
+        return None, [Issue("error", "structure", f"not valid JSON ({exc.msg} at line {exc.lineno})",
+                            source=name)]
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        return None, [Issue("error", "structure", "not a FHIR Bundle (resourceType must be 'Bundle')",
+                            expression="resourceType", source=name)]
+    if data.get("type") not in ("transaction", "batch", "collection"):
+        return None, [Issue("error", "value", "Bundle.type must be transaction, batch or collection to send",
+                            expression="Bundle.type", source=name)]
+    return data, []
+
+
+def prepare(path: Path, *, mode: str = "transaction", size: int = 100) -> Prepared:
+    if mode not in ("transaction", "batch"):
+        raise ValueError(mode)
+    if size < 1:
+        raise ValueError("size must be at least 1")
+    name = str(path)
+    prepared = Prepared(file=name)
+    bundle, issues = load(path)
+    prepared.issues.extend(issues)
+    if bundle is None:
+        return prepared
+    prepared.original = bundle
+    entries = bundle.get("entry") or []
+    if not isinstance(entries, list) or not entries:
+        prepared.issues.append(Issue("error", "required", "Bundle has no entries to send",
+                                     expression="Bundle.entry", source=name))
+        return prepared
+    ready: list[dict[str, Any]] = []
+    for index, entry in enumerate(entries):
+        fixed = _idempotent_entry(entry, index, name, prepared.issues)
+        if fixed is not None:
+            ready.append(fixed)
+    if any(i.is_error for i in prepared.issues):
+        return prepared
+    literal = {e["fullUrl"]: _literal(e) for e in ready if e.get("fullUrl") and _literal(e)}
+    if mode == "batch":
+        _rewrite_refs(ready, literal)
+        dangling = _refs_to_local(ready)
+        if dangling:
+            idx = dangling[0]
+            prepared.issues.append(Issue(
+                "error", "not-supported",
+                "batch mode needs literal references: an entry refers by urn:uuid to a conditional create "
+                "(its id is only known to the server); send with --mode transaction",
+                expression=f"Bundle.entry[{idx}].resource", source=name, entry=idx))
+            return prepared
+        groups = [[i] for i in range(len(ready))]
+    elif len(ready) <= size:
+        groups = [list(range(len(ready)))]
+    else:
+        _rewrite_refs(ready, literal)
+        groups = _components(ready)
+    chunks = _pack(groups, size)
+    for part, indexes in enumerate(chunks, start=1):
+        unit_bundle = {"resourceType": "Bundle", "type": mode, "entry": [ready[i] for i in indexes]}
+        prepared.units.append(Unit(
+            file=name, part=part, parts=len(chunks), bundle=unit_bundle, hash=content_hash(unit_bundle),
+            entries=[_meta(n, ready[i]) for n, i in enumerate(indexes)]))
+    return prepared
+
+
+def _meta(idx: int, entry: dict[str, Any]) -> EntryMeta:
+    resource = entry.get("resource") or {}
+    meta = resource.get("meta") if isinstance(resource.get("meta"), dict) else {}
+    source = meta.get("source") if isinstance(meta.get("source"), str) else None
+    return EntryMeta(idx=idx, resource_type=resource.get("resourceType"),
+                     method=(entry.get("request") or {}).get("method"), source=source)
+
+
+def _identifier_query(resource: dict[str, Any]) -> str | None:
+    for ident in resource.get("identifier") or []:
+        if isinstance(ident, dict) and ident.get("system") and ident.get("value"):
+            return "identifier=" + quote(f"{ident['system']}|{ident['value']}", safe=":/|")
+    return None
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 64 and set(value) <= _ID_CHARS
+
+
+def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) -> dict[str, Any] | None:
+    where = f"Bundle.entry[{index}]"
+    if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+        issues.append(Issue("error", "required", "entry has no resource to send", expression=where,
+                            source=file, entry=index))
+        return None
+    entry = copy.deepcopy(entry)
+    resource = entry["resource"]
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str) or not rtype:
+        issues.append(Issue("error", "required", "resource has no resourceType",
+                            expression=f"{where}.resource.resourceType", source=file, entry=index))
+        return None
+    request = entry.get("request") if isinstance(entry.get("request"), dict) else None
+    if request is None:
+        if _valid_id(resource.get("id")):
+            entry["request"] = {"method": "PUT", "url": f"{rtype}/{resource['id']}"}
+        elif (query := _identifier_query(resource)) is not None:
+            entry["request"] = {"method": "POST", "url": rtype, "ifNoneExist": query}
+        else:
+            issues.append(_not_idempotent(where, file, index))
+            return None
+        return entry
+    method = str(request.get("method", "")).upper()
+    url = str(request.get("url", ""))
+    if method == "PUT" and url:
+        if "?" not in url:
+            rid = url.split("/", 1)[1] if "/" in url else ""
+            if resource.get("id") not in (None, rid):
+                issues.append(Issue("error", "invariant", "request.url id and resource.id differ",
+                                    expression=f"{where}.request.url", source=file, entry=index))
+                return None
+        return entry
+    if method == "POST":
+        if request.get("ifNoneExist"):
+            return entry
+        query = _identifier_query(resource)
+        if query is None:
+            issues.append(_not_idempotent(where, file, index))
+            return None
+        request["ifNoneExist"] = query
+        return entry
+    issues.append(Issue("error", "not-supported",
+                        f"request.method {method or '(missing)'} is not sent: only PUT and POST with ifNoneExist",
+                        expression=f"{where}.request.method", source=file, entry=index))
+    return None
+
+
+def _not_idempotent(where: str, file: str, index: int) -> Issue:
+    return Issue("error", "business-rule",
+                 "entry cannot be sent idempotently: no request, and the resource has neither id nor "
+                 "identifier (system and value); a retry could create it twice",
+                 expression=f"{where}.resource", source=file, entry=index)
+
+
+def _literal(entry: dict[str, Any]) -> str | None:
+    request = entry.get("request") or {}
+    url = str(request.get("url", ""))
+    if str(request.get("method", "")).upper() == "PUT" and "?" not in url and url.count("/") == 1:
+        return url
+    return None
+
+
+def _walk_refs(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("reference"), str):
+            yield node
+        for value in node.values():
+            yield from _walk_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_refs(value)
+
+
+def _rewrite_refs(entries: list[dict[str, Any]], literal: dict[str, str]) -> None:
+    for entry in entries:
+        for ref in _walk_refs(entry["resource"]):
+            target = literal.get(ref["reference"])
+            if target:
+                ref["reference"] = target
+
+
+def _refs_to_local(entries: list[dict[str, Any]]) -> list[int]:
+    local = {e.get("fullUrl") for e in entries if e.get("fullUrl")}
+    return [i for i, e in enumerate(entries) if any(r["reference"] in local for r in _walk_refs(e["resource"]))]
+
+
+def _components(entries: list[dict[str, Any]]) -> list[list[int]]:
+    """Entries joined by remaining urn:uuid references, each group in original order."""
+    parent = list(range(len(entries)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_url = {e["fullUrl"]: i for i, e in enumerate(entries) if e.get("fullUrl")}
+    for i, entry in enumerate(entries):
+        for ref in _walk_refs(entry["resource"]):
+            j = by_url.get(ref["reference"])
+            if j is not None:
+                parent[find(i)] = find(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(entries)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values(), key=lambda g: g[0])
+
+
+def _pack(groups: list[list[int]], size: int) -> list[list[int]]:
+    """Fill chunks up to `size` in order; a group larger than `size` is sent whole, alone."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    for group in groups:
+        if current and len(current) + len(group) > size:
+            chunks.append(current)
+            current = []
+        current.extend(group)
+        if len(current) >= size:
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return chunks
