@@ -1,0 +1,184 @@
+"""`Validator`: compile once, validate many. Chooses profiles, walks, runs Bundle checks and rules."""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..outcome import Issue
+from .bundle import check_bundle, entry_of
+from .compile import Compiler
+from .registry import get_registry
+from .terminology import Terminology
+from .walker import Ctx, Walker
+
+SUBJECT_KEYS = ("subject", "patient", "beneficiary")
+
+
+class Validator:
+    def __init__(self, registry: Any = None, igs: Iterable[str | Path] = (), show_values: bool = False,
+                 must_support: bool = False, rules: bool = True, timezone: str | None = None) -> None:
+        if registry is None:
+            registry = get_registry(igs)
+        else:
+            for ig in igs:
+                registry.add_package(ig)
+        self.registry = registry
+        self.show_values = show_values
+        self.must_support = must_support
+        self.rules = rules
+        self.timezone = timezone
+        self.compiler = Compiler(registry)
+        self.walker = Walker(self.compiler, Terminology(registry))
+        self._rules_missing_reported = False
+
+    # -- profile choice
+    def _profiles_for(self, res: dict, profile: str | None, program: str | None, ctx: Ctx,
+                      expr: str) -> list[str]:
+        if profile:
+            return [profile]
+        rtype = res.get("resourceType")
+        if program and isinstance(rtype, str):
+            url = self.registry.program_profile(program, rtype)
+            if url:
+                return [url]
+        meta = res.get("meta")
+        claimed = meta.get("profile") if isinstance(meta, dict) else None
+        if isinstance(claimed, list):
+            return [p for p in claimed if isinstance(p, str)]
+        return []
+
+    def _new_ctx(self) -> Ctx:
+        return Ctx(issues=[], show_values=self.show_values, must_support=self.must_support)
+
+    # -- public API
+    def validate_resource(self, resource: Any, *, profile: str | None = None, program: str | None = None,
+                          source: str | None = None, line: int | None = None,
+                          run_rules: bool | None = None) -> list[Issue]:
+        """Issues for one resource (a Bundle is handed to validate_bundle)."""
+        if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
+            return self.validate_bundle(resource, profile=profile, program=program, source=source, line=line,
+                                        run_rules=run_rules)
+        ctx = self._new_ctx()
+        try:
+            if not isinstance(resource, dict):
+                ctx.add("error", "structure", None or "", "input is not a JSON object (a FHIR resource)")
+            else:
+                rtype = resource.get("resourceType")
+                expr = rtype if isinstance(rtype, str) and rtype else "Resource"
+                profiles = self._profiles_for(resource, profile, program, ctx, expr)
+                self.walker.resource(resource, expr, ctx, profiles)
+                if (self.rules if run_rules is None else run_rules):
+                    ctx.issues.extend(self._rules([resource], program, [expr]))
+        except Exception as exc:  # a validator bug must not lose the report
+            ctx.add("fatal", "exception", "", f"internal validator error ({type(exc).__name__}); "
+                    "please report it with --debug output", rule="internal")
+            ctx.issues[-1].extra_expressions = []
+            _debug(exc)
+        return _stamp(ctx.issues, source, line)
+
+    def validate_bundle(self, bundle: dict, *, profile: str | None = None, program: str | None = None,
+                        source: str | None = None, line: int | None = None,
+                        run_rules: bool | None = None) -> list[Issue]:
+        ctx = self._new_ctx()
+        try:
+            self.walker.resource(bundle, "Bundle", ctx, [profile] if profile and _is_bundle_profile(
+                self.compiler, profile) else [])
+            entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+            # entry resources: walked by the Bundle definition (type Resource) with their own claims;
+            # --profile/--program applies to them, so re-walk those entries with the forced profile
+            if profile or program:
+                self._force_entries(entries, profile, program, ctx)
+            check_bundle(bundle, ctx, ctx.refs)
+            if (self.rules if run_rules is None else run_rules) and entries:
+                members, exprs = [], []
+                for i, e in enumerate(entries):
+                    if isinstance(e, dict) and isinstance(e.get("resource"), dict):
+                        members.append(e["resource"])
+                        exprs.append(f"Bundle.entry[{i}].resource")
+                ctx.issues.extend(self._rules(members, program, exprs))
+        except Exception as exc:
+            ctx.add("fatal", "exception", "", f"internal validator error ({type(exc).__name__}); "
+                    "please report it with --debug output", rule="internal")
+            _debug(exc)
+        for issue in ctx.issues:
+            if issue.entry is None:
+                issue.entry = entry_of(issue.expression)
+        return _stamp(ctx.issues, source, line)
+
+    def _force_entries(self, entries: list, profile: str | None, program: str | None, ctx: Ctx) -> None:
+        # Drop the base-only findings of the forced entries and walk them again with the profile.
+        for i, e in enumerate(entries):
+            res = e.get("resource") if isinstance(e, dict) else None
+            if not isinstance(res, dict):
+                continue
+            profiles = self._profiles_for(res, profile if not _is_bundle_profile(self.compiler, profile or "")
+                                          else None, program, ctx, "")
+            claimed = (res.get("meta") or {}).get("profile") if isinstance(res.get("meta"), dict) else None
+            if not profiles or profiles == claimed:
+                continue
+            prefix = f"Bundle.entry[{i}].resource"
+            ctx.issues[:] = [x for x in ctx.issues if not (x.expression or "").startswith(prefix)]
+            ctx.refs[:] = [r for r in ctx.refs if not r.expression.startswith(prefix)]
+            self.walker.resource(res, prefix, ctx, profiles, root=False)
+
+    # -- rules
+    def _rules(self, members: list[dict], program: str | None, exprs: list[str]) -> list[Issue]:
+        try:
+            from ..rules import RuleConfig, run_rules  # type: ignore[attr-defined]
+        except ImportError:
+            return [Issue("information", "not-supported", "program rules not run: fhiradapter.rules is not "
+                          "available in this installation", rule="rules-unavailable")]
+        try:
+            config = RuleConfig(timezone=self.timezone) if self.timezone else RuleConfig()
+        except TypeError:
+            config = RuleConfig()
+        try:
+            found = run_rules(members, programs={program} if program else None, config=config)
+        except Exception as exc:
+            _debug(exc)
+            return [Issue("error", "exception", f"program rules failed ({type(exc).__name__})",
+                          rule="rules-internal")]
+        by_id = {id(m): k for k, m in enumerate(members)}
+        out = []
+        for issue in found:
+            out.append(_reroot(issue, members, exprs, by_id))
+        return out
+
+
+def _reroot(issue: Issue, members: list[dict], exprs: list[str], by_id: dict[int, int]) -> Issue:
+    """Rule issues are rooted at the resource ('Encounter.period'); put them under their entry."""
+    k = issue.entry if issue.entry is not None and 0 <= issue.entry < len(members) else None
+    expr = issue.expression or ""
+    if k is None and expr:
+        rtype = expr.split(".", 1)[0].split("[", 1)[0]
+        same = [j for j, m in enumerate(members) if m.get("resourceType") == rtype]
+        if len(same) == 1:
+            k = same[0]
+    if k is not None and exprs[k] != members[k].get("resourceType"):
+        rtype = members[k].get("resourceType", "")
+        rest = expr[len(rtype):] if expr.startswith(rtype) else ("." + expr if expr else "")
+        issue.expression = exprs[k] + rest
+        issue.entry = entry_of(issue.expression)
+    return issue
+
+
+def _is_bundle_profile(compiler: Compiler, url: str) -> bool:
+    root = compiler.profile_root(url) if url else None
+    return root is not None and root[1].path == "Bundle"
+
+
+def _stamp(issues: list[Issue], source: str | None, line: int | None) -> list[Issue]:
+    for i in issues:
+        if source is not None and i.source is None:
+            i.source = source
+        if line is not None and i.line is None:
+            i.line = line
+    return issues
+
+
+def _debug(exc: BaseException) -> None:
+    import os
+    import sys
+    if os.environ.get("FHIRADAPTER_DEBUG"):
+        traceback.print_exception(exc, file=sys.stderr)

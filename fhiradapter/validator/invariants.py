@@ -1,0 +1,58 @@
+"""Invariants: the base ones natively (fast, and fhirpathpy lacks hasValue/htmlChecks), the rest through
+fhirpathpy, compiled once per expression and cached, with `hasValue()` registered as a user function.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable
+
+from .model import Constraint
+
+# Checked natively by the walker (see walker.py); their FHIRPath is never evaluated.
+NATIVE = frozenset({
+    "ele-1", "ext-1", "ref-1", "per-1", "dom-2", "dom-3", "dom-4", "dom-5", "dom-6", "txt-1", "txt-2",
+    "bdl-1", "bdl-2", "bdl-3", "bdl-4", "bdl-5", "bdl-7", "bdl-8", "bdl-9", "bdl-10", "bdl-11",
+    "bdl-12",
+})
+
+
+def _has_value(inputs: list[Any]) -> bool:
+    return len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], (dict, list))
+
+
+_OPTIONS = {"userInvocationTable": {"hasValue": {"fn": _has_value, "arity": {0: []}}}}
+
+
+@lru_cache(maxsize=None)
+def _compiled(expression: str) -> tuple[Callable[..., Any] | None, str | None]:
+    try:
+        import fhirpathpy
+        from fhirpathpy.models import models
+        return fhirpathpy.compile(expression, models["r4"], _OPTIONS), None
+    except Exception as exc:  # unparseable or unsupported by fhirpathpy
+        return None, f"FHIRPath not supported by the engine ({type(exc).__name__})"
+
+
+def compile_constraint(raw: dict, sd_url: str) -> Constraint | None:
+    key = raw.get("key", "")
+    expression = raw.get("expression")
+    if key in NATIVE or not expression:
+        return None
+    return Constraint(key=key, severity=raw.get("severity", "error"), human=raw.get("human", key),
+                      expression=expression, source=sd_url)
+
+
+def evaluate(constraint: Constraint, focus: Any, resource: Any) -> bool | None:
+    """True/False for pass/fail; None when the expression cannot be evaluated here."""
+    if constraint.fn is None and constraint.unsupported is None:
+        constraint.fn, constraint.unsupported = _compiled(constraint.expression)
+    if constraint.fn is None:
+        return None
+    try:
+        result = constraint.fn(focus, {"resource": resource, "rootResource": resource})
+    except Exception as exc:  # functions fhirpathpy does not implement (memberOf, conformsTo, ...)
+        constraint.unsupported = f"FHIRPath evaluation failed ({type(exc).__name__})"
+        return None
+    if not result:
+        return True   # empty: nothing to check
+    return result[0] is not False

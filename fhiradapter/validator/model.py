@@ -1,0 +1,79 @@
+"""Compiled form of StructureDefinition snapshots: plain slotted objects the walker reads.
+
+A `Node` is the set of children allowed in one JSON object (a resource, a BackboneElement, a datatype),
+keyed by JSON property name (choice elements appear once per allowed type, e.g. valueString).
+An `Elem` is one ElementDefinition with everything the walker needs pre-computed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+_MISSING = object()
+MISSING: Any = _MISSING
+
+
+@dataclass(slots=True)
+class Constraint:
+    key: str
+    severity: str                 # "error" | "warning"
+    human: str
+    expression: str
+    source: str                   # SD url that declared it
+    fn: Callable[..., Any] | None = None   # compiled FHIRPath, None when unsupported
+    unsupported: str | None = None         # why it cannot be evaluated
+
+
+@dataclass(slots=True)
+class Discriminator:
+    type: str                     # value | pattern | type | exists | profile
+    path: str
+
+
+@dataclass(slots=True)
+class Slicing:
+    discriminators: list[Discriminator]
+    rules: str                    # open | closed | openAtEnd
+    ordered: bool
+
+
+@dataclass(slots=True)
+class Binding:
+    strength: str
+    value_set: str
+
+
+@dataclass(slots=True, eq=False)
+class Elem:
+    id: str
+    path: str
+    name: str                     # last path segment, "value[x]" for choices
+    min: int
+    max: int | None               # None: unbounded
+    array: bool                   # represented as a JSON array (base max != 1)
+    types: tuple[str, ...]
+    type_profiles: dict[str, tuple[str, ...]]
+    target_types: frozenset[str] | None      # Reference targets; None = any
+    binding: Binding | None = None
+    fixed: Any = MISSING
+    pattern: Any = MISSING
+    constraints: list[Constraint] = field(default_factory=list)
+    slicing: Slicing | None = None
+    slices: list["Elem"] = field(default_factory=list)
+    slice_name: str | None = None
+    must_support: bool = False
+    content_ref: str | None = None
+    children: "Node | None" = None           # inline children from the snapshot
+    sd_url: str = ""
+
+    @property
+    def choice(self) -> bool:
+        return self.name.endswith("[x]")
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    type_name: str                # the datatype / resource / BackboneElement path
+    keys: dict[str, tuple[Elem, str | None]] = field(default_factory=dict)
+    elems: list[Elem] = field(default_factory=list)
+    is_resource: bool = False

@@ -1,0 +1,97 @@
+"""FHIR R4 primitive types: JSON shape and lexical form (regexes from the R4 spec's type definitions).
+
+Data-driven: one table row per primitive; `check_primitive` returns an error message naming the type
+(never the value) or None.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Callable
+
+_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_TZ = r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_TIME = r"([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?"
+
+REGEX: dict[str, str] = {
+    "base64Binary": r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+",
+    "canonical": r"\S*",
+    "code": r"[^\s]+(\s[^\s]+)*",
+    "date": _YEAR + r"(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?",
+    "dateTime": _YEAR + r"(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T" + _TIME + _TZ + r")?)?)?",
+    "id": r"[A-Za-z0-9\-\.]{1,64}",
+    "instant": _YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T" + _TIME + _TZ,
+    "markdown": r"[ \r\n\t\S]+",
+    "oid": r"urn:oid:[0-2](\.(0|[1-9][0-9]*))+",
+    "string": r"[ \r\n\t\S]+",
+    "time": _TIME,
+    "uri": r"\S*",
+    "url": r"\S*",
+    "uuid": r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+}
+_COMPILED = {name: re.compile(rx).fullmatch for name, rx in REGEX.items()}
+
+STRING_TYPES = frozenset(REGEX) | {"xhtml"}
+NUMBER_TYPES = frozenset({"integer", "positiveInt", "unsignedInt", "decimal", "integer64"})
+PRIMITIVE_TYPES = STRING_TYPES | NUMBER_TYPES | {"boolean"}
+_INT_MIN, _INT_MAX = -2147483648, 2147483647
+_MAX_STRING = 1024 * 1024
+_DATE_TYPES = frozenset({"date", "dateTime", "instant"})
+
+
+def _real_calendar_date(value: str) -> bool:
+    """The regexes allow 2023-02-31; the calendar does not."""
+    if len(value) < 10:
+        return True
+    try:
+        date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
+def check_primitive(type_code: str, value: Any) -> str | None:
+    """None when `value` is a valid JSON representation of the FHIR primitive `type_code`."""
+    if type_code == "boolean":
+        return None if value is True or value is False else "must be a JSON boolean (true/false)"
+    if type_code in NUMBER_TYPES:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be a JSON number ({type_code})"
+        if type_code == "decimal":
+            return None if value == value and value not in (float("inf"), float("-inf")) else \
+                "must be a finite decimal"
+        if isinstance(value, float):
+            if not value.is_integer():
+                return f"must be a whole number ({type_code})"
+            value = int(value)
+        if not _INT_MIN <= value <= _INT_MAX:
+            return f"is out of the 32-bit range of {type_code}"
+        if type_code == "positiveInt" and value < 1:
+            return "must be a positive integer (1 or more)"
+        if type_code == "unsignedInt" and value < 0:
+            return "must be zero or a positive integer"
+        return None
+    if not isinstance(value, str):
+        return f"must be a JSON string ({type_code})"
+    if type_code == "xhtml":
+        return None if value.lstrip().startswith("<div") else "must be an XHTML <div> element"
+    if len(value) > _MAX_STRING:
+        return f"is longer than the 1 MB limit of {type_code}"
+    if value == "":
+        return "must not be empty (an empty string is not a FHIR value; omit the element)"
+    matcher = _COMPILED.get(type_code)
+    if matcher is not None and matcher(value) is None:
+        return f"is not a valid {type_code}"
+    if type_code in _DATE_TYPES and not _real_calendar_date(value):
+        return f"is not a valid {type_code} (no such calendar date)"
+    if type_code in ("string", "markdown") and value.strip() == "":
+        return f"must contain non-whitespace characters ({type_code})"
+    return None
+
+
+CheckFn = Callable[[Any], "str | None"]
+
+
+def checker(type_code: str) -> CheckFn:
+    """A one-argument checker bound to a type (saves a dict lookup per value in the hot loop)."""
+    return lambda value: check_primitive(type_code, value)

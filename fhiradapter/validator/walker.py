@@ -1,0 +1,598 @@
+"""The structural walk: one pass over a parsed resource against compiled element tables.
+
+Reports into a `Ctx`; never raises on any JSON input (the caller still guards with a catch-all).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..outcome import Issue
+from . import invariants
+from .compile import Compiler, is_primitive
+from .model import MISSING, Elem, Node
+from .primitives import check_primitive
+from .terminology import Terminology
+
+RESOURCE_TYPES_RX = re.compile(r"[A-Z][A-Za-z]+")
+_REL_REF = re.compile(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
+_ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
+_CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
+
+
+@dataclass(slots=True)
+class RefUse:
+    reference: str
+    expression: str
+    targets: frozenset[str] | None
+
+
+@dataclass(slots=True)
+class Ctx:
+    issues: list[Issue]
+    show_values: bool
+    must_support: bool
+    resource: Any = None
+    contained_ids: frozenset[str] = frozenset()
+    refs: list[RefUse] = field(default_factory=list)
+    seen_info: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, severity: str, code: str, expr: str, message: str, rule: str | None = None) -> None:
+        self.issues.append(Issue(severity=severity, code=code, message=message,  # type: ignore[arg-type]
+                                 expression=expr, rule=rule))
+
+    def once(self, key: tuple[str, str], severity: str, code: str, expr: str, message: str,
+             rule: str | None = None) -> None:
+        if key not in self.seen_info:
+            self.seen_info.add(key)
+            self.add(severity, code, expr, message, rule)
+
+
+def _generic(expr: str) -> str:
+    return re.sub(r"\[\d+\]", "", expr)
+
+
+def _shown(ctx: Ctx, value: Any) -> str:
+    if not ctx.show_values:
+        return ""
+    text = repr(value)
+    return f" (value: {text[:80]})"
+
+
+def pattern_matches(value: Any, pattern: Any) -> bool:
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(pattern_matches(value.get(k, MISSING), v)
+                                               for k, v in pattern.items())
+    if isinstance(pattern, list):
+        return isinstance(value, list) and all(any(pattern_matches(v, p) for v in value) for p in pattern)
+    return value == pattern
+
+
+class Walker:
+    def __init__(self, compiler: Compiler, terminology: Terminology) -> None:
+        self.c = compiler
+        self.term = terminology
+
+    # ---------------------------------------------------------------- resources
+    def resource(self, res: Any, expr: str, ctx: Ctx, profiles: list[str], root: bool = True) -> None:
+        """Validate a resource against its base type and the given profile urls."""
+        if not isinstance(res, dict):
+            ctx.add("error", "structure", expr, "a resource must be a JSON object")
+            return
+        rtype = res.get("resourceType")
+        if not isinstance(rtype, str) or not rtype:
+            ctx.add("error", "structure", expr, "resourceType is missing: cannot tell what this resource is")
+            return
+        base = self.c.type_root(rtype)
+        if base is None or not base[0].is_resource:
+            ctx.add("error", "structure", expr, f"unknown resource type {rtype}")
+            return
+        saved = (ctx.resource, ctx.contained_ids)
+        ctx.resource = res
+        contained = res.get("contained")
+        ids: set[str] = set()
+        if isinstance(contained, list):
+            ids = {c.get("id") for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)}
+        ctx.contained_ids = frozenset(ids)
+        targets: list[tuple[Node, Elem]] = []
+        for url in profiles:
+            compiled = self.c.profile_root(url)
+            if compiled is None:
+                ctx.add("error", "structure", f"{expr}.meta.profile" if expr == rtype else expr,
+                        f"profile {url} is not known (load it with --ig); the resource was checked "
+                        "against the base definition only", rule="profile-unknown")
+                continue
+            if compiled[1].path != rtype:
+                ctx.add("error", "structure", expr,
+                        f"profile {url} is for {compiled[1].path}, not {rtype}", rule="profile-type")
+                continue
+            targets.append(compiled)
+        if not targets:
+            targets = [base]
+        before = len(ctx.issues)
+        seen: set[tuple[str | None, str]] = set()
+        for node, elem in targets:
+            start = len(ctx.issues)
+            self._object(res, node, elem, rtype, expr, ctx)
+            self._constraints(elem.constraints, res, expr, ctx)
+            if len(targets) > 1:  # several profiles repeat base findings: keep each once
+                kept = []
+                for issue in ctx.issues[start:]:
+                    k = (issue.expression, issue.message)
+                    if k not in seen:
+                        seen.add(k)
+                        kept.append(issue)
+                del ctx.issues[start:]
+                ctx.issues.extend(kept)
+        self._dom(res, rtype, expr, ctx, root)
+        del before
+        ctx.resource, ctx.contained_ids = saved
+
+    def _dom(self, res: dict, rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
+        contained = res.get("contained")
+        if not isinstance(contained, list):
+            return
+        for i, c in enumerate(contained):
+            if not isinstance(c, dict):
+                continue
+            cexpr = f"{expr}.contained[{i}]"
+            if "contained" in c:
+                ctx.add("error", "invariant", cexpr, "a contained resource must not contain resources",
+                        rule="dom-2")
+            meta = c.get("meta")
+            if isinstance(meta, dict):
+                if "versionId" in meta or "lastUpdated" in meta:
+                    ctx.add("error", "invariant", cexpr + ".meta",
+                            "a contained resource must not have meta.versionId or meta.lastUpdated",
+                            rule="dom-4")
+                if "security" in meta:
+                    ctx.add("error", "invariant", cexpr + ".meta",
+                            "a contained resource must not have security labels", rule="dom-5")
+            cid = c.get("id")
+            if isinstance(cid, str) and not self._referenced(res, "#" + cid, c):
+                ctx.add("error", "invariant", cexpr,
+                        "a contained resource must be referenced from elsewhere in the resource",
+                        rule="dom-3")
+
+    @staticmethod
+    def _referenced(res: Any, ref: str, skip: Any) -> bool:
+        stack = [res]
+        while stack:
+            cur = stack.pop()
+            if cur is skip:
+                continue
+            if isinstance(cur, dict):
+                if cur.get("reference") == ref or (ref == "#" and cur.get("reference") == "#"):
+                    return True
+                stack.extend(cur.values())
+            elif isinstance(cur, list):
+                stack.extend(cur)
+        # a contained resource may instead reference its container ("#")
+        stack = [skip]
+        while stack:
+            cur = stack.pop()
+            if isinstance(cur, dict):
+                if cur.get("reference") == "#":
+                    return True
+                stack.extend(cur.values())
+            elif isinstance(cur, list):
+                stack.extend(cur)
+        return False
+
+    # ---------------------------------------------------------------- objects
+    def _object(self, obj: dict, node: Node, owner: Elem | None, tname: str, expr: str, ctx: Ctx) -> None:
+        if not obj:
+            ctx.add("error", "invariant", expr, "element has neither a value nor children", rule="ele-1")
+            return
+        keys = node.keys
+        counts: dict[int, int] = {}
+        choice_seen: dict[int, str] = {}
+        for key, val in obj.items():
+            if key[:1] == "_":
+                ent = keys.get(key[1:])
+                if ent is None or not is_primitive(ent[1]):
+                    ctx.add("error", "structure", f"{expr}.{key}", f"unknown element {key} in {tname}")
+                    continue
+                self._primitive_ext(val, ent[0], f"{expr}.{key[1:]}", ctx)
+                if key[1:] not in obj:
+                    elem = ent[0]
+                    counts[id(elem)] = counts.get(id(elem), 0) + (len(val) if isinstance(val, list) else 1)
+                    self._choice(choice_seen, elem, key[1:], expr, ctx)
+                continue
+            ent = keys.get(key)
+            if ent is None:
+                if key == "resourceType" and node.is_resource:
+                    continue
+                if key == "fhir_comments":
+                    continue
+                ctx.add("error", "structure", f"{expr}.{key}", f"unknown element '{key}' in {tname}")
+                continue
+            elem, tcode = ent
+            if elem.max == 0:
+                ctx.add("error", "structure", f"{expr}.{key}",
+                        f"element {elem.path} is not allowed here (max 0 in {elem.sd_url.rsplit('/', 1)[-1]})")
+                continue
+            if elem.choice:
+                self._choice(choice_seen, elem, key, expr, ctx)
+                loc = f"{expr}.{elem.name[:-3]}"
+            else:
+                loc = f"{expr}.{key}"
+            if elem.array:
+                if not isinstance(val, list):
+                    ctx.add("error", "structure", loc, f"{elem.path} must be a JSON array")
+                    val = [val]
+                elif not val:
+                    ctx.add("error", "structure", loc, "an array must not be empty (omit the element)",
+                            rule="ele-1")
+                    continue
+                counts[id(elem)] = len(val)
+                ext = obj.get("_" + key) if tcode is not None and is_primitive(tcode) else None
+                if elem.slicing is not None or elem.slices:
+                    self._sliced(val, elem, tcode, loc, ctx, ext)
+                else:
+                    for i, item in enumerate(val):
+                        if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
+                            continue
+                        self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
+            else:
+                if isinstance(val, list):
+                    ctx.add("error", "structure", loc, f"{elem.path} must be a single value, not an array")
+                    continue
+                counts[id(elem)] = 1
+                if elem.choice:
+                    self._value(val, elem, tcode, f"{loc}.ofType({_cap_type(tcode)})", ctx)
+                else:
+                    self._value(val, elem, tcode, loc, ctx)
+        # cardinality
+        for elem in node.elems:
+            n = counts.get(id(elem), 0)
+            if n < elem.min:
+                name = elem.name[:-3] if elem.choice else elem.name
+                ctx.add("error", "required", f"{expr}.{name}",
+                        f"{elem.path}: minimum required = {elem.min}, but only found {n}"
+                        + (f" (from {elem.sd_url})" if not elem.sd_url.startswith("http://hl7.org") else ""))
+            elif elem.max is not None and n > elem.max:
+                name = elem.name[:-3] if elem.choice else elem.name
+                ctx.add("error", "structure", f"{expr}.{name}",
+                        f"{elem.path}: maximum allowed = {elem.max}, but found {n}")
+            elif n == 0 and ctx.must_support and elem.must_support:
+                name = elem.name[:-3] if elem.choice else elem.name
+                ctx.add("information", "informational", f"{expr}.{name}",
+                        f"must-support element {elem.path} is absent", rule="must-support")
+
+    @staticmethod
+    def _choice(seen: dict[int, str], elem: Elem, key: str, expr: str, ctx: Ctx) -> None:
+        if not elem.choice:
+            return
+        prev = seen.get(id(elem))
+        if prev is not None and prev != key:
+            ctx.add("error", "structure", f"{expr}.{elem.name[:-3]}",
+                    f"{elem.path} is a choice: only one of its types may be present")
+        seen[id(elem)] = key
+
+    def _primitive_ext(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
+        ext_node = self.c.type_root("Element")
+        items = val if isinstance(val, list) else [val]
+        for i, item in enumerate(items):
+            loc = f"{expr}[{i}]" if isinstance(val, list) else expr
+            if item is None:
+                continue
+            if not isinstance(item, dict):
+                ctx.add("error", "structure", loc, "the _element of a primitive must be an object (id, extension)")
+                continue
+            if ext_node is not None:
+                self._object(item, ext_node[0], None, "Element", loc, ctx)
+
+    # ---------------------------------------------------------------- values
+    def _value(self, val: Any, elem: Elem, tcode: str | None, expr: str, ctx: Ctx) -> None:
+        if val is None:
+            ctx.add("error", "structure", expr, "null is not a value (omit the element)")
+            return
+        if tcode is None and len(elem.types) > 1:
+            tcode = elem.types[0]
+        if tcode is not None and is_primitive(tcode):
+            msg = check_primitive(tcode, val)
+            if msg is not None:
+                code = "structure" if isinstance(val, (dict, list)) else "value"
+                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}")
+                return
+            if elem.binding is not None and tcode in ("code", "string", "uri"):
+                self.term.check_code(val, elem, expr, ctx)
+            self._fixed(val, elem, expr, ctx)
+            return
+        if tcode == "Resource" or (tcode is None and not elem.types):
+            if tcode == "Resource" and not elem.children:
+                claimed = []
+                if isinstance(val, dict):
+                    meta = val.get("meta")
+                    if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
+                        claimed = [p for p in meta["profile"] if isinstance(p, str)]
+                self.resource(val, expr, ctx, claimed, root=False)
+                return
+        if not isinstance(val, dict):
+            ctx.add("error", "structure", expr,
+                    f"{elem.path} must be a JSON object ({tcode or 'element'}), not a {_json_kind(val)}")
+            return
+        node: Node | None = elem.children
+        type_root = self.c.type_root(tcode) if tcode and tcode not in ("BackboneElement", "Element") or \
+            (tcode == "Element" and node is None) else None
+        prof_root = None
+        if node is None and tcode in elem.type_profiles:
+            for url in elem.type_profiles[tcode]:
+                prof_root = self.c.profile_root(url)
+                if prof_root is not None:
+                    node = prof_root[0]
+                    break
+        if node is None and tcode == "Extension":
+            url = val.get("url")
+            if isinstance(url, str):
+                prof_root = self.c.profile_root(url)
+                if prof_root is not None and prof_root[1].path == "Extension":
+                    node = prof_root[0]
+                elif elem.path.endswith("xtension") and "/" in url:
+                    ctx.once(("ext", url), "information", "informational", expr,
+                             f"extension {url} has no definition here: only its base structure was checked",
+                             rule="extension-unknown")
+        if node is None and type_root is not None:
+            node = type_root[0]
+        if node is None:
+            ctx.add("error", "structure", expr, f"no definition for type {tcode} of {elem.path}")
+            return
+        self._object(val, node, elem, tcode or elem.path, expr, ctx)
+        # type-level and element-level invariants, natives first
+        if tcode == "Extension":
+            has_ext = "extension" in val
+            has_val = any(k.startswith("value") for k in val)
+            if has_ext == has_val:
+                ctx.add("error", "invariant", expr,
+                        "an extension must have either sub-extensions or a value[x], not both and not neither",
+                        rule="ext-1")
+        elif tcode == "Period":
+            self._period(val, expr, ctx)
+        elif tcode == "Reference":
+            self._reference(val, elem, expr, ctx)
+        if elem.binding is not None and tcode in _CODED:
+            self.term.check_coded(val, tcode, elem, expr, ctx)
+        self._fixed(val, elem, expr, ctx)
+        if type_root is not None and type_root[1].constraints:
+            self._constraints(type_root[1].constraints, val, expr, ctx)
+        if prof_root is not None and prof_root[1].constraints:
+            self._constraints(prof_root[1].constraints, val, expr, ctx)
+        if elem.constraints:
+            self._constraints(elem.constraints, val, expr, ctx)
+
+    def _fixed(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
+        if elem.fixed is not MISSING and val != elem.fixed:
+            ctx.add("error", "value", expr, f"{elem.path} must be exactly the value fixed by "
+                    f"{elem.sd_url}: {_brief(elem.fixed)}{_shown(ctx, val)}")
+        if elem.pattern is not MISSING and not pattern_matches(val, elem.pattern):
+            ctx.add("error", "value", expr, f"{elem.path} must match the pattern of {elem.sd_url}: "
+                    f"{_brief(elem.pattern)}{_shown(ctx, val)}")
+
+    @staticmethod
+    def _period(val: dict, expr: str, ctx: Ctx) -> None:
+        start, end = val.get("start"), val.get("end")
+        if isinstance(start, str) and isinstance(end, str):
+            if _instant_key(start, low=True) > _instant_key(end, low=False):
+                ctx.add("error", "invariant", expr, "period start must not be after its end", rule="per-1")
+
+    def _reference(self, val: dict, elem: Elem, expr: str, ctx: Ctx) -> None:
+        ref = val.get("reference")
+        if not isinstance(ref, str) or not ref:
+            return
+        if ref.startswith("#"):
+            if ref != "#" and ref[1:] not in ctx.contained_ids:
+                ctx.add("error", "invariant", expr + ".reference",
+                        "a local reference (#id) must point to a contained resource", rule="ref-1")
+            return
+        targets = elem.target_types
+        ctx.refs.append(RefUse(ref, expr + ".reference", targets))
+        if ref.startswith(("urn:uuid:", "urn:oid:")):
+            return
+        m = _ABS_REF.fullmatch(ref)
+        if m is None:
+            if "://" in ref:   # a URL we cannot parse as [base]/Type/id: legal (logical), nothing to check
+                return
+            ctx.add("error", "value", expr + ".reference",
+                    "reference is not of the form Type/id, an absolute URL, urn:uuid: or #id" + _shown(ctx, ref))
+            return
+        rtype = m.group(2)
+        if self.c.type_root(rtype) is None:
+            ctx.add("error", "value", expr + ".reference", f"reference names an unknown resource type {rtype}")
+        elif targets is not None and rtype not in targets:
+            ctx.add("error", "value", expr + ".reference",
+                    f"{elem.path} may refer to {', '.join(sorted(targets))}, not {rtype}")
+
+    # ---------------------------------------------------------------- slicing
+    def _sliced(self, items: list, elem: Elem, tcode: str | None, loc: str, ctx: Ctx, ext: Any) -> None:
+        slices = elem.slices
+        hits = [0] * len(slices)
+        closed = elem.slicing is not None and elem.slicing.rules == "closed"
+        for i, item in enumerate(items):
+            if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
+                continue
+            target = elem
+            if isinstance(item, dict) and slices:
+                for si, sl in enumerate(slices):
+                    if self._slice_matches(item, elem, sl):
+                        hits[si] += 1
+                        target = sl
+                        break
+            if target is elem and closed and slices:
+                ctx.add("error", "structure", f"{loc}[{i}]",
+                        f"{elem.path}: item matches none of the slices and the slicing is closed")
+            ttype = tcode
+            if target is not elem and len(target.types) == 1:
+                ttype = target.types[0]
+            self._value(item, target, ttype, f"{loc}[{i}]", ctx)
+        for si, sl in enumerate(slices):
+            n = hits[si]
+            if n < sl.min:
+                ctx.add("error", "required", loc,
+                        f"{elem.path}: slice '{sl.slice_name}' requires at least {sl.min}, found {n}"
+                        f" (from {sl.sd_url})", rule="slice-cardinality")
+            elif sl.max is not None and n > sl.max:
+                ctx.add("error", "structure", loc,
+                        f"{elem.path}: slice '{sl.slice_name}' allows at most {sl.max}, found {n}"
+                        f" (from {sl.sd_url})", rule="slice-cardinality")
+
+    def _slice_matches(self, item: dict, elem: Elem, sl: Elem) -> bool:
+        discs = elem.slicing.discriminators if elem.slicing else []
+        if not discs:
+            return False
+        for d in discs:
+            if d.type in ("value", "pattern"):
+                expected = self._expected(sl, d.path)
+                if expected is MISSING:
+                    return False
+                kind, exp = expected
+                values = _eval_path(item, d.path)
+                if kind == "vs":
+                    if not any(self.term.in_value_set(v, exp) for v in values):
+                        return False
+                elif not any(pattern_matches(v, exp) for v in values):
+                    return False
+            elif d.type == "type":
+                values = _eval_path(item, d.path)
+                if not values:
+                    return False
+            elif d.type == "exists":
+                present = bool(_eval_path(item, d.path))
+                if present != (sl.min > 0 or sl.max != 0):
+                    return False
+            elif d.type == "profile":
+                # best effort: profile discriminators on resources match by claimed meta.profile
+                wanted = {p for ps in sl.type_profiles.values() for p in ps}
+                vals = _eval_path(item, d.path)
+                claims = {p for v in vals if isinstance(v, dict)
+                          for p in (v.get("meta") or {}).get("profile", []) or []}
+                if wanted and not wanted & claims:
+                    return False
+        return True
+
+    def _expected(self, sl: Elem, path: str) -> Any:
+        """(kind, value) the slice requires at a discriminator path: fixed/pattern, or a value set."""
+        target: Elem | None = sl
+        if path not in ("$this", ""):
+            for seg in path.split("."):
+                if seg.startswith("extension(") and target is not None:
+                    target = None
+                    break
+                if target is None:
+                    break
+                if seg == "url" and "Extension" in target.types and target.type_profiles.get("Extension") \
+                        and (target.children is None or "url" not in target.children.keys):
+                    return ("value", target.type_profiles["Extension"][0])
+                node = target.children
+                if node is None:
+                    tr = None
+                    if len(target.types) == 1:
+                        prof = target.type_profiles.get(target.types[0])
+                        tr = self.c.profile_root(prof[0]) if prof else None
+                    node = tr[0] if tr else None
+                if node is None:
+                    return MISSING
+                ent = node.keys.get(seg)
+                target = ent[0] if ent else None
+        if target is None:
+            return MISSING
+        if target.fixed is not MISSING:
+            return ("value", target.fixed)
+        if target.pattern is not MISSING:
+            return ("value", target.pattern)
+        if target.binding is not None and target.binding.strength == "required":
+            return ("vs", target.binding.value_set)
+        return MISSING
+
+    # ---------------------------------------------------------------- invariants
+    def _constraints(self, constraints: list, focus: Any, expr: str, ctx: Ctx) -> None:
+        for con in constraints:
+            ok = invariants.evaluate(con, focus, ctx.resource)
+            if ok is None:
+                ctx.once(("inv", con.key), "information", "informational", expr,
+                         f"invariant {con.key} not checked: {con.unsupported}", rule=con.key)
+            elif not ok:
+                sev = "error" if con.severity == "error" else "warning"
+                ctx.add(sev, "invariant", expr, f"{con.human} [{con.key}]", rule=con.key)
+
+
+def _eval_path(item: Any, path: str) -> list[Any]:
+    """Values at a simple discriminator path (dotted names, extension('url'), ofType(), $this)."""
+    values = [item]
+    if path in ("$this", ""):
+        return values
+    for seg in _split_path(path):
+        nxt: list[Any] = []
+        if seg.startswith("extension(") and seg.endswith(")"):
+            url = seg[len("extension("):-1].strip("'\"")
+            for v in values:
+                if isinstance(v, dict):
+                    nxt.extend(e for e in v.get("extension", []) or [] if isinstance(e, dict) and e.get("url") == url)
+        elif seg.startswith("ofType(") or seg == "resolve()":
+            nxt = values
+        else:
+            for v in values:
+                if isinstance(v, dict):
+                    x = v.get(seg, MISSING)
+                    if x is MISSING:
+                        for k in v:   # choice: value -> valueCoding
+                            if k.startswith(seg) and k[len(seg):][:1].isupper():
+                                x = v[k]
+                                break
+                    if x is MISSING:
+                        continue
+                    if isinstance(x, list):
+                        nxt.extend(x)
+                    else:
+                        nxt.append(x)
+        values = nxt
+    return values
+
+
+def _split_path(path: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for ch in path:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "." and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _instant_key(value: str, low: bool) -> str:
+    """Comparable UTC-ish key for per-1 with partial dates: low end for start, high end for end."""
+    from datetime import datetime, timezone
+    if len(value) > 10 and "T" in value:
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if dt.tzinfo is not None:
+                dt = dt.astimezone(timezone.utc)
+            return dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        except ValueError:
+            return value
+    pad_low, pad_high = "0000-01-01T00:00:00.000000", "9999-12-31T23:59:59.999999"
+    if low:
+        return value + pad_low[len(value):]
+    return value + pad_high[len(value):]
+
+
+def _cap_type(t: str | None) -> str:
+    return (t or "")[:1].upper() + (t or "")[1:]
+
+
+def _json_kind(v: Any) -> str:
+    return {str: "string", bool: "boolean", int: "number", float: "number", list: "array"}.get(type(v), "value")
+
+
+def _brief(v: Any) -> str:
+    import json
+    text = json.dumps(v, separators=(",", ":"))
+    return text if len(text) <= 160 else text[:157] + "..."
