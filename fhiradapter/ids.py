@@ -1,0 +1,30 @@
+"""Deterministic resource ids (docs/design.md, "Identity, provenance and exchange").
+
+id = uuid5(uuid5(NAMESPACE_URL, BASE), "{agency}|{resourceType}|{source key}"): the same agency record
+always gets the same id, so a re-run is byte-identical and re-sending (PUT) never duplicates.
+The mapping engine uses source key = "{kind}/{key}" (docs/mapping-language.md, Ids and identifiers).
+"""
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+
+from fhiradapter.canonical import BASE
+
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
+
+
+@lru_cache(maxsize=65536)  # references repeat (one Patient, thousands of contacts); bounded memory
+def resource_id(agency: str, resource_type: str, source_key: str) -> str:
+    """The UUIDv5 id of the resource of `resource_type` mapped from `source_key` of `agency`."""
+    return str(uuid.uuid5(NAMESPACE, f"{agency}|{resource_type}|{source_key}"))
+
+
+def mapped_id(agency: str, resource_type: str, kind: str, key: str) -> str:
+    """The id the mapping engine gives a record of key space `kind` with source key `key`."""
+    return resource_id(agency, resource_type, f"{kind}/{key}")
+
+
+def identifier_system(agency: str, kind: str) -> str:
+    """Default identifier system of a mapped key space: {BASE}/sid/{agency}/{kind}."""
+    return f"{BASE}/sid/{agency}/{kind}"

@@ -1,0 +1,794 @@
+"""Templates -> Python closures, compiled once per mapping.
+
+Every template value becomes a function `f(ctx) -> value` (None = missing). Maps and lists collect
+the FieldErrors of all their children and add their own path segment on the way out, so a row error
+names the element (Encounter.type[0].coding[0].code) without any cost on the happy path.
+Compile problems (undefined lookup, bad format, ...) are collected with their YAML path.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from fhiradapter.ids import mapped_id
+from fhiradapter.mapping.errors import FieldError, FieldErrors
+from fhiradapter.mapping.lookups import Lookup
+from fhiradapter.mapping.timefmt import TimeValueError, format_has_time, format_problem, to_fhir_date, to_fhir_datetime
+from fhiradapter.mapping.values import as_text, convert, is_empty, same
+
+Node = Callable[["Ctx"], Any]
+_ABSENT = object()
+
+
+class Ctx:
+    """Per-row evaluation state (one instance reused for all rows of a run)."""
+
+    __slots__ = ("row", "parents", "items", "strict_columns", "base", "used", "related", "timezone")
+
+    def __init__(self, timezone: str):
+        self.row: dict[str, Any] = {}
+        self.parents: tuple[dict[str, Any], ...] = ()
+        self.items: list[Any] = []          # $each items, innermost last
+        self.strict_columns = True          # CSV: a column absent from the header is an error
+        self.base = 0                       # output index where a spliced $each starts
+        self.used: list[tuple[str, int]] = []   # related rows used by this row: (source, index)
+        self.related: dict[str, "RelatedSource"] = {}
+        self.timezone = timezone
+
+
+@dataclass
+class RelatedSource:
+    """An `index:` source held in memory: key value -> [(row number in file order, line, data)]."""
+    name: str
+    file: str
+    groups: dict[str, list[tuple[int, int, dict[str, Any]]]] = field(default_factory=dict)
+
+
+class RelatedItem:
+    __slots__ = ("source", "index", "line", "data", "file")
+
+    def __init__(self, source: str, file: str, index: int, line: int, data: dict[str, Any]):
+        self.source, self.file, self.index, self.line, self.data = source, file, index, line, data
+
+
+@dataclass
+class Use:
+    """One fact for `mapping explain`: these columns feed that element."""
+    template: str
+    columns: tuple[str, ...]
+    element: str
+    via: str
+
+
+@dataclass
+class TemplateTarget:
+    resource_type: str
+    kind: str
+    key_arity: int
+
+
+class Env:
+    """Compile-time environment of one template."""
+
+    def __init__(self, *, lookups: dict[str, Lookup], vars: dict[str, Any], targets: dict[str, TemplateTarget],
+                 sources: dict[str, dict[str, Any]], agency: str, timezone: str, template: str,
+                 source: str, problems: list[tuple[str, str]], uses: list[Use]):
+        self.lookups, self.vars, self.targets, self.sources = lookups, vars, targets, sources
+        self.agency, self.timezone, self.template, self.source = agency, timezone, template, source
+        self.problems, self.uses = problems, uses
+        self.each_kinds: list[str] = []     # "rows" (related CSV-like rows) or "value"
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append((where, message))
+
+    def source_format(self, source: str | None = None) -> str:
+        return str(self.sources.get(source or self.source, {}).get("format", "csv"))
+
+
+class Compiled:
+    """A compiled expression: the function, the columns it reads, whether it is constant."""
+
+    __slots__ = ("fn", "columns", "const", "splice", "value")
+
+    def __init__(self, fn: Node, columns: tuple[str, ...] = (), const: bool = False, value: Any = None,
+                 splice: bool = False):
+        self.fn, self.columns, self.const, self.value, self.splice = fn, columns, const, value, splice
+
+
+def _const(value: Any) -> Compiled:
+    return Compiled(lambda ctx: value, (), True, value)
+
+
+def _column_label(columns: tuple[str, ...]) -> str | None:
+    return ", ".join(columns) if columns else None
+
+
+# --------------------------------------------------------------------------------------------
+# Field access ($col / $item)
+
+_PATH_STEP = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
+
+
+def _json_getter(path: str) -> Callable[[Any, tuple[dict[str, Any], ...]], Any]:
+    """'^.a.b[0]' -> getter(record, parents) returning the value or _ABSENT."""
+    ups = 0
+    while path.startswith("^"):
+        ups += 1
+        path = path[1:].lstrip(".")
+    steps: list[str | int] = []
+    for match in _PATH_STEP.finditer(path):
+        steps.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+
+    def get(record: Any, parents: tuple[dict[str, Any], ...]) -> Any:
+        value = record
+        if ups:
+            if ups > len(parents):
+                return _ABSENT
+            value = parents[-ups]
+        for step in steps:
+            if isinstance(step, int):
+                if not isinstance(value, list) or step >= len(value):
+                    return _ABSENT
+                value = value[step]
+            else:
+                if not isinstance(value, dict) or step not in value:
+                    return _ABSENT
+                value = value[step]
+        return value
+
+    return get
+
+
+def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: str) -> Compiled:
+    name = spec[kind]
+    required = bool(spec.get("required", False))
+    has_default = "default" in spec
+    default = spec.get("default")
+    as_kind = spec.get("as", "string")
+    if not isinstance(name, str) or not name:
+        env.problem(where, f"{kind} needs a column/field name")
+        return _const(None)
+    label = name
+    if kind == "$item":
+        if not env.each_kinds:
+            env.problem(where, "$item is only meaningful inside $each ... do:")
+            return _const(None)
+        item_kind = env.each_kinds[-1]
+        if name == ".":
+            def get_item(ctx: Ctx) -> Any:
+                item = ctx.items[-1]
+                return item.data if isinstance(item, RelatedItem) else item
+            raw = get_item
+        elif item_kind == "rows":
+            def get_row_item(ctx: Ctx, _n: str = name) -> Any:
+                data = ctx.items[-1].data
+                return data[_n] if _n in data else _ABSENT
+            raw = get_row_item
+        else:
+            getter = _json_getter(name)
+            raw = lambda ctx: getter(ctx.items[-1], ())  # noqa: E731
+        strict = item_kind == "rows"
+    else:
+        if env.source_format() == "csv":
+            def get_col(ctx: Ctx, _n: str = name) -> Any:
+                row = ctx.row
+                return row[_n] if _n in row else _ABSENT
+            raw = get_col
+            strict = True
+        else:
+            getter = _json_getter(name)
+            raw = lambda ctx: getter(ctx.row, ctx.parents)  # noqa: E731
+            strict = False
+
+    def fn(ctx: Ctx) -> Any:
+        value = raw(ctx)
+        if value is _ABSENT:
+            if strict and (kind == "$item" or ctx.strict_columns):
+                raise FieldError("required", "column not in the file header", column=label)
+            value = None
+        elif value is not None and not isinstance(value, str):
+            value = as_text(value)
+        if value is None:
+            if has_default:
+                return default
+            if required:
+                raise FieldError("required", "required value is missing", column=label)
+            return None
+        if as_kind != "string":
+            return convert(value, as_kind, label)
+        return value
+
+    if kind == "$col":
+        env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
+    return Compiled(fn, (name,) if name != "." else ())
+
+
+# --------------------------------------------------------------------------------------------
+# Directives
+
+DIRECTIVES = ("$col", "$item", "$const", "$var", "$lookup", "$date", "$datetime", "$concat", "$coalesce",
+              "$if", "$each", "$ref", "$rows")
+
+
+def directive_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        keys = [k for k in value if isinstance(k, str) and k.startswith("$")]
+        if keys:
+            return keys[0] if len(keys) == 1 else "__many__"
+    return None
+
+
+def compile_value(spec: Any, env: Env, where: str, element: str) -> Compiled:
+    """Compile a template value at YAML path `where` producing FHIR element `element`."""
+    if isinstance(spec, dict):
+        directive = directive_of(spec)
+        if directive == "__many__":
+            env.problem(where, "a directive map must hold exactly one $-key: " +
+                        ", ".join(k for k in spec if str(k).startswith("$")))
+            return _const(None)
+        if directive is not None:
+            handler = _HANDLERS.get(directive)
+            if handler is None:
+                env.problem(where, f"unknown directive '{directive}' (known: {', '.join(DIRECTIVES)})")
+                return _const(None)
+            return handler(spec, env, where, element)
+        return _compile_map(spec, env, where, element)
+    if isinstance(spec, list):
+        return _compile_list(spec, env, where, element)
+    if isinstance(spec, str):
+        spec_value: Any = spec if spec.strip() else None
+        return _const(spec_value)
+    return _const(spec)
+
+
+def _compile_map(spec: dict[str, Any], env: Env, where: str, element: str, *, fresh: bool = False) -> Compiled:
+    parts: list[tuple[str, Compiled]] = []
+    for key, value in spec.items():
+        if not isinstance(key, str):
+            env.problem(where, f"element name {key!r} must be a string")
+            continue
+        parts.append((key, compile_value(value, env, f"{where}.{key}", f"{element}.{key}")))
+    if not fresh and all(c.const for _, c in parts):
+        value = {k: c.value for k, c in parts if not is_empty(c.value)}
+        return _const(value or None)
+    items = [(k, c.fn) for k, c in parts]
+    segments = {k: f".{k}" for k, _ in parts}
+
+    def fn(ctx: Ctx) -> Any:
+        out: dict[str, Any] = {}
+        errors: list[FieldError] | None = None
+        for key, sub in items:
+            try:
+                value = sub(ctx)
+            except FieldError as exc:
+                exc.add(segments[key])
+                errors = errors or []
+                errors.append(exc)
+                continue
+            except FieldErrors as exc:
+                for error in exc.errors:
+                    error.add(segments[key])
+                errors = errors or []
+                errors.extend(exc.errors)
+                continue
+            if value is not None and value != "" and value != {} and value != []:
+                out[key] = value
+        if errors:
+            raise FieldErrors(errors)
+        return out or None
+
+    return Compiled(fn, tuple(c for _, p in parts for c in p.columns))
+
+
+def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compiled:
+    parts = [compile_value(v, env, f"{where}[{i}]", f"{element}[{i}]") for i, v in enumerate(spec)]
+    for value, part in zip(spec, parts):
+        if directive_of(value) == "$each":
+            part.splice = True   # an $each written as a list item adds its results to this list
+    if all(c.const for c in parts):
+        return _const([c.value for c in parts if not is_empty(c.value)] or None)
+    items = [(c.fn, c.splice) for c in parts]
+
+    def fn(ctx: Ctx) -> Any:
+        out: list[Any] = []
+        errors: list[FieldError] | None = None
+        for sub, splice in items:
+            if splice:
+                ctx.base = len(out)
+            try:
+                value = sub(ctx)
+            except FieldError as exc:
+                if not splice:
+                    exc.add(f"[{len(out)}]")
+                errors = errors or []
+                errors.append(exc)
+                continue
+            except FieldErrors as exc:
+                if not splice:
+                    for error in exc.errors:
+                        error.add(f"[{len(out)}]")
+                errors = errors or []
+                errors.extend(exc.errors)
+                continue
+            if splice:
+                if value:
+                    out.extend(value)
+            elif value is not None and value != "" and value != {} and value != []:
+                out.append(value)
+        if errors:
+            raise FieldErrors(errors)
+        return out or None
+
+    return Compiled(fn, tuple(c for p in parts for c in p.columns))
+
+
+def _d_col(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    return _field_node(spec, env, where, element, "$col")
+
+
+def _d_item(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    return _field_node(spec, env, where, element, "$item")
+
+
+def _d_const(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    return _const(spec["$const"])
+
+
+def _d_var(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    name = spec["$var"]
+    if name not in env.vars:
+        env.problem(where, f"var '{name}' is not defined (vars: {', '.join(sorted(env.vars)) or 'none'})")
+        return _const(None)
+    return _const(env.vars[name])
+
+
+def _optional_expr(spec: dict[str, Any], key: str, env: Env, where: str, element: str) -> Compiled | None:
+    return compile_value(spec[key], env, f"{where}.{key}", element) if key in spec else None
+
+
+def _d_lookup(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    name = spec["$lookup"]
+    lookup = env.lookups.get(name)
+    if lookup is None:
+        env.problem(where, f"lookup '{name}' is not defined")
+        return _const(None)
+    if "col" in spec:
+        source = _field_node({"$col": spec["col"]}, env, f"{where}.col", element, "$col")
+    elif "from" in spec:
+        source = compile_value(spec["from"], env, f"{where}.from", element)
+    else:
+        env.problem(where, "$lookup needs col: or from:")
+        return _const(None)
+    required = bool(spec.get("required", False))
+    has_default = "default" in spec
+    default = spec.get("default")
+    table, ignore_case = lookup.table, lookup.ignore_case
+    get = source.fn
+    column = _column_label(source.columns)
+    for use in env.uses[::-1]:
+        if use.element == element and use.via == "value":
+            use.via = f"lookup {name}"
+            break
+    else:
+        if source.columns:
+            env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in source.columns), element,
+                                f"lookup {name}"))
+
+    def fn(ctx: Ctx) -> Any:
+        value = get(ctx)
+        if value is None:
+            if required:
+                raise FieldError("required", "required value is missing", column=column)
+            return None
+        key = value if isinstance(value, str) else as_text(value)
+        if ignore_case and isinstance(key, str):
+            key = key.lower()
+        try:
+            return table[key]
+        except (KeyError, TypeError):
+            if has_default:
+                return default
+            raise FieldError("code-invalid", f"code not in lookup '{name}'", column=column, value=value) from None
+
+    return Compiled(fn, source.columns)
+
+
+def _formats(spec: dict[str, Any], env: Env, where: str) -> tuple[str, ...]:
+    raw = spec.get("format")
+    formats = (raw,) if isinstance(raw, str) else tuple(raw or ())
+    if not formats:
+        env.problem(where, "format: is required (the engine never guesses a date format)")
+    for fmt in formats:
+        problem = format_problem(fmt)
+        if problem:
+            env.problem(f"{where}.format", problem)
+    return formats
+
+
+def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str) -> None:
+    # Replace the plain 'value' uses recorded by nested $col with one entry naming the directive.
+    env.uses[:] = [u for u in env.uses if not (u.element == element and u.via == "value")]
+    if columns:
+        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in columns), element, via))
+
+
+def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    source = compile_value(spec["$date"], env, f"{where}.$date", element)
+    formats = _formats(spec, env, where)
+    precision = spec.get("precision", "day")
+    required = bool(spec.get("required", False))
+    get, column = source.fn, _column_label(source.columns)
+    _mark_use(env, source.columns, element, f"date {' | '.join(formats)}")
+
+    def fn(ctx: Ctx) -> Any:
+        value = get(ctx)
+        if value is None:
+            if required:
+                raise FieldError("required", "required value is missing", column=column)
+            return None
+        try:
+            return to_fhir_date(value if isinstance(value, str) else str(as_text(value)), formats, precision)
+        except TimeValueError as exc:
+            raise FieldError("value", str(exc), column=column, value=value) from None
+
+    return Compiled(fn, source.columns)
+
+
+def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    source = compile_value(spec["$datetime"], env, f"{where}.$datetime", element)
+    formats = _formats(spec, env, where)
+    ambiguous = spec.get("ambiguous", "earlier")
+    required = bool(spec.get("required", False))
+    tz_expr = _optional_expr(spec, "timezone", env, where, element)
+    add_expr = _optional_expr(spec, "add_minutes", env, where, element)
+    if tz_expr is not None and tz_expr.const:
+        from fhiradapter.mapping.timefmt import zone
+        try:
+            zone(str(tz_expr.value))
+        except TimeValueError as exc:
+            env.problem(f"{where}.timezone", str(exc))
+    if add_expr is not None and not any(format_has_time(f) for f in formats):
+        env.problem(f"{where}.add_minutes", "add_minutes needs a format with a time of day")
+    columns = source.columns + (add_expr.columns if add_expr else ()) + (tz_expr.columns if tz_expr else ())
+    _mark_use(env, columns, element, f"datetime {' | '.join(formats)}")
+    get, column = source.fn, _column_label(source.columns)
+    get_tz = tz_expr.fn if tz_expr else None
+    get_add = add_expr.fn if add_expr else None
+    add_column = _column_label(add_expr.columns) if add_expr else None
+
+    def fn(ctx: Ctx) -> Any:
+        value = get(ctx)
+        if value is None:
+            if required:
+                raise FieldError("required", "required value is missing", column=column)
+            return None
+        tz = ctx.timezone
+        if get_tz is not None:
+            tz = get_tz(ctx) or tz
+        minutes = None
+        if get_add is not None:
+            raw = get_add(ctx)
+            if raw is not None:
+                try:
+                    minutes = float(raw)
+                except (TypeError, ValueError):
+                    raise FieldError("value", "add_minutes is not a number", column=add_column, value=raw) from None
+                if minutes < 0 or minutes != minutes or minutes == float("inf"):
+                    raise FieldError("value", "add_minutes must be a finite number >= 0", column=add_column, value=raw)
+        try:
+            return to_fhir_datetime(value if isinstance(value, str) else str(as_text(value)), formats, str(tz),
+                                    ambiguous=ambiguous, add_minutes=minutes)
+        except TimeValueError as exc:
+            raise FieldError("value", str(exc), column=column, value=value) from None
+
+    return Compiled(fn, columns)
+
+
+def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    raw = spec["$concat"]
+    if not isinstance(raw, list):
+        env.problem(where, "$concat takes a list")
+        return _const(None)
+    parts = [compile_value(v, env, f"{where}.$concat[{i}]", element) for i, v in enumerate(raw)]
+    sep = str(spec.get("sep", ""))
+    required = bool(spec.get("required", False))
+    columns = tuple(c for p in parts for c in p.columns)
+    fns = [p.fn for p in parts]
+    _mark_use(env, columns, element, "concat")
+
+    def fn(ctx: Ctx) -> Any:
+        texts = []
+        for sub in fns:
+            value = sub(ctx)
+            if value is not None and value != "":
+                texts.append(value if isinstance(value, str) else str(as_text(value)))
+        if not texts:
+            if required:
+                raise FieldError("required", "required value is missing", column=_column_label(columns))
+            return None
+        return sep.join(texts)
+
+    return Compiled(fn, columns)
+
+
+def _d_coalesce(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    raw = spec["$coalesce"]
+    if not isinstance(raw, list):
+        env.problem(where, "$coalesce takes a list")
+        return _const(None)
+    parts = [compile_value(v, env, f"{where}.$coalesce[{i}]", element) for i, v in enumerate(raw)]
+    required = bool(spec.get("required", False))
+    columns = tuple(c for p in parts for c in p.columns)
+    fns = [p.fn for p in parts]
+
+    def fn(ctx: Ctx) -> Any:
+        for sub in fns:
+            value = sub(ctx)
+            if not is_empty(value):
+                return value
+        if required:
+            raise FieldError("required", "required value is missing", column=_column_label(columns))
+        return None
+
+    return Compiled(fn, columns)
+
+
+# Conditions ---------------------------------------------------------------------------------
+
+def compile_condition(spec: Any, env: Env, where: str, element: str) -> tuple[Callable[[Ctx], bool], tuple[str, ...]]:
+    if not isinstance(spec, dict) or len(spec) != 1:
+        env.problem(where, "a condition is a map with one of: present, absent, equals, in, matches, all, any, not")
+        return (lambda ctx: False), ()
+    (op, arg), = spec.items()
+    if op in ("present", "absent"):
+        sub = compile_value(arg, env, f"{where}.{op}", element)
+        get = sub.fn
+        if op == "present":
+            return (lambda ctx: not is_empty(get(ctx))), sub.columns
+        return (lambda ctx: is_empty(get(ctx))), sub.columns
+    if op == "equals":
+        if not isinstance(arg, list) or len(arg) != 2:
+            env.problem(where, "equals takes two expressions: [a, b]")
+            return (lambda ctx: False), ()
+        left = compile_value(arg[0], env, f"{where}.equals[0]", element)
+        right = compile_value(arg[1], env, f"{where}.equals[1]", element)
+        lf, rf = left.fn, right.fn
+
+        def equals(ctx: Ctx) -> bool:
+            a = lf(ctx)
+            if is_empty(a):
+                return False
+            b = rf(ctx)
+            return not is_empty(b) and same(a, b)
+        return equals, left.columns + right.columns
+    if op in ("in", "matches"):
+        if not isinstance(arg, list) or len(arg) != 2:
+            env.problem(where, f"{op} takes [expression, {'list of values' if op == 'in' else 'regex'}]")
+            return (lambda ctx: False), ()
+        sub = compile_value(arg[0], env, f"{where}.{op}[0]", element)
+        get = sub.fn
+        if op == "in":
+            if not isinstance(arg[1], list):
+                env.problem(f"{where}.in[1]", "must be a list of values")
+                return (lambda ctx: False), ()
+            values = frozenset(as_text(v) for v in arg[1])
+
+            def member(ctx: Ctx) -> bool:
+                value = get(ctx)
+                return not is_empty(value) and as_text(value) in values
+            return member, sub.columns
+        try:
+            pattern = re.compile(str(arg[1]))
+        except re.error as exc:
+            env.problem(f"{where}.matches[1]", f"not a valid regular expression ({exc})")
+            return (lambda ctx: False), ()
+
+        def matches(ctx: Ctx) -> bool:
+            value = get(ctx)
+            return not is_empty(value) and pattern.search(str(as_text(value))) is not None
+        return matches, sub.columns
+    if op in ("all", "any"):
+        if not isinstance(arg, list) or not arg:
+            env.problem(where, f"{op} takes a non-empty list of conditions")
+            return (lambda ctx: False), ()
+        subs = [compile_condition(c, env, f"{where}.{op}[{i}]", element) for i, c in enumerate(arg)]
+        fns = [s[0] for s in subs]
+        columns = tuple(c for s in subs for c in s[1])
+        if op == "all":
+            return (lambda ctx: all(f(ctx) for f in fns)), columns
+        return (lambda ctx: any(f(ctx) for f in fns)), columns
+    if op == "not":
+        inner, columns = compile_condition(arg, env, f"{where}.not", element)
+        return (lambda ctx: not inner(ctx)), columns
+    env.problem(where, f"unknown condition '{op}' (present, absent, equals, in, matches, all, any, not)")
+    return (lambda ctx: False), ()
+
+
+def _d_if(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    test, cond_columns = compile_condition(spec["$if"], env, f"{where}.$if", element)
+    if "then" not in spec:
+        env.problem(where, "$if needs then:")
+    then = compile_value(spec.get("then"), env, f"{where}.then", element)
+    other = compile_value(spec.get("else"), env, f"{where}.else", element)
+    then_fn, else_fn = then.fn, other.fn
+    if cond_columns:
+        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in cond_columns), element, "condition"))
+
+    def fn(ctx: Ctx) -> Any:
+        return then_fn(ctx) if test(ctx) else else_fn(ctx)
+
+    return Compiled(fn, cond_columns + then.columns + other.columns)
+
+
+def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    if "do" not in spec:
+        env.problem(where, "$each needs do:")
+        return _const(None)
+    lst = spec["$each"]
+    split = spec.get("split")
+    related: str | None = None
+    if isinstance(lst, dict) and "$rows" in lst:
+        related = lst["$rows"]
+        src = env.sources.get(related)
+        if src is None:
+            env.problem(f"{where}.$each", f"source '{related}' is not defined")
+            return _const(None)
+        if not src.get("index"):
+            env.problem(f"{where}.$each", f"source '{related}' has no index: column, so $rows cannot use it")
+            return _const(None)
+        if "match" not in lst:
+            env.problem(f"{where}.$each", "$rows needs match:")
+            return _const(None)
+        match = compile_value(lst["match"], env, f"{where}.$each.match", element)
+        list_fn = match.fn
+        list_columns = match.columns
+        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in match.columns) +
+                            (f"{related}.{src['index']}",), element, f"rows of {related}"))
+    else:
+        source = compile_value(lst, env, f"{where}.$each", element)
+        list_fn = source.fn
+        list_columns = source.columns
+    env.each_kinds.append("rows" if related else "value")
+    body = compile_value(spec["do"], env, f"{where}.do", f"{element}[*]")
+    env.each_kinds.pop()
+    do = body.fn
+    splice_holder = Compiled(lambda ctx: None)   # filled below; splice set by the enclosing list
+    related_file = str(env.sources.get(related, {}).get("file", related)) if related else None
+
+    def items_of(ctx: Ctx) -> list[Any]:
+        value = list_fn(ctx)
+        if value is None:
+            return []
+        if related is not None:
+            key = value if isinstance(value, str) else as_text(value)
+            group = ctx.related[related].groups.get(key, ())
+            return [RelatedItem(related, related_file or related, idx, line, data) for idx, line, data in group]
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str):
+            if split:
+                return [p.strip() for p in value.split(split) if p.strip()]
+            return [value]
+        return [value]
+
+    def fn(ctx: Ctx) -> Any:
+        base = ctx.base if splice_holder.splice else 0
+        out: list[Any] = []
+        errors: list[FieldError] | None = None
+        items = ctx.items
+        for item in items_of(ctx):
+            items.append(item)
+            if related is not None:
+                ctx.used.append((item.source, item.index))
+            try:
+                value = do(ctx)
+            except (FieldError, FieldErrors) as exc:
+                batch = exc.errors if isinstance(exc, FieldErrors) else [exc]
+                for error in batch:
+                    if related is not None and error.file is None:
+                        error.file, error.line = item.file, item.line
+                    error.add(f"[{base + len(out)}]")
+                errors = errors or []
+                errors.extend(batch)
+                continue
+            finally:
+                items.pop()
+            if value is not None and value != "" and value != {} and value != []:
+                out.append(value)
+        if errors:
+            raise FieldErrors(errors)
+        return out or None
+
+    splice_holder.fn = fn
+    splice_holder.columns = list_columns + body.columns
+    return splice_holder
+
+
+def _key_fns(raw: Any, env: Env, where: str, element: str) -> tuple[list[Compiled], int]:
+    parts = raw if isinstance(raw, list) else [raw]
+    compiled = [compile_value(p, env, f"{where}[{i}]" if isinstance(raw, list) else where, element)
+                for i, p in enumerate(parts)]
+    return compiled, len(parts)
+
+
+def key_function(raw: Any, env: Env, where: str, element: str, *, missing_message: str) -> tuple[Callable[[Ctx], str | None], tuple[str, ...], int]:
+    """A source key: one expression or several joined with '|'. Returns (fn, columns, arity)."""
+    compiled, arity = _key_fns(raw, env, where, element)
+    fns = [c.fn for c in compiled]
+    columns = tuple(c for p in compiled for c in p.columns)
+
+    def fn(ctx: Ctx) -> str | None:
+        texts = []
+        for sub in fns:
+            value = sub(ctx)
+            if is_empty(value):
+                return None
+            texts.append(value if isinstance(value, str) else str(as_text(value)))
+        return "|".join(texts)
+
+    return fn, columns, arity
+
+
+def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    target = spec["$ref"]
+    if isinstance(target, dict):
+        resource_type = target.get("type")
+        kind = target.get("kind") or (resource_type or "").lower()
+        arity = None
+        if not isinstance(resource_type, str):
+            env.problem(where, "$ref: {type, kind} needs type")
+            return _const(None)
+    else:
+        info = env.targets.get(target)
+        if info is None:
+            env.problem(where, f"$ref to '{target}', which is not a resource template of this mapping")
+            return _const(None)
+        resource_type, kind, arity = info.resource_type, info.kind, info.key_arity
+    if "key" not in spec:
+        env.problem(where, "$ref needs key:")
+        return _const(None)
+    key_fn, columns, key_arity = key_function(spec["key"], env, f"{where}.key", element, missing_message="")
+    if arity is not None and key_arity != arity:
+        env.problem(f"{where}.key", f"template '{target}' has a key of {arity} part(s), this $ref gives {key_arity}")
+    display = _optional_expr(spec, "display", env, where, element)
+    display_fn = display.fn if display else None
+    required = bool(spec.get("required", False))
+    agency = env.agency
+    prefix = f"{resource_type}/"
+    column = _column_label(columns)
+    _mark_use(env, columns, element, f"reference {resource_type}")
+
+    def fn(ctx: Ctx) -> Any:
+        key = key_fn(ctx)
+        if key is None:
+            if required:
+                raise FieldError("required", "reference key is missing", column=column)
+            return None
+        ref: dict[str, Any] = {"reference": prefix + mapped_id(agency, resource_type, kind, key)}
+        if display_fn is not None:
+            text = display_fn(ctx)
+            if not is_empty(text):
+                ref["display"] = text
+        return ref
+
+    return Compiled(fn, columns)
+
+
+def _d_rows(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    env.problem(where, "$rows is only allowed as the list of $each")
+    return _const(None)
+
+
+_HANDLERS: dict[str, Callable[[dict[str, Any], Env, str, str], Compiled]] = {
+    "$col": _d_col, "$item": _d_item, "$const": _d_const, "$var": _d_var, "$lookup": _d_lookup,
+    "$date": _d_date, "$datetime": _d_datetime, "$concat": _d_concat, "$coalesce": _d_coalesce,
+    "$if": _d_if, "$each": _d_each, "$ref": _d_ref, "$rows": _d_rows,
+}
+
+
+def compile_body(template: dict[str, Any], env: Env, where: str, resource_type: str) -> Compiled:
+    """The template without resourceType, as a map node that always builds a fresh dict."""
+    body = {k: v for k, v in template.items() if k != "resourceType"}
+    return _compile_map(body, env, where, resource_type, fresh=True)
+

@@ -1,0 +1,285 @@
+"""Map the records of an input folder with a loaded Mapping, one row at a time.
+
+`MappingRun.rows()` yields a `RowResult` per record read (mapped resources, or the row's errors);
+the caller decides (e.g. after validation) and calls `settle(result, accepted)`, then `finish()`
+yields the results of related (`index:`) rows, which are only known at the end. Every record read
+ends up in exactly one RowResult, so rows read = rows mapped + rows rejected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote
+
+from fhiradapter.ids import mapped_id
+from fhiradapter.mapping.compiler import Ctx, RelatedSource
+from fhiradapter.mapping.errors import FieldError, FieldErrors
+from fhiradapter.mapping.loader import Mapping, Template
+from fhiradapter.mapping.sources import Record, SourceReadError, iter_csv, iter_json, iter_ndjson
+from fhiradapter.mapping.values import as_text
+from fhiradapter.provenance import PREFIX
+
+_MEMBER_FIELDS = ("subject", "patient", "beneficiary")
+
+
+@dataclass
+class RowResult:
+    source: str
+    file: str
+    line: int | None
+    resources: list[tuple[Template, dict[str, Any], str | None, str]] = field(default_factory=list)  # (template, resource, member, key)
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    stage: str = "map"
+    template: str | None = None
+    pointer: str | None = None
+    used: list[tuple[str, int]] = field(default_factory=list)
+    counted: bool = True       # False for a whole-file problem (no row was read)
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    def error_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"file": self.file, "line": self.line}
+        if self.pointer:
+            record["record"] = self.pointer
+        record.update({"template": self.template, "stage": self.stage, "issues": self.issues})
+        return record
+
+
+def row_issue(code: str, message: str, *, file: str, line: int | None, column: str | None = None,
+              expression: str | None = None, value: Any = None, show_values: bool = False,
+              severity: str = "error") -> dict[str, Any]:
+    """One issue of errors.ndjson with the documented message shape (no value unless asked)."""
+    where = f"{file}:{line}" if line is not None else file
+    if column:
+        where += f" column '{column}'" if ", " not in column else f" columns '{column}'"
+    if expression:
+        where += f" at {expression}"
+    text = f"{where}: {message}"
+    if show_values and value is not None:
+        text += f" (value: {as_text(value)!r})"
+    issue: dict[str, Any] = {"severity": severity, "code": code}
+    if column:
+        issue["column"] = column
+    if expression:
+        issue["expression"] = expression
+    issue["message"] = text
+    return issue
+
+
+def member_of(resource: dict[str, Any]) -> str | None:
+    """The Patient a resource is about: itself, or its subject/patient/beneficiary reference."""
+    if resource.get("resourceType") == "Patient":
+        return f"Patient/{resource['id']}"
+    for name in _MEMBER_FIELDS:
+        ref = resource.get(name)
+        if isinstance(ref, dict):
+            text = ref.get("reference")
+            if isinstance(text, str) and text.startswith("Patient/"):
+                return text
+    return None
+
+
+def source_path(input_dir: Path, spec: dict[str, Any]) -> Path:
+    return input_dir / spec["file"]
+
+
+def open_records(path: Path, spec: dict[str, Any]) -> Iterator[Record]:
+    fmt = spec.get("format", "csv")
+    encoding = spec.get("encoding", "utf-8")
+    if fmt == "csv":
+        return iter_csv(path, delimiter=spec.get("delimiter", ","), quote=spec.get("quote", '"'),
+                        encoding=encoding, header=spec.get("header", True))
+    if fmt == "ndjson":
+        return iter_ndjson(path, encoding=encoding, record_path=spec.get("record_path"))
+    return iter_json(path, encoding=encoding, record_path=spec.get("record_path"))
+
+
+class MappingRun:
+    def __init__(self, mapping: Mapping, input_dir: str | Path, *, show_values: bool = False):
+        self.mapping = mapping
+        self.input_dir = Path(input_dir)
+        self.show_values = show_values
+        self.ctx = Ctx(mapping.timezone)
+        # related rows: source -> list of state per row: None unused, True used by a mapped row,
+        # False rejected (own error, or only used by rejected rows)
+        self._related_state: dict[str, list[bool | None]] = {}
+        self._related_lines: dict[str, list[int]] = {}
+        self._related_own_errors: dict[tuple[str, int], bool] = {}
+        self._pending: list[RowResult] = []
+
+    # -- related sources ------------------------------------------------------------------------
+    def _load_related(self) -> Iterator[RowResult]:
+        for name in self.mapping.related_sources:
+            spec = self.mapping.sources[name]
+            file = spec["file"]
+            related = RelatedSource(name, file)
+            self.ctx.related[name] = related
+            states: list[bool | None] = []
+            lines: list[int] = []
+            self._related_state[name] = states
+            self._related_lines[name] = lines
+            column = spec["index"]
+            path = source_path(self.input_dir, spec)
+            if not path.is_file():
+                if spec.get("required", True):
+                    yield self._file_problem(name, file, "file not found in the input folder")
+                continue
+            try:
+                for record in open_records(path, spec):
+                    if record.problem is not None:
+                        yield RowResult(name, file, record.line, stage="read", pointer=record.pointer, issues=[
+                            row_issue(record.problem[0], record.problem[1], file=file, line=record.line)])
+                        continue
+                    data = record.data or {}
+                    if column not in data and spec.get("format", "csv") == "csv":
+                        yield RowResult(name, file, record.line, stage="read", issues=[
+                            row_issue("required", "column not in the file header", file=file, line=record.line, column=column)])
+                        continue
+                    key = as_text(data.get(column))
+                    index = len(states)
+                    states.append(None)
+                    lines.append(record.line)
+                    if key is None:
+                        states[index] = False
+                        self._pending.append(RowResult(name, file, record.line, issues=[row_issue(
+                            "required", "required value is missing", file=file, line=record.line, column=column)]))
+                        continue
+                    related.groups.setdefault(key, []).append((index, record.line, data))
+            except SourceReadError as exc:
+                yield self._file_problem(name, file, exc.message, exc.line)
+
+    def _file_problem(self, source: str, file: str, message: str, line: int | None = None) -> RowResult:
+        return RowResult(source, file, line, stage="read", counted=False,
+                         issues=[row_issue("structure", message, file=file, line=line)])
+
+    # -- rows -----------------------------------------------------------------------------------
+    def rows(self) -> Iterator[RowResult]:
+        yield from self._load_related()
+        mapping = self.mapping
+        for name in mapping.mapped_sources:
+            spec = mapping.sources[name]
+            file = spec["file"]
+            path = source_path(self.input_dir, spec)
+            templates = mapping.templates_of(name)
+            if not path.is_file():
+                if spec.get("required", True):
+                    yield self._file_problem(name, file, "file not found in the input folder")
+                continue
+            self.ctx.strict_columns = spec.get("format", "csv") == "csv"
+            prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
+            try:
+                for record in open_records(path, spec):
+                    yield self._map_record(name, file, record, templates, prefix)
+            except SourceReadError as exc:
+                yield self._file_problem(name, file, exc.message, exc.line)
+
+    def _map_record(self, source: str, file: str, record: Record, templates: list[Template], prefix: str) -> RowResult:
+        line = record.line
+        if record.problem is not None:
+            return RowResult(source, file, line, stage="read", pointer=record.pointer,
+                             issues=[row_issue(record.problem[0], record.problem[1], file=file, line=line)])
+        ctx = self.ctx
+        ctx.row = record.data or {}
+        ctx.parents = record.parents
+        ctx.used = []
+        result = RowResult(source, file, line, pointer=record.pointer)
+        applied = 0
+        agency = self.mapping.agency
+        for template in templates:
+            try:
+                if template.when is not None and not template.when(ctx):
+                    continue
+                applied += 1
+                key = template.key(ctx)
+                if key is None:
+                    raise FieldError("required", "source key is missing",
+                                     column=", ".join(template.key_columns) or None)
+                body = template.body.fn(ctx) or {}
+                member = None
+                if template.member is not None:
+                    ref = template.member.fn(ctx)
+                    member = ref.get("reference") if isinstance(ref, dict) else (ref if isinstance(ref, str) else None)
+            except (FieldError, FieldErrors) as exc:
+                self._add_errors(result, template, exc, file, line)
+                continue
+            resource_type = template.resource_type
+            resource: dict[str, Any] = {"resourceType": resource_type,
+                                        "id": mapped_id(agency, resource_type, template.kind, key)}
+            meta = body.pop("meta", None)
+            meta = dict(meta) if isinstance(meta, dict) else {}
+            meta["source"] = prefix + str(line)
+            resource["meta"] = meta
+            identifier = {"system": template.identifier_system, "value": key}
+            existing = body.get("identifier")
+            if existing is None:
+                resource["identifier"] = [identifier]
+            elif isinstance(existing, list) and not any(
+                    isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
+                body["identifier"] = [identifier] + existing
+            resource.update(body)
+            result.resources.append((template, resource, member or member_of(resource), key))
+        result.used = ctx.used
+        if applied == 0 and not result.issues:
+            result.issues.append(row_issue("not-supported", "no resource template applies to this row",
+                                           file=file, line=line))
+        if result.issues:
+            result.resources = []
+        return result
+
+    def _add_errors(self, result: RowResult, template: Template, exc: Exception, file: str, line: int) -> None:
+        errors = exc.errors if isinstance(exc, FieldErrors) else [exc]
+        result.template = result.template or template.name
+        for error in errors:
+            assert isinstance(error, FieldError)
+            path = error.path(template.resource_type)
+            err_file = error.file or file
+            err_line = error.line if error.file else line
+            if error.file:  # the problem is in a related row: that row is rejected too
+                source = next((s for s, spec in self.mapping.sources.items() if spec["file"] == error.file), None)
+                if source is not None:
+                    lines = self._related_lines.get(source, [])
+                    for idx, related_line in enumerate(lines):
+                        if related_line == error.line:
+                            self._related_own_errors[(source, idx)] = True
+                            break
+            result.issues.append(row_issue(error.code, error.message, file=err_file, line=err_line,
+                                           column=error.column, expression=path, value=error.value,
+                                           show_values=self.show_values))
+
+    def settle(self, result: RowResult, accepted: bool) -> None:
+        """Record whether the related rows a row used went out (mapped) or not."""
+        for source, index in result.used:
+            states = self._related_state[source]
+            if accepted and not self._related_own_errors.get((source, index)):
+                states[index] = True
+            elif states[index] is None:
+                states[index] = False
+
+    def finish(self) -> Iterator[RowResult]:
+        """Results of related rows: mapped, or rejected (own error / parent rejected / orphan)."""
+        pending = {(r.source, r.line): r for r in self._pending}
+        for source in self.mapping.related_sources:
+            spec = self.mapping.sources[source]
+            file = spec["file"]
+            column = spec["index"]
+            for index, state in enumerate(self._related_state.get(source, [])):
+                line = self._related_lines[source][index]
+                if (source, line) in pending:
+                    yield pending.pop((source, line))
+                    continue
+                if state is True:
+                    yield RowResult(source, file, line)
+                    continue
+                if self._related_own_errors.get((source, index)):
+                    message = "this row has errors (listed with the row that uses it)"
+                    code = "processing"
+                elif state is False:
+                    message = "rejected together with the row that uses it"
+                    code = "processing"
+                else:
+                    message = f"no row of the mapped sources matches this row's '{column}'"
+                    code = "not-found"
+                yield RowResult(source, file, line, issues=[row_issue(code, message, file=file, line=line, column=None)])

@@ -1,0 +1,277 @@
+"""Load a mapping file: YAML, includes, JSON Schema, lookups, then compile every template.
+
+Every problem is collected (file + YAML path + message) and raised together as MappingLoadError,
+so `mapping check` shows all of them at once.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any, Callable
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from fhiradapter.ids import identifier_system as default_identifier_system
+from fhiradapter.mapping.compiler import (
+    Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, key_function,
+)
+from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
+from fhiradapter.mapping.lookups import Lookup, load_lookup
+from fhiradapter.mapping.timefmt import TimeValueError, zone
+from fhiradapter.mapping.yamlload import load_yaml
+
+SCHEMA_FILE = "mapping-v1.schema.json"
+_TOP_ONLY = ("id", "version", "agency", "timezone", "program", "tests", "title", "description")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    text = importlib_resources.files("fhiradapter.mapping").joinpath("schema", SCHEMA_FILE).read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    cls = jsonschema.validators.validator_for(schema())
+    return cls(schema())
+
+
+@dataclass
+class Template:
+    name: str
+    source: str
+    resource_type: str
+    kind: str
+    identifier_system: str
+    key: Callable[[Ctx], str | None]
+    key_columns: tuple[str, ...]
+    when: Callable[[Ctx], bool] | None
+    member: Compiled | None
+    body: Compiled
+    profiles: tuple[str, ...] = ()
+
+
+@dataclass
+class Mapping:
+    path: Path
+    id: str
+    version: str
+    agency: str
+    timezone: str
+    program: str | None
+    title: str | None
+    vars: dict[str, Any]
+    sources: dict[str, dict[str, Any]]
+    lookups: dict[str, Lookup]
+    templates: list[Template]
+    tests: list[dict[str, Any]]
+    uses: list[Use] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)   # this file and its fragments
+
+    def templates_of(self, source: str) -> list[Template]:
+        return [t for t in self.templates if t.source == source]
+
+    @property
+    def mapped_sources(self) -> list[str]:
+        """Sources mapped row by row, in declaration order."""
+        return [name for name, spec in self.sources.items() if not spec.get("index")]
+
+    @property
+    def related_sources(self) -> list[str]:
+        return [name for name, spec in self.sources.items() if spec.get("index")]
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _yaml_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _schema_problems(doc: Any, file: str) -> list[LoadProblem]:
+    problems = []
+    for error in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        detail = error
+        if error.context:
+            detail = best_match(error.context) or error
+        where = _yaml_path(detail.absolute_path) or _yaml_path(error.absolute_path)
+        message = detail.message
+        if len(message) > 300:
+            message = message[:300] + "..."
+        problems.append(LoadProblem(file, where, message))
+    return problems
+
+
+@dataclass
+class _Part:
+    path: Path
+    doc: dict[str, Any]
+
+
+def _read_tree(path: Path, problems: list[LoadProblem], seen: tuple[Path, ...] = ()) -> list[_Part]:
+    """This file's fragments (depth first, in include order) then the file itself."""
+    file = _display(path)
+    resolved = path.resolve()
+    if resolved in seen:
+        problems.append(LoadProblem(file, "include", "include cycle: " + " -> ".join(_display(p) for p in seen + (resolved,))))
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problems.append(LoadProblem(file, "", f"cannot read mapping file ({exc.strerror})"))
+        return []
+    except UnicodeDecodeError:
+        problems.append(LoadProblem(file, "", "mapping file is not UTF-8 text"))
+        return []
+    try:
+        doc = load_yaml(text)
+    except Exception as exc:  # yaml.YAMLError and friends: report the position, not a traceback
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(LoadProblem(file, where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})"))
+        return []
+    if not isinstance(doc, dict):
+        problems.append(LoadProblem(file, "", "a mapping file is a YAML map (fhiradapter-mapping: 1, id: ...)"))
+        return []
+    schema_problems = _schema_problems(doc, file)
+    problems.extend(schema_problems)
+    if schema_problems:
+        return []
+    parts: list[_Part] = []
+    for i, include in enumerate(doc.get("include") or []):
+        child = path.parent / include
+        sub: list[LoadProblem] = []
+        child_parts = _read_tree(child, sub, seen + (resolved,))
+        problems.extend(sub)
+        if child_parts and not child_parts[-1].doc.get("fragment"):
+            problems.append(LoadProblem(file, f"include[{i}]", f"{include} is not a fragment (fragment: true)"))
+        parts.extend(child_parts)
+    parts.append(_Part(path, doc))
+    return parts
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Load, check and compile a mapping file; MappingLoadError lists every problem."""
+    path = Path(path)
+    file = _display(path)
+    problems: list[LoadProblem] = []
+    parts = _read_tree(path, problems)
+    if problems or not parts:
+        raise MappingLoadError(problems or [LoadProblem(file, "", "nothing to load")])
+    top = parts[-1].doc
+    if top.get("fragment"):
+        raise MappingLoadError([LoadProblem(file, "fragment", "a fragment cannot be used on its own; include it from a mapping")])
+
+    # Merge: names are unique across the tree; vars of later (including) files win.
+    vars_: dict[str, Any] = {}
+    sources: dict[str, dict[str, Any]] = {}
+    lookup_specs: dict[str, tuple[dict[str, Any], Path, str]] = {}
+    resource_specs: list[tuple[dict[str, Any], str, str]] = []   # spec, file label, yaml path
+    for part in parts:
+        label = _display(part.path)
+        vars_.update(part.doc.get("vars") or {})
+        for name, spec in (part.doc.get("sources") or {}).items():
+            if name in sources:
+                problems.append(LoadProblem(label, f"sources.{name}", "source defined twice (in an include and here)"))
+            sources[name] = dict(spec)
+        for name, spec in (part.doc.get("lookups") or {}).items():
+            if name in lookup_specs:
+                problems.append(LoadProblem(label, f"lookups.{name}", "lookup defined twice (in an include and here)"))
+            lookup_specs[name] = (spec, part.path.parent, label)
+        for i, spec in enumerate(part.doc.get("resources") or []):
+            resource_specs.append((spec, label, f"resources[{i}]"))
+
+    try:
+        zone(top["timezone"])
+    except TimeValueError as exc:
+        problems.append(LoadProblem(file, "timezone", str(exc)))
+
+    lookups: dict[str, Lookup] = {}
+    for name, (spec, base, label) in lookup_specs.items():
+        lookup, messages = load_lookup(name, spec, base)
+        lookups[name] = lookup
+        problems.extend(LoadProblem(label, f"lookups.{name}", m) for m in messages)
+
+    targets: dict[str, TemplateTarget] = {}
+    for spec, label, where in resource_specs:
+        name = spec["name"]
+        if name in targets:
+            problems.append(LoadProblem(label, f"{where}.name", f"resource template '{name}' defined twice"))
+            continue
+        key = spec["key"]
+        targets[name] = TemplateTarget(spec["template"]["resourceType"], spec.get("kind", name),
+                                       len(key) if isinstance(key, list) else 1)
+
+    for name, spec in sources.items():
+        if spec.get("format", "csv") != "csv" and spec.get("index"):
+            pass  # an index on a JSON source groups by a top-level field; allowed
+        if spec.get("format", "csv") == "csv" and "record_path" in spec:
+            problems.append(LoadProblem(file, f"sources.{name}.record_path", "record_path applies to json/ndjson sources"))
+
+    uses: list[Use] = []
+    templates: list[Template] = []
+    agency = top["agency"]
+    seen_names: set[str] = set()
+    for spec, label, where in resource_specs:
+        name = spec["name"]
+        if name in seen_names:
+            continue
+        seen_names.add(name)
+        source = spec["source"]
+        compile_problems: list[tuple[str, str]] = []
+        if source not in sources:
+            problems.append(LoadProblem(label, f"{where}.source", f"source '{source}' is not defined"))
+            continue
+        if sources[source].get("index"):
+            problems.append(LoadProblem(label, f"{where}.source",
+                                        f"source '{source}' has index: (a related source); templates map only row sources"))
+            continue
+        resource_type = spec["template"]["resourceType"]
+        env = Env(lookups=lookups, vars=vars_, targets=targets, sources=sources, agency=agency,
+                  timezone=top["timezone"], template=name, source=source, problems=compile_problems, uses=uses)
+        key_fn, key_columns, _ = key_function(spec["key"], env, f"{where}.key", f"{resource_type}.id",
+                                              missing_message="source key is missing")
+        when_fn = None
+        if "when" in spec:
+            when_fn, _ = compile_condition(spec["when"], env, f"{where}.when", resource_type)
+        member = compile_value(spec["member"], env, f"{where}.member", f"{resource_type}(member)") if "member" in spec else None
+        body = compile_body(spec["template"], env, f"{where}.template", resource_type)
+        meta = spec["template"].get("meta")
+        profiles = tuple(meta.get("profile") or ()) if isinstance(meta, dict) and isinstance(meta.get("profile"), list) else ()
+        kind = spec.get("kind", name)
+        templates.append(Template(
+            name=name, source=source, resource_type=resource_type, kind=kind,
+            identifier_system=spec.get("identifier_system") or default_identifier_system(agency, kind),
+            key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
+            profiles=tuple(p for p in profiles if isinstance(p, str))))
+        problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
+
+    for name, spec in sources.items():
+        if spec.get("index"):
+            continue
+        if not any(t.source == name for t in templates) and not problems:
+            problems.append(LoadProblem(file, f"sources.{name}", "no resource template maps this source "
+                                        "(give it index: to use it from $each, or remove it)"))
+
+    tests = []
+    for i, test in enumerate(top.get("tests") or []):
+        tests.append({"name": test["name"], "input": path.parent / test["input"],
+                      "expect": path.parent / test["expect"], "where": f"tests[{i}]"})
+
+    if problems:
+        raise MappingLoadError(problems)
+    return Mapping(path=path, id=top["id"], version=str(top["version"]), agency=agency,
+                   timezone=top["timezone"], program=top.get("program"), title=top.get("title"),
+                   vars=vars_, sources=sources, lookups=lookups, templates=templates, tests=tests,
+                   uses=uses, files=[p.path for p in parts])

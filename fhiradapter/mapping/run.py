@@ -1,0 +1,198 @@
+"""map_input: read an export with a mapping, optionally validate, write the output folder.
+
+Used by `fhiradapter map` (validate=False) and `fhiradapter run` (validate=True). Returns the
+summary dict that is also written to summary.json (docs/mapping-language.md, Outputs).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+
+from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
+from fhiradapter.mapping.loader import Mapping
+from fhiradapter.mapping.writers import OutputWriter, write_json
+from fhiradapter.provenance import source_of
+
+ProgressHook = Callable[[int], None]
+
+
+@dataclass
+class FileCount:
+    read: int = 0
+    mapped: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class Checks:
+    """Validation glue: per-resource validator and per-member program rules (both optional)."""
+    validator: Any = None
+    run_rules: Any = None
+    program: str | None = None
+    status: str = "off"
+    findings: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "information": 0})
+
+
+def load_checks(program: str | None, timezone: str) -> Checks:
+    """The validator and the rules, imported lazily; a missing piece is reported, not fatal."""
+    checks = Checks(program=program)
+    parts = []
+    try:
+        from fhiradapter.validator import Validator  # type: ignore[attr-defined]
+        checks.validator = Validator(rules=False, timezone=timezone)
+        parts.append("profiles")
+    except Exception as exc:  # ImportError, or a validator that cannot start: map anyway, say so
+        checks.status = f"unavailable: validator ({type(exc).__name__}: {exc})"
+    try:
+        from fhiradapter.rules import run_rules  # type: ignore[attr-defined]
+        checks.run_rules = run_rules
+        parts.append("rules")
+    except Exception as exc:
+        note = f"rules ({type(exc).__name__}: {exc})"
+        checks.status = f"{checks.status}; {note}" if checks.status.startswith("unavailable") else f"unavailable: {note}"
+    if parts and not checks.status.startswith("unavailable"):
+        checks.status = "+".join(parts)
+    elif parts:
+        checks.status = "+".join(parts) + " only; " + checks.status
+    return checks
+
+
+def _issue_dict(issue: Any, *, file: str, line: int | None, show_values: bool) -> dict[str, Any]:
+    message = getattr(issue, "message", str(issue))
+    return row_issue(getattr(issue, "code", "processing"), message, file=file, line=line,
+                     expression=getattr(issue, "expression", None), severity=getattr(issue, "severity", "error"),
+                     show_values=False) | ({"rule": issue.rule} if getattr(issue, "rule", None) else {})
+
+
+def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_values: bool = False,
+              bundles: bool = True, max_entries: int = 500, method: str = "put", validate: bool = False,
+              checks: Checks | None = None, progress: ProgressHook | None = None) -> dict[str, Any]:
+    out = Path(out)
+    run = MappingRun(mapping, input_dir, show_values=show_values)
+    writer = OutputWriter(out, bundles=bundles, max_entries=max_entries, method=method, agency=mapping.agency)
+    if validate and checks is None:
+        checks = load_checks(mapping.program, mapping.timezone)
+    checks = checks if validate else None
+    files: dict[str, FileCount] = {}
+    file_errors: list[str] = []
+    findings_handle = open(out / "findings.ndjson", "wb") if checks is not None else None
+    try:
+        def account(result: RowResult) -> None:
+            if not result.counted:
+                file_errors.append(result.issues[0]["message"])
+                writer.write_error(result.error_record())
+                return
+            count = files.setdefault(result.file, FileCount())
+            count.read += 1
+            if result.issues:
+                count.rejected += 1
+                writer.write_error(result.error_record())
+            else:
+                count.mapped += 1
+
+        for result in run.rows():
+            if result.ok and result.resources and checks is not None and checks.validator is not None:
+                _validate_row(result, checks, findings_handle, show_values)
+            if result.ok:
+                for template, resource, member, key in result.resources:
+                    writer.write_resource(resource, member, (template.identifier_system, key))
+            run.settle(result, result.ok)
+            account(result)
+            if progress is not None and result.counted:
+                progress(1)
+        for result in run.finish():
+            account(result)
+            if progress is not None:
+                progress(1)
+
+        on_member = None
+        if checks is not None and checks.run_rules is not None and findings_handle is not None:
+            on_member = _rules_hook(checks, findings_handle)
+        writer.finish_bundles(on_member)
+    finally:
+        writer.close()
+        if findings_handle is not None:
+            findings_handle.close()
+
+    totals = FileCount(sum(c.read for c in files.values()), sum(c.mapped for c in files.values()),
+                       sum(c.rejected for c in files.values()))
+    summary: dict[str, Any] = {
+        "mapping": {"id": mapping.id, "version": mapping.version},
+        "program": mapping.program,
+        "rows": {"read": totals.read, "mapped": totals.mapped, "rejected": totals.rejected},
+        "files": {name: {"read": c.read, "mapped": c.mapped, "rejected": c.rejected} for name, c in files.items()},
+        "file_errors": file_errors,
+        "resources": dict(sorted(writer.counts.items())),
+        "bundles": writer.bundle_count,
+        "validation": checks.status if checks is not None else "off",
+    }
+    if checks is not None:
+        summary["findings"] = checks.findings
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values: bool) -> None:
+    """Profile-validate each resource of a mapped row; errors reject the row, the rest are findings."""
+    errors: list[dict[str, Any]] = []
+    for _template, resource, _member, _key in result.resources:
+        try:
+            issues = checks.validator.validate_resource(resource, program=checks.program,
+                                                        source=result.file, line=result.line)
+        except Exception as exc:  # a validator bug must not kill the run: reject the row, say why
+            issues = [_Internal(f"validator failed on this resource ({type(exc).__name__})")]
+        for issue in issues:
+            record = _issue_dict(issue, file=result.file, line=result.line, show_values=show_values)
+            if issue.severity in ("error", "fatal"):
+                errors.append(record)
+            else:
+                severity = issue.severity if issue.severity in checks.findings else "information"
+                checks.findings[severity] += 1
+                if findings is not None:
+                    findings.write(orjson.dumps({"member": None, "file": result.file, "line": result.line,
+                                                 "stage": "validate", "issue": record}) + b"\n")
+    if errors:
+        result.issues = errors
+        result.stage = "validate"
+        result.template = result.resources[0][0].name
+        result.resources = []
+
+
+class _Internal:
+    severity = "error"
+    code = "exception"
+    expression = None
+    rule = None
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _rules_hook(checks: Checks, findings: Any) -> Callable[[str | None, list[dict[str, Any]]], None]:
+    programs = {checks.program} if checks.program else None
+
+    def on_member(member: str | None, resources: list[dict[str, Any]]) -> None:
+        if member is None:
+            return  # shared resources (organizations, practitioners) are no member record
+        try:
+            issues = checks.run_rules(resources, programs=programs)
+        except Exception as exc:
+            issues = [_Internal(f"program rules failed on this member ({type(exc).__name__})")]
+        for issue in issues:
+            origin = None
+            entry = getattr(issue, "entry", None)
+            if isinstance(entry, int) and 0 <= entry < len(resources):
+                origin = source_of(resources[entry])
+            severity = getattr(issue, "severity", "error")
+            key = severity if severity in checks.findings else ("error" if severity == "fatal" else "information")
+            checks.findings[key] += 1
+            record = {"member": member, "file": origin.file if origin else getattr(issue, "source", None),
+                      "line": origin.line if origin else getattr(issue, "line", None), "stage": "rules",
+                      "issue": issue.to_fhir() if hasattr(issue, "to_fhir") else {"severity": severity,
+                                                                                   "message": issue.message}}
+            findings.write(orjson.dumps(record) + b"\n")
+
+    return on_member

@@ -1,0 +1,187 @@
+"""Reading the records of one source: CSV, NDJSON or JSON with a record path, streamed.
+
+Each record is a `Record`: its data (column -> value, or a JSON object), the 1-based line (CSV/NDJSON
+physical line where it starts; JSON: ordinal of the record), and for JSON its pointer and enclosing
+records (for `^` in field paths). A record that cannot be read carries `problem` instead of data; a
+problem that stops the whole file raises `SourceReadError` (the records before it were yielded).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+csv.field_size_limit(16 * 1024 * 1024)  # long free-text notes are legitimate
+
+
+@dataclass(slots=True)
+class Record:
+    line: int
+    data: dict[str, Any] | None
+    parents: tuple[dict[str, Any], ...] = ()
+    pointer: str | None = None
+    problem: tuple[str, str] | None = None   # (IssueType code, message) when the record is unreadable
+
+
+class SourceReadError(Exception):
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def _encoding(name: str) -> str:
+    # A UTF-8 BOM is always dropped (Excel writes one).
+    return "utf-8-sig" if codecs.lookup(name).name == "utf-8" else name
+
+
+def read_csv_header(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: str = "utf-8") -> list[str]:
+    with open(path, encoding=_encoding(encoding), newline="") as handle:
+        for row in csv.reader(handle, delimiter=delimiter, quotechar=quote):
+            if row:
+                return [c.strip() for c in row]
+    return []
+
+
+def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: str = "utf-8",
+             header: bool | list[str] = True) -> Iterator[Record]:
+    """Rows as column -> value (trimmed; empty -> None). Raises SourceReadError on decoding problems."""
+    try:
+        handle = open(path, encoding=_encoding(encoding), newline="")
+    except OSError as exc:
+        raise SourceReadError(f"cannot open file ({exc.strerror})") from exc
+    with handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar=quote, strict=False)
+        columns: list[str] | None = list(header) if isinstance(header, list) else None
+        width = len(columns) if columns is not None else 0
+        end = 0
+        try:
+            for fields in reader:
+                start, end = end + 1, reader.line_num
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue  # blank line: counted in line numbers, not a record
+                if columns is None:
+                    columns = [c.strip() for c in fields]
+                    width = len(columns)
+                    continue
+                if len(fields) > width:
+                    yield Record(start, None, problem=(
+                        "structure", f"row has {len(fields)} fields, header has {width}"))
+                    continue
+                data: dict[str, Any] = {}
+                for name, raw in zip(columns, fields):
+                    value = raw.strip()
+                    data[name] = value if value else None
+                if len(fields) < width:
+                    for name in columns[len(fields):]:
+                        data[name] = None
+                yield Record(start, data)
+        except UnicodeDecodeError as exc:
+            raise SourceReadError(f"file is not valid {encoding} text (after line {end})", end + 1) from exc
+        except csv.Error as exc:
+            raise SourceReadError(f"CSV syntax error: {exc}", reader.line_num) from exc
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
+
+
+def parse_record_path(path: str | None) -> list[str | int | None]:
+    """'a[*].b[*]' -> ['a', None, 'b', None]  (None = every element, int = one element)."""
+    if not path or path == "$":
+        return []
+    text = path[2:] if path.startswith("$.") else path
+    steps: list[str | int | None] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos] == ".":
+            pos += 1
+            continue
+        match = _STEP.match(text, pos)
+        if not match:
+            raise ValueError(f"record_path '{path}': cannot read at character {pos + 1}")
+        if match.group(1) is not None:
+            steps.append(match.group(1))
+        else:
+            steps.append(None if match.group(2) == "*" else int(match.group(2)))
+        pos = match.end()
+    return steps
+
+
+def _walk(value: Any, steps: list[str | int | None], pointer: str,
+          parents: tuple[dict[str, Any], ...]) -> Iterator[tuple[Any, str, tuple[dict[str, Any], ...]]]:
+    """Records at the end of `steps`; a dict passed while iterating an array becomes an enclosing record."""
+    if not steps:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield item, f"{pointer}[{i}]", parents
+        else:
+            yield value, pointer or "$", parents
+        return
+    step, rest = steps[0], steps[1:]
+    if step is None or isinstance(step, int):
+        if not isinstance(value, list):
+            return
+        items = enumerate(value) if step is None else ([(step, value[step])] if step < len(value) else [])
+        for i, item in items:
+            inner = parents + (item,) if (rest and isinstance(item, dict)) else parents
+            yield from _walk(item, rest, f"{pointer}[{i}]", inner)
+        return
+    if isinstance(value, dict) and step in value:
+        yield from _walk(value[step], rest, f"{pointer}.{step}" if pointer else step, parents)
+
+
+def _records_of(doc: Any, steps: list[str | int | None]) -> Iterator[tuple[Any, str, tuple[dict[str, Any], ...]]]:
+    # An array element that is itself walked into is a parent of the records below it.
+    yield from _walk(doc, steps, "", ())
+
+
+def iter_ndjson(path: Path, *, encoding: str = "utf-8", record_path: str | None = None) -> Iterator[Record]:
+    steps = parse_record_path(record_path)
+    try:
+        handle = open(path, encoding=_encoding(encoding), newline="")
+    except OSError as exc:
+        raise SourceReadError(f"cannot open file ({exc.strerror})") from exc
+    with handle:
+        number = 0
+        try:
+            for number, text in enumerate(handle, start=1):
+                if not text.strip():
+                    continue
+                try:
+                    doc = json.loads(text)
+                except ValueError as exc:
+                    yield Record(number, None, problem=("structure", f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                    continue
+                for value, pointer, parents in _records_of(doc, steps):
+                    if not isinstance(value, dict):
+                        yield Record(number, None, pointer=pointer, problem=("structure", "record is not a JSON object"))
+                    else:
+                        yield Record(number, value, parents, pointer if steps else None)
+        except UnicodeDecodeError as exc:
+            raise SourceReadError(f"file is not valid {encoding} text (at line {number + 1})", number + 1) from exc
+
+
+def iter_json(path: Path, *, encoding: str = "utf-8", record_path: str | None = None) -> Iterator[Record]:
+    steps = parse_record_path(record_path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceReadError(f"cannot open file ({exc.strerror})") from exc
+    try:
+        text = raw.decode(_encoding(encoding))
+    except UnicodeDecodeError as exc:
+        raise SourceReadError(f"file is not valid {encoding} text (byte {exc.start})") from exc
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        raise SourceReadError(f"not valid JSON ({getattr(exc, 'msg', exc)} at line {line})", line) from exc
+    for ordinal, (value, pointer, parents) in enumerate(_records_of(doc, steps), start=1):
+        if not isinstance(value, dict):
+            yield Record(ordinal, None, pointer=pointer, problem=("structure", "record is not a JSON object"))
+        else:
+            yield Record(ordinal, value, parents, pointer)

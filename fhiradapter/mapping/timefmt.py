@@ -1,0 +1,122 @@
+"""Dates and local date-times of an export -> FHIR date / dateTime with the right UTC offset.
+
+Formats are explicit (strptime formats or "iso"); local times are placed in an IANA zone with the
+offset valid on that date, DST gaps are errors and ambiguous fall-back times take the earlier
+occurrence unless told otherwise (docs/mapping-language.md, $date and $datetime).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_TIME_DIRECTIVES = re.compile(r"%[HIMSTXcpf]")
+_DATE_DIRECTIVES = re.compile(r"%[dYymbBjxcUWGVuaA]")
+
+
+class TimeValueError(ValueError):
+    """The value cannot be turned into the requested date/time; message names formats, not the value."""
+
+
+def format_has_time(fmt: str) -> bool:
+    return fmt == "iso" or bool(_TIME_DIRECTIVES.search(fmt))
+
+
+def format_problem(fmt: str) -> str | None:
+    """Why a format string cannot work, or None (used by `mapping check`)."""
+    if fmt == "iso":
+        return None
+    if not _DATE_DIRECTIVES.search(fmt):
+        return f"format '{fmt}' has no date directive (%Y, %m, %d, ...)"
+    try:  # a round trip catches unknown directives, which strftime may let through
+        datetime.strptime(datetime(2001, 2, 3, 4, 5, 6).strftime(fmt), fmt)
+    except ValueError as exc:
+        return f"format '{fmt}' is not a valid strptime format ({exc})"
+    return None
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TimeValueError(f"unknown IANA time zone '{name}'") from exc
+
+
+def _parse(value: str, formats: tuple[str, ...]) -> tuple[datetime, bool]:
+    """(parsed, has_time) for the first format that matches the whole value."""
+    for fmt in formats:
+        if fmt == "iso":
+            try:
+                if len(value) == 10:
+                    return datetime.combine(date.fromisoformat(value), datetime.min.time()), False
+                return datetime.fromisoformat(value.replace("Z", "+00:00")), True
+            except ValueError:
+                continue
+        try:
+            return datetime.strptime(value, fmt), format_has_time(fmt)
+        except ValueError:
+            continue
+    shown = "', '".join(formats)
+    raise TimeValueError(f"not a date in format '{shown}'" if len(formats) == 1
+                         else f"not a date in any of the formats '{shown}'")
+
+
+def to_fhir_date(value: str, formats: tuple[str, ...], precision: str = "day") -> str:
+    parsed, _ = _parse(value, formats)
+    if precision == "year":
+        return f"{parsed.year:04d}"
+    if precision == "month":
+        return f"{parsed.year:04d}-{parsed.month:02d}"
+    return f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}"
+
+
+def _offset_text(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _render(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    assert offset is not None
+    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + _offset_text(offset)
+
+
+def localize(naive: datetime, tz: ZoneInfo, ambiguous: str = "earlier") -> datetime:
+    """`naive` wall time in `tz`; a DST gap is an error, a repeated hour takes `ambiguous`."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    second = naive.replace(tzinfo=tz, fold=1)
+    off0, off1 = first.utcoffset(), second.utcoffset()
+    if off0 == off1:
+        return first
+    assert off0 is not None and off1 is not None
+    if off1 > off0:  # PEP 495: fold=1 gives the later offset in a gap -> the wall time never happened
+        raise TimeValueError(f"local time does not exist in {tz.key} (daylight-saving change)")
+    if ambiguous == "error":
+        raise TimeValueError(f"local time occurs twice in {tz.key} (daylight-saving change)")
+    return second if ambiguous == "later" else first
+
+
+def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, *, ambiguous: str = "earlier",
+                     add_minutes: float | None = None) -> str:
+    parsed, has_time = _parse(value, formats)
+    if not has_time:
+        if add_minutes is not None:
+            raise TimeValueError("add_minutes needs a value with a time of day")
+        return f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}"
+    tz = zone(tz_name)
+    if parsed.tzinfo is None:
+        moment = localize(parsed, tz, ambiguous)
+        if add_minutes is not None:  # add in absolute time, then read the wall clock of the zone again
+            moment = (moment.astimezone(timezone.utc) + timedelta(minutes=add_minutes)).astimezone(tz)
+    else:
+        moment = parsed
+        if add_minutes is not None:
+            moment = moment + timedelta(minutes=add_minutes)
+    return _render(moment)

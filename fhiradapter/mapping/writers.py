@@ -1,0 +1,178 @@
+"""Output files of `map`/`run`: NDJSON per type, member transaction Bundles, errors, findings, summary.
+
+Bundles need each member's resources together. Mapped resources are spooled to a temporary file as
+they are written; at the end the spool is split into hash partitions small enough to group in
+memory, so memory stays bounded however large the input is. No clock time, no absolute path and a
+fixed key order: the same input gives byte-identical files.
+"""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import orjson
+
+from fhiradapter.ids import NAMESPACE
+
+SHARED = "000-shared"
+PARTITION_SIZE = 20_000   # resources grouped in memory at once when writing bundles
+
+MemberHook = Callable[[str | None, list[dict[str, Any]]], None]
+
+
+def dumps_line(obj: Any) -> bytes:
+    return orjson.dumps(obj) + b"\n"
+
+
+def dumps_pretty(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def clear_previous(out: Path) -> None:
+    """Remove the files a previous run wrote (only ours), so nothing stale survives."""
+    for pattern in ("ndjson/*.ndjson", "bundles/*.json"):
+        for path in out.glob(pattern):
+            path.unlink()
+    for name in ("errors.ndjson", "findings.ndjson", "summary.json"):
+        path = out / name
+        if path.exists():
+            path.unlink()
+
+
+class OutputWriter:
+    def __init__(self, out: Path, *, bundles: bool = True, max_entries: int = 500, method: str = "put",
+                 agency: str = "agency"):
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+        clear_previous(out)
+        (out / "ndjson").mkdir(exist_ok=True)
+        self._ndjson: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
+        self.errors = open(out / "errors.ndjson", "wb")
+        self.bundles = bundles
+        self.max_entries = max(1, max_entries)
+        self.method = method
+        self.agency = agency
+        self.bundle_count = 0
+        self._spool = tempfile.TemporaryFile(prefix="fhiradapter-spool-") if bundles else None
+        self._spooled = 0
+
+    # -- streaming part -------------------------------------------------------------------------
+    def write_resource(self, resource: dict[str, Any], member: str | None, identifier: tuple[str, str]) -> None:
+        resource_type = resource["resourceType"]
+        handle = self._ndjson.get(resource_type)
+        if handle is None:
+            handle = self._ndjson[resource_type] = open(self.out / "ndjson" / f"{resource_type}.ndjson", "wb")
+        line = orjson.dumps(resource)
+        handle.write(line + b"\n")
+        self.counts[resource_type] = self.counts.get(resource_type, 0) + 1
+        if self._spool is not None:
+            # [member, system, value] TAB resource: orjson escapes tabs inside strings, so the
+            # first raw tab byte always ends the head
+            head = orjson.dumps([member or "", identifier[0], identifier[1]])
+            self._spool.write(head + b"\t" + line + b"\n")
+            self._spooled += 1
+
+    def write_error(self, record: dict[str, Any]) -> None:
+        self.errors.write(dumps_line(record))
+
+    # -- bundles --------------------------------------------------------------------------------
+    def _partitions(self) -> Iterator[Iterable[bytes]]:
+        assert self._spool is not None
+        spool = self._spool
+        spool.seek(0)
+        count = math.ceil(self._spooled / PARTITION_SIZE) if self._spooled else 1
+        if count <= 1:
+            yield spool
+            return
+        parts = [tempfile.TemporaryFile(prefix="fhiradapter-part-") for _ in range(count)]
+        try:
+            for raw in spool:
+                member = orjson.loads(raw.split(b"\t", 1)[0])[0]
+                parts[zlib.crc32(member.encode()) % count].write(raw)
+            for part in parts:
+                part.seek(0)
+                yield part
+        finally:
+            for part in parts:
+                part.close()
+
+    def finish_bundles(self, on_member: MemberHook | None = None) -> None:
+        """Write bundles/ (and call on_member for each member's resources, e.g. program rules)."""
+        if self._spool is None:
+            return
+        bundle_dir = self.out / "bundles"
+        bundle_dir.mkdir(exist_ok=True)
+        for part in self._partitions():
+            groups: dict[str, list[tuple[dict[str, Any], str, str]]] = {}
+            for raw in part:
+                head, body = raw.rstrip(b"\n").split(b"\t", 1)
+                member, system, value = orjson.loads(head)
+                groups.setdefault(member, []).append((orjson.loads(body), system, value))
+            for member, entries in groups.items():
+                # the member's Patient first, then input order
+                entries.sort(key=lambda e: 0 if (member and e[0]["resourceType"] == "Patient"
+                                                 and f"Patient/{e[0]['id']}" == member) else 1)
+                if on_member is not None:
+                    on_member(member or None, [e[0] for e in entries])
+                stem = member.split("/", 1)[1] if member else SHARED
+                for n, start in enumerate(range(0, len(entries), self.max_entries), start=1):
+                    chunk = entries[start:start + self.max_entries]
+                    name = f"{stem}-{n}.json"
+                    (bundle_dir / name).write_bytes(dumps_pretty(self._bundle(name, chunk)))
+                    self.bundle_count += 1
+            del groups
+        self._spool.close()
+        self._spool = None
+
+    def _bundle(self, name: str, chunk: list[tuple[dict[str, Any], str, str]]) -> dict[str, Any]:
+        entries = []
+        local = {f"{r['resourceType']}/{r['id']}" for r, _, _ in chunk}
+        for resource, system, value in chunk:
+            entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{resource['id']}"}
+            if self.method == "post":
+                entry["resource"] = _rewrite_local_refs(resource, local)
+                entry["request"] = {"method": "POST", "url": resource["resourceType"],
+                                    "ifNoneExist": f"identifier={system}|{value}"}
+            else:
+                entry["resource"] = resource
+                entry["request"] = {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
+            entries.append(entry)
+        bundle_id = str(uuid.uuid5(NAMESPACE, f"{self.agency}|Bundle|{name}"))
+        return {"resourceType": "Bundle", "id": bundle_id, "type": "transaction", "entry": entries}
+
+    # -- end ------------------------------------------------------------------------------------
+    def close(self) -> None:
+        for handle in self._ndjson.values():
+            handle.close()
+        self._ndjson.clear()
+        self.errors.close()
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+
+def _rewrite_local_refs(value: Any, local: set[str]) -> Any:
+    """References to entries of the same Bundle -> their urn:uuid fullUrl (POST: the server assigns ids)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key == "reference" and isinstance(item, str) and item in local:
+                out[key] = "urn:uuid:" + item.split("/", 1)[1]
+            else:
+                out[key] = _rewrite_local_refs(item, local)
+        return out
+    if isinstance(value, list):
+        return [_rewrite_local_refs(v, local) for v in value]
+    return value
+
+
+def write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(dumps_pretty(obj))
+    os.replace(tmp, path)
