@@ -25,6 +25,7 @@ Description: "A contact of a behavioral-health program: what all five program En
 * insert CompliesWith(http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|6.1.0)
 * ^status = #active
 * ^abstract = false
+* obeys bh-enc-1
 * extension contains
     BHBilling named billing 0..1 MS and
     BHServiceSetting named serviceSetting 0..1 MS
@@ -51,14 +52,14 @@ Description: "A contact of a behavioral-health program: what all five program En
 * serviceType 1..1 MS
 * serviceType ^short = "The program of this contact (issue 2 §3: Encounter.serviceType)"
 * serviceType.coding 1..* MS
-* serviceType.coding ^slicing.discriminator.type = #value
-* serviceType.coding ^slicing.discriminator.path = "system"
+* serviceType.coding ^slicing.discriminator.type = #pattern
+* serviceType.coding ^slicing.discriminator.path = "$this"
 * serviceType.coding ^slicing.rules = #open
+* serviceType.coding ^slicing.description = "Slices by coding system (program profiles add the code)"
 * serviceType.coding contains program 1..1 MS
 * serviceType.coding[program] ^short = "bh-program coding (issue 2 §3)"
+* serviceType.coding[program] ^patternCoding.system = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
 * serviceType.coding[program] from BHProgramVS (required)
-* serviceType.coding[program].system 1..1
-* serviceType.coding[program].system = "https://fhiradapter.org/fhir/CodeSystem/bh-program" (exactly)
 * serviceType.coding[program].code 1..1
 * subject 1..1 MS
 * subject only Reference(Patient)
@@ -88,6 +89,7 @@ Description: "A program plan: what all five program CarePlan profiles share (iss
 * insert CompliesWith(http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan|6.1.0)
 * ^status = #active
 * ^abstract = false
+* obeys bh-cp-1
 * extension contains BHTerminationKind named terminationKind 0..1 MS
 * extension[terminationKind] ^short = "Planned or unplanned end of services (design.md ext-termination-kind)"
 * text MS
@@ -132,6 +134,7 @@ Title: "BH program consent (base)"
 Description: "A member's privacy consent to disclose program data to a recipient (payer / care team): what all five program Consent profiles share (issue 2 §3; design.md Consent). Aligned with SDOH Clinical Care Consent (US Core has no Consent profile)."
 * ^status = #active
 * ^abstract = false
+* obeys bh-con-1 and bh-con-2 and bh-con-3 and bh-con-4
 * status MS
 * status ^short = "Consent status (issue 2 §3: status)"
 * scope MS
@@ -208,4 +211,38 @@ Description: "A referral to (or order for) a program: what all five program Serv
 Invariant: bh-sr-1
 Description: "A referral states at least one reason: reasonCode or reasonReference (issue 2 §3)."
 Expression: "reasonCode.exists() or reasonReference.exists()"
+Severity: #error
+
+// Root-level restatements of requirements that sit inside backbone elements (Encounter.participant,
+// CarePlan.activity, Consent.provision). The element cardinalities above already say the same; these
+// let FHIRPath-only validators (e.g. Medplum 4.5.2, which does not apply profile constraints inside
+// backbone elements) see them too.
+Invariant: bh-enc-1
+Description: "At least one participant.individual (issue 2 §3)."
+Expression: "participant.individual.exists()"
+Severity: #error
+
+Invariant: bh-cp-1
+Description: "Every activity has detail.code (issue 2 §3: activity.detail.code 1..1)."
+Expression: "activity.all(detail.code.exists())"
+Severity: #error
+
+Invariant: bh-con-1
+Description: "provision.type is permit (issue 2 §3)."
+Expression: "provision.type = 'permit'"
+Severity: #error
+
+Invariant: bh-con-2
+Description: "provision.period is stated (issue 2 §3)."
+Expression: "provision.period.exists()"
+Severity: #error
+
+Invariant: bh-con-3
+Description: "At least one provision.actor has role IRCP, the recipient (issue 2 §3)."
+Expression: "provision.actor.where(role.coding.where(system = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType' and code = 'IRCP').exists()).exists()"
+Severity: #error
+
+Invariant: bh-con-4
+Description: "At least one provision.purpose (issue 2 §3)."
+Expression: "provision.purpose.exists()"
 Severity: #error

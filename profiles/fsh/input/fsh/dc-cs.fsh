@@ -16,7 +16,7 @@ Title: "DC Community Support contact"
 Description: "A Community Support contact (001_531c4a09cf20a817.txt §3418), with the setting it was delivered in."
 * ^status = #active
 * obeys dc-cs-enc-1 and dc-cs-enc-2
-* serviceType.coding[program].code = #dc-cs (exactly)
+* serviceType.coding[program] = $BHProgram#dc-cs
 * serviceType.coding[program] ^short = "dc-cs (001_531c4a09cf20a817.txt §3418.1)"
 * extension[serviceSetting] 1..1
 * extension[serviceSetting] ^short = "Provider site, natural setting (home/community) or residential facility of 16 beds or less (001_531c4a09cf20a817.txt §3418.5 (a)-(c); invariants dc-cs-enc-1, dc-cs-enc-2)"

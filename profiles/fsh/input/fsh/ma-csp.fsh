@@ -15,7 +15,7 @@ Id: ma-csp-encounter
 Title: "CCA CSP contact"
 Description: "A CSP contact: face-to-face, phone, telehealth or collateral (002_a91a28d9256cacc7.txt Components of Service)."
 * ^status = #active
-* serviceType.coding[program].code = #ma-csp (exactly)
+* serviceType.coding[program] = $BHProgram#ma-csp
 * serviceType.coding[program] ^short = "ma-csp (002_a91a28d9256cacc7.txt Covered Services)"
 * type[contactMode] ^short = "face-to-face | phone | telehealth | collateral: the contacts CSP documents (002_a91a28d9256cacc7.txt Components of Service)"
 

