@@ -6,11 +6,15 @@ A server issue is tied to an entry either because it came in that entry's `respo
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fhiradapter.provenance import parse_source
 
 from .journal import STATES, Journal
+
+_ENTRY = re.compile(r"Bundle\.entry\[(\d+)\]")
+_TYPE = re.compile(r"^[A-Z][A-Za-z]+\.")
 
 
 def build_report(journal: Journal) -> dict[str, Any]:
@@ -27,9 +31,10 @@ def build_report(journal: Journal) -> dict[str, Any]:
             "attempts": row.attempts, "last_status": row.last_status, "error": row.last_error,
             "request_id": row.request_id, "will_retry": row.retryable, "issues": [],
         }
+        entries = journal.entries(row.id)
         for issue in (row.outcome or {}).get("issue", []):
-            item["issues"].append(_issue(issue, None))
-        for entry in journal.entries(row.id):
+            item["issues"].append(_whole_bundle_issue(issue, entries))
+        for entry in entries:
             if entry["outcome"] is None:
                 continue
             for issue in entry["outcome"].get("issue", []):
@@ -38,6 +43,28 @@ def build_report(journal: Journal) -> dict[str, Any]:
         failures.append(item)
     return {"journal": str(journal.path), "bundles": counts, "entries": entry_totals,
             "total": sum(counts.values()), "failures": failures}
+
+
+def _whole_bundle_issue(issue: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Bundle-level issue: tie it to an entry when its expression names one (`Bundle.entry[i]`) or
+    its resource type matches exactly one entry; otherwise list the entries it may concern."""
+    expressions = [str(e) for e in issue.get("expression") or []] + [str(issue.get("diagnostics") or "")]
+    for text in expressions:
+        match = _ENTRY.search(text)
+        if match and int(match.group(1)) < len(entries):
+            return _issue(issue, entries[int(match.group(1))])
+    types = {text.split(".", 1)[0] for text in expressions if _TYPE.match(text)}
+    candidates = [e for e in entries if e["resource_type"] in types]
+    if len(candidates) == 1:
+        return _issue(issue, candidates[0])
+    out = _issue(issue, None)
+    places = []
+    for entry in candidates:
+        origin = parse_source(entry["source"])
+        places.append(f"{origin.file}:{origin.line}" if origin else f"entry {entry['idx']}")
+    if places:
+        out["candidates"] = places
+    return out
 
 
 def _issue(issue: dict[str, Any], entry: dict[str, Any] | None) -> dict[str, Any]:
@@ -74,6 +101,8 @@ def format_text(report: dict[str, Any]) -> str:
                 where = f"{issue['source_file']}:{issue['source_line']} "
             elif issue.get("entry") is not None:
                 where = f"entry {issue['entry']} "
+            elif issue.get("candidates"):
+                where = f"(one of {', '.join(issue['candidates'][:5])}) "
             kind = f"{issue.get('resource_type')} " if issue.get("resource_type") else ""
             expr = f" [{', '.join(issue['expression'])}]" if issue["expression"] else ""
             lines.append(f"  {issue['severity']} {where}{kind}{issue['code']}: {issue['message']}{expr}")

