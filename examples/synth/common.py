@@ -1,0 +1,221 @@
+"""Shared pieces of the example-data generator: synthetic names, the export tables, CSV writing.
+
+Nothing here describes a real person: names are random pairs from small lists, ids are made up,
+dates fall in the example window. Everything is drawn from a `random.Random` seeded by the caller,
+so the same seed gives the same rows.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+# The example window: 16 weeks, Monday 2026-01-05 .. Sunday 2026-04-26, spanning the
+# 2026-03-08 spring-forward DST change in every US zone.
+WINDOW_START = date(2026, 1, 5)
+WEEKS = 16
+WINDOW_END = WINDOW_START + timedelta(weeks=WEEKS) - timedelta(days=1)
+DST_SPRING = date(2026, 3, 8)
+
+FIRST_NAMES = [
+    "Avery", "Jordan", "Casey", "Riley", "Morgan", "Quinn", "Harper", "Rowan", "Emerson", "Finley",
+    "Dakota", "Reese", "Skyler", "Parker", "Sawyer", "Hayden", "Jamie", "Kendall", "Logan", "Marley",
+    "Peyton", "Sage", "Tatum", "Blake", "Cameron", "Drew", "Elliot", "Frankie", "Gray", "Hollis",
+    "Indigo", "Jules", "Kai", "Lane", "Micah", "Noel", "Oakley", "Phoenix", "Remy", "Shiloh",
+]
+LAST_NAMES = [
+    "Ashdown", "Birchfield", "Carrow", "Dunmore", "Ellery", "Fairweather", "Glenhaven", "Hollowell",
+    "Ironwood", "Juniper", "Kestrel", "Larkspur", "Merriweather", "Northcott", "O'Rourkefield",
+    "Pemberly", "Quillan", "Rosewater", "Stonebridge", "Thistlewood", "Underhill", "Valecourt",
+    "Whitlock", "Yarrowby", "Zephyrine", "D'Amberly", "de la Fontaine", "Brightwater-Lowe",
+    "McAllistair", "Oakenshaw", "Penhallow", "Redfern", "Silverbrook", "Tamsworth", "Wexley",
+]
+STREETS = ["Aspen", "Cottonwood", "Prairie", "Summit", "Willow", "Granite", "Meadow", "Ridge", "Elm",
+           "Harbor", "Maple", "Lantern"]
+STREET_KINDS = ["St", "Ave", "Rd", "Ln", "Dr", "Way"]
+
+MINUTE_STARTS = [0, 15, 30, 45]
+
+
+def fmt_date(d: date) -> str:
+    return d.strftime("%m/%d/%Y")
+
+
+def fmt_dt(dt: datetime) -> str:
+    return dt.strftime("%m/%d/%Y %H:%M")
+
+
+def fmt_time(t: time) -> str:
+    return t.strftime("%H:%M")
+
+
+def week_start(i: int) -> date:
+    return WINDOW_START + timedelta(weeks=i)
+
+
+# Column order of every file of the reference export (docs/agency-export.md).
+COLUMNS: dict[str, list[str]] = {
+    "members.csv": ["member_id", "last_name", "first_name", "middle_name", "dob", "sex", "address_line",
+                    "city", "state", "zip", "phone", "payer_member_id", "sdmi", "language"],
+    "organizations.csv": ["org_id", "name", "org_type", "parent_org_id", "npi", "payer_provider_number",
+                          "phone", "address_line", "city", "state", "zip", "active"],
+    "practitioners.csv": ["practitioner_id", "last_name", "first_name", "npi", "qualification", "org_id",
+                          "active"],
+    "rosters.csv": ["roster_id", "team_org_id", "roster_type", "as_of_date", "member_count"],
+    "referrals.csv": ["referral_id", "member_id", "program", "received_datetime", "referral_source_org_id",
+                      "performer_org_id", "status", "sdmi", "loi_area", "loi_level", "tcm_type", "dx_code",
+                      "medical_necessity", "note"],
+    "plans.csv": ["plan_id", "member_id", "program", "plan_type", "tcm_type", "status", "start_date",
+                  "end_date", "created_date", "author_id", "parent_plan_id", "replaces_plan_id",
+                  "termination_kind", "title"],
+    "plan_activities.csv": ["activity_id", "plan_id", "component", "status", "description"],
+    "contacts.csv": ["contact_id", "member_id", "program", "tcm_type", "contact_date", "start_time",
+                     "duration_min", "mode", "contact_type", "status", "practitioner_id", "supervisor_id",
+                     "org_id", "setting", "setting_beds", "billable", "billing_unit", "units", "hcpcs",
+                     "modifiers", "charge_usd", "dx_code", "referral_id", "sud_related"],
+    "stays.csv": ["stay_id", "member_id", "stay_type", "admit_datetime", "discharge_datetime",
+                  "facility_org_id"],
+    "consents.csv": ["consent_id", "member_id", "program", "status", "signed_datetime", "custodian_org_id",
+                     "recipient_org_id", "purpose", "start_date", "end_date", "part2"],
+    "communications.csv": ["communication_id", "member_id", "program", "kind", "sent_datetime",
+                           "recipient_org_id", "sender_id", "plan_id", "medium"],
+    "documents.csv": ["document_id", "member_id", "program", "doc_type", "document_datetime",
+                      "discharge_date", "author_id", "doc_status", "file_name", "content_type"],
+}
+
+Row = dict[str, str]
+
+
+@dataclass
+class BadRow:
+    """A deliberately wrong row: what the mapper (stage map) or validator (stage validate) rejects."""
+    file: str
+    row: Row
+    column: str
+    problem: str
+    stage: str = "map"
+    line: int = 0  # filled when the file is written
+
+
+@dataclass
+class Finding:
+    """A deliberate policy violation the program rules should report (the row itself is valid)."""
+    member_id: str
+    seed_ref: str
+    what: str
+
+
+@dataclass
+class Export:
+    """One program's export: rows per file, plus what was broken on purpose."""
+    program: str
+    tables: dict[str, list[Row]] = field(default_factory=lambda: {name: [] for name in COLUMNS})
+    bad: list[BadRow] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, file: str, **values: object) -> Row:
+        unknown = set(values) - set(COLUMNS[file])
+        if unknown:
+            raise KeyError(f"{file}: unknown columns {sorted(unknown)}")
+        row = {col: _cell(values.get(col)) for col in COLUMNS[file]}
+        self.tables[file].append(row)
+        return row
+
+    def break_row(self, file: str, row: Row, column: str, value: str, problem: str,
+                  stage: str = "map") -> None:
+        row[column] = value
+        self.bad.append(BadRow(file, row, column, problem, stage))
+
+    def finding(self, member_id: str, seed_ref: str, what: str) -> None:
+        self.findings.append(Finding(member_id, seed_ref, what))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    return str(value)
+
+
+def render_csv(columns: list[str], rows: list[Row]) -> tuple[str, list[int]]:
+    """CSV text plus the physical start line of each row (header = line 1).
+
+    Quoted values may hold line breaks, so a row's line is counted from the text written before it.
+    """
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    lines: list[int] = []
+    line = 2
+    for row in rows:
+        lines.append(line)
+        start = buf.tell()
+        writer.writerow([row[c] for c in columns])
+        line += buf.getvalue()[start:].count("\n")
+    return buf.getvalue(), lines
+
+
+def write_export(export: Export, folder: Path, optional_empty: bool = False) -> None:
+    """Write every non-empty table (required tables always) and fill in the bad rows' lines."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, columns in COLUMNS.items():
+        rows = export.tables[name]
+        path = folder / name
+        if not rows and not optional_empty:
+            if path.exists():
+                path.unlink()
+            continue
+        text, lines = render_csv(columns, rows)
+        path.write_text(text, encoding="utf-8", newline="")
+        by_id = {id(r): ln for r, ln in zip(rows, lines)}
+        for bad in export.bad:
+            if bad.file == name:
+                bad.line = by_id[id(bad.row)]
+
+
+class People:
+    """Synthetic names, birth dates and addresses."""
+
+    def __init__(self, rng: random.Random, city_state_zip: list[tuple[str, str, str]]):
+        self.rng = rng
+        self.places = city_state_zip
+
+    def name(self) -> tuple[str, str]:
+        return self.rng.choice(LAST_NAMES), self.rng.choice(FIRST_NAMES)
+
+    def dob(self, min_age: int, max_age: int) -> date:
+        days = self.rng.randint(min_age * 365 + 10, max_age * 365 - 10)
+        return WINDOW_START - timedelta(days=days)
+
+    def address(self) -> tuple[str, str, str, str]:
+        r = self.rng
+        line = f"{r.randint(10, 9899)} {r.choice(STREETS)} {r.choice(STREET_KINDS)}"
+        roll = r.random()
+        if roll < 0.08:
+            line += f', Apt {r.randint(1, 40)} "{r.choice("ABCD")}"'   # a quote inside a value
+        elif roll < 0.2:
+            line += f", Unit {r.randint(1, 300)}"                       # a comma inside a value
+        city, state, zip_prefix = r.choice(self.places)
+        return line, city, state, f"{zip_prefix}{r.randint(0, 99):02d}"
+
+    def phone(self, area: str) -> str:
+        # 555-01xx numbers are reserved for fiction.
+        return f"({area}) 555-01{self.rng.randint(0, 99):02d}"
+
+
+def local_start(rng: random.Random, day: date, earliest: int = 8, latest: int = 17) -> time:
+    return time(rng.randint(earliest, latest - 1), rng.choice(MINUTE_STARTS))
+
+
+def business_days_after(day: date, n: int) -> date:
+    """The n-th weekday after `day` (holidays ignored: the generator only needs a safe bound)."""
+    d = day
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d

@@ -1,0 +1,227 @@
+"""Montana exports: Community Maintenance Program (000_90208eba930f2875.txt) and IMR (003_b1943e64eef8a2d8.txt).
+
+One fictional agency runs both; each program is its own export folder.
+"""
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+from .builder import Builder, Member
+from .common import DST_SPRING, WINDOW_END, WINDOW_START, Export, fmt_date, week_start
+
+PLACES = [("Billings", "MT", "591"), ("Laurel", "MT", "590"), ("Hardin", "MT", "590")]
+AREA = "406"
+CMP_COMPONENTS = ["MED", "CM", "CRIS", "IMR", "CLS", "SNI", "EMP", "COD", "THER", "PEER"]
+IMR_COMPONENTS = ["EDU", "COPE", "GOAL", "TXD", "ACT", "REV"]
+
+
+def _agency(b: Builder) -> dict[str, str]:
+    orgs = {
+        "agency": b.org("YP-ORG-1", "Yellowstone Plains Behavioral Health (fictional)", "AGENCY",
+                        provider_number="MTPRV-0040417"),
+        "payer": b.org("YP-ORG-9", "Montana Healthcare Programs (Medicaid)", "PAYER", with_npi=False),
+        "hospital": b.org("YP-ORG-7", "Prairie Crest Psychiatric Hospital (fictional)", "FACILITY"),
+    }
+    return orgs
+
+
+def cmp_export(rng: random.Random, n_members: int) -> Export:
+    x = Export("mt-cmp")
+    b = Builder(x, rng, "CMP", "YC", PLACES, AREA)
+    orgs = _agency(b)
+    teams = {
+        "pact": b.org("YP-ORG-2", "YPBH PACT Team", "TEAM", parent=orgs["agency"], with_npi=False),
+        "mct": b.org("YP-ORG-3", "YPBH MCT Team", "TEAM", parent=orgs["agency"], with_npi=False),
+    }
+    staff = {t: b.hire("MD-PSY", t) + b.hire("RN", t) + b.hire("LICSW", t, 2) + b.hire("LMHP", t, 2)
+             + b.hire("CPSS", t) + b.hire("PARA", t) for t in teams.values()}
+    authors = {t: [p for p in ids if b.staff[p] in ("LICSW", "LMHP", "MD-PSY")] for t, ids in staff.items()}
+
+    members: list[Member] = []
+    for i in range(n_members):
+        team = teams["pact"] if i % 2 == 0 else teams["mct"]
+        m = b.member(team, new_share=0.2, payer_id=f"{rng.randint(100000000, 999999999)}")
+        if rng.random() < 0.06:
+            m.end = m.enroll + timedelta(days=rng.randint(120, 400))
+            if m.end < WINDOW_START + timedelta(weeks=3):
+                m.end = None
+        members.append(m)
+
+    for m in members:
+        received = datetime.combine(m.enroll - timedelta(days=rng.randint(2, 12)), b.time_of_day())
+        b.referral(m, received, orgs["payer"], m.team, sdmi="Y", loi_area=rng.choice(["3", "4"]),
+                   loi_level="2", medical_necessity="Y",
+                   note=rng.choice(["", "", "Referred after discharge; \"needs\" weekly support",
+                                    "Family, friends involved\nsecond line of note"]))
+        start = m.enroll
+        author = rng.choice(authors[m.team])
+        comps = sorted(rng.sample(CMP_COMPONENTS, rng.randint(3, 5)), key=CMP_COMPONENTS.index)
+        status = "CLOSED" if m.end and m.end <= WINDOW_END else "ACTIVE"
+        m.plan_id, _ = b.plan(m, "ITP", start, start + timedelta(days=rng.randint(0, 10)), author, comps,
+                              status=status, end=m.end, title="Individualized Treatment Plan")
+        b.consent(m, orgs["agency"], orgs["payer"], "TX;PAY",
+                  datetime.combine(m.enroll - timedelta(days=1), b.time_of_day()))
+
+    # Weekly quality contacts, up to 3 billable days a week (000 Service Requirements (3), (5)).
+    for m in members:
+        for w in b.active_weeks(m):
+            for day in b.weekdays(w, rng.choice([2, 2, 3, 3, 3])):
+                if not m.active_on(day):
+                    continue
+                _cmp_contact(b, m, day, staff[m.team])
+
+    if len(members) >= 8:
+        _cmp_violations(b, members, staff)
+        _cmp_bad_rows(b, members, staff, orgs)
+    _cmp_stays(b, members, orgs)
+    _cmp_rosters(b, members, teams)
+    return x
+
+
+def _cmp_contact(b: Builder, m: Member, day: date, team_staff: list[str], start: time | None = None,
+                 status: str | None = None, contact_type: str = "QC", minutes: int | None = None):
+    rng = b.rng
+    status = status or b.status()
+    mode = "F2F" if rng.random() < 0.75 else "TH"
+    setting = "OFC" if mode == "TH" else rng.choice(["OFC", "HOME", "HOME", "COMM"])
+    return b.contact(m, day, start or b.time_of_day(), minutes or b.duration(30, 120), mode,
+                     rng.choice(team_staff), setting, contact_type=contact_type, status=status,
+                     billable=status == "DONE", unit="DAY" if status == "DONE" else "",
+                     units="1" if status == "DONE" else "")
+
+
+def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str]]) -> None:
+    x, rng = b.x, b.rng
+    steady = [m for m in members if m.enroll < WINDOW_START and m.end is None]
+    if len(steady) < 5:
+        return
+    # A 4th billable day in one week (000 Service Requirements (5): up to 3 billable days per week).
+    m = steady[0]
+    week = 5
+    have = {r["contact_date"] for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id
+            and r["status"] == "DONE" and week_start(week) <= _d(r["contact_date"]) < week_start(week + 1)}
+    for d in range(5):
+        day = week_start(week) + timedelta(days=d)
+        if len(have) >= 4:
+            break
+        if fmt_date(day) not in have:
+            _cmp_contact(b, m, day, staff[m.team], status="DONE")
+            have.add(fmt_date(day))
+    x.finding(m.member_id, "000 Service Requirements (5)",
+              f"4 billable days in the week of {week_start(week).isoformat()} (at most 3)")
+    # A week with no contact at all, and a week where every contact was a no-show
+    # (000 Service Requirements (3): weekly quality contacts).
+    for m, week, how in ((steady[1], 8, "no contact"), (steady[2], 10, "only no-shows")):
+        rows = [r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id
+                and week_start(week) <= _d(r["contact_date"]) < week_start(week + 1)]
+        for r in rows:
+            if how == "no contact":
+                x.tables["contacts.csv"].remove(r)
+            else:
+                r.update(status="NOSHOW", billable="N", billing_unit="", units="")
+        x.finding(m.member_id, "000 Service Requirements (3)",
+                  f"no quality contact in the week of {week_start(week).isoformat()} ({how})")
+    # A crisis contact on the night of the DST change: 01:40 MST + 60 min ends 03:40 MDT.
+    m = steady[3]
+    _cmp_contact(b, m, DST_SPRING, staff[m.team], start=time(1, 40), contact_type="CRI", status="DONE",
+                 minutes=60)
+    # A referral with only a mild level of impairment: fails mt-cmp-sr-1 (000 Medical Necessity (3)).
+    r = next(r for r in x.tables["referrals.csv"] if r["member_id"] == steady[4].member_id)
+    x.break_row("referrals.csv", r, "loi_level", "1",
+                "level of impairment mild, CMP needs moderate (profile invariant mt-cmp-sr-1)", stage="validate")
+
+
+def _cmp_bad_rows(b: Builder, members: list[Member], staff: dict[str, list[str]], orgs: dict[str, str]):
+    x, rng = b.x, b.rng
+    contacts = x.tables["contacts.csv"]
+    picks = [contacts[i] for i in (37, 211, 402, 877)] if len(contacts) > 900 else contacts[1:5]
+    x.break_row("contacts.csv", picks[0], "mode", "VID", "contact mode code not in the lookup")
+    x.break_row("contacts.csv", picks[1], "contact_date", "02/30/2026", "date does not exist")
+    x.break_row("contacts.csv", picks[2], "practitioner_id", "", "required practitioner missing")
+    # A contact inside the spring-forward gap: 02:30 does not exist in America/Denver on 03/08/2026.
+    m = members[5]
+    row = _cmp_contact(b, m, DST_SPRING, staff[m.team], start=time(1, 0), contact_type="CRI", status="DONE",
+                       minutes=45)
+    x.break_row("contacts.csv", row, "start_time", "02:30",
+                "local time in the DST gap (03/08/2026 02:30 America/Denver)")
+    x.break_row("members.csv", x.tables["members.csv"][6], "dob", "", "required date of birth missing")
+    x.break_row("plan_activities.csv", x.tables["plan_activities.csv"][3], "component", "MEDS",
+                "service component code not in the lookup")
+
+
+def _cmp_stays(b: Builder, members: list[Member], orgs: dict[str, str]) -> None:
+    rng = b.rng
+    for m in members[::15]:
+        admit = datetime.combine(WINDOW_START + timedelta(days=rng.randint(10, 80)), time(rng.randint(0, 23), 10))
+        b.stay(m, "IP", admit, admit + timedelta(days=rng.randint(3, 12), hours=5), orgs["hospital"])
+
+
+def _cmp_rosters(b: Builder, members: list[Member], teams: dict[str, str]) -> None:
+    """Month-end PACT/MCT and CMP counts per team (000 Provider Requirements (4): CMP <= 20%)."""
+    x = b.x
+    ends = [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 26)]
+    for key, team in teams.items():
+        for i, as_of in enumerate(ends):
+            cmp_n = sum(1 for m in members if m.team == team and m.active_on(as_of))
+            base = max(5 * cmp_n + b.rng.randint(0, 15), 5)
+            short = key == "mct" and i == 2 and cmp_n > 2
+            if short:   # March: the MCT team shrank below 5 members per CMP member
+                base = 5 * cmp_n - 10
+                x.finding(f"(team {team})", "000 Provider Requirements (4)",
+                          f"{cmp_n} CMP members vs {base} MCT members on {as_of.isoformat()} (over 20%)")
+            x.add("rosters.csv", roster_id=f"{team}-{key.upper()}-{as_of:%Y%m}", team_org_id=team,
+                  roster_type=key.upper(), as_of_date=fmt_date(as_of), member_count=base)
+            x.add("rosters.csv", roster_id=f"{team}-CMP-{as_of:%Y%m}", team_org_id=team, roster_type="CMP",
+                  as_of_date=fmt_date(as_of), member_count=cmp_n)
+
+
+def imr_export(rng: random.Random, n_members: int) -> Export:
+    x = Export("mt-imr")
+    b = Builder(x, rng, "IMR", "YI", PLACES, AREA)
+    orgs = _agency(b)
+    team = b.org("YP-ORG-4", "YPBH IMR Program", "TEAM", parent=orgs["agency"], with_npi=False)
+    clinicians = b.hire("LMHP", team, 3)
+    aides = b.hire("PARA", team, 3) + b.hire("CPSS", team, 2)
+
+    members = []
+    for _ in range(n_members):
+        m = b.member(team, new_share=0.25, payer_id=f"{rng.randint(100000000, 999999999)}")
+        members.append(m)
+        received = datetime.combine(m.enroll - timedelta(days=rng.randint(3, 20)), b.time_of_day())
+        b.referral(m, received, orgs["agency"], team, sdmi="Y", medical_necessity="Y")
+        comps = sorted(rng.sample(IMR_COMPONENTS, rng.randint(2, 4)), key=IMR_COMPONENTS.index)
+        m.plan_id, _ = b.plan(m, "ITP", m.enroll, m.enroll, rng.choice(clinicians), comps,
+                              title="ITP: member chose IMR")
+        b.consent(m, orgs["agency"], orgs["payer"], "TX;PAY",
+                  datetime.combine(m.enroll - timedelta(days=1), b.time_of_day()))
+
+    # Weekly IMR sessions; aides work under a trained clinical supervisor (003 Provider Requirements).
+    # Claims are held (billable N): no IMR HCPCS code is confirmed (docs/design.md Billing codes).
+    for m in members:
+        for w in b.active_weeks(m):
+            if rng.random() < 0.1:
+                continue
+            day = b.weekdays(w, 1)[0]
+            if not m.active_on(day):
+                continue
+            who = rng.choice(clinicians + aides)
+            b.contact(m, day, b.time_of_day(), b.duration(45, 75), rng.choice(["F2F", "F2F", "TH"]), who,
+                      "OFC", contact_type="RT", status=b.status(0.06, 0.03),
+                      supervisor=rng.choice(clinicians) if who in aides else "", billable=False)
+    if len(members) >= 6:
+        contacts = x.tables["contacts.csv"]
+        x.break_row("contacts.csv", contacts[len(contacts) // 3], "billable", "Y",
+                    "billable IMR contact without a HCPCS code (profile invariant mt-imr-enc-2)", stage="validate")
+        x.tables["contacts.csv"][len(contacts) // 3]["billing_unit"] = "UNIT"
+        x.break_row("referrals.csv", x.tables["referrals.csv"][2], "sdmi", "N",
+                    "referral without SDMI (mt-imr-servicerequest reasonCode sdmi 1..1; 003 Medical Necessity (1))",
+                    stage="validate")
+        x.break_row("plans.csv", x.tables["plans.csv"][4], "plan_type", "TXP", "plan type code not in the lookup")
+        x.break_row("contacts.csv", contacts[len(contacts) // 2], "duration_min", "1h",
+                    "duration is not a number")
+    return x
+
+
+def _d(s: str) -> date:
+    return datetime.strptime(s, "%m/%d/%Y").date()
