@@ -116,6 +116,8 @@ class Compiler:
         node = Node(type_name=type_name, is_resource=resource)
         for elem in kids:
             node.elems.append(elem)
+            if elem.min > 0 or (elem.max is not None and elem.array) or elem.must_support:
+                node.bounded.append(elem)
             if elem.choice:
                 stem = elem.name[:-3]
                 for t in elem.types:
@@ -170,7 +172,7 @@ class Compiler:
             types=types, type_profiles=profiles, target_types=frozenset(targets) if targets else None,
             binding=binding, fixed=fixed, pattern=pattern, slicing=slicing,
             must_support=bool(raw.get("mustSupport")), content_ref=raw.get("contentReference"),
-            sd_url=sd_url,
+            sd_url=sd_url, choice=name.endswith("[x]"),
         )
         for c in raw.get("constraint", []) or []:
             compiled = compile_constraint(c, sd_url)

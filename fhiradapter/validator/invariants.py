@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
+from ..fhirpath import Unsupported, compile_expression
 from .model import Constraint
 
 # Checked natively by the walker (see walker.py); their FHIRPath is never evaluated.
@@ -42,17 +43,36 @@ def compile_constraint(raw: dict, sd_url: str) -> Constraint | None:
                       expression=expression, source=sd_url)
 
 
+@lru_cache(maxsize=None)
+def _fast(expression: str) -> Callable[..., Any] | None:
+    try:
+        return compile_expression(expression)
+    except Unsupported:
+        return None
+
+
 def evaluate(constraint: Constraint, focus: Any, resource: Any) -> bool | None:
     """True/False for pass/fail; None when the expression cannot be evaluated here."""
+    env = {"resource": resource, "rootResource": resource}
+    fast = _fast(constraint.expression)
+    if fast is not None:
+        try:
+            return _verdict(fast(focus, env))
+        except Unsupported:
+            pass   # a shape the subset does not handle: the complete engine decides
     if constraint.fn is None and constraint.unsupported is None:
         constraint.fn, constraint.unsupported = _compiled(constraint.expression)
     if constraint.fn is None:
         return None
     try:
-        result = constraint.fn(focus, {"resource": resource, "rootResource": resource})
+        result = constraint.fn(focus, env)
     except Exception as exc:  # functions fhirpathpy does not implement (memberOf, conformsTo, ...)
         constraint.unsupported = f"FHIRPath evaluation failed ({type(exc).__name__})"
         return None
+    return _verdict(result)
+
+
+def _verdict(result: list) -> bool:
     if not result:
         return True   # empty: nothing to check
     return result[0] is not False

@@ -65,10 +65,7 @@ class Elem:
     content_ref: str | None = None
     children: "Node | None" = None           # inline children from the snapshot
     sd_url: str = ""
-
-    @property
-    def choice(self) -> bool:
-        return self.name.endswith("[x]")
+    choice: bool = False                     # name ends with [x]
 
 
 @dataclass(slots=True, eq=False)
@@ -77,3 +74,4 @@ class Node:
     keys: dict[str, tuple[Elem, str | None]] = field(default_factory=dict)
     elems: list[Elem] = field(default_factory=list)
     is_resource: bool = False
+    bounded: list[Elem] = field(default_factory=list)   # elems whose count needs checking

@@ -50,6 +50,20 @@ def _real_calendar_date(value: str) -> bool:
     return True
 
 
+def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
+    """Common case first: a non-empty str matching the regex; anything unusual takes the full path."""
+    matcher = _COMPILED.get(type_code)
+    dates = type_code in _DATE_TYPES
+    plain = type_code in ("string", "markdown")
+
+    def check(value: Any) -> str | None:
+        if value.__class__ is str and value and matcher is not None and len(value) < 4096 \
+                and matcher(value) is not None and not dates and not (plain and value.isspace()):
+            return None
+        return check_primitive(type_code, value)
+    return check
+
+
 def check_primitive(type_code: str, value: Any) -> str | None:
     """None when `value` is a valid JSON representation of the FHIR primitive `type_code`."""
     if type_code == "boolean":
@@ -91,7 +105,14 @@ def check_primitive(type_code: str, value: Any) -> str | None:
 
 CheckFn = Callable[[Any], "str | None"]
 
+_FAST: dict[str, CheckFn] = {}
+
 
 def checker(type_code: str) -> CheckFn:
-    """A one-argument checker bound to a type (saves a dict lookup per value in the hot loop)."""
+    """A one-argument checker bound to a type (saves work per value in the hot loop)."""
+    if type_code in REGEX:
+        return _fast_string(type_code)
     return lambda value: check_primitive(type_code, value)
+
+
+CHECKERS: dict[str, CheckFn] = {t: checker(t) for t in PRIMITIVE_TYPES}

@@ -12,7 +12,7 @@ from ..outcome import Issue
 from . import invariants
 from .compile import Compiler, is_primitive
 from .model import MISSING, Elem, Node
-from .primitives import check_primitive
+from .primitives import CHECKERS, PRIMITIVE_TYPES
 from .terminology import Terminology
 
 RESOURCE_TYPES_RX = re.compile(r"[A-Z][A-Za-z]+")
@@ -73,6 +73,8 @@ class Walker:
     def __init__(self, compiler: Compiler, terminology: Terminology) -> None:
         self.c = compiler
         self.term = terminology
+        self._expected_cache: dict[tuple[int, str], Any] = {}
+        self._type_cache: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- resources
     def resource(self, res: Any, expr: str, ctx: Ctx, profiles: list[str], root: bool = True) -> None:
@@ -245,7 +247,7 @@ class Walker:
                 else:
                     self._value(val, elem, tcode, loc, ctx)
         # cardinality
-        for elem in node.elems:
+        for elem in node.bounded:
             n = counts.get(id(elem), 0)
             if n < elem.min:
                 name = elem.name[:-3] if elem.choice else elem.name
@@ -291,8 +293,9 @@ class Walker:
             return
         if tcode is None and len(elem.types) > 1:
             tcode = elem.types[0]
-        if tcode is not None and is_primitive(tcode):
-            msg = check_primitive(tcode, val)
+        check = CHECKERS.get(tcode) if tcode is not None else None
+        if check is not None:
+            msg = check(val)
             if msg is not None:
                 code = "structure" if isinstance(val, (dict, list)) else "value"
                 ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}")
@@ -315,8 +318,11 @@ class Walker:
                     f"{elem.path} must be a JSON object ({tcode or 'element'}), not a {_json_kind(val)}")
             return
         node: Node | None = elem.children
-        type_root = self.c.type_root(tcode) if tcode and tcode not in ("BackboneElement", "Element") or \
-            (tcode == "Element" and node is None) else None
+        type_root = None
+        if tcode and (tcode not in ("BackboneElement", "Element") or (tcode == "Element" and node is None)):
+            type_root = self._type_cache.get(tcode, MISSING)
+            if type_root is MISSING:
+                type_root = self._type_cache[tcode] = self.c.type_root(tcode)
         prof_root = None
         if node is None and tcode in elem.type_profiles:
             for url in elem.type_profiles[tcode]:
@@ -443,7 +449,10 @@ class Walker:
             return False
         for d in discs:
             if d.type in ("value", "pattern"):
-                expected = self._expected(sl, d.path)
+                ck = (id(sl), d.path)
+                expected = self._expected_cache.get(ck)
+                if expected is None:
+                    expected = self._expected_cache[ck] = self._expected(sl, d.path)
                 if expected is MISSING:
                     return False
                 kind, exp = expected
