@@ -154,7 +154,9 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
         if not env.each_kinds:
             env.problem(where, "$item is only meaningful inside $each ... do:")
             return _const(None)
-        item_kind = env.each_kinds[-1]
+        item_kind, _, related_name = env.each_kinds[-1].partition(":")
+        if item_kind == "rows" and name != ".":
+            env.uses.append(Use(env.template, (f"{related_name}.{name}",), element, "value"))
         if name == ".":
             def get_item(ctx: Ctx) -> Any:
                 item = ctx.items[-1]
@@ -282,10 +284,12 @@ def _compile_map(spec: dict[str, Any], env: Env, where: str, element: str, *, fr
 
 
 def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compiled:
-    parts = [compile_value(v, env, f"{where}[{i}]", f"{element}[{i}]") for i, v in enumerate(spec)]
-    for value, part in zip(spec, parts):
-        if directive_of(value) == "$each":
-            part.splice = True   # an $each written as a list item adds its results to this list
+    parts = []
+    for i, value in enumerate(spec):
+        spliced = directive_of(value) == "$each"   # an $each list item adds its results to this list
+        part = compile_value(value, env, f"{where}[{i}]", element if spliced else f"{element}[{i}]")
+        part.splice = spliced
+        parts.append(part)
     if all(c.const for c in parts):
         return _const([c.value for c in parts if not is_empty(c.value)] or None)
     items = [(c.fn, c.splice) for c in parts]
@@ -406,20 +410,24 @@ def _formats(spec: dict[str, Any], env: Env, where: str) -> tuple[str, ...]:
     return formats
 
 
-def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str) -> None:
-    # Replace the plain 'value' uses recorded by nested $col with one entry naming the directive.
-    env.uses[:] = [u for u in env.uses if not (u.element == element and u.via == "value")]
+def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str, start: int | None = None) -> None:
+    # Replace the uses recorded by nested expressions for this element with one entry naming the directive.
+    if start is not None:
+        env.uses[start:] = [u for u in env.uses[start:] if u.element != element]
+    else:
+        env.uses[:] = [u for u in env.uses if not (u.element == element and u.via == "value")]
     if columns:
         env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in columns), element, via))
 
 
 def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    start = len(env.uses)
     source = compile_value(spec["$date"], env, f"{where}.$date", element)
     formats = _formats(spec, env, where)
     precision = spec.get("precision", "day")
     required = bool(spec.get("required", False))
     get, column = source.fn, _column_label(source.columns)
-    _mark_use(env, source.columns, element, f"date {' | '.join(formats)}")
+    _mark_use(env, source.columns, element, f"date {' | '.join(formats)}", start)
 
     def fn(ctx: Ctx) -> Any:
         value = get(ctx)
@@ -436,6 +444,7 @@ def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
 
 
 def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    start = len(env.uses)
     source = compile_value(spec["$datetime"], env, f"{where}.$datetime", element)
     formats = _formats(spec, env, where)
     ambiguous = spec.get("ambiguous", "earlier")
@@ -451,7 +460,7 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
     if add_expr is not None and not any(format_has_time(f) for f in formats):
         env.problem(f"{where}.add_minutes", "add_minutes needs a format with a time of day")
     columns = source.columns + (add_expr.columns if add_expr else ()) + (tz_expr.columns if tz_expr else ())
-    _mark_use(env, columns, element, f"datetime {' | '.join(formats)}")
+    _mark_use(env, columns, element, f"datetime {' | '.join(formats)}", start)
     get, column = source.fn, _column_label(source.columns)
     get_tz = tz_expr.fn if tz_expr else None
     get_add = add_expr.fn if add_expr else None
@@ -486,6 +495,7 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
 
 
 def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    start = len(env.uses)
     raw = spec["$concat"]
     if not isinstance(raw, list):
         env.problem(where, "$concat takes a list")
@@ -495,7 +505,7 @@ def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compi
     required = bool(spec.get("required", False))
     columns = tuple(c for p in parts for c in p.columns)
     fns = [p.fn for p in parts]
-    _mark_use(env, columns, element, "concat")
+    _mark_use(env, columns, element, "concat", start)
 
     def fn(ctx: Ctx) -> Any:
         texts = []
@@ -606,7 +616,9 @@ def compile_condition(spec: Any, env: Env, where: str, element: str) -> tuple[Ca
 
 
 def _d_if(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    start = len(env.uses)
     test, cond_columns = compile_condition(spec["$if"], env, f"{where}.$if", element)
+    del env.uses[start:]   # listed once below as 'condition'
     if "then" not in spec:
         env.problem(where, "$if needs then:")
     then = compile_value(spec.get("then"), env, f"{where}.then", element)
@@ -640,7 +652,9 @@ def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
         if "match" not in lst:
             env.problem(f"{where}.$each", "$rows needs match:")
             return _const(None)
+        start = len(env.uses)
         match = compile_value(lst["match"], env, f"{where}.$each.match", element)
+        del env.uses[start:]
         list_fn = match.fn
         list_columns = match.columns
         env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in match.columns) +
@@ -649,7 +663,7 @@ def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
         source = compile_value(lst, env, f"{where}.$each", element)
         list_fn = source.fn
         list_columns = source.columns
-    env.each_kinds.append("rows" if related else "value")
+    env.each_kinds.append(f"rows:{related}" if related else "value")
     body = compile_value(spec["do"], env, f"{where}.do", f"{element}[*]")
     env.each_kinds.pop()
     do = body.fn
@@ -731,6 +745,7 @@ def key_function(raw: Any, env: Env, where: str, element: str, *, missing_messag
 
 
 def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
+    start = len(env.uses)
     target = spec["$ref"]
     if isinstance(target, dict):
         resource_type = target.get("type")
@@ -757,7 +772,7 @@ def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled
     agency = env.agency
     prefix = f"{resource_type}/"
     column = _column_label(columns)
-    _mark_use(env, columns, element, f"reference {resource_type}")
+    _mark_use(env, columns, element, f"reference {resource_type}", start)
 
     def fn(ctx: Ctx) -> Any:
         key = key_fn(ctx)

@@ -240,11 +240,17 @@ def load_mapping(path: str | Path) -> Mapping:
         resource_type = spec["template"]["resourceType"]
         env = Env(lookups=lookups, vars=vars_, targets=targets, sources=sources, agency=agency,
                   timezone=top["timezone"], template=name, source=source, problems=compile_problems, uses=uses)
+        start = len(uses)
         key_fn, key_columns, _ = key_function(spec["key"], env, f"{where}.key", f"{resource_type}.id",
                                               missing_message="source key is missing")
+        del uses[start:]   # explain lists the key once, from key_columns
         when_fn = None
         if "when" in spec:
-            when_fn, _ = compile_condition(spec["when"], env, f"{where}.when", resource_type)
+            start = len(uses)
+            when_fn, when_columns = compile_condition(spec["when"], env, f"{where}.when", resource_type)
+            del uses[start:]
+            if when_columns:
+                uses.append(Use(name, tuple(f"{source}.{c}" for c in when_columns), f"{resource_type} (which rows)", "when"))
         member = compile_value(spec["member"], env, f"{where}.member", f"{resource_type}(member)") if "member" in spec else None
         body = compile_body(spec["template"], env, f"{where}.template", resource_type)
         meta = spec["template"].get("meta")

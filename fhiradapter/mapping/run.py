@@ -76,6 +76,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     if validate and checks is None:
         checks = load_checks(mapping.program, mapping.timezone)
     checks = checks if validate else None
+    if checks is not None:
+        checks.findings = {"error": 0, "warning": 0, "information": 0}   # counts are per run
     files: dict[str, FileCount] = {}
     file_errors: list[str] = []
     findings_handle = open(out / "findings.ndjson", "wb") if checks is not None else None

@@ -1,0 +1,70 @@
+"""`fhiradapter run`: map + validate + write, for one program or all five (the main job).
+
+    fhiradapter run --program mt-cmp examples/mt-cmp --out out/mt-cmp
+    fhiradapter run --program all examples/ --out out/          # examples/{P}/ -> out/{P}/
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from fhiradapter.canonical import PROGRAMS
+from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK
+from fhiradapter.cli.mapping import load_or_exit, output_options, print_outcome, progress_context
+
+
+def shipped_mapping(program: str) -> Path:
+    from fhiradapter.paths import mappings_dir
+    return mappings_dir() / f"{program}.yaml"
+
+
+@click.command("run")
+@click.option("--program", required=True, type=click.Choice(list(PROGRAMS) + ["all"]),
+              help="Program id, or 'all' to run every program on INPUT/{program}/.")
+@click.argument("input_dir", metavar="INPUT", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder (per program with 'all').")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, exists=True),
+              help="Use this mapping instead of the program's shipped one (mappings/{program}.yaml).")
+@output_options
+def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool, max_entries: int,
+        bundle_method: str, no_bundles: bool, progress: bool | None) -> None:
+    """Map an agency export, validate it (profiles + program rules) and write the output folder.
+
+    Rows whose resources fail profile validation are rejected into errors.ndjson with the
+    validator's issues; program-rule findings go to findings.ndjson and never drop rows.
+    Exit code 1 when rows were rejected or error findings were reported.
+    """
+    from fhiradapter.mapping.run import load_checks, map_input
+    if program == "all" and mapping_file:
+        raise click.UsageError("--mapping applies to one program; with --program all the shipped mappings are used")
+    jobs = ([(p, Path(input_dir) / p, Path(out) / p) for p in PROGRAMS] if program == "all"
+            else [(program, Path(input_dir), Path(out))])
+    worst = EXIT_OK
+    checks_cache: dict[tuple[str, str], object] = {}
+    for name, folder, target in jobs:
+        label = name if program == "all" else ""
+        if not folder.is_dir():
+            click.echo(f"[{name}] error: input folder {folder} does not exist", err=True)
+            worst = EXIT_FINDINGS
+            continue
+        path = Path(mapping_file) if mapping_file else shipped_mapping(name)
+        if not path.is_file():
+            click.echo(f"[{name}] error: no mapping for program {name} ({path} missing); use --mapping", err=True)
+            worst = EXIT_FINDINGS
+            continue
+        loaded = load_or_exit(path)
+        if loaded.program and loaded.program != name:
+            click.echo(f"[{name}] note: mapping {path.name} declares program {loaded.program}; validating as {name}",
+                       err=True)
+        key = (name, loaded.timezone)
+        if key not in checks_cache:
+            checks_cache[key] = load_checks(name, loaded.timezone)
+        for hook in progress_context(progress, loaded, folder, name):
+            summary = map_input(loaded, folder, target, show_values=show_values, bundles=not no_bundles,
+                                max_entries=max_entries, method=bundle_method, validate=True,
+                                checks=checks_cache[key], progress=hook)
+        code = print_outcome(summary, target, label=label)
+        worst = max(worst, code)
+    sys.exit(worst)
