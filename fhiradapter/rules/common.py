@@ -1,0 +1,119 @@
+"""Checks several programs share (each program module registers its own rule that calls these)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Iterator
+
+from .. import canonical as c
+from .calendar import week_start
+from .record import MemberRecord, describe, has_code
+from .registry import Finding
+
+
+def full_weeks(record: MemberRecord, start: date, end: date | None) -> Iterator[date]:
+    """Start dates of the weeks lying wholly inside [start, end] (end None → up to as_of) that have
+    already ended by as_of. Partial first/last weeks are not required (see docs/rules.md)."""
+    first_weekday = record.config.week_start_index
+    last = min(end, record.as_of) if end else record.as_of
+    week = week_start(start, first_weekday)
+    if week < start:
+        week += timedelta(days=7)
+    while week + timedelta(days=6) <= last:
+        yield week
+        week += timedelta(days=7)
+
+
+def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
+    """The program's referral must carry reasonCode bh-eligibility-criterion|sdmi."""
+    referrals = record.referrals(program)
+    if not referrals and record.contacts(program):
+        patient = record.patient()
+        yield Finding(f"no {program} referral (ServiceRequest) in the member record, so SDMI eligibility "
+                      f"is not documented", patient)
+        return
+    for sr in referrals:
+        if not has_code(sr.get("reasonCode"), c.ELIGIBILITY_SYSTEM, "sdmi"):
+            yield Finding(f"{describe(sr)} does not carry reasonCode {c.ELIGIBILITY_SYSTEM}|sdmi "
+                          f"(SDMI eligibility)", sr, "reasonCode")
+
+
+def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]:
+    """Each billable contact falls in the period of an active/completed ITP for the member."""
+    plans = [p for p in record.plans(plan_type="itp") if p.get("status") in ("active", "completed", "on-hold")]
+    for enc in record.contacts(program):
+        if not record.is_billable(enc):
+            continue
+        day = record.day(enc, "period.start")
+        if day is None:
+            continue
+        if not any(record.covers(p, day) for p in plans):
+            yield Finding(f"billable {describe(enc)} is not covered by any Individualized Treatment Plan "
+                          f"(CarePlan category bh-plan-type|itp) in effect on its date of service",
+                          enc, "period.start")
+
+
+def hcpcs_coding(record: MemberRecord, enc: dict) -> dict | None:
+    from .record import sub_ext_value
+    coding = sub_ext_value(record.billing(enc), "code")
+    if isinstance(coding, dict) and coding.get("system") == c.HCPCS_SYSTEM and coding.get("code"):
+        return coding
+    return None
+
+
+# ---- all-program rule: billing lines agree with the confirmed rows of the billing-code table ----
+from .billing_codes import BillingTableError, confirmed_for, load_billing_codes  # noqa: E402
+from .record import sub_ext_value  # noqa: E402
+from .registry import rule  # noqa: E402
+
+_TABLES: dict[str, list] = {}
+
+
+def _table(record: MemberRecord) -> list:
+    path = record.config.billing_codes or ""
+    if path not in _TABLES:
+        _TABLES[path] = load_billing_codes(path or None)
+    return _TABLES[path]
+
+
+@rule(id="all-billing-code", program="all", severity="error", source="fhiradapter/data/billing-codes.csv",
+      section="confirmed rows (domain-notes.md §2)",
+      statement="Where the billing-code table has confirmed rows for a program and date, billable contacts use one of those codes, modifiers and units.")
+def billing_code(record: MemberRecord) -> Iterator[Finding]:
+    try:
+        table = _table(record)
+    except BillingTableError as exc:
+        yield Finding(f"the billing-code table cannot be used: {exc}", None, severity="warning")
+        return
+    for enc in record.of_type("Encounter"):
+        if not record.is_billable(enc) or enc.get("status") != "finished":
+            continue
+        day = record.day(enc, "period.start")
+        if day is None:
+            continue
+        for program in sorted(record.programs_of(enc)):
+            rows = confirmed_for(table, program, day)
+            if not rows:
+                continue  # nothing confirmed: never guess a code
+            line = record.billing(enc)
+            coding = hcpcs_coding(record, enc)
+            code = coding.get("code") if coding else None
+            mods = []
+            for item in (line or {}).get("extension") or []:
+                if isinstance(item, dict) and item.get("url") == "modifier" and isinstance(item.get("valueCoding"), dict):
+                    mods.append(item["valueCoding"].get("code"))
+            matching = [r for r in rows if r.code == code]
+            cites = "; ".join(sorted({r.source_citation for r in rows}))
+            if not matching:
+                yield Finding(f"billable {describe(enc)} ({program}) does not bill a confirmed code "
+                              f"({', '.join(sorted({r.code for r in rows}))}) [{cites}]", enc, "extension")
+                continue
+            allowed = {r.modifier for r in matching if r.modifier}
+            bad = [m for m in mods if m not in allowed]
+            if bad:
+                yield Finding(f"billable {describe(enc)} uses modifier(s) {', '.join(str(b) for b in bad)} not "
+                              f"confirmed for {code} ({', '.join(sorted(allowed))})", enc, "extension")
+            units = {r.unit for r in matching if r.unit}
+            unit = sub_ext_value(line, "unitType")
+            if units and unit not in units:
+                yield Finding(f"billable {describe(enc)} bills unit {unit or 'missing'}; {code} is billed per "
+                              f"{', '.join(sorted(units))}", enc, "extension")

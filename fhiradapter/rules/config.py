@@ -1,0 +1,48 @@
+"""Settings the program rules need beyond the member's own records."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ConfigError(ValueError):
+    """A RuleConfig value that cannot be used (unknown time zone, week start, ...)."""
+
+
+@dataclass(slots=True)
+class RuleConfig:
+    timezone: str = "America/Denver"       # the agency's IANA zone: dates are compared in it
+    week_start: str = "monday"             # first day of a 'week' for weekly limits
+    recipient: str | None = None           # "Organization/x" or "system|value": who receives the data
+    purpose: str | None = None             # v3-ActReason code the data is released for (e.g. HPAYMT)
+    as_of: date | None = None              # evaluation date: deadlines after it are not yet findings
+    rosters: list[dict[str, Any]] | None = None  # team roster Groups (mt-cmp 20% rule)
+    today: date | None = None              # alias of as_of kept for callers that say 'today'
+    billing_codes: str | None = None       # path of another billing-code table (default: the shipped one)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"unknown time zone {self.timezone!r} (expected an IANA name such as "
+                              f"America/Denver)") from exc
+        if self.week_start.lower() not in WEEKDAYS:
+            raise ConfigError(f"week_start must be one of {', '.join(WEEKDAYS)}, not {self.week_start!r}")
+        self.week_start = self.week_start.lower()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def week_start_index(self) -> int:
+        return WEEKDAYS.index(self.week_start)
+
+    def evaluation_date(self) -> date:
+        """as_of, else today, else the current date in the agency's zone."""
+        return self.as_of or self.today or datetime.now(self.zone).date()

@@ -1,0 +1,135 @@
+"""All-program rules on releasing a member's data: consent for the recipient and purpose, and 42 CFR
+Part 2 consent for SUD-labelled records."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterator
+
+from .. import canonical as c
+from .record import MemberRecord, codes, describe, has_code, ref_key
+from .registry import Finding, rule
+
+# Resources about the member that travel with the record; reference data and the consents themselves
+# are not 'data concerned'.
+NOT_RELEASED = frozenset({"Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Group",
+                          "Consent", "Provenance", "OperationOutcome"})
+DATE_PATHS = ("period.start", "authoredOn", "created", "sent", "date", "recordedDate", "effectiveDateTime",
+              "issued", "occurrenceDateTime")
+SUD_LABELS = frozenset({"SUD", "42CFRPart2"})
+CONSENT_SECTION = ("Components of Service ('If the Member consents ...'); Discharge Planning "
+                   "('When consent is given, a copy ... will be forwarded')")
+
+
+def _date_of(record: MemberRecord, res: dict) -> tuple[date, str | None]:
+    for path in DATE_PATHS:
+        day = record.day(res, path)
+        if day is not None:
+            return day, path
+    return record.as_of, None
+
+
+def _matches_recipient(record: MemberRecord, actor_ref: dict, recipient: str) -> bool:
+    if not isinstance(actor_ref, dict):
+        return False
+    if "|" in recipient and not recipient.startswith(("Organization/", "http")):
+        system, value = recipient.split("|", 1)
+        idents = [actor_ref.get("identifier")] if isinstance(actor_ref.get("identifier"), dict) else []
+        target = record.resolve(actor_ref)
+        if target:
+            idents += [i for i in target.get("identifier") or [] if isinstance(i, dict)]
+        return any(i.get("system") == system and i.get("value") == value for i in idents)
+    return ref_key(actor_ref) == ref_key({"reference": recipient})
+
+
+def _actor_ok(record: MemberRecord, provision: dict, recipient: str | None) -> bool | None:
+    """True/False if the provision names actors, None when it names none (applies to anyone)."""
+    actors = [a for a in provision.get("actor") or [] if isinstance(a, dict)]
+    if not actors:
+        return None
+    if recipient is None:
+        return True
+    return any(has_code(a.get("role"), c.PARTICIPATION_TYPE_SYSTEM, "IRCP")
+               and _matches_recipient(record, a.get("reference"), recipient) for a in actors)
+
+
+def _purpose_ok(provision: dict, purpose: str | None) -> bool | None:
+    purposes = {p.get("code") for p in provision.get("purpose") or [] if isinstance(p, dict)}
+    if not purposes:
+        return None
+    return purpose is None or purpose in purposes
+
+
+def _period_ok(record: MemberRecord, provision: dict, day: date) -> bool:
+    start, end = record.day(provision, "period.start"), record.day(provision, "period.end")
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
+def _permits(record: MemberRecord, consent: dict, res: dict, day: date, recipient: str | None,
+             purpose: str | None) -> bool:
+    if consent.get("status") != "active":
+        return False
+    provision = consent.get("provision") or {}
+    if provision.get("type", "permit") != "permit":
+        return False
+    if recipient is not None and _actor_ok(record, provision, recipient) is not True:
+        return False
+    if _purpose_ok(provision, purpose) is False or not _period_ok(record, provision, day):
+        return False
+    consent_programs = codes(consent.get("category"), c.PROGRAM_SYSTEM)
+    res_programs = record.programs_of(res)
+    if consent_programs and res_programs and not consent_programs & res_programs:
+        return False
+    for sub in provision.get("provision") or []:  # a nested deny for this recipient/purpose/date wins
+        if isinstance(sub, dict) and sub.get("type") == "deny" and _period_ok(record, sub, day) \
+                and _actor_ok(record, sub, recipient) is not False and _purpose_ok(sub, purpose) is not False:
+            return False
+    return True
+
+
+def _is_part2(consent: dict) -> bool:
+    if any(isinstance(p, dict) and p.get("uri") == c.PART2_POLICY_URI for p in consent.get("policy") or []):
+        return True
+    labels = (consent.get("provision") or {}).get("securityLabel") or []
+    return any(isinstance(l, dict) and l.get("code") == "42CFRPart2" for l in labels)
+
+
+def _released(record: MemberRecord) -> list[dict]:
+    return [r for r in record.resources if isinstance(r, dict) and r.get("resourceType")
+            and r.get("resourceType") not in NOT_RELEASED]
+
+
+def _sud_labelled(res: dict) -> bool:
+    return any(isinstance(s, dict) and s.get("code") in SUD_LABELS
+               for s in (res.get("meta") or {}).get("security") or [])
+
+
+@rule(id="all-consent-recipient", program="all", severity="error", source="002_a91a28d9256cacc7.txt",
+      section=CONSENT_SECTION, issue_code="security", needs="recipient",
+      statement="Data leaves only under an active Consent permitting the recipient (provision.actor IRCP) and purpose for the dates concerned.")
+def consent_recipient(record: MemberRecord) -> Iterator[Finding]:
+    recipient, purpose = record.config.recipient, record.config.purpose
+    if recipient is None:
+        return
+    consents = record.of_type("Consent")
+    for res in _released(record):
+        day, path = _date_of(record, res)
+        if not any(_permits(record, cons, res, day, recipient, purpose) for cons in consents):
+            what = f"purpose {purpose}" if purpose else "any purpose"
+            yield Finding(f"no active Consent permits release of {describe(res)} to the recipient for {what} on "
+                          f"its date", res, path)
+
+
+@rule(id="all-consent-part2", program="all", severity="error", source="domain-notes.md",
+      section="§5.5 (5); 42 CFR Part 2 (SUD records)", issue_code="security",
+      statement="SUD-labelled records (meta.security SUD or 42CFRPart2) are released only under a consent with 42 CFR Part 2 language.")
+def consent_part2(record: MemberRecord) -> Iterator[Finding]:
+    recipient, purpose = record.config.recipient, record.config.purpose
+    consents = record.of_type("Consent")
+    for res in _released(record):
+        if not _sud_labelled(res):
+            continue
+        day, path = _date_of(record, res)
+        if not any(_is_part2(cons) and _permits(record, cons, res, day, recipient, purpose) for cons in consents):
+            yield Finding(f"{describe(res)} is labelled as substance use disorder data but no active Consent "
+                          f"with 42 CFR Part 2 language (policy.uri or provision.securityLabel 42CFRPart2) "
+                          f"covers it", res, "meta.security")

@@ -1,0 +1,69 @@
+"""Run the registered rules over one member record and report `Issue`s."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from ..outcome import RULE_SYSTEM, Issue
+from .config import RuleConfig
+from .record import MemberRecord
+from .registry import Finding, Rule, registered
+
+log = logging.getLogger(__name__)
+
+
+def catalogue(program: str | None = None) -> list[Rule]:
+    """Every rule (checkable or not), optionally of one program (plus the 'all' rules)."""
+    from . import load_all
+    load_all()
+    rules = registered()
+    if program:
+        rules = [r for r in rules if r.program in (program, "all")]
+    return rules
+
+
+def fhirpath(resource: dict | None, path: str | None) -> str | None:
+    """`Encounter.where(id='abc').period.start`: valid FHIRPath that names the resource."""
+    if resource is None:
+        return None
+    root = str(resource.get("resourceType"))
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        safe = rid.replace("\\", "\\\\").replace("'", "\\'")
+        root = f"{root}.where(id='{safe}')"
+    return f"{root}.{path}" if path else root
+
+
+def _issue(rule: Rule, finding: Finding) -> Issue:
+    extra = [x for x in (fhirpath(res, path) for res, path in finding.others) if x]
+    return Issue(severity=finding.severity or rule.severity, code=rule.issue_code,
+                 message=f"{finding.message} [{rule.citation}]",
+                 expression=fhirpath(finding.resource, finding.path), rule=rule.id,
+                 rule_system=RULE_SYSTEM, extra_expressions=extra)
+
+
+def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
+              config: RuleConfig | None = None) -> list[Issue]:
+    """Check one member's records against the program rules; programs=None → the programs the
+    resources' bh-program codings name."""
+    config = config or RuleConfig()
+    record = MemberRecord(list(member_resources or []), config)
+    active = set(programs) if programs is not None else record.programs()
+    issues: list[Issue] = []
+    for rule in catalogue():
+        if not rule.checkable or rule.check is None:
+            continue
+        if rule.program != "all" and rule.program not in active:
+            continue
+        try:
+            findings: Iterable[Finding] = list(rule.check(record))
+        except Exception as exc:  # one broken rule must not stop the others
+            log.debug("rule %s failed", rule.id, exc_info=True)
+            issues.append(Issue(severity="warning", code="exception", rule=rule.id, rule_system=RULE_SYSTEM,
+                                message=f"rule {rule.id} could not be evaluated ({type(exc).__name__}); "
+                                        f"its findings are missing [{rule.citation}]"))
+            continue
+        issues.extend(_issue(rule, f) for f in findings)
+    for message in record.problems.values():
+        issues.append(Issue(severity="warning", code="value", message=message))
+    return issues

@@ -1,0 +1,182 @@
+"""Montana Community Maintenance Program (000_90208eba930f2875.txt)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Iterator
+
+from .. import canonical as c
+from .calendar import week_label, week_start
+from .common import billed_without_plan, full_weeks, missing_sdmi
+from .record import MemberRecord, codes, describe, ext, has_code, ref_key, sub_ext_value
+from .registry import Finding, note, rule
+
+P, SRC = "mt-cmp", "000_90208eba930f2875.txt"
+QUALIFYING_MODES = frozenset({"face-to-face", "telehealth"})
+
+
+def _qualifying(record: MemberRecord) -> list[dict]:
+    return [e for e in record.contacts(P) if record.contact_mode(e) in QUALIFYING_MODES]
+
+
+@rule(id="mt-cmp-billable-days-per-week", program=P, severity="error", source=SRC,
+      section="Service Requirements (5)",
+      statement="At most 3 billable days per week per member (a day with one or more billable contacts is one billable day).")
+def billable_days(record: MemberRecord) -> Iterator[Finding]:
+    weeks: dict[date, dict[date, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for enc in record.contacts(P):
+        day = record.day(enc, "period.start")
+        if day is not None and record.is_billable(enc):
+            weeks[week_start(day, record.config.week_start_index)][day].append(enc)
+    for week, days in sorted(weeks.items()):
+        if len(days) > 3:
+            ordered = sorted(days)
+            excess = [e for d in ordered[3:] for e in days[d]]
+            yield Finding(f"{len(days)} billable days in {week_label(week)} (at most 3 may be billed); "
+                          f"days beyond the third: {', '.join(describe(e) for e in excess)}",
+                          excess[0], "extension", [(e, "extension") for e in excess[1:]])
+
+
+@rule(id="mt-cmp-weekly-quality-contact", program=P, severity="error", source=SRC,
+      section="Service Requirements (3)",
+      statement="Each member receives a quality contact (face-to-face or telehealth) every week of enrollment.")
+def weekly_quality_contact(record: MemberRecord) -> Iterator[Finding]:
+    span = record.enrollment(P)
+    if span is None:
+        return
+    first = record.config.week_start_index
+    covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in _qualifying(record)) if d}
+    plan = record.plans(P)[0]
+    for week in full_weeks(record, *span):
+        if week not in covered:
+            yield Finding(f"no face-to-face or telehealth mt-cmp contact in {week_label(week)} of the "
+                          f"enrollment of {describe(plan)}", plan, "period")
+
+
+@rule(id="mt-cmp-contact-mode", program=P, severity="error", source=SRC,
+      section="Service Requirements (3), (5)",
+      statement="Quality contacts and billable-day contacts are face-to-face or telehealth.")
+def contact_mode(record: MemberRecord) -> Iterator[Finding]:
+    for enc in record.contacts(P):
+        counted = record.is_billable(enc) or "quality-contact" in record.contact_types(enc)
+        mode = record.contact_mode(enc)
+        if counted and mode not in QUALIFYING_MODES:
+            yield Finding(f"{describe(enc)} is counted as a quality contact or billable day but its contact "
+                          f"mode is {mode or 'missing'}, not face-to-face or telehealth", enc, "type")
+
+
+@rule(id="mt-cmp-referral-sdmi", program=P, severity="error", source=SRC,
+      section="Medical Necessity Criteria (1)",
+      statement="The referral documents that the member meets the SDMI criteria.")
+def referral_sdmi(record: MemberRecord) -> Iterator[Finding]:
+    yield from missing_sdmi(record, P)
+
+
+@rule(id="mt-cmp-referral-loi", program=P, severity="error", source=SRC,
+      section="Medical Necessity Criteria (3)",
+      statement="The referral documents a moderate level of impairment in LOI Area 3 or Area 4.")
+def referral_loi(record: MemberRecord) -> Iterator[Finding]:
+    for sr in record.referrals(P):
+        found = False
+        for item in sr.get("extension") or []:
+            if not isinstance(item, dict) or item.get("url") != c.EXT_LEVEL_OF_IMPAIRMENT:
+                continue
+            area, level = sub_ext_value(item, "area"), sub_ext_value(item, "level")
+            area_ok = isinstance(area, dict) and area.get("system") == c.LOI_AREA_SYSTEM and area.get("code") in ("3", "4")
+            level_ok = isinstance(level, dict) and level.get("system") == c.LOI_LEVEL_SYSTEM and level.get("code") == "moderate"
+            found = found or (area_ok and level_ok)
+        if not found:
+            yield Finding(f"{describe(sr)} has no ext-level-of-impairment with level 'moderate' in area 3 "
+                          f"(Family/Interpersonal Relationships) or 4 (Mood/Thought Functioning)", sr, "extension")
+
+
+@rule(id="mt-cmp-bundled-billing", program=P, severity="error", source=SRC,
+      section="Service Requirements (5), (6)",
+      statement="CMP is billed as a bundled service at the daily rate (billing unit per-diem, bundled = true).")
+def bundled(record: MemberRecord) -> Iterator[Finding]:
+    for enc in record.contacts(P):
+        line = record.billing(enc)
+        if not record.is_billable(enc):
+            continue
+        unit, is_bundled = sub_ext_value(line, "unitType"), sub_ext_value(line, "bundled")
+        if unit != "per-diem" or is_bundled is not True:
+            yield Finding(f"billable {describe(enc)} is not billed as a bundled daily service "
+                          f"(ext-billing unitType must be per-diem and bundled true)", enc, "extension")
+
+
+@rule(id="mt-cmp-itp-documents-billed-services", program=P, severity="error", source=SRC,
+      section="Service Requirements (2)",
+      statement="Billed services are documented in the member's Individualized Treatment Plan.")
+def itp_documents(record: MemberRecord) -> Iterator[Finding]:
+    yield from billed_without_plan(record, P)
+
+
+@rule(id="mt-cmp-weekly-team-meeting", program=P, severity="warning", source=SRC,
+      section="Service Requirements (4)",
+      statement="The team meets each week to discuss the member's progress (a team-meeting Encounter each enrolled week).")
+def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
+    span = record.enrollment(P)
+    if span is None:
+        return
+    first = record.config.week_start_index
+    meetings = [e for e in record.contacts(P) if "team-meeting" in record.contact_types(e)]
+    covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in meetings) if d}
+    plan = record.plans(P)[0]
+    for week in full_weeks(record, *span):
+        if week not in covered:
+            yield Finding(f"no mt-cmp team-meeting Encounter about the member in {week_label(week)}",
+                          plan, "period")
+
+
+def _roster_counts(groups: list[dict]) -> dict[str, dict[str, tuple[int, dict]]]:
+    teams: dict[str, dict[str, tuple[int, dict]]] = defaultdict(dict)
+    for group in groups:
+        if not isinstance(group, dict) or group.get("resourceType") != "Group":
+            continue
+        kinds = codes(group.get("code"), c.ROSTER_SYSTEM)
+        team = ref_key(group.get("managingEntity")) or "(no managingEntity)"
+        count = group.get("quantity")
+        if not isinstance(count, int):
+            count = len(group.get("member") or [])
+        for kind in kinds:
+            teams[team][kind] = (count, group)
+    return teams
+
+
+@rule(id="mt-cmp-team-cmp-share", program=P, severity="error", source=SRC,
+      section="Provider Requirements (4)", needs="rosters",
+      statement="A team's CMP members are at most 20% of its PACT/MCT members (1 CMP member per 5 PACT/MCT members).")
+def team_share(record: MemberRecord) -> Iterator[Finding]:
+    groups = list(record.config.rosters or []) + record.of_type("Group")
+    seen: set[int] = set()
+    unique = [g for g in groups if not (id(g) in seen or seen.add(id(g)))]
+    for team, kinds in sorted(_roster_counts(unique).items()):
+        if "cmp" not in kinds:
+            continue
+        cmp_count, cmp_group = kinds["cmp"]
+        if "pact-mct" not in kinds:
+            yield Finding(f"team {team} has a CMP roster ({describe(cmp_group)}) but no PACT/MCT roster, so "
+                          f"the 20% limit cannot be shown", cmp_group, "code", severity="warning")
+            continue
+        pact_count, pact_group = kinds["pact-mct"]
+        if cmp_count * 5 > pact_count:
+            yield Finding(f"team {team} serves {cmp_count} CMP members against {pact_count} PACT/MCT members "
+                          f"(limit {pact_count // 5})", cmp_group, "quantity", [(pact_group, "quantity")])
+
+
+_NOT = "not in the data the adapter carries"
+note(id="mt-cmp-not-danger", program=P, source=SRC, section="Medical Necessity Criteria (2)",
+     statement="The member is not a danger to self or others (53-21-102 MCA emergency situation).",
+     reason="a clinical judgement; no coded element carries it in the data contract")
+note(id="mt-cmp-willing-to-engage", program=P, source=SRC, section="Medical Necessity Criteria (4)",
+     statement="The member is able and willing to actively engage in CMP services.",
+     reason="a clinical judgement " + _NOT)
+note(id="mt-cmp-approved-team", program=P, source=SRC, section="Provider Requirements (1)-(3)",
+     statement="CMP is provided by a department-approved PACT/MCT team that meets Policy 455 quality measures.",
+     reason="provider approval and team size are enrolment facts held by the department, " + _NOT)
+note(id="mt-cmp-components-available", program=P, source=SRC, section="Service Requirements (1)",
+     statement="Each team makes the ten core service components (a)-(j) available.",
+     reason="availability is a team capability; a member record only shows components planned or delivered")
+note(id="mt-cmp-no-prior-auth", program=P, source=SRC, section="Utilization Management (1)",
+     statement="Prior authorization is not required.",
+     reason="a permission, not a requirement: nothing to find")

@@ -1,0 +1,234 @@
+"""One member's resources, indexed for the rules, with the readers every rule shares.
+
+Readers never raise on bad data: an unreadable date is reported once as a data problem (naming the
+resource and element) and the resource is skipped by the rule that needed it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Iterable, Iterator
+
+from .. import canonical as c
+from .calendar import BadDate, local_date, parse_fhir, start_of
+from .config import RuleConfig
+
+STAY_CLASSES = frozenset({"IMP", "SS", "FLD"})
+
+
+def codings(concept: Any) -> list[dict]:
+    """The codings of a CodeableConcept (or of a list of them)."""
+    if isinstance(concept, list):
+        return [cd for item in concept for cd in codings(item)]
+    if isinstance(concept, dict):
+        return [cd for cd in concept.get("coding") or [] if isinstance(cd, dict)]
+    return []
+
+
+def codes(concept: Any, system: str) -> set[str]:
+    return {cd.get("code") for cd in codings(concept) if cd.get("system") == system and cd.get("code")}
+
+
+def has_code(concept: Any, system: str, code: str) -> bool:
+    return code in codes(concept, system)
+
+
+def ext(resource: dict, url: str) -> dict | None:
+    for item in resource.get("extension") or []:
+        if isinstance(item, dict) and item.get("url") == url:
+            return item
+    return None
+
+
+def sub_ext_value(extension: dict | None, name: str) -> Any:
+    """value[x] of a sub-extension of a complex extension (None when absent)."""
+    if not extension:
+        return None
+    for item in extension.get("extension") or []:
+        if isinstance(item, dict) and item.get("url") == name:
+            for key, value in item.items():
+                if key.startswith("value"):
+                    return value
+    return None
+
+
+def ref_key(reference: Any) -> str | None:
+    """'Type/id' of a Reference (full URLs and urn:uuid keep their tail)."""
+    if not isinstance(reference, dict):
+        return None
+    text = reference.get("reference")
+    if not isinstance(text, str) or not text:
+        return None
+    if text.startswith("urn:uuid:"):
+        return text
+    parts = text.rstrip("/").split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return "/".join(parts[-2:]) if len(parts) >= 2 else text
+
+
+def key_of(resource: dict) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+def describe(resource: dict) -> str:
+    """How messages name a resource: type and id only."""
+    rid = resource.get("id")
+    return f"{resource.get('resourceType')}/{rid}" if rid else f"a {resource.get('resourceType')} without id"
+
+
+@dataclass
+class MemberRecord:
+    resources: list[dict]
+    config: RuleConfig
+    problems: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.zone = self.config.zone
+        self.as_of: date = self.config.evaluation_date()
+        self.by_type: dict[str, list[dict]] = {}
+        self.by_key: dict[str, dict] = {}
+        for res in self.resources:
+            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+                continue
+            self.by_type.setdefault(res["resourceType"], []).append(res)
+            if res.get("id"):
+                self.by_key[key_of(res)] = res
+                full = res.get("_fullUrl")
+                if isinstance(full, str):
+                    self.by_key[full] = res
+
+    # ---- generic access -------------------------------------------------------------------
+    def of_type(self, resource_type: str) -> list[dict]:
+        return self.by_type.get(resource_type, [])
+
+    def resolve(self, reference: Any) -> dict | None:
+        key = ref_key(reference)
+        return self.by_key.get(key) if key else None
+
+    def when(self, resource: dict, path: str) -> datetime | date | None:
+        """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
+        value: Any = resource
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            return None
+        try:
+            return parse_fhir(value, self.zone)
+        except BadDate:
+            self.problems[(describe(resource), path)] = (
+                f"{describe(resource)}.{path} is not a valid FHIR date/dateTime; rules that need it skipped it")
+            return None
+
+    def day(self, resource: dict, path: str) -> date | None:
+        moment = self.when(resource, path)
+        return local_date(moment) if moment is not None else None
+
+    def instant(self, resource: dict, path: str) -> datetime | None:
+        moment = self.when(resource, path)
+        return start_of(moment, self.zone) if moment is not None else None
+
+    # ---- programs -------------------------------------------------------------------------
+    def programs_of(self, resource: dict) -> set[str]:
+        found: set[str] = set()
+        for element in ("serviceType", "category", "code"):
+            found |= codes(resource.get(element), c.PROGRAM_SYSTEM)
+        return found
+
+    def programs(self) -> set[str]:
+        found: set[str] = set()
+        for res in self.resources:
+            if isinstance(res, dict):
+                found |= self.programs_of(res)
+        return found & set(c.PROGRAMS)
+
+    # ---- program contacts and stays -------------------------------------------------------
+    def is_stay(self, enc: dict) -> bool:
+        return bool(codes(enc.get("type"), c.STAY_TYPE_SYSTEM))
+
+    def stay_type(self, enc: dict) -> str | None:
+        found = codes(enc.get("type"), c.STAY_TYPE_SYSTEM)
+        return next(iter(sorted(found)), None)
+
+    def contacts(self, program: str, *, finished_only: bool = True) -> list[dict]:
+        """Program contacts (Encounters with serviceType bh-program|program), by start."""
+        found = [e for e in self.of_type("Encounter")
+                 if has_code(e.get("serviceType"), c.PROGRAM_SYSTEM, program) and not self.is_stay(e)
+                 and (not finished_only or e.get("status") == "finished")]
+        return sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+
+    def stays(self, *types: str) -> list[dict]:
+        found = [e for e in self.of_type("Encounter") if self.is_stay(e)
+                 and (not types or self.stay_type(e) in types) and e.get("status") != "entered-in-error"]
+        return sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+
+    def contact_mode(self, enc: dict) -> str | None:
+        return next(iter(sorted(codes(enc.get("type"), c.CONTACT_MODE_SYSTEM))), None)
+
+    def contact_types(self, enc: dict) -> set[str]:
+        return codes(enc.get("type"), c.CONTACT_TYPE_SYSTEM)
+
+    def billing(self, enc: dict) -> dict | None:
+        return ext(enc, c.EXT_BILLING)
+
+    def is_billable(self, enc: dict) -> bool:
+        return sub_ext_value(self.billing(enc), "billable") is True
+
+    # ---- referrals and plans --------------------------------------------------------------
+    def referrals(self, program: str) -> list[dict]:
+        found = [s for s in self.of_type("ServiceRequest")
+                 if has_code(s.get("category"), c.PROGRAM_SYSTEM, program)
+                 and s.get("status") not in ("entered-in-error",)]
+        return sorted(found, key=lambda s: self._sort_key(s, "authoredOn"))
+
+    def plans(self, program: str | None = None, plan_type: str | None = None) -> list[dict]:
+        found = []
+        for plan in self.of_type("CarePlan"):
+            if plan.get("status") == "entered-in-error":
+                continue
+            if program and not has_code(plan.get("category"), c.PROGRAM_SYSTEM, program):
+                continue
+            if plan_type and not has_code(plan.get("category"), c.PLAN_TYPE_SYSTEM, plan_type):
+                continue
+            found.append(plan)
+        return sorted(found, key=lambda p: self._sort_key(p, "created", "period.start"))
+
+    def plan_start(self, plan: dict) -> date | None:
+        return self.day(plan, "period.start") or self.day(plan, "created")
+
+    def covers(self, plan: dict, day: date) -> bool:
+        start, end = self.plan_start(plan), self.day(plan, "period.end")
+        return (start is None or start <= day) and (end is None or day <= end)
+
+    def enrollment(self, program: str) -> tuple[date, date | None] | None:
+        """From the earliest program plan start to the latest plan end (None while any plan is open)."""
+        plans = [p for p in self.plans(program) if self.plan_start(p)]
+        if not plans:
+            return None
+        start = min(self.plan_start(p) for p in plans)  # type: ignore[type-var]
+        ends = [self.day(p, "period.end") for p in plans]
+        end = None if any(e is None for e in ends) else max(ends)  # type: ignore[type-var]
+        return start, end
+
+    def patient(self) -> dict | None:
+        patients = self.of_type("Patient")
+        return patients[0] if patients else None
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _sort_key(self, res: dict, *paths: str) -> tuple:
+        for path in paths:
+            moment = self.when(res, path)
+            if moment is not None:
+                return (0, start_of(moment, self.zone).timestamp(), str(res.get("id")))
+        return (1, 0.0, str(res.get("id")))
+
+    def program_resources(self) -> Iterator[dict]:
+        for res in self.resources:
+            if isinstance(res, dict) and res.get("resourceType") in (
+                    "Encounter", "CarePlan", "ServiceRequest", "Communication", "DocumentReference",
+                    "Condition", "Observation", "Procedure", "MedicationRequest", "Claim"):
+                yield res
+
+
+def ids(resources: Iterable[dict]) -> str:
+    return ", ".join(describe(r) for r in resources)
