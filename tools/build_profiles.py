@@ -72,8 +72,7 @@ def ensure_r4_cache(home: Path) -> None:
     maker = TOOLS / "make_fhir_cache.py"
     if not maker.is_file():
         raise BuildError(f"no R4 package cache at {core.parent} and tools/make_fhir_cache.py is missing")
-    env = dict(os.environ, HOME=str(home))
-    subprocess.run([sys.executable, str(maker)], cwd=REPO, env=env, check=True)
+    subprocess.run([sys.executable, str(maker), "--home", str(home)], cwd=REPO, check=True)
     if not core.is_file():
         raise BuildError(f"tools/make_fhir_cache.py ran but {core} does not exist")
 

@@ -12,6 +12,7 @@ RuleSet: ProgramCategorySlice
 * category ^slicing.rules = #open
 * category ^slicing.description = "Slices by coding system"
 * category contains program 1..1 MS
+* category ^short = "Categories; one names the program (issue 2 §3)"
 * category[program] ^short = "The program this resource belongs to (bh-program; issue 2 §3)"
 * category[program] ^definition = "A coding https://fhiradapter.org/fhir/CodeSystem/bh-program|{program id} naming the program (program ids: ../shared/seeds/README.md)."
 * category[program] ^patternCodeableConcept.coding[0].system = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
@@ -29,6 +30,7 @@ Description: "A contact of a behavioral-health program: what all five program En
 * extension contains
     BHBilling named billing 0..1 MS and
     BHServiceSetting named serviceSetting 0..1 MS
+* extension ^short = "Extensions: billing line, service setting (design.md Extensions)"
 * extension[billing] ^short = "Billing line of this contact (design.md ext-billing)"
 * extension[serviceSetting] ^short = "Where the service was delivered (design.md ext-service-setting)"
 * identifier MS
@@ -43,6 +45,7 @@ Description: "A contact of a behavioral-health program: what all five program En
 * type ^slicing.rules = #open
 * type ^slicing.description = "Slices by coding system: contact mode, contact type"
 * type contains contactMode 1..1 MS and contactType 0..1 MS
+* type ^short = "Contact mode (exactly one) and contact type (issue 2 §3; design.md Program contact)"
 * type[contactMode] ^short = "Contact mode: face-to-face | telehealth | phone | collateral (issue 2 §3)"
 * type[contactMode] ^patternCodeableConcept.coding[0].system = "https://fhiradapter.org/fhir/CodeSystem/bh-contact-mode"
 * type[contactMode] from BHContactModeVS (required)
@@ -56,11 +59,13 @@ Description: "A contact of a behavioral-health program: what all five program En
 * serviceType.coding ^slicing.discriminator.path = "$this"
 * serviceType.coding ^slicing.rules = #open
 * serviceType.coding ^slicing.description = "Slices by coding system (program profiles add the code)"
+* serviceType.coding ^short = "Codings: the bh-program one is required (issue 2 §3)"
 * serviceType.coding contains program 1..1 MS
 * serviceType.coding[program] ^short = "bh-program coding (issue 2 §3)"
 * serviceType.coding[program] ^patternCoding.system = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
 * serviceType.coding[program] from BHProgramVS (required)
 * serviceType.coding[program].code 1..1
+* serviceType.coding[program].code ^short = "The program id (issue 2 §3)"
 * subject 1..1 MS
 * subject only Reference(Patient)
 * subject ^short = "The member (issue 2 §3: subject (Patient))"
@@ -70,9 +75,11 @@ Description: "A contact of a behavioral-health program: what all five program En
 * participant.period MS
 * participant.individual 1..1 MS
 * participant.individual only Reference(Practitioner or PractitionerRole or RelatedPerson)
+* participant.individual ^short = "Who took part (issue 2 §3: participant.individual; US Core 6.1.0 must-support)"
 * period 1..1 MS
 * period.start 1..1 MS
 * period.start ^short = "When the contact started (issue 2 §3: period.start)"
+* period ^short = "Contact period (issue 2 §3: period.start)"
 * reasonCode MS
 * reasonReference MS
 * hospitalization.dischargeDisposition MS
@@ -91,6 +98,7 @@ Description: "A program plan: what all five program CarePlan profiles share (iss
 * ^abstract = false
 * obeys bh-cp-1
 * extension contains BHTerminationKind named terminationKind 0..1 MS
+* extension ^short = "Extensions: termination kind (design.md Extensions)"
 * extension[terminationKind] ^short = "Planned or unplanned end of services (design.md ext-termination-kind)"
 * text MS
 * status MS
@@ -110,6 +118,7 @@ Description: "A program plan: what all five program CarePlan profiles share (iss
 * subject ^short = "The member (issue 2 §3: subject)"
 * period 1..1 MS
 * period.start 1..1 MS
+* period ^short = "Plan period; end = planned discharge/termination (issue 2 §3: period.start; design.md Plan)"
 * period.start ^short = "Plan effective date (issue 2 §3: period.start; eLTSS Plan Effective Date)"
 * period.end MS
 * created MS
@@ -123,6 +132,7 @@ Description: "A program plan: what all five program CarePlan profiles share (iss
 * activity 1..* MS
 * activity ^short = "Planned services (issue 2 §3: at least one activity)"
 * activity.detail 1..1 MS
+* activity.detail ^short = "What is planned (issue 2 §3: activity.detail.code)"
 * activity.detail.code 1..1 MS
 * activity.detail.code ^short = "The service component (bound per program; issue 2 §3)"
 * activity.detail.status MS
@@ -158,6 +168,7 @@ Description: "A member's privacy consent to disclose program data to a recipient
 * policy ^short = "Policy or policyRule is required (ppc-1; issue 2 §3). 42 CFR Part 2: policy.uri to the eCFR part"
 * policyRule MS
 * provision 1..1 MS
+* provision ^short = "The permit (issue 2 §3: provision.type, period, actor, purpose)"
 * provision.type 1..1 MS
 * provision.type = #permit
 * provision.type ^short = "permit (issue 2 §3: provision.type)"
@@ -168,9 +179,11 @@ Description: "A member's privacy consent to disclose program data to a recipient
 * provision.actor ^slicing.discriminator.path = "role"
 * provision.actor ^slicing.rules = #open
 * provision.actor ^slicing.description = "Slices by role"
+* provision.actor ^short = "Who the consent is about: at least the recipient (issue 2 §3)"
 * provision.actor contains recipient 1..* MS
 * provision.actor[recipient] ^short = "The recipient: payer / care team (issue 2 §3: provision.actor with role IRCP)"
 * provision.actor[recipient].role = $ParticipationType#IRCP
+* provision.actor[recipient].role ^short = "IRCP: information recipient (issue 2 §3)"
 * provision.actor[recipient].reference MS
 * provision.purpose 1..* MS
 * provision.purpose ^short = "Purpose of use, v3-ActReason (issue 2 §3: provision.purpose)"
@@ -186,6 +199,7 @@ Description: "A referral to (or order for) a program: what all five program Serv
 * ^abstract = false
 * obeys bh-sr-1
 * extension contains BHLevelOfImpairment named levelOfImpairment 0..* MS
+* extension ^short = "Extensions: level of impairment (design.md Extensions)"
 * extension[levelOfImpairment] ^short = "Level-of-impairment findings (design.md ext-level-of-impairment)"
 * status MS
 * status ^short = "Request status (issue 2 §3: status)"

@@ -18,6 +18,7 @@ Description: "A Community Support contact (001_531c4a09cf20a817.txt §3418), wit
 * obeys dc-cs-enc-1 and dc-cs-enc-2
 * serviceType.coding[program] = $BHProgram#dc-cs
 * serviceType.coding[program] ^short = "dc-cs (001_531c4a09cf20a817.txt §3418.1)"
+* extension ^short = "Extensions: the service setting is required (001_531c4a09cf20a817.txt §3418.5)"
 * extension[serviceSetting] 1..1
 * extension[serviceSetting] ^short = "Provider site, natural setting (home/community) or residential facility of 16 beds or less (001_531c4a09cf20a817.txt §3418.5 (a)-(c); invariants dc-cs-enc-1, dc-cs-enc-2)"
 
@@ -39,6 +40,7 @@ Description: "The consumer's IRP/IPC or Community Support ISSP (001_531c4a09cf20
 * ^status = #active
 * category[program] = $BHProgram#dc-cs
 * category[program] ^short = "dc-cs (001_531c4a09cf20a817.txt §3418.1)"
+* category ^short = "Categories: assess-plan, program, plan type IRP/IPC/ISSP (001_531c4a09cf20a817.txt §3418.2(a))"
 * category[planType] 1..1
 * category[planType] from DCCSPlanTypeVS (required)
 * category[planType] ^short = "IRP | IPC | ISSP (001_531c4a09cf20a817.txt §3418.2(a), §3418.6(d))"

@@ -28,6 +28,7 @@ Description: "The CSP treatment/service plan, or the crisis prevention plan that
 * obeys ma-csp-cp-1 and ma-csp-cp-2
 * category[program] = $BHProgram#ma-csp
 * category[program] ^short = "ma-csp (002_a91a28d9256cacc7.txt Covered Services)"
+* category ^short = "Categories: assess-plan, program, CSP plan type (002_a91a28d9256cacc7.txt Assessment, Treatment/Recovery Planning and Documentation)"
 * category[planType] 1..1
 * category[planType] from MACSPPlanTypeVS (required)
 * category[planType] ^short = "csp-service-plan | crisis-prevention-plan | aftercare-plan (002_a91a28d9256cacc7.txt Assessment, Treatment/Recovery Planning and Documentation; Discharge Planning)"

@@ -39,6 +39,7 @@ Description: "The CMP member's Individualized Treatment Plan (000_90208eba930f28
 * ^status = #active
 * category[program] = $BHProgram#mt-cmp
 * category[program] ^short = "mt-cmp (000_90208eba930f2875.txt Definition)"
+* category ^short = "Categories: assess-plan, program, plan type ITP (000_90208eba930f2875.txt Service Requirements (2))"
 * category[planType] 1..1
 * category[planType] = $PlanType#itp
 * category[planType] ^short = "ITP: billed services are documented in the Individualized Treatment Plan (000_90208eba930f2875.txt Service Requirements (2))"
@@ -56,6 +57,7 @@ Description: "A referral to the Community Maintenance Program with its medical-n
 * category[program] ^short = "mt-cmp (000_90208eba930f2875.txt Definition)"
 * code = $BHProgram#mt-cmp
 * code ^short = "The program requested: mt-cmp (000_90208eba930f2875.txt Definition; design.md Referral)"
+* extension ^short = "Extensions: level-of-impairment findings (000_90208eba930f2875.txt Medical Necessity Criteria (3))"
 * extension[levelOfImpairment] 1..*
 * extension[levelOfImpairment] ^short = "LOI findings; one must be moderate in Area 3 or 4 (000_90208eba930f2875.txt Medical Necessity Criteria (3); invariant mt-cmp-sr-1)"
 * reasonCode 1..*

@@ -29,6 +29,7 @@ Description: "The ITP in which the member chose IMR (003_b1943e64eef8a2d8.txt Me
 * ^status = #active
 * category[program] = $BHProgram#mt-imr
 * category[program] ^short = "mt-imr (003_b1943e64eef8a2d8.txt Definition)"
+* category ^short = "Categories: assess-plan, program, plan type ITP (003_b1943e64eef8a2d8.txt Medical Necessity Criteria (2))"
 * category[planType] 1..1
 * category[planType] = $PlanType#itp
 * category[planType] ^short = "ITP: IMR is the member's choice as indicated in the most current ITP (003_b1943e64eef8a2d8.txt Medical Necessity Criteria (2); Service Requirements (3))"

@@ -4,11 +4,13 @@ RuleSet: TCMTypeCodingSlice(element)
 * {element} ^slicing.discriminator.type = #pattern
 * {element} ^slicing.discriminator.path = "$this"
 * {element} ^slicing.rules = #open
+* {element} ^short = "Codings: one names the TCM type (004_55627d390f551fcd.txt Definitions)"
 * {element} contains tcmType 1..1 MS
 * {element}[tcmType] ^short = "TCM type: icm | rc | bcm (004_55627d390f551fcd.txt Definitions: Targeted Case Management)"
 * {element}[tcmType] ^patternCoding.system = "https://fhiradapter.org/fhir/CodeSystem/pa-tcm-type"
 * {element}[tcmType] from PATCMTypeVS (required)
 * {element}[tcmType].code 1..1
+* {element}[tcmType].code ^short = "icm | rc | bcm (004_55627d390f551fcd.txt Definitions)"
 
 Profile: PATCMEncounter
 Parent: BHEncounter
@@ -31,6 +33,7 @@ Description: "The TCM service plan with its TCM type (004_55627d390f551fcd.txt 2
 * category[planType] 1..1
 * category[planType] = $PlanType#isp
 * category[planType] ^short = "ISP: discharge planning is part of routine TCM service planning; TCM coordinates the recovery plan (004_55627d390f551fcd.txt 2.1, 3.1.6)"
+* category ^short = "Categories: assess-plan, program, plan type ISP, TCM type (004_55627d390f551fcd.txt Definitions, 2.1)"
 * category contains tcmType 1..1 MS
 * category[tcmType] ^short = "TCM type: icm | rc | bcm (004_55627d390f551fcd.txt Definitions: Targeted Case Management)"
 * category[tcmType] ^patternCodeableConcept.coding[0].system = "https://fhiradapter.org/fhir/CodeSystem/pa-tcm-type"
