@@ -1,6 +1,7 @@
 """`Validator`: compile once, validate many. Chooses profiles, walks, runs Bundle checks and rules."""
 from __future__ import annotations
 
+import re
 import traceback
 from pathlib import Path
 from typing import Any, Iterable
@@ -13,6 +14,7 @@ from .terminology import Terminology
 from .walker import Ctx, Walker
 
 SUBJECT_KEYS = ("subject", "patient", "beneficiary")
+_WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id\s*=\s*'([^']*)'\)(.*)$")
 
 
 class Validator:
@@ -68,8 +70,8 @@ class Validator:
                 expr = rtype if isinstance(rtype, str) and rtype else "Resource"
                 profiles = self._profiles_for(resource, profile, program, ctx, expr)
                 self.walker.resource(resource, expr, ctx, profiles)
-                if (self.rules if run_rules is None else run_rules):
-                    ctx.issues.extend(self._rules([resource], program, [expr]))
+                if run_rules:   # a lone resource is no member record: rules only when asked
+                    ctx.issues.extend(i for _, i in self.rules_for([resource], program, [expr]))
         except Exception as exc:  # a validator bug must not lose the report
             ctx.add("fatal", "exception", "", f"internal validator error ({type(exc).__name__}); "
                     "please report it with --debug output", rule="internal")
@@ -96,7 +98,7 @@ class Validator:
                     if isinstance(e, dict) and isinstance(e.get("resource"), dict):
                         members.append(e["resource"])
                         exprs.append(f"Bundle.entry[{i}].resource")
-                ctx.issues.extend(self._rules(members, program, exprs))
+                ctx.issues.extend(i for _, i in self.rules_for(members, program, exprs))
         except Exception as exc:
             ctx.add("fatal", "exception", "", f"internal validator error ({type(exc).__name__}); "
                     "please report it with --debug output", rule="internal")
@@ -123,12 +125,14 @@ class Validator:
             self.walker.resource(res, prefix, ctx, profiles, root=False)
 
     # -- rules
-    def _rules(self, members: list[dict], program: str | None, exprs: list[str]) -> list[Issue]:
+    def rules_for(self, members: list[dict], program: str | None,
+                  exprs: list[str]) -> list[tuple[int | None, Issue]]:
+        """Program rules on one member record: (index of the member the issue is about, issue)."""
         try:
             from ..rules import RuleConfig, run_rules  # type: ignore[attr-defined]
         except ImportError:
-            return [Issue("information", "not-supported", "program rules not run: fhiradapter.rules is not "
-                          "available in this installation", rule="rules-unavailable")]
+            return [(None, Issue("information", "not-supported", "program rules not run: fhiradapter.rules "
+                                 "is not available in this installation", rule="rules-unavailable"))]
         try:
             config = RuleConfig(timezone=self.timezone) if self.timezone else RuleConfig()
         except TypeError:
@@ -137,19 +141,29 @@ class Validator:
             found = run_rules(members, programs={program} if program else None, config=config)
         except Exception as exc:
             _debug(exc)
-            return [Issue("error", "exception", f"program rules failed ({type(exc).__name__})",
-                          rule="rules-internal")]
-        by_id = {id(m): k for k, m in enumerate(members)}
-        out = []
-        for issue in found:
-            out.append(_reroot(issue, members, exprs, by_id))
-        return out
+            return [(None, Issue("error", "exception", f"program rules failed ({type(exc).__name__})",
+                                 rule="rules-internal"))]
+        return [_reroot(issue, members, exprs) for issue in found]
+
+    def rules_available(self) -> bool:
+        try:
+            from ..rules import run_rules  # type: ignore[attr-defined]  # noqa: F401
+        except ImportError:
+            return False
+        return True
 
 
-def _reroot(issue: Issue, members: list[dict], exprs: list[str], by_id: dict[int, int]) -> Issue:
+def _reroot(issue: Issue, members: list[dict], exprs: list[str]) -> tuple[int | None, Issue]:
     """Rule issues are rooted at the resource ('Encounter.period'); put them under their entry."""
     k = issue.entry if issue.entry is not None and 0 <= issue.entry < len(members) else None
     expr = issue.expression or ""
+    m = _WHERE_ID.match(expr)
+    if m is not None:   # "Encounter.where(id='x').period" names the member by id
+        for j, mem in enumerate(members):
+            if mem.get("resourceType") == m.group(1) and mem.get("id") == m.group(2):
+                k, expr = j, m.group(1) + m.group(3)
+                issue.expression = expr
+                break
     if k is None and expr:
         rtype = expr.split(".", 1)[0].split("[", 1)[0]
         same = [j for j, m in enumerate(members) if m.get("resourceType") == rtype]
@@ -160,7 +174,7 @@ def _reroot(issue: Issue, members: list[dict], exprs: list[str], by_id: dict[int
         rest = expr[len(rtype):] if expr.startswith(rtype) else ("." + expr if expr else "")
         issue.expression = exprs[k] + rest
         issue.entry = entry_of(issue.expression)
-    return issue
+    return k, issue
 
 
 def _is_bundle_profile(compiler: Compiler, url: str) -> bool:

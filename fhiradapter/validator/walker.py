@@ -523,7 +523,7 @@ class Walker:
                          f"invariant {con.key} not checked: {con.unsupported}", rule=con.key)
             elif not ok:
                 sev = "error" if con.severity == "error" else "warning"
-                ctx.add(sev, "invariant", expr, f"{con.human} [{con.key}]", rule=con.key)
+                ctx.add(sev, "invariant", expr, con.human, rule=con.key)
 
 
 def _eval_path(item: Any, path: str) -> list[Any]:

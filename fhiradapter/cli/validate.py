@@ -1,0 +1,89 @@
+"""`fhiradapter validate PATH...`: check resources, Bundles and NDJSON offline."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..canonical import PROGRAMS
+from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--profile", "profile", metavar="URL", help="Validate against this profile, ignoring meta.profile.")
+@click.option("--program", type=click.Choice(PROGRAMS), help="Use the program's profile for each resource type.")
+@click.option("--ig", "igs", multiple=True, metavar="DIR_OR_TGZ",
+              help="Load more StructureDefinitions/ValueSets (FHIR package folder or .tgz). Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
+@click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
+@click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
+@click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (e.g. America/Denver).")
+@click.option("--min-severity", type=click.Choice(["error", "warning", "information"]), default="information",
+              show_default=True, help="Text format: hide issues below this severity.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report here instead of standard output.")
+def validate(paths: tuple[str, ...], profile: str | None, program: str | None, igs: tuple[str, ...], fmt: str,
+             show_values: bool, must_support: bool, no_rules: bool, timezone: str | None,
+             min_severity: str, output: str | None) -> int:
+    """Validate FHIR R4 resources, Bundles or NDJSON (files, folders, or - for stdin).
+
+    \b
+    Checks: JSON syntax, base R4 structure, types and primitive formats, cardinality, required
+    bindings, base and profile invariants, profiles (meta.profile, --profile or --program) with
+    slicing and fixed/pattern values, Bundle references, and the program rules.
+    Exit code: 0 no errors, 1 errors found, 2 usage error or unreadable input.
+    """
+    from ..validator.engine import Validator
+    from ..validator.inputs import InputError, expand_paths
+    from ..validator.report import json_outcome, junit, summary, text_report
+    from ..validator.runner import check_path
+
+    for ig in igs:
+        if not Path(ig).exists():
+            raise click.UsageError(f"--ig {ig}: no such file or directory")
+    try:
+        v = Validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
+                      timezone=timezone)
+    except (OSError, ValueError, KeyError) as exc:
+        raise click.UsageError(f"cannot load definitions: {exc}") from exc
+    if profile and v.compiler.profile_root(profile) is None:
+        raise click.UsageError(f"--profile {profile}: no such StructureDefinition (load it with --ig)")
+    try:
+        files = expand_paths(list(paths))
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not files:
+        raise click.UsageError("no .json/.ndjson files found in the given paths")
+
+    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    unreadable = False
+    results = []
+    try:
+        for f in files:
+            try:
+                r = check_path(v, f, profile=profile, program=program)
+            except InputError as exc:
+                click.echo(f"error: {exc}", err=True)
+                unreadable = True
+                continue
+            results.append(r)
+            if fmt == "text":
+                for line in text_report(r, min_severity):
+                    out.write(line + "\n")
+            elif fmt == "json":
+                out.write(json_outcome(r).decode() + "\n")
+            if fmt == "text" and out is sys.stdout:
+                out.flush()
+        if fmt == "junit":
+            out.write(junit(results))
+        elif fmt == "text":
+            out.write(summary(results) + "\n")
+    finally:
+        if output:
+            out.close()
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if any(r.has_errors for r in results) else EXIT_OK
