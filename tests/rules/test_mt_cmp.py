@@ -1,0 +1,118 @@
+"""mt-cmp rules (000_90208eba930f2875.txt): each with a compliant and a violating member record."""
+from __future__ import annotations
+
+from datetime import date
+
+from fhiradapter import canonical as c
+from rules_factories import billing, contact, findings, loi, patient, plan, referral, roster
+
+P = "mt-cmp"
+AS_OF = date(2026, 3, 1)
+BILL = billing(unit="per-diem", bundled=True)
+
+
+def _days(*days: str, bill: dict | None = BILL, mode: str = "face-to-face") -> list[dict]:
+    return [contact(P, f"{d}T10:00:00-07:00", bill=bill, mode=mode) for d in days]
+
+
+def test_three_billable_days_ok_four_is_a_finding() -> None:
+    ok = [patient()] + _days("2026-02-02", "2026-02-03", "2026-02-04", "2026-02-04")  # 2 contacts, 1 day
+    assert findings(ok, "mt-cmp-billable-days-per-week", as_of=AS_OF) == []
+    bad = [patient()] + _days("2026-02-02", "2026-02-03", "2026-02-04", "2026-02-06")
+    issues = findings(bad, "mt-cmp-billable-days-per-week", as_of=AS_OF)
+    assert len(issues) == 1 and issues[0].severity == "error"
+    assert issues[0].expression == f"Encounter.where(id='{bad[4]['id']}').extension"
+    assert "[000_90208eba930f2875.txt Service Requirements (5)]" in issues[0].message
+
+
+def test_non_billable_contacts_do_not_count_as_billable_days() -> None:
+    record = [patient()] + _days("2026-02-02", "2026-02-03", "2026-02-04") + \
+        _days("2026-02-05", bill=billing(billable=False, unit="per-diem", bundled=True))
+    assert findings(record, "mt-cmp-billable-days-per-week", as_of=AS_OF) == []
+
+
+def test_week_start_is_configurable() -> None:
+    record = [patient()] + _days("2026-02-02", "2026-02-03", "2026-02-04", "2026-02-08")  # Mon-Wed + Sunday
+    assert len(findings(record, "mt-cmp-billable-days-per-week", as_of=AS_OF)) == 1
+    assert findings(record, "mt-cmp-billable-days-per-week", as_of=AS_OF, week_start="sunday") == []
+
+
+def test_weekly_quality_contact() -> None:
+    enrolled = plan(P, "itp", "2026-02-02")
+    ok = [patient(), enrolled] + _days("2026-02-03", "2026-02-10", "2026-02-17", mode="telehealth")
+    assert findings(ok, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 23)) == []
+    # the second week has only a phone contact: it is not a quality contact
+    bad = [patient(), enrolled] + _days("2026-02-03", "2026-02-17") + _days("2026-02-10", mode="phone")
+    issues = findings(bad, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 23))
+    assert len(issues) == 1 and "ISO week 7 of 2026" in issues[0].message
+
+
+def test_weekly_quality_contact_ignores_the_week_still_running() -> None:
+    record = [patient(), plan(P, "itp", "2026-02-02")] + _days("2026-02-03")
+    assert findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 12)) == []
+
+
+def test_contact_mode_of_billable_contacts() -> None:
+    ok = [patient()] + _days("2026-02-02", mode="telehealth")
+    assert findings(ok, "mt-cmp-contact-mode", as_of=AS_OF) == []
+    bad = [patient()] + _days("2026-02-02", mode="phone")
+    issues = findings(bad, "mt-cmp-contact-mode", as_of=AS_OF)
+    assert len(issues) == 1 and issues[0].expression.endswith(".type")
+
+
+def test_referral_sdmi() -> None:
+    assert findings([patient(), referral(P, "2026-01-05")], "mt-cmp-referral-sdmi", as_of=AS_OF) == []
+    issues = findings([patient(), referral(P, "2026-01-05", reasons=())], "mt-cmp-referral-sdmi", as_of=AS_OF)
+    assert len(issues) == 1 and issues[0].expression.startswith("ServiceRequest.where(id=")
+
+
+def test_missing_referral_with_contacts_is_a_finding() -> None:
+    issues = findings([patient()] + _days("2026-02-02"), "mt-cmp-referral-sdmi", as_of=AS_OF)
+    assert len(issues) == 1 and issues[0].expression == "Patient.where(id='p1')"
+
+
+def test_referral_level_of_impairment() -> None:
+    ok = referral(P, "2026-01-05", impairment=[loi("4", "moderate")])
+    assert findings([patient(), ok], "mt-cmp-referral-loi", as_of=AS_OF) == []
+    bad = referral(P, "2026-01-05", impairment=[loi("3", "mild")])
+    assert len(findings([patient(), bad], "mt-cmp-referral-loi", as_of=AS_OF)) == 1
+    assert len(findings([patient(), referral(P, "2026-01-05")], "mt-cmp-referral-loi", as_of=AS_OF)) == 1
+
+
+def test_bundled_daily_billing() -> None:
+    assert findings([patient()] + _days("2026-02-02"), "mt-cmp-bundled-billing", as_of=AS_OF) == []
+    bad = [patient()] + _days("2026-02-02", bill=billing(unit="15-min", bundled=False))
+    assert len(findings(bad, "mt-cmp-bundled-billing", as_of=AS_OF)) == 1
+
+
+def test_billed_services_documented_in_itp() -> None:
+    itp = plan(P, "itp", "2026-02-01")
+    assert findings([patient(), itp] + _days("2026-02-02"), "mt-cmp-itp-documents-billed-services",
+                    as_of=AS_OF) == []
+    issues = findings([patient(), itp] + _days("2026-01-20"), "mt-cmp-itp-documents-billed-services", as_of=AS_OF)
+    assert len(issues) == 1
+
+
+def test_weekly_team_meeting_is_a_warning() -> None:
+    enrolled = plan(P, "itp", "2026-02-02")
+    meetings = [contact(P, f"{d}T09:00:00-07:00", ctype="team-meeting", mode="face-to-face")
+                for d in ("2026-02-04", "2026-02-11")]
+    assert findings([patient(), enrolled] + meetings, "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16)) == []
+    issues = findings([patient(), enrolled, meetings[0]], "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16))
+    assert [i.severity for i in issues] == ["warning"]
+
+
+def test_team_cmp_share_from_config_rosters() -> None:
+    record = [patient()] + _days("2026-02-02")
+    ok = [roster("pact-mct", "team-a", 20), roster("cmp", "team-a", 4)]
+    assert findings(record, "mt-cmp-team-cmp-share", as_of=AS_OF, rosters=ok) == []
+    bad = [roster("pact-mct", "team-a", 20), roster("cmp", "team-a", 5)]
+    issues = findings(record, "mt-cmp-team-cmp-share", as_of=AS_OF, rosters=bad)
+    assert len(issues) == 1 and issues[0].expression.endswith(".quantity")
+    assert issues[0].extra_expressions and "Group.where" in issues[0].extra_expressions[0]
+
+
+def test_team_cmp_share_from_groups_in_the_record() -> None:
+    record = [patient(), roster("pact-mct", "team-b", 9), roster("cmp", "team-b", 2)] + _days("2026-02-02")
+    assert len(findings(record, "mt-cmp-team-cmp-share", as_of=AS_OF)) == 1
+    assert findings(record[:1] + record[3:], "mt-cmp-team-cmp-share", as_of=AS_OF) == []
