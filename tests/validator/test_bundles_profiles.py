@@ -1,0 +1,133 @@
+"""Bundles (bdl-*, references, target types), profile choice, the shipped examples and invalid fixtures."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from conftest import EXAMPLES, INVALID, at, errors
+from fhiradapter.canonical import profile_url
+
+P1 = "urn:uuid:11111111-1111-4111-8111-111111111111"
+E1 = "urn:uuid:22222222-2222-4222-8222-222222222222"
+
+
+def _bundle(encounter, btype="collection"):
+    return {"resourceType": "Bundle", "type": btype, "entry": [
+        {"fullUrl": P1, "resource": {"resourceType": "Patient", "id": "p1"}},
+        {"fullUrl": E1, "resource": encounter},
+    ]}
+
+
+def test_duplicate_full_url(validator, encounter):
+    b = _bundle(encounter)
+    b["entry"][1]["fullUrl"] = P1
+    found = at(validator.validate_bundle(b), "Bundle.entry[1].fullUrl")
+    assert [i.rule for i in found] == ["bdl-7"]
+
+
+def test_transaction_entries_need_request(validator, encounter):
+    b = _bundle(encounter, "transaction")
+    assert {i.rule for i in errors(validator.validate_bundle(b))} == {"bdl-3"}
+    for e in b["entry"]:
+        e["request"] = {"method": "POST", "url": e["resource"]["resourceType"]}
+    assert errors(validator.validate_bundle(b)) == []
+
+
+def test_reference_resolves_to_wrong_type(validator, encounter):
+    encounter["subject"] = {"reference": E1}        # points at the Encounter itself
+    found = at(validator.validate_bundle(_bundle(encounter)), "Bundle.entry[1].resource.subject.reference")
+    assert found and found[0].rule == "bundle-reference-type"
+
+
+def test_relative_reference_resolves_by_type_and_id(validator, encounter):
+    encounter["subject"] = {"reference": "Patient/p1"}
+    assert errors(validator.validate_bundle(_bundle(encounter))) == []
+    encounter["subject"] = {"reference": "Patient/elsewhere"}   # a server reference: allowed
+    assert errors(validator.validate_bundle(_bundle(encounter))) == []
+
+
+def test_entry_issues_are_rooted_at_the_bundle(validator, encounter):
+    encounter["status"] = "bogus"
+    found = at(validator.validate_bundle(_bundle(encounter)), "Bundle.entry[1].resource.status")
+    assert found and found[0].entry == 1
+
+
+def test_unknown_claimed_profile_is_an_error(validator, encounter):
+    encounter["meta"] = {"profile": ["https://example.org/StructureDefinition/nope"]}
+    found = errors(validator.validate_resource(encounter))
+    assert [i.rule for i in found] == ["profile-unknown"]
+
+
+def test_forced_profile_and_program(validator, encounter):
+    # a plain Encounter is valid R4 but not a valid mt-cmp contact
+    assert errors(validator.validate_resource(encounter)) == []
+    forced = errors(validator.validate_resource(encounter, profile=profile_url("mt-cmp", "Encounter")))
+    by_program = errors(validator.validate_resource(encounter, program="mt-cmp"))
+    assert forced and by_program
+    assert {i.expression for i in forced} == {i.expression for i in by_program}
+
+
+def test_profile_for_another_type(validator, encounter):
+    found = errors(validator.validate_resource(encounter, profile=profile_url("mt-cmp", "CarePlan")))
+    assert any(i.rule == "profile-type" for i in found)
+
+
+def test_must_support_report_is_opt_in(encounter):
+    from fhiradapter.validator import Validator
+    url = profile_url("mt-cmp", "Encounter")
+    plain = Validator(rules=False).validate_resource(encounter, profile=url)
+    ms = Validator(rules=False, must_support=True).validate_resource(encounter, profile=url)
+    assert not [i for i in plain if i.rule == "must-support"]
+    reported = [i for i in ms if i.rule == "must-support"]
+    assert reported and all(i.severity == "information" for i in reported)
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_examples_are_valid(validator, path):
+    assert [(i.expression, i.message) for i in errors(validator.validate_resource(json.loads(path.read_text())))] == []
+
+
+# what each invalid fixture must be flagged for: (expression, rule or None) found among the errors
+@pytest.mark.parametrize("path", sorted(INVALID.glob("*.json")), ids=lambda p: p.name)
+def test_invalid_fixtures_are_invalid(validator, path):
+    found = errors(validator.validate_resource(json.loads(path.read_text())))
+    assert found, f"{path.name} was accepted"
+    assert all(i.expression for i in found)
+
+
+def test_fixed_value_in_slice_reports_the_element(validator, load):
+    found = errors(validator.validate_resource(load("mt-cmp-encounter-wrong-program.json")))
+    # either the program slice is missing or its fixed code is wrong: located at serviceType.coding
+    assert found and all(i.expression.startswith("Encounter.serviceType.coding") for i in found)
+
+
+def test_fixed_and_pattern_values(validator, load):
+    good = load("Consent-mt-imr-consent-example.json")
+    assert errors(validator.validate_resource(good)) == []
+    found = errors(validator.validate_resource(load("mt-imr-consent-deny.json")))
+    assert "Consent.provision.type" in [i.expression for i in found]
+
+
+def test_profile_invariant(validator, load):
+    found = errors(validator.validate_resource(load("pa-tcm-consent-no-policy.json")))
+    assert [i.rule for i in found] == ["ppc-1"]
+    found = errors(validator.validate_resource(load("ma-csp-careplan-crisis-plan-orphan.json")))
+    assert [i.rule for i in found] == ["ma-csp-cp-1"]
+
+
+def test_rules_run_on_bundles_and_are_rerooted(load):
+    from fhiradapter.validator import Validator
+    v = Validator(rules=True)
+    if not v.rules_available():
+        pytest.skip("fhiradapter.rules not installed")
+    enc = load("mt-cmp-encounter-phone-contact.json")
+    b = {"resourceType": "Bundle", "type": "collection",
+         "entry": [{"fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333", "resource": enc}]}
+    rule_issues = [i for i in v.validate_bundle(b) if i.rule_system.endswith("bh-rule")]
+    assert rule_issues
+    located = [i for i in rule_issues if i.expression]
+    assert located and all(i.expression.startswith("Bundle.entry[0].resource") for i in located)
+    # a lone resource is not a member record: no rules unless asked
+    assert not [i for i in v.validate_resource(copy.deepcopy(enc)) if i.rule_system.endswith("bh-rule")]
