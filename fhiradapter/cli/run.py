@@ -60,7 +60,7 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
                        err=True)
         key = (name, loaded.timezone)
         if key not in checks_cache:
-            checks_cache[key] = load_checks(name, loaded.timezone)
+            checks_cache[key] = load_checks(name, loaded.timezone, show_values)
         for hook in progress_context(progress, loaded, folder, name):
             summary = map_input(loaded, folder, target, show_values=show_values, bundles=not no_bundles,
                                 max_entries=max_entries, method=bundle_method, validate=True,

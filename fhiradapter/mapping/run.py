@@ -5,6 +5,7 @@ summary dict that is also written to summary.json (docs/mapping-language.md, Out
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,17 +33,18 @@ class Checks:
     validator: Any = None
     run_rules: Any = None
     program: str | None = None
+    timezone: str | None = None
     status: str = "off"
     findings: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "information": 0})
 
 
-def load_checks(program: str | None, timezone: str) -> Checks:
+def load_checks(program: str | None, timezone: str, show_values: bool = False) -> Checks:
     """The validator and the rules, imported lazily; a missing piece is reported, not fatal."""
-    checks = Checks(program=program)
+    checks = Checks(program=program, timezone=timezone)
     parts = []
     try:
         from fhiradapter.validator import Validator  # type: ignore[attr-defined]
-        checks.validator = Validator(rules=False, timezone=timezone)
+        checks.validator = Validator(rules=False, timezone=timezone, show_values=show_values)
         parts.append("profiles")
     except Exception as exc:  # ImportError, or a validator that cannot start: map anyway, say so
         checks.status = f"unavailable: validator ({type(exc).__name__}: {exc})"
@@ -74,7 +76,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     run = MappingRun(mapping, input_dir, show_values=show_values)
     writer = OutputWriter(out, bundles=bundles, max_entries=max_entries, method=method, agency=mapping.agency)
     if validate and checks is None:
-        checks = load_checks(mapping.program, mapping.timezone)
+        checks = load_checks(mapping.program, mapping.timezone, show_values)
     checks = checks if validate else None
     if checks is not None:
         checks.findings = {"error": 0, "warning": 0, "information": 0}   # counts are per run
@@ -142,8 +144,9 @@ def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values:
     errors: list[dict[str, Any]] = []
     for _template, resource, _member, _key in result.resources:
         try:
-            issues = checks.validator.validate_resource(resource, program=checks.program,
-                                                        source=result.file, line=result.line)
+            # profiles come from the resource's meta.profile claims (the mapping decides: a stay
+            # Encounter is no program contact and claims no program profile)
+            issues = checks.validator.validate_resource(resource, source=result.file, line=result.line)
         except Exception as exc:  # a validator bug must not kill the run: reject the row, say why
             issues = [_Internal(f"validator failed on this resource ({type(exc).__name__})")]
         for issue in issues:
@@ -173,21 +176,41 @@ class _Internal:
         self.message = message
 
 
+_WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
+
+
+def _origin(issue: Any, resources: list[dict[str, Any]]) -> Any:
+    """The meta.source of the resource a rule issue is about (by where(id=...) or entry index)."""
+    match = _WHERE_ID.match(getattr(issue, "expression", None) or "")
+    if match:
+        for resource in resources:
+            if resource.get("resourceType") == match.group(1) and resource.get("id") == match.group(2):
+                return source_of(resource)
+    entry = getattr(issue, "entry", None)
+    if isinstance(entry, int) and 0 <= entry < len(resources):
+        return source_of(resources[entry])
+    return None
+
+
 def _rules_hook(checks: Checks, findings: Any) -> Callable[[str | None, list[dict[str, Any]]], None]:
     programs = {checks.program} if checks.program else None
+    config = None
+    try:
+        from fhiradapter.rules import RuleConfig  # type: ignore[attr-defined]
+        config = RuleConfig(timezone=checks.timezone) if checks.timezone else RuleConfig()
+    except Exception:  # an older rules module without RuleConfig: its defaults apply
+        config = None
 
     def on_member(member: str | None, resources: list[dict[str, Any]]) -> None:
         if member is None:
             return  # shared resources (organizations, practitioners) are no member record
         try:
-            issues = checks.run_rules(resources, programs=programs)
+            issues = (checks.run_rules(resources, programs=programs, config=config) if config is not None
+                      else checks.run_rules(resources, programs=programs))
         except Exception as exc:
             issues = [_Internal(f"program rules failed on this member ({type(exc).__name__})")]
         for issue in issues:
-            origin = None
-            entry = getattr(issue, "entry", None)
-            if isinstance(entry, int) and 0 <= entry < len(resources):
-                origin = source_of(resources[entry])
+            origin = _origin(issue, resources)
             severity = getattr(issue, "severity", "error")
             key = severity if severity in checks.findings else ("error" if severity == "fatal" else "information")
             checks.findings[key] += 1

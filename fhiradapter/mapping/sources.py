@@ -47,21 +47,65 @@ def read_csv_header(path: Path, *, delimiter: str = ",", quote: str = '"', encod
     return []
 
 
+class _LineDecoder:
+    """Binary lines -> text lines; a line that does not decode is marked, not fatal.
+
+    Byte-oriented encodings (UTF-8, Latin-1, cp1252, ...) never hold a raw b"\\n" inside a character,
+    so a bad byte costs one row, not the file. Wide encodings (UTF-16/32) are read as text instead.
+    """
+
+    def __init__(self, handle: Any, encoding: str):
+        self.handle = handle
+        self.encoding = encoding
+        self.bad = False
+        self.first = True
+
+    def __iter__(self) -> Iterator[str]:
+        encoding = self.encoding
+        for raw in self.handle:
+            if self.first:
+                self.first = False
+                if raw.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name == "utf-8":
+                    raw = raw[3:]
+            try:
+                yield raw.decode(encoding)
+            except UnicodeDecodeError:
+                self.bad = True
+                yield raw.decode(encoding, errors="replace")
+
+
+def _wide(encoding: str) -> bool:
+    name = codecs.lookup(encoding).name
+    return name.startswith("utf-16") or name.startswith("utf-32")
+
+
 def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: str = "utf-8",
              header: bool | list[str] = True) -> Iterator[Record]:
-    """Rows as column -> value (trimmed; empty -> None). Raises SourceReadError on decoding problems."""
+    """Rows as column -> value (trimmed; empty -> None). A row with undecodable bytes is a row problem."""
     try:
-        handle = open(path, encoding=_encoding(encoding), newline="")
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise SourceReadError(f"unknown encoding '{encoding}'") from exc
+    try:
+        handle = open(path, "rb") if not _wide(encoding) else open(path, encoding=encoding, newline="")
     except OSError as exc:
         raise SourceReadError(f"cannot open file ({exc.strerror})") from exc
     with handle:
-        reader = csv.reader(handle, delimiter=delimiter, quotechar=quote, strict=False)
+        decoder = _LineDecoder(handle, encoding) if not _wide(encoding) else None
+        reader = csv.reader(decoder if decoder is not None else handle, delimiter=delimiter, quotechar=quote,
+                            strict=False)
         columns: list[str] | None = list(header) if isinstance(header, list) else None
         width = len(columns) if columns is not None else 0
         end = 0
         try:
             for fields in reader:
                 start, end = end + 1, reader.line_num
+                if decoder is not None and decoder.bad:
+                    decoder.bad = False
+                    if columns is None:
+                        raise SourceReadError(f"the header line is not valid {encoding} text", start)
+                    yield Record(start, None, problem=("structure", f"row is not valid {encoding} text"))
+                    continue
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue  # blank line: counted in line numbers, not a record
                 if columns is None:
