@@ -84,6 +84,6 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     finally:
         if output:
             out.close()
-    if unreadable:
-        return EXIT_USAGE
-    return EXIT_FINDINGS if any(r.has_errors for r in results) else EXIT_OK
+    rc = EXIT_USAGE if unreadable else EXIT_FINDINGS if any(r.has_errors for r in results) else EXIT_OK
+    click.get_current_context().exit(rc)   # works under main() and click's standalone mode alike
+    return rc

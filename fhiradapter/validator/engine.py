@@ -56,12 +56,17 @@ class Validator:
     # -- public API
     def validate_resource(self, resource: Any, *, profile: str | None = None, program: str | None = None,
                           source: str | None = None, line: int | None = None,
-                          run_rules: bool | None = None) -> list[Issue]:
-        """Issues for one resource (a Bundle is handed to validate_bundle)."""
+                          run_rules: bool | None = None, notes_seen: set | None = None) -> list[Issue]:
+        """Issues for one resource (a Bundle is handed to validate_bundle).
+
+        notes_seen: share one set across the lines of an NDJSON file so "not checked" notes come once.
+        """
         if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
             return self.validate_bundle(resource, profile=profile, program=program, source=source, line=line,
                                         run_rules=run_rules)
         ctx = self._new_ctx()
+        if notes_seen is not None:
+            ctx.seen_info = notes_seen
         try:
             if not isinstance(resource, dict):
                 ctx.add("error", "structure", None or "", "input is not a JSON object (a FHIR resource)")

@@ -43,6 +43,7 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
     want_rules = v.rules if rules is None else rules
     result: Result | None = None
     groups: dict[str, list[tuple[int | None, dict]]] = {}
+    notes_seen: set = set()
     for item in read(path):
         if result is None:
             result = Result(item.source, ndjson=item.line is not None)
@@ -59,7 +60,8 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
                 result.resources += len(entries) if isinstance(entries, list) else 0
             continue
         result.issues.extend(v.validate_resource(item.resource, profile=profile, program=program,
-                                                 source=item.source, line=item.line, run_rules=False))
+                                                 source=item.source, line=item.line, run_rules=False,
+                                                 notes_seen=notes_seen))
         if want_rules and isinstance(item.resource, dict):
             key = _member_key(item.resource)
             if key is not None:
