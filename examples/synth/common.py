@@ -115,6 +115,7 @@ class Export:
     tables: dict[str, list[Row]] = field(default_factory=lambda: {name: [] for name in COLUMNS})
     bad: list[BadRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    lines: dict[str, dict[int, int]] = field(default_factory=dict)   # file -> id(row) -> line, once written
 
     def add(self, file: str, **values: object) -> Row:
         unknown = set(values) - set(COLUMNS[file])
@@ -172,6 +173,7 @@ def write_export(export: Export, folder: Path, optional_empty: bool = False) -> 
         text, lines = render_csv(columns, rows)
         path.write_text(text, encoding="utf-8", newline="")
         by_id = {id(r): ln for r, ln in zip(rows, lines)}
+        export.lines[name] = by_id
         for bad in export.bad:
             if bad.file == name:
                 bad.line = by_id[id(bad.row)]
@@ -219,3 +221,35 @@ def business_days_after(day: date, n: int) -> date:
         if d.weekday() < 5:
             n -= 1
     return d
+
+
+@dataclass
+class Consequence:
+    """A valid row rejected together with a bad one (a plan and its activities are one unit)."""
+    file: str
+    line: int
+    stage: str
+    because: str
+
+
+def consequences(export: Export) -> list[Consequence]:
+    """Rows the mapper rejects only because a related row is bad (docs/mapping-language.md Sources)."""
+    plans = export.tables["plans.csv"]
+    acts = export.tables["plan_activities.csv"]
+    plan_lines = export.lines.get("plans.csv", {})
+    act_lines = export.lines.get("plan_activities.csv", {})
+    bad_ids = {id(b.row) for b in export.bad}
+    out: list[Consequence] = []
+    for b in export.bad:
+        if b.file == "plans.csv":
+            members = [a for a in acts if a["plan_id"] == b.row["plan_id"]]
+            out += [Consequence("plan_activities.csv", act_lines[id(a)], b.stage, f"plans.csv line {b.line}")
+                    for a in members if id(a) not in bad_ids]
+        elif b.file == "plan_activities.csv" and b.column != "plan_id":
+            plan = next((p for p in plans if p["plan_id"] == b.row["plan_id"]), None)
+            if plan is None:
+                continue
+            out.append(Consequence("plans.csv", plan_lines[id(plan)], b.stage, f"plan_activities.csv line {b.line}"))
+            out += [Consequence("plan_activities.csv", act_lines[id(a)], b.stage, f"plan_activities.csv line {b.line}")
+                    for a in acts if a["plan_id"] == plan["plan_id"] and id(a) not in bad_ids]
+    return sorted(out, key=lambda c: (c.file, c.line))

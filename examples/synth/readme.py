@@ -1,7 +1,7 @@
 """examples/README.md: what the example data is, and every row that is wrong on purpose."""
 from __future__ import annotations
 
-from .common import WINDOW_END, WINDOW_START, Export
+from .common import WINDOW_END, WINDOW_START, Export, consequences
 
 INTRO = """# Example agency exports (synthetic)
 
@@ -40,6 +40,12 @@ and a rejected activity takes its plan (a row is atomic).
 |---|---|---|---|---|
 {map_rows}
 
+Rows rejected together with a bad row above (a plan and its activities are one unit; stage `map`):
+
+| program | file | line | because of |
+|---|---|---|---|
+{map_with}
+
 ## Rows the validator rejects (`fhiradapter run`, stage `validate`)
 
 These rows map, but the resource breaks a profile constraint of the program, so `run` rejects them.
@@ -47,6 +53,12 @@ These rows map, but the resource breaks a profile constraint of the program, so 
 | program | file | line | column | problem |
 |---|---|---|---|---|
 {validate_rows}
+
+Rows rejected together with them (stage `validate`):
+
+| program | file | line | because of |
+|---|---|---|---|
+{validate_with}
 
 ## Policy violations the program rules should report (`fhiradapter run`, findings)
 
@@ -71,9 +83,14 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
                 out.append(f"| {program} | {b.file} | {b.line} | {b.column} | {b.problem} |")
         return "\n".join(out)
 
+    def with_rows(stage: str) -> str:
+        return "\n".join(f"| {p} | {c.file} | {c.line} | {c.because} |"
+                         for p, x in exports.items() for c in consequences(x) if c.stage == stage)
+
     findings = "\n".join(f"| {p} | {f.member_id} | {f.seed_ref} | {f.what} |"
                          for p, x in exports.items() for f in x.findings)
     return INTRO.format(seed=seed, scale=scale, clients=clients, start=WINDOW_START.isoformat(),
                         end=WINDOW_END.isoformat(), count_heads=" | ".join(heads),
                         count_rule="---|" * len(heads), count_rows=count_rows, map_rows=rows("map"),
-                        validate_rows=rows("validate"), finding_rows=findings)
+                        validate_rows=rows("validate"), finding_rows=findings,
+                        map_with=with_rows("map"), validate_with=with_rows("validate"))
