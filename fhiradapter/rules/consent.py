@@ -31,7 +31,7 @@ def _date_of(record: MemberRecord, res: dict) -> tuple[date, str | None]:
 def _matches_recipient(record: MemberRecord, actor_ref: dict, recipient: str) -> bool:
     if not isinstance(actor_ref, dict):
         return False
-    if "|" in recipient and not recipient.startswith(("Organization/", "http")):
+    if "|" in recipient:  # "system|value": an identifier; a reference never holds '|'
         system, value = recipient.split("|", 1)
         idents = [actor_ref.get("identifier")] if isinstance(actor_ref.get("identifier"), dict) else []
         target = record.resolve(actor_ref)

@@ -1,0 +1,71 @@
+"""All-program consent rules: recipient/purpose/dates, and 42 CFR Part 2 for SUD-labelled records."""
+from __future__ import annotations
+
+from datetime import date
+
+from fhiradapter import canonical as c
+from rules_factories import cc, consent, contact, findings, organization, patient
+
+AS_OF = date(2026, 6, 1)
+REC = "all-consent-recipient"
+
+
+def enc(start: str = "2026-02-03T10:00:00-07:00", program: str = "mt-cmp", sud: bool = False) -> dict:
+    res = contact(program, start)
+    if sud:
+        res["meta"] = {"security": [{"system": c.ACT_CODE_SYSTEM, "code": "SUD"}]}
+    return res
+
+
+def test_active_consent_for_recipient_and_purpose_covers_the_data() -> None:
+    record = [patient(), consent("mt-cmp", "2026-01-01", "2026-12-31"), enc()]
+    assert findings(record, REC, as_of=AS_OF, recipient="Organization/payer", purpose="HPAYMT") == []
+
+
+def test_other_recipient_or_purpose_or_dates_are_findings() -> None:
+    record = [patient(), consent("mt-cmp", "2026-01-01", "2026-12-31"), enc()]
+    issues = findings(record, REC, as_of=AS_OF, recipient="Organization/other")
+    assert len(issues) == 1 and issues[0].code == "security" and issues[0].expression.endswith(".period.start")
+    assert len(findings(record, REC, as_of=AS_OF, recipient="Organization/payer", purpose="COC")) == 1
+    expired = [patient(), consent("mt-cmp", "2025-01-01", "2025-12-31"), enc()]
+    assert len(findings(expired, REC, as_of=AS_OF, recipient="Organization/payer")) == 1
+    inactive = [patient(), consent("mt-cmp", "2026-01-01", status="inactive"), enc()]
+    assert len(findings(inactive, REC, as_of=AS_OF, recipient="Organization/payer")) == 1
+
+
+def test_consent_for_another_program_does_not_cover() -> None:
+    record = [patient(), consent("mt-imr", "2026-01-01"), enc()]
+    assert len(findings(record, REC, as_of=AS_OF, recipient="Organization/payer")) == 1
+
+
+def test_recipient_by_identifier() -> None:
+    payer = organization("payer")
+    record = [patient(), payer, consent("mt-cmp", "2026-01-01"), enc()]
+    ident = "https://cca.example/provider|payer-1"
+    assert findings(record, REC, as_of=AS_OF, recipient=ident) == []
+    assert len(findings(record, REC, as_of=AS_OF, recipient="https://cca.example/provider|nobody")) == 1
+
+
+def test_nested_deny_provision_wins() -> None:
+    deny = {"type": "deny", "period": {"start": "2026-02-01", "end": "2026-02-28"}}
+    record = [patient(), consent("mt-cmp", "2026-01-01", deny=deny), enc()]
+    assert len(findings(record, REC, as_of=AS_OF, recipient="Organization/payer")) == 1
+
+
+def test_no_recipient_configured_means_no_release_check() -> None:
+    assert findings([patient(), enc()], REC, as_of=AS_OF) == []
+
+
+def test_sud_labelled_data_needs_part2_consent() -> None:
+    ok = [patient(), consent("mt-cmp", "2026-01-01", part2=True), enc(sud=True)]
+    assert findings(ok, "all-consent-part2", as_of=AS_OF, recipient="Organization/payer") == []
+    assert findings(ok, "all-consent-part2", as_of=AS_OF) == []
+    bad = [patient(), consent("mt-cmp", "2026-01-01"), enc(sud=True), enc()]
+    issues = findings(bad, "all-consent-part2", as_of=AS_OF)
+    assert len(issues) == 1 and issues[0].expression.endswith(".meta.security") and issues[0].code == "security"
+
+
+def test_part2_by_security_label_on_the_provision() -> None:
+    labelled = consent("mt-cmp", "2026-01-01")
+    labelled["provision"]["securityLabel"] = [{"system": c.ACT_CODE_SYSTEM, "code": "42CFRPart2"}]
+    assert findings([patient(), labelled, enc(sud=True)], "all-consent-part2", as_of=AS_OF) == []

@@ -1,0 +1,90 @@
+"""The engine: program inference, Issue/OperationOutcome shape, no patient values, bad data."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import fhirpathpy
+import pytest
+
+from fhiradapter.outcome import RULE_SYSTEM, operation_outcome
+from fhiradapter.rules import RuleConfig, catalogue, run_rules
+from fhiradapter.rules import registry
+from fhiradapter.rules.registry import Rule
+from rules_factories import billing, contact, full_patient, plan, referral
+
+AS_OF = date(2026, 3, 1)
+
+
+def _over_limit() -> list[dict]:
+    bill = billing(unit="per-diem", bundled=True)
+    return [full_patient(), plan("mt-cmp", "itp", "2026-01-01"), referral("mt-cmp", "2026-01-01")] + [
+        contact("mt-cmp", f"2026-02-0{d}T10:00:00-07:00", bill=bill) for d in (2, 3, 4, 5)]
+
+
+def test_findings_go_into_an_operation_outcome_with_rule_coding_and_citation() -> None:
+    record = _over_limit()
+    issues = run_rules(record, config=RuleConfig(as_of=AS_OF))
+    outcome = operation_outcome(issues)
+    hit = [i for i in outcome["issue"] if i["details"].get("coding") ==
+           [{"system": RULE_SYSTEM, "code": "mt-cmp-billable-days-per-week"}]]
+    assert len(hit) == 1
+    assert hit[0]["code"] == "business-rule" and hit[0]["severity"] == "error"
+    assert hit[0]["details"]["text"].endswith("[000_90208eba930f2875.txt Service Requirements (5)]")
+    # the expression is FHIRPath that selects the element in the named resource
+    target = record[-1]
+    assert fhirpathpy.evaluate(target, hit[0]["expression"][0]) != []
+
+
+def test_messages_carry_no_patient_values() -> None:
+    issues = run_rules(_over_limit(), config=RuleConfig(as_of=AS_OF))
+    assert issues
+    text = json.dumps([i.message for i in issues])
+    for value in ("Doe", "1980", "Main St", "X1", "2026-02-05"):
+        assert value not in text
+
+
+def test_programs_are_inferred_or_given() -> None:
+    dc = [full_patient(), contact("dc-cs", "2026-02-03T10:00:00-05:00")]  # no setting: a dc-cs finding
+    inferred = {i.rule for i in run_rules(dc, config=RuleConfig(as_of=AS_OF))}
+    assert "dc-cs-service-setting" in inferred and not any(r and r.startswith("mt-cmp") for r in inferred)
+    assert not any(i.rule == "dc-cs-service-setting"
+                   for i in run_rules(dc, programs={"mt-cmp"}, config=RuleConfig(as_of=AS_OF)))
+
+
+def test_unreadable_date_is_reported_once_and_processing_goes_on() -> None:
+    record = _over_limit()
+    record.append(contact("mt-cmp", "yesterday at noon", bill=billing(unit="per-diem", bundled=True)))
+    issues = run_rules(record, config=RuleConfig(as_of=AS_OF))
+    problems = [i for i in issues if i.code == "value"]
+    assert len(problems) == 1 and "period.start is not a valid FHIR date" in problems[0].message
+    assert any(i.rule == "mt-cmp-billable-days-per-week" for i in issues)
+
+
+def test_garbage_resources_do_not_crash() -> None:
+    issues = run_rules([{"resourceType": "Encounter"}, "not a dict", {"no": "type"}],  # type: ignore[list-item]
+                       programs={"mt-cmp", "dc-cs", "ma-csp", "pa-tcm", "mt-imr"}, config=RuleConfig(as_of=AS_OF))
+    assert all(i.code != "exception" for i in issues)
+
+
+def test_a_failing_rule_becomes_a_warning_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(record):
+        raise KeyError("x")
+    broken = Rule(id="mt-cmp-broken", program="mt-cmp", severity="error", source="s", section="x",
+                  statement="test", check=boom)
+    monkeypatch.setitem(registry._RULES, broken.id, broken)
+    issues = run_rules(_over_limit(), config=RuleConfig(as_of=AS_OF))
+    failed = [i for i in issues if i.rule == "mt-cmp-broken"]
+    assert len(failed) == 1 and failed[0].severity == "warning" and "KeyError" in failed[0].message
+    assert any(i.rule == "mt-cmp-billable-days-per-week" for i in issues)
+
+
+def test_catalogue_entries_are_complete() -> None:
+    rules = catalogue()
+    ids = [r.id for r in rules]
+    assert len(ids) == len(set(ids))
+    for r in rules:
+        assert r.program in ("all", "mt-cmp", "mt-imr", "dc-cs", "ma-csp", "pa-tcm")
+        assert r.source and r.section and r.statement
+        assert (r.check is not None) == r.checkable
+        assert r.checkable or r.reason_if_not
