@@ -77,15 +77,20 @@ def ensure_r4_cache(home: Path) -> None:
         raise BuildError(f"tools/make_fhir_cache.py ran but {core} does not exist")
 
 
-def run_sushi(out_dir: Path, home: Path) -> Path:
-    """Run SUSHI on profiles/fsh, writing into out_dir; return the folder of generated resources."""
+def run_sushi(out_dir: Path, home: Path, *, snapshots: bool = False) -> Path:
+    """Run SUSHI on profiles/fsh, writing into out_dir; return the folder of generated resources.
+
+    snapshots=True adds SUSHI's own snapshots (development/tests only; the package ships differentials).
+    """
     if not SUSHI.is_file():
         raise BuildError("SUSHI not installed: run `npm ci` in tools/")
     env = dict(os.environ, HOME=str(home), FPL_REGISTRY=DEAD_END, HTTPS_PROXY=DEAD_END,
                HTTP_PROXY=DEAD_END, NPM_CONFIG_OFFLINE="true", NPM_CONFIG_REGISTRY=DEAD_END,
                NO_COLOR="1", FORCE_COLOR="0")
-    proc = subprocess.run(["node", str(SUSHI), "build", str(FSH_PROJECT), "-o", str(out_dir)],
-                          env=env, capture_output=True, text=True)
+    command = ["node", str(SUSHI), "build", str(FSH_PROJECT), "-o", str(out_dir)]
+    if snapshots:
+        command.append("--snapshot")
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
     errors = [line for line in proc.stdout.splitlines() if line.startswith("error")]
     if proc.returncode != 0 or errors:
         detail = "\n".join(errors) or proc.stdout[-3000:] + proc.stderr[-2000:]
