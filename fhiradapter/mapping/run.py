@@ -80,7 +80,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     checks = checks if validate else None
     if checks is not None:
         checks.findings = {"error": 0, "warning": 0, "information": 0}   # counts are per run
-    files: dict[str, FileCount] = {}
+    files: dict[str, FileCount] = {spec["file"]: FileCount() for spec in mapping.sources.values()}
     file_errors: list[str] = []
     findings_handle = open(out / "findings.ndjson", "wb") if checks is not None else None
     try:
