@@ -89,7 +89,9 @@ class Terminology:
             codings = [c for c in value.get("coding", []) or [] if isinstance(c, dict)]
         else:
             return
-        codings = [c for c in codings if isinstance(c.get("code"), str)]
+        # structurally broken codings were reported by the walk; only well-typed ones are looked up
+        codings = [c for c in codings if isinstance(c.get("code"), str)
+                   and (c.get("system") is None or isinstance(c.get("system"), str))]
         if not codings:
             if tcode == "CodeableConcept" and b.strength == "required" and "text" not in value:
                 self._fail(elem, expr, ctx, None)
