@@ -92,6 +92,23 @@ def week_start(day: date, first_weekday: int) -> date:
 
 
 def week_label(start: date) -> str:
-    """A non-identifying name for a week: 'the week starting on a Monday in ISO week 14 of 2025'."""
+    """A non-identifying name for a week, e.g. 'the week starting Monday of ISO week 2025-W14'."""
     iso_year, iso_week, _ = start.isocalendar()
-    return f"the week beginning {_cal.day_name[start.weekday()]} of ISO week {iso_week} of {iso_year}"
+    return f"the week starting {_cal.day_name[start.weekday()]} of ISO week {iso_year}-W{iso_week:02d}"
+
+
+def week_runs(weeks: list[date]) -> list[list[date]]:
+    """Consecutive week starts grouped into runs, so a long gap is one finding, not one per week."""
+    runs: list[list[date]] = []
+    for week in sorted(weeks):
+        if runs and (week - runs[-1][-1]).days == 7:
+            runs[-1].append(week)
+        else:
+            runs.append([week])
+    return runs
+
+
+def run_label(run: list[date]) -> str:
+    if len(run) == 1:
+        return week_label(run[0])
+    return f"{len(run)} consecutive weeks, from {week_label(run[0])} to {week_label(run[-1])}"

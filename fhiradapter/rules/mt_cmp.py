@@ -6,7 +6,7 @@ from datetime import date
 from typing import Iterator
 
 from .. import canonical as c
-from .calendar import week_label, week_start
+from .calendar import run_label, week_label, week_runs, week_start
 from .common import billed_without_plan, full_weeks, missing_sdmi
 from .record import MemberRecord, codes, describe, ext, has_code, ref_key, sub_ext_value
 from .registry import Finding, note, rule
@@ -47,10 +47,10 @@ def weekly_quality_contact(record: MemberRecord) -> Iterator[Finding]:
     first = record.config.week_start_index
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in _qualifying(record)) if d}
     plan = record.plans(P)[0]
-    for week in full_weeks(record, *span):
-        if week not in covered:
-            yield Finding(f"no face-to-face or telehealth mt-cmp contact in {week_label(week)} of the "
-                          f"enrollment of {describe(plan)}", plan, "period")
+    missing = [week for week in full_weeks(record, *span) if week not in covered]
+    for run in week_runs(missing):
+        yield Finding(f"no face-to-face or telehealth mt-cmp contact in {run_label(run)} of the enrollment "
+                      f"of {describe(plan)}", plan, "period")
 
 
 @rule(id="mt-cmp-contact-mode", program=P, severity="error", source=SRC,
@@ -122,10 +122,9 @@ def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
     meetings = [e for e in record.contacts(P) if "team-meeting" in record.contact_types(e)]
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in meetings) if d}
     plan = record.plans(P)[0]
-    for week in full_weeks(record, *span):
-        if week not in covered:
-            yield Finding(f"no mt-cmp team-meeting Encounter about the member in {week_label(week)}",
-                          plan, "period")
+    missing = [week for week in full_weeks(record, *span) if week not in covered]
+    for run in week_runs(missing):
+        yield Finding(f"no mt-cmp team-meeting Encounter about the member in {run_label(run)}", plan, "period")
 
 
 def _roster_counts(groups: list[dict]) -> dict[str, dict[str, tuple[int, dict]]]:

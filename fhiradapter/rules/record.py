@@ -14,6 +14,9 @@ from .calendar import BadDate, local_date, parse_fhir, start_of
 from .config import RuleConfig
 
 STAY_CLASSES = frozenset({"IMP", "SS", "FLD"})
+# where the rules read a resource's dates (also used to find the record's latest date)
+DATE_PATHS = ("period.start", "period.end", "authoredOn", "created", "sent", "date", "dateTime",
+              "recordedDate", "effectiveDateTime", "issued", "occurrenceDateTime")
 
 
 def codings(concept: Any) -> list[dict]:
@@ -85,7 +88,6 @@ class MemberRecord:
 
     def __post_init__(self) -> None:
         self.zone = self.config.zone
-        self.as_of: date = self.config.evaluation_date()
         self.by_type: dict[str, list[dict]] = {}
         self.by_key: dict[str, dict] = {}
         for res in self.resources:
@@ -97,6 +99,23 @@ class MemberRecord:
                 full = res.get("_fullUrl")
                 if isinstance(full, str):
                     self.by_key[full] = res
+        self.as_of: date = self._evaluation_date()
+
+    def _evaluation_date(self) -> date:
+        """config.as_of (or today) when given; otherwise the latest date the record shows, capped at
+        the current date: data says nothing about days after its last entry (docs/rules.md)."""
+        if self.config.as_of or self.config.today:
+            return self.config.evaluation_date()
+        now = datetime.now(self.zone).date()
+        latest = None
+        for res in self.resources:
+            if not isinstance(res, dict) or res.get("resourceType") in ("Patient", "Practitioner", "Organization"):
+                continue
+            for path in DATE_PATHS:
+                day = self.day(res, path)
+                if day is not None and (latest is None or day > latest):
+                    latest = day
+        return min(latest, now) if latest else now
 
     # ---- generic access -------------------------------------------------------------------
     def of_type(self, resource_type: str) -> list[dict]:

@@ -44,7 +44,7 @@ def test_weekly_quality_contact() -> None:
     # the second week has only a phone contact: it is not a quality contact
     bad = [patient(), enrolled] + _days("2026-02-03", "2026-02-17") + _days("2026-02-10", mode="phone")
     issues = findings(bad, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 23))
-    assert len(issues) == 1 and "ISO week 7 of 2026" in issues[0].message
+    assert len(issues) == 1 and "ISO week 2026-W07" in issues[0].message
 
 
 def test_weekly_quality_contact_ignores_the_week_still_running() -> None:
