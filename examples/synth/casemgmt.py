@@ -119,6 +119,8 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
         "organizations": [_opt({"id": o["org_id"], "name": o["name"], "kind": ORG_KIND[o["org_type"]],
                                 "parentId": o["parent_org_id"], "npi": o["npi"],
                                 "providerNumber": o["payer_provider_number"], "phone": o["phone"],
+                                "address": _opt({"street": o["address_line"], "city": o["city"],
+                                                 "state": o["state"], "postalCode": o["zip"]}),
                                 "active": o["active"] == "Y"})
                           for o in t["organizations.csv"]],
         "staff": [_opt({"id": p["practitioner_id"], "name": {"family": p["last_name"], "given": [p["first_name"]]},
