@@ -5,9 +5,10 @@ from datetime import date, timedelta
 from typing import Iterator
 
 from .. import canonical as c
+from .billing_codes import BillingTableError, confirmed_for, load_billing_codes
 from .calendar import week_start
-from .record import MemberRecord, describe, has_code
-from .registry import Finding
+from .record import MemberRecord, describe, has_code, sub_ext_value
+from .registry import Finding, rule
 
 
 def full_weeks(record: MemberRecord, start: date, end: date | None) -> Iterator[date]:
@@ -53,7 +54,6 @@ def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]
 
 
 def hcpcs_coding(record: MemberRecord, enc: dict) -> dict | None:
-    from .record import sub_ext_value
     coding = sub_ext_value(record.billing(enc), "code")
     if isinstance(coding, dict) and coding.get("system") == c.HCPCS_SYSTEM and coding.get("code"):
         return coding
@@ -61,9 +61,6 @@ def hcpcs_coding(record: MemberRecord, enc: dict) -> dict | None:
 
 
 # ---- all-program rule: billing lines agree with the confirmed rows of the billing-code table ----
-from .billing_codes import BillingTableError, confirmed_for, load_billing_codes  # noqa: E402
-from .record import sub_ext_value  # noqa: E402
-from .registry import rule  # noqa: E402
 
 _TABLES: dict[str, list] = {}
 

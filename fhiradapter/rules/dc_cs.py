@@ -10,7 +10,7 @@ from datetime import date
 from typing import Iterator
 
 from .. import canonical as c
-from .record import MemberRecord, codes, describe, ext, has_code, sub_ext_value
+from .record import MemberRecord, codes, describe, ext, sub_ext_value
 from .registry import Finding, note, rule
 
 P, SRC = "dc-cs", "001_531c4a09cf20a817.txt"

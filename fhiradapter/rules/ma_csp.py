@@ -7,7 +7,7 @@ from typing import Iterator
 from .. import canonical as c
 from .calendar import add_business_days, add_months, end_of_day, start_of
 from .common import hcpcs_coding
-from .record import MemberRecord, describe, ext, has_code, sub_ext_value
+from .record import MemberRecord, describe, ext, has_code, ref_key, sub_ext_value
 from .registry import Finding, note, rule
 
 P, SRC = "ma-csp", "002_a91a28d9256cacc7.txt"
@@ -153,7 +153,6 @@ def crisis_plan(record: MemberRecord) -> Iterator[Finding]:
                       f"(CarePlan category bh-plan-type|crisis-prevention-plan)", plans[-1], "category")
         return
     plan_keys = {f"CarePlan/{p.get('id')}" for p in plans}
-    from .record import ref_key
     if not any(ref_key(ref) in plan_keys for cp in crisis for ref in cp.get("partOf") or []):
         yield Finding(f"crisis prevention plan {describe(crisis[-1])} is not linked (partOf) to a CSP service plan",
                       crisis[-1], "partOf", severity="warning")

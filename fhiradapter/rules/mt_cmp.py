@@ -8,7 +8,7 @@ from typing import Iterator
 from .. import canonical as c
 from .calendar import run_label, week_label, week_runs, week_start
 from .common import billed_without_plan, full_weeks, missing_sdmi
-from .record import MemberRecord, codes, describe, ext, has_code, ref_key, sub_ext_value
+from .record import MemberRecord, codes, describe, ref_key, sub_ext_value
 from .registry import Finding, note, rule
 
 P, SRC = "mt-cmp", "000_90208eba930f2875.txt"

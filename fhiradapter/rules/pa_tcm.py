@@ -6,7 +6,7 @@ from typing import Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days
-from .record import MemberRecord, codes, describe, ext, has_code, sub_ext_value
+from .record import MemberRecord, describe, ext, has_code, sub_ext_value
 from .registry import Finding, note, rule
 
 P, SRC = "pa-tcm", "004_55627d390f551fcd.txt"

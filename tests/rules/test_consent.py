@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhiradapter import canonical as c
-from rules_factories import cc, consent, contact, findings, organization, patient
+from rules_factories import consent, contact, findings, organization, patient
 
 AS_OF = date(2026, 6, 1)
 REC = "all-consent-recipient"

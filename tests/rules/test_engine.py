@@ -88,3 +88,22 @@ def test_catalogue_entries_are_complete() -> None:
         assert r.source and r.section and r.statement
         assert (r.check is not None) == r.checkable
         assert r.checkable or r.reason_if_not
+
+
+def test_without_as_of_the_record_is_judged_up_to_its_latest_date() -> None:
+    # contacts every week Feb 2 - Feb 22; nothing after: the data says nothing about later weeks
+    record = [full_patient(), plan("mt-cmp", "itp", "2026-02-02")] + [
+        contact("mt-cmp", f"2026-02-{d:02d}T10:00:00-07:00") for d in (3, 10, 17, 22)]
+    assert not [i for i in run_rules(record) if i.rule == "mt-cmp-weekly-quality-contact"]
+    late = RuleConfig(as_of=date(2026, 4, 1))
+    gaps = [i for i in run_rules(record, config=late) if i.rule == "mt-cmp-weekly-quality-contact"]
+    assert len(gaps) == 1 and "5 consecutive weeks" in gaps[0].message
+
+
+def test_unusable_billing_table_is_a_warning(tmp_path) -> None:
+    bad = tmp_path / "codes.csv"
+    bad.write_text("program,code\n", encoding="utf-8")
+    record = [full_patient(), contact("dc-cs", "2026-02-03T10:00:00-05:00", bill=billing(code="H0036", unit="15-min"))]
+    issues = [i for i in run_rules(record, config=RuleConfig(as_of=AS_OF, billing_codes=str(bad)))
+              if i.rule == "all-billing-code"]
+    assert len(issues) == 1 and issues[0].severity == "warning" and "missing column" in issues[0].message

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from fhiradapter import canonical as c
 from rules_factories import billing, contact, findings, loi, patient, plan, referral, roster
 
 P = "mt-cmp"
