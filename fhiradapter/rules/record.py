@@ -88,6 +88,9 @@ class MemberRecord:
 
     def __post_init__(self) -> None:
         self.zone = self.config.zone
+        # resources are not changed while rules run: memoise the readers the rules share
+        self._when_cache: dict[tuple[int, str], datetime | date | None] = {}
+        self._list_cache: dict[tuple, list[dict]] = {}
         self.by_type: dict[str, list[dict]] = {}
         self.by_key: dict[str, dict] = {}
         for res in self.resources:
@@ -96,6 +99,8 @@ class MemberRecord:
             self.by_type.setdefault(res["resourceType"], []).append(res)
             if res.get("id"):
                 self.by_key[key_of(res)] = res
+                # mapped Bundles use fullUrl urn:uuid:{id} (docs/design.md), and references may too
+                self.by_key.setdefault(f"urn:uuid:{res['id']}", res)
                 full = res.get("_fullUrl")
                 if isinstance(full, str):
                     self.by_key[full] = res
@@ -127,6 +132,12 @@ class MemberRecord:
 
     def when(self, resource: dict, path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
+        key = (id(resource), path)
+        if key not in self._when_cache:
+            self._when_cache[key] = self._read_when(resource, path)
+        return self._when_cache[key]
+
+    def _read_when(self, resource: dict, path: str) -> datetime | date | None:
         value: Any = resource
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
@@ -171,10 +182,14 @@ class MemberRecord:
 
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
+        key = ("contacts", program, finished_only)
+        if key in self._list_cache:
+            return list(self._list_cache[key])
         found = [e for e in self.of_type("Encounter")
                  if has_code(e.get("serviceType"), c.PROGRAM_SYSTEM, program) and not self.is_stay(e)
                  and (not finished_only or e.get("status") == "finished")]
-        return sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+        self._list_cache[key] = sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+        return list(self._list_cache[key])
 
     def stays(self, *types: str) -> list[dict]:
         found = [e for e in self.of_type("Encounter") if self.is_stay(e)
@@ -201,6 +216,9 @@ class MemberRecord:
         return sorted(found, key=lambda s: self._sort_key(s, "authoredOn"))
 
     def plans(self, program: str | None = None, plan_type: str | None = None) -> list[dict]:
+        key = ("plans", program, plan_type)
+        if key in self._list_cache:
+            return list(self._list_cache[key])
         found = []
         for plan in self.of_type("CarePlan"):
             if plan.get("status") == "entered-in-error":
@@ -210,7 +228,8 @@ class MemberRecord:
             if plan_type and not has_code(plan.get("category"), c.PLAN_TYPE_SYSTEM, plan_type):
                 continue
             found.append(plan)
-        return sorted(found, key=lambda p: self._sort_key(p, "created", "period.start"))
+        self._list_cache[key] = sorted(found, key=lambda p: self._sort_key(p, "created", "period.start"))
+        return list(self._list_cache[key])
 
     def plan_start(self, plan: dict) -> date | None:
         return self.day(plan, "period.start") or self.day(plan, "created")

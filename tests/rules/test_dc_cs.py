@@ -84,3 +84,11 @@ def test_billing_code_rows_apply_only_within_their_dates(tmp_path: Path) -> None
 def test_unconfirmed_programs_are_never_code_checked() -> None:
     record = [patient(), contact("mt-imr", "2026-02-03T10:00:00-07:00", bill=billing(code="ANY", unit="session"))]
     assert findings(record, "all-billing-code", as_of=AS_OF) == []
+
+
+def test_performer_referenced_by_urn_uuid_resolves() -> None:
+    enc = cs("2026-02-03T10:00:00-05:00", performer=None)
+    enc["participant"] = [{"individual": {"reference": "urn:uuid:3f1c2a6e-0000-5000-8000-000000000001"}}]
+    prac = practitioner("3f1c2a6e-0000-5000-8000-000000000001", "peer-specialist")
+    issues = findings([patient(), prac, enc], "dc-cs-qualified-practitioner", as_of=AS_OF)
+    assert [i.severity for i in issues] == ["error"]   # resolved, and not qualified
