@@ -124,7 +124,8 @@ class SmartBackendAuth:
                 "client_assertion_type": ASSERTION_TYPE, "client_assertion": self.assertion()}
         try:
             response = self._session.post(self.token_url, data=form, timeout=self._timeout,
-                                          headers={"Accept": "application/json"})
+                                          headers={"Accept": "application/json"},
+                                          verify=self._session.verify, cert=self._session.cert)
         except requests.RequestException as exc:
             raise AuthError(f"token endpoint unreachable ({type(exc).__name__})") from None
         if response.status_code != 200:

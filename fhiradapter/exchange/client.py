@@ -53,7 +53,10 @@ class FhirClient:
                    "User-Agent": USER_AGENT, "Prefer": "return=OperationOutcome"}
         headers.update(self.auth.headers())
         try:
-            response = self.session.post(url, data=orjson.dumps(body), headers=headers, timeout=self.timeout)
+            # verify/cert passed per request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a
+            # Session's own `verify`, which would silently ignore --ca-bundle.
+            response = self.session.post(url, data=orjson.dumps(body), headers=headers, timeout=self.timeout,
+                                         verify=self.session.verify, cert=self.session.cert)
         except requests.Timeout:
             return HttpResult(None, error="timeout")
         except requests.ConnectionError:
