@@ -97,6 +97,7 @@ class BadRow:
     column: str
     problem: str
     stage: str = "map"
+    value: str = ""
     line: int = 0  # filled when the file is written
 
 
@@ -128,7 +129,7 @@ class Export:
     def break_row(self, file: str, row: Row, column: str, value: str, problem: str,
                   stage: str = "map") -> None:
         row[column] = value
-        self.bad.append(BadRow(file, row, column, problem, stage))
+        self.bad.append(BadRow(file, row, column, problem, stage, value))
 
     def finding(self, member_id: str, seed_ref: str, what: str) -> None:
         self.findings.append(Finding(member_id, seed_ref, what))

@@ -36,8 +36,8 @@ Counts:
 Each is one row of `errors.ndjson`; every other row maps. A rejected plan takes its activities with it
 and a rejected activity takes its plan (a row is atomic).
 
-| program | file | line | column | problem |
-|---|---|---|---|---|
+| program | file | line | column | value | problem |
+|---|---|---|---|---|---|
 {map_rows}
 
 Rows rejected together with a bad row above (a plan and its activities are one unit; stage `map`):
@@ -50,8 +50,8 @@ Rows rejected together with a bad row above (a plan and its activities are one u
 
 These rows map, but the resource breaks a profile constraint of the program, so `run` rejects them.
 
-| program | file | line | column | problem |
-|---|---|---|---|---|
+| program | file | line | column | value | problem |
+|---|---|---|---|---|---|
 {validate_rows}
 
 Rows rejected together with them (stage `validate`):
@@ -80,7 +80,8 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
         out = []
         for program, x in exports.items():
             for b in sorted((b for b in x.bad if b.stage == stage), key=lambda b: (b.file, b.line)):
-                out.append(f"| {program} | {b.file} | {b.line} | {b.column} | {b.problem} |")
+                value = f"`{b.value}`" if b.value else "(empty)"
+                out.append(f"| {program} | {b.file} | {b.line} | {b.column} | {value} | {b.problem} |")
         return "\n".join(out)
 
     def with_rows(stage: str) -> str:

@@ -1,0 +1,110 @@
+"""Helpers for the example-data tests: the README's documented rows, CSV lines, the CLI."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from fhiradapter.canonical import PROGRAMS
+from fhiradapter.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+MAPPINGS = REPO / "mappings"
+
+
+@dataclass(frozen=True)
+class Documented:
+    program: str
+    file: str
+    line: int
+    column: str = ""
+    value: str = ""     # the bad value, "" when the documented problem is an empty value
+
+
+def _tables(section: str) -> list[list[str]]:
+    rows = []
+    for line in section.splitlines():
+        if line.startswith("| ") and not line.startswith("| program") and not line.startswith("|---"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[start:end if end != -1 else None]
+
+
+def documented(stage: str) -> tuple[list[Documented], list[Documented]]:
+    """(bad rows, rows rejected together with them) listed in examples/README.md for a stage."""
+    text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    heading = "## Rows the mapper rejects" if stage == "map" else "## Rows the validator rejects"
+    bad, together = [], []
+    for cells in _tables(_section(text, heading)):
+        if len(cells) == 6:
+            program, file, line, column, value, _ = cells
+            value = "" if value == "(empty)" else value.strip("`")
+            bad.append(Documented(program, file, int(line), column, value))
+        elif len(cells) == 4:
+            program, file, line, _ = cells
+            together.append(Documented(program, file, int(line)))
+        else:
+            raise AssertionError(f"examples/README.md: unexpected table row {cells}")
+    return bad, together
+
+
+def records_by_line(path: Path) -> dict[int, dict[str, str]]:
+    """CSV records keyed by the physical line each starts on (header = line 1)."""
+    out = {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        end = reader.line_num
+        for record in reader:
+            out[end + 1] = record
+            end = reader.line_num
+    return out
+
+
+def run_cli(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def read_ndjson(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def map_all(base: Path) -> dict[str, Path]:
+    """`fhiradapter map` of each program's example export (and the JSON export) into a temp folder."""
+    out = {}
+    jobs = {p: (MAPPINGS / f"{p}.yaml", EXAMPLES / p) for p in PROGRAMS}
+    jobs["casemgmt-json"] = (MAPPINGS / "casemgmt-json-mt-cmp.yaml", EXAMPLES / "casemgmt-json")
+    for name, (mapping, folder) in jobs.items():
+        code, output = run_cli(["map", "--mapping", str(mapping), "--input", str(folder),
+                                "--out", str(base / name), "--no-progress", "--no-bundles"])
+        assert code in (0, 1), f"{name}: map failed with exit {code}:\n{output}"
+        out[name] = base / name
+    return out
+
+
+def resources(out: Path) -> list[dict]:
+    found = []
+    for f in sorted((out / "ndjson").glob("*.ndjson")):
+        found += read_ndjson(f)
+    return found
+
+
+SOURCE_RE = re.compile(r"^urn:fhiradapter:[^:]+:[^:]+:(?P<file>.+):(?P<line>\d+)$")
+
+
+def origin(resource: dict) -> tuple[str, int]:
+    m = SOURCE_RE.match(resource["meta"]["source"])
+    assert m, resource["meta"]["source"]
+    return m["file"], int(m["line"])
