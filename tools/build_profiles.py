@@ -181,6 +181,89 @@ def invalid_fixtures(examples: dict[str, str]) -> dict[str, str]:
     return out
 
 
+# ---- docs/profiles.md tables: what each profile requires and why (seed citation) --------------------
+
+DOC = REPO / "docs" / "profiles.md"
+DOC_BEGIN = "<!-- BEGIN GENERATED: tools/build_profiles.py writes the tables below from the package -->"
+DOC_END = "<!-- END GENERATED -->"
+PROGRAM_TITLES = {
+    "mt-cmp": "mt-cmp: Montana Community Maintenance Program (000_90208eba930f2875.txt)",
+    "mt-imr": "mt-imr: Montana Illness Management and Recovery (003_b1943e64eef8a2d8.txt)",
+    "dc-cs": "dc-cs: DC Community Support, MHRS 3418 (001_531c4a09cf20a817.txt)",
+    "ma-csp": "ma-csp: CCA Community Support Program (002_a91a28d9256cacc7.txt)",
+    "pa-tcm": "pa-tcm: PerformCare Targeted Case Management (004_55627d390f551fcd.txt)",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _requirement(element: dict[str, Any]) -> str:
+    parts = []
+    if "min" in element and "max" in element:
+        parts.append(f"{element['min']}..{element['max']}")
+    elif "min" in element:
+        parts.append(f"min {element['min']}")
+    elif "max" in element:
+        parts.append(f"max {element['max']}")
+    for key, value in element.items():
+        if key.startswith(("pattern", "fixed")):
+            codings = value.get("coding", [value]) if isinstance(value, dict) else None
+            if codings and all(isinstance(c, dict) for c in codings):
+                shown = ", ".join(f"{c.get('system', '')}#{c['code']}" if "code" in c else f"system {c.get('system')}"
+                                  for c in codings)
+            else:
+                shown = str(value)
+            parts.append(f"{key[:5] if key.startswith('fixed') else 'pattern'} `{shown}`")
+    if "binding" in element:
+        parts.append(f"{element['binding']['strength']} binding `{element['binding']['valueSet'].rsplit('/', 1)[-1]}`")
+    for t in element.get("type", []):
+        for url in t.get("profile", []):
+            parts.append(f"extension `{url.rsplit('/', 1)[-1]}`")
+        if t.get("targetProfile"):
+            parts.append("reference to " + " or ".join(u.rsplit("/", 1)[-1] for u in t["targetProfile"]))
+    if element.get("mustSupport"):
+        parts.append("must-support")
+    return "; ".join(parts)
+
+
+def _profile_rows(sd: dict[str, Any]) -> list[str]:
+    rows = []
+    for element in sd["differential"]["element"]:
+        for c in element.get("constraint", []):
+            rows.append(f"| {sd['id']} | invariant `{c['key']}` | `{_cell(c['expression'])}` | {_cell(c['human'])} |")
+        requirement = _requirement(element)
+        why = element.get("short") or element.get("definition") or ""
+        if requirement and why:
+            rows.append(f"| {sd['id']} | `{element['id']}` | {_cell(requirement)} | {_cell(why)} |")
+    return rows
+
+
+def profile_tables(conformance: dict[str, str]) -> str:
+    sds = {json.loads(text)["id"]: json.loads(text) for name, text in conformance.items()
+           if name.startswith("StructureDefinition-")}
+    header = ["| profile | element | requirement | why (citation) |", "|---|---|---|---|"]
+    out = ["## Shared bases (everything common to the five programs)", ""]
+    out += header
+    for resource in ("encounter", "careplan", "consent", "servicerequest"):
+        out += _profile_rows(sds[f"bh-{resource}"])
+    for program, title in PROGRAM_TITLES.items():
+        out += ["", f"## {title}", "", "Adds to the shared bases:", ""] + header
+        for resource in ("encounter", "careplan", "consent", "servicerequest"):
+            out += _profile_rows(sds[f"{program}-{resource}"])
+    return "\n".join(out) + "\n"
+
+
+def render_doc(conformance: dict[str, str]) -> str:
+    current = DOC.read_text(encoding="utf-8") if DOC.is_file() else f"# Program profiles\n\n{DOC_BEGIN}\n{DOC_END}\n"
+    if DOC_BEGIN not in current or DOC_END not in current:
+        raise BuildError(f"{DOC.relative_to(REPO)}: generated-table markers are missing")
+    head, rest = current.split(DOC_BEGIN, 1)
+    tail = rest.split(DOC_END, 1)[1]
+    return f"{head}{DOC_BEGIN}\n\n{profile_tables(conformance)}\n{DOC_END}{tail}"
+
+
 # ---- write / check ----------------------------------------------------------------------------------
 
 def build_all(home: Path) -> dict[Path, str]:
@@ -192,11 +275,12 @@ def build_all(home: Path) -> dict[Path, str]:
     files.update({PROFILES / name: text for name, text in conformance.items()})
     files.update({PROFILES / "examples" / name: text for name, text in examples.items()})
     files.update({PROFILES / "invalid" / name: text for name, text in invalid_fixtures(examples).items()})
+    files[DOC] = render_doc(conformance)
     return files
 
 
 def existing_files() -> set[Path]:
-    found = set(PROFILES.glob("*.json"))
+    found = set(PROFILES.glob("*.json")) | ({DOC} if DOC.is_file() else set())
     for sub in ("examples", "invalid"):
         found |= {p for p in (PROFILES / sub).glob("*") if p.is_file()}
     return found
