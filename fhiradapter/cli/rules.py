@@ -17,6 +17,20 @@ def _rows(program: str | None) -> list[dict]:
     } for r in catalogue(program)]
 
 
+def markdown(rows: list[dict]) -> str:
+    """The two catalogue tables of docs/rules.md (checked rules; statements judged not checkable)."""
+    def cell(text: object) -> str:
+        return str(text).replace("|", "\\|")
+    out = ["### Checked rules", "", "| id | program | severity | source | statement |", "|---|---|---|---|---|"]
+    out += [f"| `{r['id']}` | {r['program']} | {r['severity']} | {cell(r['citation'])} | {cell(r['statement'])} |"
+            for r in rows if r["checkable"]]
+    out += ["", "### Seed statements judged not checkable", "",
+            "| id | program | source | statement | why data cannot show it |", "|---|---|---|---|---|"]
+    out += [f"| `{r['id']}` | {r['program']} | {cell(r['citation'])} | {cell(r['statement'])} | "
+            f"{cell(r['reason_if_not'])} |" for r in rows if not r["checkable"]]
+    return "\n".join(out) + "\n"
+
+
 @click.group()
 def rules() -> None:
     """Program policy rules (checks cited to the seed policies)."""
@@ -25,7 +39,8 @@ def rules() -> None:
 @rules.command("list")
 @click.option("--program", type=click.Choice(list(PROGRAMS) + ["all"]),
               help="Only this program's rules (plus the all-program rules).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="markdown = the catalogue tables of docs/rules.md")
 def list_rules(program: str | None, fmt: str) -> None:
     """Print every rule: id, program, severity, citation, statement; non-checkable ones say why."""
     rows = _rows(None if program == "all" else program)
@@ -33,6 +48,9 @@ def list_rules(program: str | None, fmt: str) -> None:
         rows = [r for r in rows if r["program"] == "all"]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if fmt == "markdown":
+        click.echo(markdown(rows), nl=False)
         return
     headers = ("ID", "PROGRAM", "SEVERITY", "CHECK")
     table = [(r["id"], r["program"], r["severity"], "yes" if r["checkable"] else "no") for r in rows]

@@ -263,6 +263,9 @@ for _id, _section, _statement, _reason in (
     ("ma-csp-member-signature", "Discharge Planning, Community and Collateral Linkages", "The discharge and service plan incorporate the member's signature.", "signatures live in documents, not in the coded CarePlan"),
     ("ma-csp-quality-management", "Quality Management", "The facility keeps a quality management plan and reports outcome data on request.", "an agency obligation, not member data"),
     ("ma-csp-eligibility-verification", "Billing Procedures", "Insurance eligibility is confirmed on a regular and frequent basis (EVS).", "eligibility checks are not recorded in the member record"),
+    ("ma-csp-crisis-referral-approval", COMPONENTS, "Crisis referrals to the outpatient or ESP provider are made with a supervisor's approval when clinically indicated.", "supervisor approval of a referral is not represented in the data contract"),
+    ("ma-csp-needs-assessment-updates", ASSESS, "The needs assessment is updated as needed.", "'as needed' sets no interval to check"),
+    ("ma-csp-aftercare-crisis-plan", "Discharge Planning, Community and Collateral Linkages", "An updated crisis or risk management safety plan is part of the aftercare plan at discharge.", "the contract links a crisis plan to the service plan (partOf) only; 'updated' cannot be told from the data"),
     ("ma-csp-cultural-linguistic", COMPONENTS, "Linguistically appropriate and culturally sensitive support navigation.", "a quality of care, not a data fact"),
 ):
     note(id=_id, program=P, source=SRC, section=_section, statement=_statement, reason=_reason)

@@ -176,6 +176,9 @@ note(id="mt-cmp-approved-team", program=P, source=SRC, section="Provider Require
 note(id="mt-cmp-components-available", program=P, source=SRC, section="Service Requirements (1)",
      statement="Each team makes the ten core service components (a)-(j) available.",
      reason="availability is a team capability; a member record only shows components planned or delivered")
+note(id="mt-cmp-quality-contact-content", program=P, source=SRC, section="Service Requirements (3)(a)-(f)",
+     statement="Quality contacts are purposeful interactions integrated with services (decision making, recovery, supports, health monitoring, treatment).",
+     reason="the content of a contact is narrative; the data shows only its mode and type")
 note(id="mt-cmp-no-prior-auth", program=P, source=SRC, section="Utilization Management (1)",
      statement="Prior authorization is not required.",
      reason="a permission, not a requirement: nothing to find")

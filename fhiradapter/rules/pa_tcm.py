@@ -150,6 +150,8 @@ for _id, _section, _statement, _reason in (
     ("pa-tcm-ispt-out-of-home", "1.1.1-1.1.6", "For an out-of-home treatment recommendation TCM schedules the ISPT meeting and submits a complete request.", "the recommendation and the request packet (submission sheet, evaluation, sign-in sheet, summary) are not in the data contract"),
     ("pa-tcm-30-day-planning", "1.2.1.1", "TCM participates in 30-day planning meetings and pre-discharge planning for RTF/CRR-HH members.", "meeting schedules of the out-of-home provider are not in the member record; participation is shown only where an ispt-meeting contact exists"),
     ("pa-tcm-fbmhs-roles", "1.3.1", "Roles with FBMHS are defined at the first 30-day treatment team meeting.", "role agreements are narrative"),
+    ("pa-tcm-notify-on-end", "1.1.6", "If TCM ends during ISPT scheduling or referral, the TCM notifies PerformCare immediately.", "notices to PerformCare about the referral process are not represented"),
+    ("pa-tcm-contact-limits", "1.2.1, 1.2.1.2, 1.3.1.1", "TCM may continue beyond the regulatory contact limits for members in RTF/CRR-HH or FBMHS, and re-initiate up to 90 days before RTF discharge.", "permissions, not requirements: nothing to find"),
     ("pa-tcm-shelter-exempt", "1.4.2.2.1", "Children in shelters stay active with PerformCare with no change in eligibility.", "an exemption: shelter stays are simply not treated as detention by the detention rules"),
     ("pa-tcm-non-participation-review", "2.3", "Before a non-participation discharge the TCM considers circumstances, clinical situation, risk and re-engagement.", "the considerations are narrative judgement"),
 ):
