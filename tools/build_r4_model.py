@@ -10,7 +10,8 @@ Output: one deterministic zip archive, read lazily member by member at run time:
     index.json                     urls, type names, kinds and members of everything below
     sd/{id}.json                   StructureDefinitions (resources, datatypes, core profiles, core
                                    extensions) with snapshot only, HL7 prose removed
-    vs/{id}.json                   ValueSets bound `required` anywhere in the base spec (compose only)
+    vs/{id}.json                   ValueSets bound `required` or `extensible` anywhere in the base spec
+                                   (compose only; imported ValueSets too)
     cs/{id}.json                   the CodeSystems those need: codes, displays and hierarchy
     expansions.json                precomputed expansion (system -> codes) + external systems per VS
 
@@ -54,6 +55,7 @@ VS_KEEP = ("resourceType", "id", "url", "version", "name", "title", "status", "i
 CS_KEEP = ("resourceType", "id", "url", "version", "name", "title", "status", "caseSensitive", "valueSet",
            "hierarchyMeaning", "compositional", "versionNeeded", "content", "count")
 CONCEPT_PROPERTIES = {"status", "notSelectable", "deprecated", "inactive", "parent", "subsumedBy"}
+BOUND_STRENGTHS = ("required", "extensible")
 FIXED_DATE = (2019, 11, 1, 0, 0, 0)  # R4 4.0.1 build date: keeps the zip byte-identical across builds
 
 
@@ -128,12 +130,13 @@ def strip_vs(vs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def required_value_sets(sds: Iterable[dict[str, Any]]) -> set[str]:
+def bound_value_sets(sds: Iterable[dict[str, Any]]) -> set[str]:
+    """ValueSets bound required (errors) or extensible (warnings) anywhere in the base spec."""
     urls: set[str] = set()
     for sd in sds:
         for el in sd["snapshot"]["element"]:
             binding = el.get("binding") or {}
-            if binding.get("strength") == "required" and binding.get("valueSet"):
+            if binding.get("strength") in BOUND_STRENGTHS and binding.get("valueSet"):
                 urls.add(strip_version(binding["valueSet"]))
     return urls
 
@@ -158,7 +161,7 @@ def build() -> dict[str, bytes]:
     all_cs = first_by_url(r for r in terminology if r["resourceType"] == "CodeSystem")
     expander = Expander(all_cs.get, all_vs.get)
 
-    wanted_vs = required_value_sets(sds_by_url.values())
+    wanted_vs = bound_value_sets(sds_by_url.values())
     # Pull in imported ValueSets so compose stays resolvable offline.
     pending = list(wanted_vs)
     while pending:

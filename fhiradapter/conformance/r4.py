@@ -72,7 +72,7 @@ class R4Base:
         return self._member(entry["member"]) if entry else None
 
     def expansion(self, url: str) -> ValueSetExpansion | None:
-        """Precomputed expansion of a base ValueSet bound `required`; None when not enumerable."""
+        """Precomputed expansion of a base ValueSet bound required/extensible; None when not enumerable."""
         if self._expansions is None:
             self._expansions = self._member("expansions.json")
         entry = self._expansions.get(url)

@@ -117,6 +117,8 @@ class Registry:
 
     def structure_definition(self, key: str) -> dict[str, Any] | None:
         """By canonical URL (optionally `|version`), base type name, or our SD id; always WITH snapshot."""
+        if not isinstance(key, str):
+            return None
         url, version = _split(key)
         if not url:
             return None

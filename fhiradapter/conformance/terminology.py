@@ -54,6 +54,10 @@ class ValueSetExpansion:
     external_systems: frozenset[str] = frozenset()
     _codes: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if not self._codes and self.pairs:
+            object.__setattr__(self, "_codes", frozenset(c for _, c in self.pairs))
+
     @classmethod
     def of(cls, url: str, pairs: Iterable[tuple[str, str]], external: Iterable[str] = ()) -> "ValueSetExpansion":
         pair_set = frozenset(pairs)

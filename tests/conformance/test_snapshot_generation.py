@@ -221,3 +221,16 @@ def test_snapshot_present_is_kept(make_registry) -> None:
     given["snapshot"] = {"element": [{"id": "Encounter", "path": "Encounter", "min": 0, "max": "*"}]}
     reg = make_registry(given)
     assert ids(reg.structure_definition("given")) == ["Encounter"]
+
+
+def test_content_reference_children_are_unfolded(make_registry) -> None:
+    reg = make_registry(sd("q", R4 + "Questionnaire", [
+        {"id": "Questionnaire.item.item.text", "path": "Questionnaire.item.item.text", "min": 1},
+    ]))
+    snap = reg.structure_definition("q")
+    order = ids(snap)
+    at = order.index("Questionnaire.item.item")
+    assert order[at + 1:at + 5] == ["Questionnaire.item.item.id", "Questionnaire.item.item.extension",
+                                    "Questionnaire.item.item.modifierExtension", "Questionnaire.item.item.linkId"]
+    assert by_id(snap)["Questionnaire.item.item.text"]["min"] == 1
+    assert by_id(snap)["Questionnaire.item.text"]["min"] == 0      # the referenced original is untouched
