@@ -74,6 +74,7 @@ class Walker:
         self.c = compiler
         self.term = terminology
         self._expected_cache: dict[tuple[int, str], Any] = {}
+        self._plans: dict[tuple[Elem, str | None], tuple] = {}
         self._type_cache: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- resources
@@ -188,8 +189,8 @@ class Walker:
             ctx.add("error", "invariant", expr, "element has neither a value nor children", rule="ele-1")
             return
         keys = node.keys
-        counts: dict[int, int] = {}
-        choice_seen: dict[int, str] = {}
+        counts: dict[Elem, int] = {}
+        choice_seen: dict[Elem, str] = {}
         for key, val in obj.items():
             if key[:1] == "_":
                 ent = keys.get(key[1:])
@@ -199,7 +200,7 @@ class Walker:
                 self._primitive_ext(val, ent[0], f"{expr}.{key[1:]}", ctx)
                 if key[1:] not in obj:
                     elem = ent[0]
-                    counts[id(elem)] = counts.get(id(elem), 0) + (len(val) if isinstance(val, list) else 1)
+                    counts[elem] = counts.get(elem, 0) + (len(val) if isinstance(val, list) else 1)
                     self._choice(choice_seen, elem, key[1:], expr, ctx)
                 continue
             ent = keys.get(key)
@@ -228,7 +229,7 @@ class Walker:
                     ctx.add("error", "structure", loc, "an array must not be empty (omit the element)",
                             rule="ele-1")
                     continue
-                counts[id(elem)] = len(val)
+                counts[elem] = len(val)
                 ext = obj.get("_" + key) if tcode is not None and is_primitive(tcode) else None
                 if elem.slicing is not None or elem.slices:
                     self._sliced(val, elem, tcode, loc, ctx, ext)
@@ -241,14 +242,14 @@ class Walker:
                 if isinstance(val, list):
                     ctx.add("error", "structure", loc, f"{elem.path} must be a single value, not an array")
                     continue
-                counts[id(elem)] = 1
+                counts[elem] = 1
                 if elem.choice:
                     self._value(val, elem, tcode, f"{loc}.ofType({_cap_type(tcode)})", ctx)
                 else:
                     self._value(val, elem, tcode, loc, ctx)
         # cardinality
         for elem in node.bounded:
-            n = counts.get(id(elem), 0)
+            n = counts.get(elem, 0)
             if n < elem.min:
                 name = elem.name[:-3] if elem.choice else elem.name
                 ctx.add("error", "required", f"{expr}.{name}",
@@ -264,14 +265,14 @@ class Walker:
                         f"must-support element {elem.path} is absent", rule="must-support")
 
     @staticmethod
-    def _choice(seen: dict[int, str], elem: Elem, key: str, expr: str, ctx: Ctx) -> None:
+    def _choice(seen: dict[Elem, str], elem: Elem, key: str, expr: str, ctx: Ctx) -> None:
         if not elem.choice:
             return
-        prev = seen.get(id(elem))
+        prev = seen.get(elem)
         if prev is not None and prev != key:
             ctx.add("error", "structure", f"{expr}.{elem.name[:-3]}",
                     f"{elem.path} is a choice: only one of its types may be present")
-        seen[id(elem)] = key
+        seen[elem] = key
 
     def _primitive_ext(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
         ext_node = self.c.type_root("Element")
@@ -317,25 +318,18 @@ class Walker:
             ctx.add("error", "structure", expr,
                     f"{elem.path} must be a JSON object ({tcode or 'element'}), not a {_json_kind(val)}")
             return
-        node: Node | None = elem.children
-        type_root = None
-        if tcode and (tcode not in ("BackboneElement", "Element") or (tcode == "Element" and node is None)):
-            type_root = self._type_cache.get(tcode, MISSING)
-            if type_root is MISSING:
-                type_root = self._type_cache[tcode] = self.c.type_root(tcode)
-        prof_root = None
-        if node is None and tcode in elem.type_profiles:
-            for url in elem.type_profiles[tcode]:
-                prof_root = self.c.profile_root(url)
-                if prof_root is not None:
-                    node = prof_root[0]
-                    break
+        plan = self._plans.get((elem, tcode))
+        if plan is None:
+            plan = self._plans[(elem, tcode)] = self._plan(elem, tcode)
+        node, type_root, prof_root, constraints = plan
         if node is None and tcode == "Extension":
             url = val.get("url")
             if isinstance(url, str):
-                prof_root = self.c.profile_root(url)
-                if prof_root is not None and prof_root[1].path == "Extension":
-                    node = prof_root[0]
+                ext_root = self.c.profile_root(url)
+                if ext_root is not None and ext_root[1].path == "Extension":
+                    node = ext_root[0]
+                    if ext_root[1].constraints:
+                        constraints = constraints + ext_root[1].constraints
                 elif elem.path.endswith("xtension") and "/" in url:
                     ctx.once(("ext", url), "information", "informational", expr,
                              f"extension {url} has no definition here: only its base structure was checked",
@@ -361,12 +355,35 @@ class Walker:
         if elem.binding is not None and tcode in _CODED:
             self.term.check_coded(val, tcode, elem, expr, ctx)
         self._fixed(val, elem, expr, ctx)
-        if type_root is not None and type_root[1].constraints:
-            self._constraints(type_root[1].constraints, val, expr, ctx)
-        if prof_root is not None and prof_root[1].constraints:
-            self._constraints(prof_root[1].constraints, val, expr, ctx)
-        if elem.constraints:
-            self._constraints(elem.constraints, val, expr, ctx)
+        if constraints:
+            self._constraints(constraints, val, expr, ctx)
+
+    def _plan(self, elem: Elem, tcode: str | None) -> tuple[Node | None, Any, Any, list]:
+        """What a complex value of this element and type is checked against (cached per element)."""
+        node: Node | None = elem.children
+        type_root = None
+        if tcode and (tcode not in ("BackboneElement", "Element") or (tcode == "Element" and node is None)):
+            type_root = self._type_cache.get(tcode, MISSING)
+            if type_root is MISSING:
+                type_root = self._type_cache[tcode] = self.c.type_root(tcode)
+        prof_root = None
+        if node is None and tcode in elem.type_profiles:
+            for url in elem.type_profiles[tcode]:
+                prof_root = self.c.profile_root(url)
+                if prof_root is not None:
+                    node = prof_root[0]
+                    break
+        if node is None and type_root is not None and not (tcode == "Extension"):
+            node = type_root[0]
+        constraints: list = []
+        seen: set[str] = set()
+        for group in ((type_root[1].constraints if type_root else []),
+                      (prof_root[1].constraints if prof_root else []), elem.constraints):
+            for con in group:
+                if con.key not in seen:
+                    seen.add(con.key)
+                    constraints.append(con)
+        return node, type_root, prof_root, constraints
 
     def _fixed(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
         if elem.fixed is not MISSING and val != elem.fixed:
