@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from datetime import date
+from pathlib import Path
 
 import click
 
@@ -81,3 +84,89 @@ def billing_codes(path: str | None) -> None:
         code = (r.code + (f"-{r.modifier}" if r.modifier else "")) or "(unconfirmed)"
         dates = f"{r.effective_from or 'open'}..{r.effective_to or 'open'}"
         click.echo(f"{r.program:8} {code:14} {r.unit or '-':9} {dates:24} {r.status:11} {r.source_citation}")
+
+
+def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
+    groups: list[dict] = []
+    for p in paths:
+        try:
+            data = json.loads(Path(p).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise click.UsageError(f"--roster {p}: cannot read a JSON Group or Bundle ({exc})") from None
+        items = [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)] \
+            if isinstance(data, dict) and data.get("resourceType") == "Bundle" else [data]
+        found = [g for g in items if isinstance(g, dict) and g.get("resourceType") == "Group"]
+        if not found:
+            raise click.UsageError(f"--roster {p}: no Group resource in it")
+        groups.extend(found)
+    return groups
+
+
+@rules.command("check")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--program", type=click.Choice(list(PROGRAMS)), help="Run this program's rules (default: the "
+              "programs the records name).")
+@click.option("--timezone", default="America/Denver", show_default=True, help="Agency IANA time zone.")
+@click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date (default: the "
+              "latest date in each member record).")
+@click.option("--recipient", help="Data recipient for the consent rule: Organization/x or system|value.")
+@click.option("--purpose", help="Release purpose (v3-ActReason code, e.g. HPAYMT).")
+@click.option("--roster", "rosters", multiple=True, type=click.Path(dir_okay=False),
+              help="Team roster Group (or Bundle of Groups) JSON for the mt-cmp 20% rule; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json = one OperationOutcome per member record.")
+def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start: str, as_of: object,
+          recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str) -> None:
+    """Run only the program rules over member records (Bundles, or NDJSON grouped by subject)."""
+    from ..outcome import operation_outcome
+    from ..rules import ConfigError, RuleConfig, run_rules
+    from ..rules.members import group
+    from ..validator.inputs import InputError, expand_paths, read
+
+    try:
+        config = RuleConfig(timezone=timezone, week_start=week_start, recipient=recipient, purpose=purpose,
+                            as_of=as_of.date() if as_of else None, rosters=_load_rosters(rosters) or None)  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        files = expand_paths(list(paths))
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+    errors = False
+    outcomes = []
+    for path in files:
+        items, problems = [], []
+        try:
+            for item in read(path):
+                if item.issue is not None:
+                    problems.append(item.issue)
+                else:
+                    items.append((item.line, item.resource))
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from None
+        records, more = group("<stdin>" if path == "-" else path, items)
+        problems += more
+        for issue in problems:
+            errors = errors or issue.is_error
+            if fmt == "text":
+                click.echo(_line(issue))
+        for record in records:
+            found = [record.stamp(i) for i in run_rules(record.resources, programs={program} if program else None,
+                                                       config=config)]
+            errors = errors or any(i.is_error for i in found)
+            if fmt == "json":
+                outcomes.append(operation_outcome(found, resource_id=None))
+            else:
+                for issue in found:
+                    click.echo(_line(issue))
+    if fmt == "json":
+        click.echo(json.dumps(outcomes if len(outcomes) != 1 else outcomes[0], indent=2, ensure_ascii=False))
+    sys.exit(1 if errors else 0)
+
+
+def _line(issue: object) -> str:
+    where = issue.location_text() or "-"  # type: ignore[attr-defined]
+    expr = f" {issue.expression}" if issue.expression else ""  # type: ignore[attr-defined]
+    tag = f" [{issue.rule}]" if issue.rule else ""  # type: ignore[attr-defined]
+    return f"{where}: {issue.severity.upper()}{expr}: {issue.message}{tag}"  # type: ignore[attr-defined]
