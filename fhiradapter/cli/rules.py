@@ -135,6 +135,7 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start
         raise click.UsageError(str(exc)) from None
     errors = False
     outcomes = []
+    seen_roster: set[tuple] = set()  # a team-level (Group) finding repeats in every member record
     for path in files:
         items, problems = [], []
         try:
@@ -152,8 +153,14 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start
             if fmt == "text":
                 click.echo(_line(issue))
         for record in records:
-            found = [record.stamp(i) for i in run_rules(record.resources, programs={program} if program else None,
-                                                       config=config)]
+            found = []
+            for issue in run_rules(record.resources, programs={program} if program else None, config=config):
+                if (issue.expression or "").startswith("Group."):
+                    key = (issue.rule, issue.expression, issue.message)
+                    if key in seen_roster:
+                        continue
+                    seen_roster.add(key)
+                found.append(record.stamp(issue))
             errors = errors or any(i.is_error for i in found)
             if fmt == "json":
                 outcomes.append(operation_outcome(found, resource_id=None))

@@ -25,8 +25,8 @@ def _received(record: MemberRecord, sr: dict) -> tuple[datetime, date, bool] | N
 
 
 def _attempts(record: MemberRecord) -> list[dict]:
-    """Contacts (finished Encounters, any mode) and recorded first-contact attempts (any status but
-    entered-in-error/planned/cancelled-before-made are still attempts the agency logged)."""
+    """Contacts (finished Encounters, any mode) and logged attempts: `first-contact` Encounters in any
+    status but planned or entered-in-error (e.g. cancelled when the member was not reached)."""
     found = []
     for enc in record.contacts(P, finished_only=False):
         if enc.get("status") == "finished" or (

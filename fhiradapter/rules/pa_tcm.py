@@ -81,11 +81,10 @@ def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
         if end is None or plan.get("status") not in ("completed", "revoked"):
             continue
         due = end + timedelta(days=30)
-        if due >= record.as_of and not summaries:
+        if any((d := record.day(s, "date")) and end <= d <= due for s in summaries) or due >= record.as_of:
             continue
-        if not any((d := record.day(s, "date")) and end <= d <= due for s in summaries):
-            yield Finding(f"no discharge summary dated within 30 calendar days after TCM discharge of "
-                          f"{describe(plan)}", plan, "period.end", [(s, "date") for s in summaries])
+        yield Finding(f"no discharge summary dated within 30 calendar days after TCM discharge of "
+                      f"{describe(plan)}", plan, "period.end", [(s, "date") for s in summaries])
 
 
 @rule(id="pa-tcm-jail-eligibility", program=P, severity="error", source=SRC, section="1.4.2.1",

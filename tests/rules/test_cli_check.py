@@ -68,3 +68,17 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert CliRunner().invoke(rules, ["check", str(tmp_path / "missing.json")]).exit_code == 2
     (tmp_path / "r.json").write_text("{}", encoding="utf-8")
     assert CliRunner().invoke(rules, ["check", str(path), "--roster", str(tmp_path / "r.json")]).exit_code == 2
+
+
+def test_team_level_roster_finding_is_printed_once_for_many_members(tmp_path: Path) -> None:
+    resources = []
+    for pid in ("a", "b", "c"):
+        enc = contact("mt-cmp", "2026-02-03T10:00:00-07:00")
+        enc["subject"] = {"reference": f"Patient/{pid}"}
+        resources += [{"resourceType": "Patient", "id": pid}, enc]
+    path = _ndjson(tmp_path / "team.ndjson", resources)
+    groups = tmp_path / "g.json"
+    groups.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": roster("pact-mct", "team-a", 10)}, {"resource": roster("cmp", "team-a", 3)}]}), encoding="utf-8")
+    result = CliRunner().invoke(rules, ["check", str(path), "--as-of", "2026-02-08", "--roster", str(groups)])
+    assert result.output.count("mt-cmp-team-cmp-share") == 1

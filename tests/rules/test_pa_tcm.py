@@ -87,3 +87,10 @@ def test_detention_contacts_are_offsite() -> None:
     assert findings(ok, "pa-tcm-detention-offsite", as_of=AS_OF) == []
     bad = [patient(), TCM_PLAN, detention, tcm("2026-04-10T10:00:00-04:00", where=setting("juvenile-detention"))]
     assert [i.severity for i in findings(bad, "pa-tcm-detention-offsite", as_of=AS_OF)] == ["error"]
+
+
+def test_discharge_summary_not_due_yet_is_not_a_finding_even_with_an_older_summary() -> None:
+    done = plan(P, "isp", "2026-01-01", end="2026-08-20", status="completed")
+    old = discharge_summary("2025-05-01")   # from an earlier episode
+    assert findings([patient(), done, old], "pa-tcm-discharge-summary", as_of=date(2026, 9, 1)) == []
+    assert len(findings([patient(), done, old], "pa-tcm-discharge-summary", as_of=date(2026, 9, 30))) == 1

@@ -1,0 +1,141 @@
+"""Validator benchmark: throughput, start-up, Bundle latency, NDJSON peak memory.
+
+    python benchmarks/validate_bench.py                      # quick (5,000 resources, 100,000 NDJSON lines)
+    python benchmarks/validate_bench.py --resources 20000 --ndjson-lines 1000000
+
+Corpus: the profile examples in profiles/examples (the 20 program profiles plus Patient, Practitioner,
+Organization), repeated. Prints our rate beside fhir.resources' R4B parse of the same corpus in the
+same run (the ratio is what to compare across machines), and peak RSS of `fhiradapter validate` on
+NDJSON files of two sizes (equal peaks = constant memory).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "profiles" / "examples"
+
+
+def corpus() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.json"))]
+
+
+def rate(fn, items: list, repeat_to: int) -> tuple[float, float]:
+    """(resources per CPU second, per wall second) for fn over items repeated to repeat_to."""
+    n = 0
+    c0, w0 = time.process_time(), time.perf_counter()
+    while n < repeat_to:
+        for r in items:
+            fn(r)
+        n += len(items)
+    return n / (time.process_time() - c0), n / (time.perf_counter() - w0)
+
+
+def startup_seconds() -> float:
+    code = ("import time; t=time.perf_counter(); from fhiradapter.validator import Validator; "
+            "v=Validator(rules=False); import json; "
+            "v.validate_resource(json.load(open(%r))); print(time.perf_counter()-t)"
+            % str(EXAMPLES / "Encounter-mt-cmp-encounter-example.json"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def bundle_of(items: list[dict], size: int) -> dict:
+    entries = []
+    for i in range(size):
+        r = copy.deepcopy(items[i % len(items)])
+        r["id"] = f"r{i}"
+        entries.append({"fullUrl": f"urn:uuid:00000000-0000-4000-8000-{i:012d}", "resource": r})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def ndjson_peak_rss(items: list[dict], lines: int, folder: Path) -> tuple[float, float]:
+    """(peak RSS MB of `fhiradapter validate --no-rules` on an NDJSON file, seconds)."""
+    path = folder / f"corpus-{lines}.ndjson"
+    with open(path, "w") as fh:
+        encoded = [json.dumps(r, separators=(",", ":")) for r in items]
+        for i in range(lines):
+            fh.write(encoded[i % len(encoded)] + "\n")
+    cmd = [sys.executable, "-c", "from fhiradapter.cli import main; main()", "validate", "--no-rules",
+           "--min-severity", "error", str(path)]
+    t = time.perf_counter()
+    # a fresh child per run: RUSAGE_CHILDREN is a max over children, so measure in a wrapper
+    wrapper = ("import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - t
+    path.unlink()
+    return int(out.stdout.strip()) / 1024, seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--resources", type=int, default=5000)
+    ap.add_argument("--ndjson-lines", type=int, default=100_000)
+    ap.add_argument("--bundle-size", type=int, default=1000)
+    args = ap.parse_args()
+
+    from fhir.resources.R4B import get_fhir_model_class
+
+    from fhiradapter.validator import Validator
+
+    items = corpus()
+    results: dict[str, object] = {"corpus": f"{len(items)} example resources from profiles/examples, repeated",
+                                  "cpus": os.cpu_count()}
+    results["startup_s"] = round(startup_seconds(), 3)
+
+    v = Validator(rules=False)
+    for r in items:                     # compile everything once, then measure steady state
+        v.validate_resource(r)
+    ours_cpu, ours_wall = rate(v.validate_resource, items, args.resources)
+
+    def parse(r: dict) -> None:
+        try:
+            get_fhir_model_class(r["resourceType"]).model_validate(r)
+        except Exception:
+            pass
+    theirs_cpu, theirs_wall = rate(parse, items, max(len(items), args.resources // 5))
+    results.update({
+        "validate_per_cpu_s": round(ours_cpu), "validate_per_wall_s": round(ours_wall),
+        "fhir_resources_parse_per_cpu_s": round(theirs_cpu),
+        "ratio_vs_fhir_resources": round(ours_cpu / theirs_cpu, 2),
+    })
+
+    bundle = bundle_of(items, args.bundle_size)
+    v.validate_bundle(bundle)
+    c, t = time.process_time(), time.perf_counter()
+    v.validate_bundle(bundle)
+    results[f"bundle_{args.bundle_size}_cpu_s"] = round(time.process_time() - c, 3)
+    results[f"bundle_{args.bundle_size}_wall_s"] = round(time.perf_counter() - t, 3)
+    vr = Validator(rules=True)
+    vr.validate_bundle(bundle)
+    c = time.process_time()
+    vr.validate_bundle(bundle)
+    results[f"bundle_{args.bundle_size}_with_rules_cpu_s"] = round(time.process_time() - c, 3)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        small = max(1000, args.ndjson_lines // 10)
+        rss_small, _ = ndjson_peak_rss(items, small, Path(tmp))
+        rss_big, secs = ndjson_peak_rss(items, args.ndjson_lines, Path(tmp))
+    results.update({f"ndjson_{small}_peak_rss_mb": round(rss_small, 1),
+                    f"ndjson_{args.ndjson_lines}_peak_rss_mb": round(rss_big, 1),
+                    f"ndjson_{args.ndjson_lines}_cli_s": round(secs, 1),
+                    "ndjson_cli_lines_per_s": round(args.ndjson_lines / secs)})
+
+    width = max(len(k) for k in results)
+    for k, val in results.items():
+        print(f"{k:<{width}}  {val}")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
