@@ -6,20 +6,32 @@ The mapping engine uses source key = "{kind}/{key}" (docs/mapping-language.md, I
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from functools import lru_cache
 
 from fhiradapter.canonical import BASE
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
+_NS_BYTES = NAMESPACE.bytes
+
+
+def _uuid5_text(name: str) -> str:
+    """str(uuid.uuid5(NAMESPACE, name)) without building UUID objects (the mapper's hot path)."""
+    digest = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @lru_cache(maxsize=65536)  # references repeat (one Patient, thousands of contacts); bounded memory
 def resource_id(agency: str, resource_type: str, source_key: str) -> str:
     """The UUIDv5 id of the resource of `resource_type` mapped from `source_key` of `agency`."""
-    return str(uuid.uuid5(NAMESPACE, f"{agency}|{resource_type}|{source_key}"))
+    return _uuid5_text(f"{agency}|{resource_type}|{source_key}")
 
 
+@lru_cache(maxsize=65536)
 def mapped_id(agency: str, resource_type: str, kind: str, key: str) -> str:
     """The id the mapping engine gives a record of key space `kind` with source key `key`."""
     return resource_id(agency, resource_type, f"{kind}/{key}")

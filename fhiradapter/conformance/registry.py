@@ -151,6 +151,11 @@ class Registry:
             except SnapshotError as exc:
                 self.issues.append(Issue("error", "structure", str(exc)))
                 result = None
+            except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+                # Malformed differential in an --ig package (wrong JSON shapes): report, do not crash.
+                self.issues.append(Issue("error", "structure", f"StructureDefinition {sd['url']}: malformed "
+                                         f"differential ({type(exc).__name__}: {exc}); no snapshot"))
+                result = None
             else:
                 result = {**sd, "snapshot": {"element": elements}}
             finally:
@@ -232,6 +237,10 @@ class Registry:
                     result = self._expander.expand(local)
                 except ExpansionError as exc:
                     self.issues.append(Issue("error", "processing", str(exc)))
+                    result = None
+                except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                    self.issues.append(Issue("error", "processing", f"ValueSet {url}: malformed compose "
+                                             f"({type(exc).__name__}: {exc}); not expanded"))
                     result = None
             self._expansions[url] = result
             return result

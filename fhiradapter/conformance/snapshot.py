@@ -60,8 +60,16 @@ def generate_snapshot(sd: dict[str, Any], resolve: Resolver) -> list[dict[str, A
     if base is None or not (base.get("snapshot") or {}).get("element"):
         raise SnapshotError(f"StructureDefinition {name}: base {base_url} not found (or has no snapshot)")
     builder = _Builder(name, copy.deepcopy(base["snapshot"]["element"]), resolve)
-    for diff in (sd.get("differential") or {}).get("element") or []:
-        builder.apply(diff)
+    for position, diff in enumerate((sd.get("differential") or {}).get("element") or []):
+        try:
+            builder.apply(diff)
+        except SnapshotError:
+            raise
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+            # Wrong JSON shapes (e.g. `type` not a list): name the element, never a traceback.
+            where = diff.get("id") if isinstance(diff, dict) else None
+            raise SnapshotError(f"StructureDefinition {name}: differential element "
+                                f"{where or f'#{position}'}: malformed ({type(exc).__name__}: {exc})") from exc
     return builder.elements
 
 

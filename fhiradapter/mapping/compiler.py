@@ -183,6 +183,17 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
             raw = lambda ctx: getter(ctx.row, ctx.parents)  # noqa: E731
             strict = False
 
+    if kind == "$col" and strict and not required and not has_default and as_kind == "string":
+        def csv_col(ctx: Ctx, _n: str = name) -> Any:   # the common case, without the generic checks
+            row = ctx.row
+            if _n in row:
+                return row[_n]
+            if ctx.strict_columns:
+                raise FieldError("required", "column not in the file header", column=label)
+            return None
+        env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
+        return Compiled(csv_col, (name,))
+
     def fn(ctx: Ctx) -> Any:
         value = raw(ctx)
         if value is _ABSENT:
@@ -254,23 +265,26 @@ def _compile_map(spec: dict[str, Any], env: Env, where: str, element: str, *, fr
     if not fresh and all(c.const for _, c in parts):
         value = {k: c.value for k, c in parts if not is_empty(c.value)}
         return _const(value or None)
-    items = [(k, c.fn) for k, c in parts]
-    segments = {k: f".{k}" for k, _ in parts}
+    # (key, fn or None, constant): constants are placed without a call (the hot path of every row)
+    items = [(k, None if c.const else c.fn, c.value) for k, c in parts if not (c.const and is_empty(c.value))]
 
     def fn(ctx: Ctx) -> Any:
         out: dict[str, Any] = {}
         errors: list[FieldError] | None = None
-        for key, sub in items:
+        for key, sub, constant in items:
+            if sub is None:
+                out[key] = constant
+                continue
             try:
                 value = sub(ctx)
             except FieldError as exc:
-                exc.add(segments[key])
+                exc.add("." + key)
                 errors = errors or []
                 errors.append(exc)
                 continue
             except FieldErrors as exc:
                 for error in exc.errors:
-                    error.add(segments[key])
+                    error.add("." + key)
                 errors = errors or []
                 errors.extend(exc.errors)
                 continue
@@ -487,7 +501,7 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
                     raise FieldError("value", "add_minutes must be a finite number >= 0", column=add_column, value=raw)
         try:
             return to_fhir_datetime(value if isinstance(value, str) else str(as_text(value)), formats, str(tz),
-                                    ambiguous=ambiguous, add_minutes=minutes)
+                                    ambiguous, minutes)
         except TimeValueError as exc:
             raise FieldError("value", str(exc), column=column, value=value) from None
 

@@ -44,9 +44,45 @@ def zone(name: str) -> ZoneInfo:
         raise TimeValueError(f"unknown IANA time zone '{name}'") from exc
 
 
+_FAST_FIELDS = {"Y": r"(?P<Y>\d{4})", "m": r"(?P<m>\d{1,2})", "d": r"(?P<d>\d{1,2})",
+                "H": r"(?P<H>\d{1,2})", "M": r"(?P<M>\d{1,2})", "S": r"(?P<S>\d{1,2})"}
+
+
+@lru_cache(maxsize=256)
+def _fast_pattern(fmt: str) -> re.Pattern[str] | None:
+    """A regex for formats made only of %Y %m %d %H %M %S and literals (strptime is slow), else None."""
+    out, i, seen = [], 0, set()
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%":
+            code = fmt[i + 1:i + 2]
+            if code not in _FAST_FIELDS or code in seen:
+                return None
+            seen.add(code)
+            out.append(_FAST_FIELDS[code])
+            i += 2
+        else:
+            out.append(r"\s+" if ch.isspace() else re.escape(ch))   # as strptime: whitespace matches any run
+            i += 1
+    if not {"Y", "m", "d"} <= seen:
+        return None
+    return re.compile("".join(out) + r"\Z")
+
+
 def _parse(value: str, formats: tuple[str, ...]) -> tuple[datetime, bool]:
     """(parsed, has_time) for the first format that matches the whole value."""
     for fmt in formats:
+        pattern = _fast_pattern(fmt) if fmt != "iso" else None
+        if pattern is not None:
+            match = pattern.match(value)
+            if match is None:
+                continue
+            g = match.groupdict()
+            try:
+                return datetime(int(g["Y"]), int(g["m"]), int(g["d"]), int(g.get("H") or 0),
+                                int(g.get("M") or 0), int(g.get("S") or 0)), "H" in g
+            except ValueError:
+                continue
         if fmt == "iso":
             try:
                 if len(value) == 10:
@@ -63,6 +99,7 @@ def _parse(value: str, formats: tuple[str, ...]) -> tuple[datetime, bool]:
                          else f"not a date in any of the formats '{shown}'")
 
 
+@lru_cache(maxsize=65536)  # dates repeat a lot in an export; bounded memory
 def to_fhir_date(value: str, formats: tuple[str, ...], precision: str = "day") -> str:
     parsed, _ = _parse(value, formats)
     if precision == "year":
@@ -103,20 +140,28 @@ def localize(naive: datetime, tz: ZoneInfo, ambiguous: str = "earlier") -> datet
     return second if ambiguous == "later" else first
 
 
-def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, *, ambiguous: str = "earlier",
-                     add_minutes: float | None = None) -> str:
+@lru_cache(maxsize=65536)  # local date-times repeat (same slots every day); bounded memory
+def _moment(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str) -> datetime | date:
+    """The aware datetime a value means (or a date when the format has no time of day)."""
     parsed, has_time = _parse(value, formats)
     if not has_time:
+        return parsed.date()
+    if parsed.tzinfo is None:
+        return localize(parsed, zone(tz_name), ambiguous)
+    return parsed
+
+
+def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str = "earlier",
+                     add_minutes: float | None = None) -> str:
+    moment = _moment(value, formats, tz_name, ambiguous)
+    if not isinstance(moment, datetime):
         if add_minutes is not None:
             raise TimeValueError("add_minutes needs a value with a time of day")
-        return f"{parsed.year:04d}-{parsed.month:02d}-{parsed.day:02d}"
-    tz = zone(tz_name)
-    if parsed.tzinfo is None:
-        moment = localize(parsed, tz, ambiguous)
-        if add_minutes is not None:  # add in absolute time, then read the wall clock of the zone again
-            moment = (moment.astimezone(timezone.utc) + timedelta(minutes=add_minutes)).astimezone(tz)
-    else:
-        moment = parsed
-        if add_minutes is not None:
-            moment = moment + timedelta(minutes=add_minutes)
-    return _render(moment)
+        return moment.isoformat()
+    if add_minutes is not None:
+        # add in absolute time, then read the wall clock of the zone again (right offset across DST)
+        tz = moment.tzinfo
+        moment = (moment.astimezone(timezone.utc) + timedelta(minutes=add_minutes)).astimezone(tz)
+    if moment.microsecond:
+        return _render(moment)
+    return moment.isoformat(timespec="seconds")

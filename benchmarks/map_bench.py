@@ -1,0 +1,142 @@
+"""Mapping throughput and memory (issue 5 targets: >= 20,000 rows/s to NDJSON, >= 4,000 rows/s with
+full validation, 1,000,000 contact rows in constant memory).
+
+    python benchmarks/map_bench.py                       # 10,000 contact rows
+    python benchmarks/map_bench.py --rows 1000000 --phases ndjson,bundles
+
+Generates N synthetic contact rows (plus members) in a temporary folder, maps them with a
+contact mapping shaped like the shipped ones, and prints rows/s and the peak RSS of each phase.
+Each phase runs in its own process so the peak RSS is that phase's own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MAPPING = """\
+fhiradapter-mapping: 1
+id: bench
+version: 1.0.0
+agency: bench-agency
+program: mt-cmp
+timezone: America/Denver
+sources:
+  members: {file: members.csv}
+  contacts: {file: contacts.csv}
+lookups:
+  mode: {map: {F2F: face-to-face, TH: telehealth, PH: phone, COL: collateral}}
+  status: {map: {DONE: finished, NOSHOW: cancelled, CANCEL: cancelled}}
+  actclass:
+    map:
+      F2F: {system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: AMB}
+      TH: {system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: VR}
+      PH: {system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: AMB}
+      COL: {system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: AMB}
+resources:
+  - name: patient
+    source: members
+    key: {$col: member_id}
+    template:
+      resourceType: Patient
+      name: [{family: {$col: last}, given: [{$col: first}]}]
+      birthDate: {$date: {$col: dob}, format: "%m/%d/%Y"}
+  - name: contact
+    source: contacts
+    key: {$col: contact_id}
+    template:
+      resourceType: Encounter
+      meta:
+        profile: ["https://fhiradapter.org/fhir/StructureDefinition/mt-cmp-encounter"]
+      status: {$lookup: status, col: status, required: true}
+      class: {$lookup: actclass, col: mode}
+      type:
+        - coding:
+            - system: https://fhiradapter.org/fhir/CodeSystem/bh-contact-mode
+              code: {$lookup: mode, col: mode, required: true}
+      serviceType:
+        coding: [{system: "https://fhiradapter.org/fhir/CodeSystem/bh-program", code: mt-cmp}]
+      subject: {$ref: patient, key: {$col: member_id}}
+      participant:
+        - individual: {$ref: {type: Practitioner, kind: staff}, key: {$col: staff_id}}
+      serviceProvider: {$ref: {type: Organization, kind: org}, key: {$col: org_id}}
+      period:
+        start: {$datetime: {$concat: [{$col: date}, {$col: time}], sep: " "}, format: "%m/%d/%Y %H:%M"}
+        end: {$datetime: {$concat: [{$col: date}, {$col: time}], sep: " "}, format: "%m/%d/%Y %H:%M",
+              add_minutes: {$col: minutes}}
+"""
+
+
+def generate(folder: Path, rows: int, seed: int = 5) -> None:
+    rng = random.Random(seed)
+    members = max(1, rows // 20)
+    with open(folder / "members.csv", "w", encoding="utf-8") as handle:
+        handle.write("member_id,first,last,dob\n")
+        for i in range(members):
+            handle.write(f"M{i:07d},Ann{i % 97},Lee{i % 89},{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/19{rng.randint(40, 99)}\n")
+    modes = ["F2F", "TH", "PH", "COL"]
+    statuses = ["DONE", "DONE", "DONE", "NOSHOW"]
+    with open(folder / "contacts.csv", "w", encoding="utf-8") as handle:
+        handle.write("contact_id,member_id,date,time,minutes,mode,status,staff_id,org_id\n")
+        for i in range(rows):
+            handle.write(f"C{i:08d},M{rng.randrange(members):07d},{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/2025,"
+                         f"{rng.randint(8, 17):02d}:{rng.choice(('00', '15', '30', '45'))},{rng.choice((15, 30, 60))},"
+                         f"{rng.choice(modes)},{rng.choice(statuses)},S{rng.randrange(40):03d},ORG1\n")
+
+
+def phase(folder: Path, name: str) -> dict:
+    """Run one phase in this process and report (called in a child process)."""
+    from fhiradapter.mapping.loader import load_mapping
+    from fhiradapter.mapping.run import load_checks, map_input
+    mapping = load_mapping(folder / "bench.yaml")
+    out = folder / f"out-{name}"
+    checks = load_checks("mt-cmp", mapping.timezone) if name == "validated" else None
+    started = time.perf_counter()
+    summary = map_input(mapping, folder / "in", out, bundles=name != "ndjson", validate=name == "validated",
+                        checks=checks)
+    elapsed = time.perf_counter() - started
+    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"phase": name, "rows": summary["rows"]["read"], "seconds": round(elapsed, 3),
+            "rows_per_s": round(summary["rows"]["read"] / elapsed), "peak_rss_mb": round(rss_kb / 1024, 1),
+            "rejected": summary["rows"]["rejected"], "validation": summary["validation"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--phases", default="ndjson,bundles,validated",
+                        help="comma list of: ndjson (NDJSON only), bundles (NDJSON + bundles), validated (run: + profiles + rules)")
+    parser.add_argument("--child", nargs=2, metavar=("FOLDER", "PHASE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(phase(Path(args.child[0]), args.child[1])))
+        return
+    with tempfile.TemporaryDirectory(prefix="map-bench-") as tmp:
+        folder = Path(tmp)
+        (folder / "in").mkdir()
+        (folder / "bench.yaml").write_text(MAPPING, encoding="utf-8")
+        generate(folder / "in", args.rows)
+        size = sum(p.stat().st_size for p in (folder / "in").iterdir()) / 1e6
+        print(f"input: {args.rows} contact rows + {max(1, args.rows // 20)} members ({size:.1f} MB CSV)")
+        for name in args.phases.split(","):
+            out = subprocess.run([sys.executable, __file__, "--child", str(folder), name], capture_output=True,
+                                 text=True, check=False)
+            if out.returncode != 0:
+                print(f"{name}: failed\n{out.stderr[-2000:]}")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{r['phase']:>10}: {r['rows']} rows in {r['seconds']} s = {r['rows_per_s']} rows/s, "
+                  f"peak RSS {r['peak_rss_mb']} MB, rejected {r['rejected']}, validation {r['validation']}")
+
+
+if __name__ == "__main__":
+    main()
