@@ -7,7 +7,8 @@
 // --profiles: a folder of StructureDefinitions (*.json, also package/*.json) or a FHIR NPM package
 // tarball. Medplum needs snapshots: StructureDefinitions without one are reported and skipped.
 // Each FILE is validated against the first meta.profile it claims (version suffix ignored), or against
-// the base resource type when it claims none. Prints one JSON line per file:
+// the base resource type when it claims none; in a Bundle each entry's resource is validated the same
+// way (issues prefixed Bundle.entry[i].resource). Prints one JSON line per file:
 //   {"file": ..., "profile": ..., "valid": bool, "issues": [{"severity", "expression", "message"}]}
 // Exit code: 0 all valid, 1 some file invalid, 2 usage error or unreadable profile package.
 
@@ -171,17 +172,30 @@ function validateFile(file, byUrl) {
   } catch (err) {
     return { file, profile: null, valid: false, issues: [{ severity: 'fatal', expression: '', message: `cannot read JSON: ${err.message}` }] };
   }
+  const { profile, issues } = validateOne(resource, byUrl);
+  // A Bundle: each entry's resource is also checked against the profile it claims.
+  if (resource?.resourceType === 'Bundle') {
+    (resource.entry ?? []).forEach((entry, index) => {
+      if (!entry?.resource) return;
+      for (const issue of validateOne(entry.resource, byUrl).issues) {
+        issues.push({ ...issue, expression: `Bundle.entry[${index}].resource` + (issue.expression ? ` (${issue.expression})` : '') });
+      }
+    });
+  }
+  const valid = !issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
+  return { file, profile, valid, issues };
+}
+
+function validateOne(resource, byUrl) {
   const claimed = resource?.meta?.profile?.[0]?.split('|')[0] ?? null;
   const profile = claimed ? byUrl.get(claimed) : undefined;
   if (claimed && !profile) {
-    return { file, profile: claimed, valid: false, issues: [{ severity: 'fatal', expression: 'meta.profile', message: `profile ${claimed} is not in the loaded package` }] };
+    return { profile: claimed, issues: [{ severity: 'fatal', expression: 'meta.profile', message: `profile ${claimed} is not in the loaded package` }] };
   }
-  const issues = [
-    ...run(() => validateResource(resource, profile ? { profile } : undefined)),
-    ...validateExtensions(resource, byUrl),
-  ];
-  const valid = !issues.some((i) => i.severity === 'error' || i.severity === 'fatal');
-  return { file, profile: claimed, valid, issues };
+  return {
+    profile: claimed,
+    issues: [...run(() => validateResource(resource, profile ? { profile } : undefined)), ...validateExtensions(resource, byUrl)],
+  };
 }
 
 function main(argv) {

@@ -46,3 +46,26 @@ def test_snapshot_package_has_every_profile_with_a_snapshot(snapshot_package: Pa
                    if m.name.startswith("package/StructureDefinition-")]
     assert len(sds) == 28
     assert all(sd.get("snapshot", {}).get("element") for sd in sds)
+
+
+def test_bundle_entries_are_checked_against_their_profiles(node_tools: Path, snapshot_package: Path,
+                                                           tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    examples = [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.json"))]
+    broken = json.loads((INVALID / "dc-cs-encounter-20-beds.json").read_text())
+    good = {"resourceType": "Bundle", "type": "collection",
+            "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": r} for i, r in enumerate(examples)]}
+    bad = dict(good, entry=good["entry"] + [{"fullUrl": "urn:uuid:x", "resource": broken}])
+    paths = []
+    for name, bundle in (("good.json", good), ("bad.json", bad)):
+        (tmp_path / name).write_text(json.dumps(bundle))
+        paths.append(str(tmp_path / name))
+    proc = subprocess.run(["node", str(node_tools / "medplum-validate.mjs"), "--profiles", str(snapshot_package),
+                           *paths], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    good_result, bad_result = (json.loads(line) for line in proc.stdout.splitlines())
+    assert good_result["valid"], good_result["issues"]
+    assert not bad_result["valid"]
+    assert [i["expression"].split(" ")[0] for i in bad_result["issues"]] == [f"Bundle.entry[{len(examples)}].resource"]
