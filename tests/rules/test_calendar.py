@@ -63,3 +63,18 @@ def test_config_rejects_unknown_zone_and_week_start() -> None:
         RuleConfig(timezone="Mars/Olympus")
     with pytest.raises(ConfigError, match="week_start"):
         RuleConfig(week_start="funday")
+
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)), st.integers(min_value=1, max_value=15))
+def test_add_business_days_lands_on_the_nth_business_day(start: date, n: int) -> None:
+    end = add_business_days(start, n)
+    assert is_business_day(end)
+    between = [start + timedelta(days=k) for k in range(1, (end - start).days + 1)]
+    assert sum(is_business_day(d) for d in between) == n
