@@ -1,10 +1,12 @@
 """Business days (weekends + US federal holidays incl. observed days) and agency-local dates."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fhiradapter.rules import ConfigError, RuleConfig
 from fhiradapter.rules.calendar import (BadDate, add_business_days, add_months, is_business_day, local_date,
@@ -63,12 +65,6 @@ def test_config_rejects_unknown_zone_and_week_start() -> None:
         RuleConfig(timezone="Mars/Olympus")
     with pytest.raises(ConfigError, match="week_start"):
         RuleConfig(week_start="funday")
-
-
-from datetime import timedelta  # noqa: E402
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=200, deadline=None)
