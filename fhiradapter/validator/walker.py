@@ -303,7 +303,8 @@ class Walker:
                 return
             if elem.binding is not None and tcode in ("code", "string", "uri"):
                 self.term.check_code(val, elem, expr, ctx)
-            self._fixed(val, elem, expr, ctx)
+            if elem.fixed is not MISSING or elem.pattern is not MISSING:
+                self._fixed(val, elem, expr, ctx)
             return
         if tcode == "Resource" or (tcode is None and not elem.types):
             if tcode == "Resource" and not elem.children:
@@ -354,7 +355,8 @@ class Walker:
             self._reference(val, elem, expr, ctx)
         if elem.binding is not None and tcode in _CODED:
             self.term.check_coded(val, tcode, elem, expr, ctx)
-        self._fixed(val, elem, expr, ctx)
+        if elem.fixed is not MISSING or elem.pattern is not MISSING:
+            self._fixed(val, elem, expr, ctx)
         if constraints:
             self._constraints(constraints, val, expr, ctx)
 
