@@ -1,0 +1,178 @@
+"""The shipped mappings over the example exports: exactly the documented rows are rejected, row
+accounting adds up, the output has the shapes of docs/design.md, and validation rejects exactly the
+documented profile violations."""
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from fhiradapter.canonical import PROGRAMS, profile_url
+
+from .support import EXAMPLES, MAPPINGS, documented, origin, read_ndjson, resources, run_cli
+
+PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
+STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
+PROGRAM_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
+
+
+def csv_records(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return sum(1 for _ in csv.DictReader(fh))
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_rejected_rows_are_exactly_the_documented_ones(program: str, mapped: dict[str, Path]) -> None:
+    bad, together = documented("map")
+    expected = {(d.file, d.line) for d in bad + together if d.program == program}
+    errors = read_ndjson(mapped[program] / "errors.ndjson")
+    got = {(e["file"], e["line"]) for e in errors}
+    assert got == expected
+    assert all(e["stage"] == "map" for e in errors)
+
+
+# Known engine gap (reported): a code looked up from a split list item ($each over a `;` column)
+# is reported without its column name. Strict: once the engine names it, this entry must go.
+COLUMN_NOT_NAMED = {("ma-csp", "consents.csv", "purpose")}
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_errors_name_the_column_and_element_but_not_the_value(program: str, mapped: dict[str, Path]) -> None:
+    bad, _ = documented("map")
+    text = (mapped[program] / "errors.ndjson").read_text(encoding="utf-8")
+    issues = [i for e in read_ndjson(mapped[program] / "errors.ndjson") for i in e["issues"]]
+    unnamed = set()
+    for row in (b for b in bad if b.program == program):
+        where = f"{row.file}:{row.line}"
+        mine = [i for i in issues if i["message"].startswith(where)]
+        assert mine, f"no issue names {where}"
+        assert any(i.get("expression") for i in mine) or row.column == "plan_id", mine
+        if row.column != "plan_id":        # an orphan activity names the row, not a column
+            if not any(row.column in i.get("column", "") for i in mine):
+                unnamed.add((program, row.file, row.column))
+        if row.value:
+            assert row.value not in text, f"{where}: the value is echoed without --show-values"
+    known = {k for k in COLUMN_NOT_NAMED if k[0] == program}
+    assert unnamed - known == set(), "errors that do not name their column"
+    if known:
+        assert unnamed == known, f"{known - unnamed} is named now: remove it from COLUMN_NOT_NAMED"
+        pytest.xfail(f"engine gap: column not named for {sorted(known)}")
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_rows_read_equal_mapped_plus_rejected(program: str, mapped: dict[str, Path]) -> None:
+    summary = json.loads((mapped[program] / "summary.json").read_text())
+    rows = summary["rows"]
+    assert rows["read"] == rows["mapped"] + rows["rejected"]
+    present = {p.name for p in (EXAMPLES / program).glob("*.csv")}
+    for name, count in summary["files"].items():
+        assert count["read"] == count["mapped"] + count["rejected"], name
+        if name in present:
+            assert count["read"] == csv_records(EXAMPLES / program / name), name
+        else:   # an optional file this export does not have
+            assert count["read"] == 0, name
+    assert present <= set(summary["files"])
+    assert rows["rejected"] == len(read_ndjson(mapped[program] / "errors.ndjson"))
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_resources_have_the_design_shapes(program: str, mapped: dict[str, Path]) -> None:
+    out = resources(mapped[program])
+    types = Counter(r["resourceType"] for r in out)
+    for needed in ("Patient", "Organization", "Practitioner", "Encounter", "ServiceRequest", "CarePlan", "Consent"):
+        assert types[needed] > 0, needed
+    for r in out:
+        program_codes = [c["code"] for c in r.get("serviceType", {}).get("coding", []) if c["system"] == PROGRAM_SYSTEM]
+        is_stay = r["resourceType"] == "Encounter" and any(
+            c["system"] == STAY_SYSTEM for t in r["type"] for c in t["coding"])
+        if r["resourceType"] in PROFILED and not is_stay and program_codes != ["dc-act"]:
+            assert r["meta"]["profile"] == [profile_url(program, r["resourceType"])], r["meta"]["source"]
+        else:
+            assert "profile" not in r.get("meta", {}), r["meta"]["source"]
+        assert r["identifier"][0]["system"].startswith("https://fhiradapter.org/fhir/sid/")
+    plans = [r for r in out if r["resourceType"] == "CarePlan"]
+    assert all(r["activity"] and r["intent"] == "plan" for r in plans)
+    assert all(r["category"][0]["coding"][0]["code"] == "assess-plan" for r in plans)
+
+
+def test_program_specific_facts(mapped: dict[str, Path]) -> None:
+    by = {p: resources(mapped[p]) for p in PROGRAMS}
+
+    def billing(enc: dict) -> dict:
+        ext = next(e for e in enc["extension"] if e["url"].endswith("ext-billing"))
+        return {e["url"]: next(v for k, v in e.items() if k.startswith("value")) for e in ext["extension"]}
+
+    cmp_billed = [billing(e) for e in by["mt-cmp"] if e["resourceType"] == "Encounter" and "serviceType" in e]
+    assert all(b["unitType"] == "per-diem" and b["bundled"] is True for b in cmp_billed)
+    dc = [e for e in by["dc-cs"] if e["resourceType"] == "Encounter"]
+    act = [e for e in dc if e["serviceType"]["coding"][0]["code"] == "dc-act"]
+    assert act, "the DC export carries ACT contacts for the same-day rule"
+    cs_billed = [billing(e) for e in dc if e not in act and billing(e)["billable"]]
+    assert cs_billed and all(b["code"]["code"] == "H0036" and b["unitType"] == "15-min" for b in cs_billed)
+    supervised = [e for e in dc if len(e["participant"]) == 2]
+    assert all(e["participant"][1]["type"][0]["coding"][0]["code"] == "RESP" for e in supervised)
+    # Only the DC code is confirmed: no other program's output carries a HCPCS code.
+    for p in ("mt-cmp", "mt-imr", "ma-csp", "pa-tcm"):
+        assert not any("code" in billing(e) for e in by[p] if e["resourceType"] == "Encounter" and "serviceType" in e), p
+    tcm = [e for e in by["pa-tcm"] if e["resourceType"] == "Encounter" and "serviceType" in e]
+    assert all(len(e["serviceType"]["coding"]) == 2 for e in tcm)
+    stays = {e["type"][0]["coding"][0]["code"]: e["class"]["code"] for e in by["pa-tcm"]
+             if e["resourceType"] == "Encounter" and "serviceType" not in e}
+    assert stays == {"inpatient-psychiatric": "IMP", "partial-hospitalization": "SS", "jail": "FLD",
+                     "juvenile-detention": "FLD"}
+    docs = [r for r in by["pa-tcm"] if r["resourceType"] == "DocumentReference"]
+    assert docs and all(d["type"]["coding"][0]["code"] == "18842-5" for d in docs)
+    notices = [r for r in by["ma-csp"] if r["resourceType"] == "Communication"]
+    assert notices and all(n["reasonCode"][0]["coding"][0]["code"] == "termination-notice" for n in notices)
+    terminated = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan" and "extension" in r]
+    assert terminated and all("end" in r["period"] for r in terminated)
+    crisis = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan"
+              and r["category"][2]["coding"][0]["code"] == "crisis-prevention-plan"]
+    assert crisis and sum("partOf" in r for r in crisis) == len(crisis) - 1   # one documented violation
+    referrals = [r for r in by["mt-cmp"] if r["resourceType"] == "ServiceRequest"]
+    assert all(any(c["coding"][0]["code"] == "sdmi" for c in r["reasonCode"]) for r in referrals)
+    groups = [r for r in by["mt-cmp"] if r["resourceType"] == "Group"]
+    assert {g["code"]["coding"][0]["code"] for g in groups} == {"pact-mct", "cmp"}
+    consents = [r for p in PROGRAMS for r in by[p] if r["resourceType"] == "Consent"]
+    part2 = [c for c in consents if "policy" in c]
+    assert part2 and all(c["provision"]["securityLabel"][0]["code"] == "42CFRPart2" for c in part2)
+    assert all(c["provision"]["actor"][0]["role"]["coding"][0]["code"] == "IRCP" for c in consents)
+
+
+def test_local_times_get_the_offset_of_their_date(mapped: dict[str, Path]) -> None:
+    cmp = [e for e in resources(mapped["mt-cmp"]) if e["resourceType"] == "Encounter" and "serviceType" in e]
+    starts = {e["period"]["start"][:10]: e["period"]["start"][-6:] for e in cmp}
+    assert starts["2026-01-05"] == "-07:00" and starts["2026-04-20"] == "-06:00"
+    # The crisis contact on the night of the change: 01:40 MST + 60 minutes = 03:40 MDT.
+    night = [e for e in cmp if e["period"]["start"] == "2026-03-08T01:40:00-07:00"]
+    assert len(night) == 1 and night[0]["period"]["end"] == "2026-03-08T03:40:00-06:00"
+    dc = [e for e in resources(mapped["dc-cs"]) if e["resourceType"] == "Encounter"]
+    offsets = {e["period"]["start"][:7]: e["period"]["start"][-6:] for e in dc}
+    assert offsets["2026-02"] == "-05:00" and offsets["2026-04"] == "-04:00"
+
+
+def test_rerun_gives_identical_files(tmp_path: Path, mapped: dict[str, Path]) -> None:
+    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "mt-imr.yaml"), "--input", str(EXAMPLES / "mt-imr"),
+                       "--out", str(tmp_path), "--no-progress", "--no-bundles"])
+    assert code == 1   # rows were rejected
+    for f in sorted((mapped["mt-imr"]).rglob("*")):
+        if f.is_file():
+            assert (tmp_path / f.relative_to(mapped["mt-imr"])).read_bytes() == f.read_bytes(), f.name
+
+
+def test_validator_rejects_exactly_the_documented_resources(mapped: dict[str, Path]) -> None:
+    """Each resource validated against the profile it claims (docs/design.md: instances claim their
+    program profile); the ones with errors are exactly the README's stage-validate rows."""
+    validator_module = pytest.importorskip("fhiradapter.validator")
+    validator = validator_module.Validator(rules=False)
+    bad, _ = documented("validate")
+    for program in PROGRAMS:
+        failing = set()
+        for r in resources(mapped[program]):
+            issues = validator.validate_resource(r)
+            if any(i.severity in ("error", "fatal") for i in issues):
+                failing.add(origin(r))
+        assert failing == {(d.file, d.line) for d in bad if d.program == program}, program
