@@ -35,7 +35,9 @@ Description: "A contact of a behavioral-health program: what all five program En
 * extension[serviceSetting] ^short = "Where the service was delivered (design.md ext-service-setting)"
 * identifier MS
 * identifier.system 1..1 MS
+* identifier.system ^short = "Identifier namespace (US Core Encounter 6.1.0: 1..1)"
 * identifier.value 1..1 MS
+* identifier.value ^short = "Identifier value (US Core Encounter 6.1.0: 1..1)"
 * identifier ^short = "Business identifier; system and value both present (US Core Encounter 6.1.0)"
 * status MS
 * status ^short = "Counted contacts are finished (issue 2 §3: status)"
