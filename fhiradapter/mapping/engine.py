@@ -16,7 +16,7 @@ from fhiradapter.ids import mapped_id
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.loader import Mapping, Template
-from fhiradapter.mapping.sources import Record, SourceReadError, iter_csv, iter_json, iter_ndjson
+from fhiradapter.mapping.sources import Record, SourceReadError, clear_cache, iter_csv, iter_json, iter_ndjson
 from fhiradapter.mapping.values import as_text
 from fhiradapter.provenance import PREFIX
 
@@ -260,6 +260,7 @@ class MappingRun:
 
     def finish(self) -> Iterator[RowResult]:
         """Results of related rows: mapped, or rejected (own error / parent rejected / orphan)."""
+        clear_cache()
         pending = {(r.source, r.line): r for r in self._pending}
         for source in self.mapping.related_sources:
             spec = self.mapping.sources[source]

@@ -7,6 +7,7 @@ problem that stops the whole file raises `SourceReadError` (the records before i
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import json
@@ -209,7 +210,99 @@ def iter_ndjson(path: Path, *, encoding: str = "utf-8", record_path: str | None 
             raise SourceReadError(f"file is not valid {encoding} text (at line {number + 1})", number + 1) from exc
 
 
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+class JsonPositionError(ValueError):
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.message, self.offset = message, offset
+
+
+class _PositionParser:
+    """A JSON parser that remembers where each object starts (the C parser cannot), so records of a
+    JSON document get real line numbers. Export documents are modest; large exports use NDJSON."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.starts: dict[int, int] = {}   # id(dict) -> offset of its '{'
+
+    def parse(self) -> Any:
+        value, end = self._value(_WS.match(self.text, 0).end())
+        end = _WS.match(self.text, end).end()
+        if end != len(self.text):
+            raise JsonPositionError("extra data after the JSON value", end)
+        return value
+
+    def _value(self, i: int) -> tuple[Any, int]:
+        text = self.text
+        if i >= len(text):
+            raise JsonPositionError("unexpected end of file", i)
+        ch = text[i]
+        if ch == "{":
+            return self._object(i)
+        if ch == "[":
+            return self._array(i)
+        if ch == '"':
+            try:
+                return json.decoder.scanstring(text, i + 1, True)
+            except ValueError as exc:
+                raise JsonPositionError(f"bad string ({getattr(exc, 'msg', exc)})", i) from exc
+        for word, value in _LITERALS.items():
+            if text.startswith(word, i):
+                return value, i + len(word)
+        match = _NUMBER.match(text, i)
+        if match and match.end() > i:
+            number = match.group(0)
+            return (float(number) if match.group(1) or match.group(2) else int(number)), match.end()
+        raise JsonPositionError("expecting a value", i)
+
+    def _object(self, start: int) -> tuple[dict[str, Any], int]:
+        text, ws = self.text, _WS
+        obj: dict[str, Any] = {}
+        self.starts[id(obj)] = start
+        i = ws.match(text, start + 1).end()
+        if text.startswith("}", i):
+            return obj, i + 1
+        while True:
+            if not text.startswith('"', i):
+                raise JsonPositionError("expecting a property name in double quotes", i)
+            key, i = self._value(i)
+            i = ws.match(text, i).end()
+            if not text.startswith(":", i):
+                raise JsonPositionError("expecting ':'", i)
+            value, i = self._value(ws.match(text, i + 1).end())
+            obj[key] = value
+            i = ws.match(text, i).end()
+            if text.startswith(",", i):
+                i = ws.match(text, i + 1).end()
+                continue
+            if text.startswith("}", i):
+                return obj, i + 1
+            raise JsonPositionError("expecting ',' or '}'", i)
+
+    def _array(self, start: int) -> tuple[list[Any], int]:
+        text, ws = self.text, _WS
+        out: list[Any] = []
+        i = ws.match(text, start + 1).end()
+        if text.startswith("]", i):
+            return out, i + 1
+        while True:
+            value, i = self._value(i)
+            out.append(value)
+            i = ws.match(text, i).end()
+            if text.startswith(",", i):
+                i = ws.match(text, i + 1).end()
+                continue
+            if text.startswith("]", i):
+                return out, i + 1
+            raise JsonPositionError("expecting ',' or ']'", i)
+
+
 def iter_json(path: Path, *, encoding: str = "utf-8", record_path: str | None = None) -> Iterator[Record]:
+    """Records of a JSON document; a record's line is the line where its object starts."""
     steps = parse_record_path(record_path)
     try:
         raw = path.read_bytes()
@@ -219,13 +312,39 @@ def iter_json(path: Path, *, encoding: str = "utf-8", record_path: str | None = 
         text = raw.decode(_encoding(encoding))
     except UnicodeDecodeError as exc:
         raise SourceReadError(f"file is not valid {encoding} text (byte {exc.start})") from exc
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        raise SourceReadError(f"not valid JSON ({getattr(exc, 'msg', exc)} at line {line})", line) from exc
+    key = (str(path.resolve()), len(raw), hash(raw))
+    cached = _PARSED.get("doc")
+    if cached is not None and cached[0] == key:
+        doc, starts, newlines, positions = cached[1:]
+    elif len(text) <= POSITION_LIMIT:
+        parser = _PositionParser(text)
+        try:
+            doc = parser.parse()
+        except JsonPositionError as exc:
+            line = text.count("\n", 0, exc.offset) + 1
+            raise SourceReadError(f"not valid JSON ({exc.message} at line {line})", line) from exc
+        starts, positions = parser.starts, True
+        newlines = [m.start() for m in re.finditer("\n", text)]
+    else:  # very large documents: the C parser, and record ordinals instead of lines
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise SourceReadError(f"not valid JSON ({getattr(exc, 'msg', exc)} at line {line})", line) from exc
+        starts, newlines, positions = {}, [], False
+    # several sources often read one document: parse it once per run (one entry, cleared by the engine)
+    _PARSED["doc"] = (key, doc, starts, newlines, positions)
     for ordinal, (value, pointer, parents) in enumerate(_records_of(doc, steps), start=1):
         if not isinstance(value, dict):
             yield Record(ordinal, None, pointer=pointer, problem=("structure", "record is not a JSON object"))
-        else:
-            yield Record(ordinal, value, parents, pointer)
+            continue
+        line = bisect.bisect_right(newlines, starts.get(id(value), 0)) + 1 if positions else ordinal
+        yield Record(line, value, parents, pointer)
+
+
+POSITION_LIMIT = 32 * 1024 * 1024
+_PARSED: dict[str, Any] = {}
+
+
+def clear_cache() -> None:
+    _PARSED.clear()

@@ -72,12 +72,16 @@ def test_json_record_path_with_parent_fields(mapper):
             - $each: {$col: tags}
               do: {text: {$item: .}}
     """
-    result = mapper(body, {"export.json": json.dumps(doc)})
+    result = mapper(body, {"export.json": json.dumps(doc, indent=1)})
     encounters = result.resources("Encounter")
     assert [e["identifier"][0]["value"] for e in encounters] == ["V1", "V2", "V3"]
     assert encounters[0]["subject"] == encounters[1]["subject"] != encounters[2]["subject"]
     assert encounters[2]["reasonCode"] == [{"text": "a"}, {"text": "b"}]
-    assert [e["meta"]["source"].rsplit(":", 1)[1] for e in encounters] == ["1", "2", "3"]   # record ordinals
+    # the line where each record's object starts in the document
+    text = json.dumps(doc, indent=1).splitlines()
+    lines = [int(e["meta"]["source"].rsplit(":", 1)[1]) for e in encounters]
+    assert [text[n - 1].strip() for n in lines] == ["{", "{", "{"]
+    assert [text[n] for n in lines] == [t for t in text if '"id": "V' in t]
 
 
 def test_json_errors_name_the_record_pointer(mapper):
@@ -93,7 +97,7 @@ def test_json_errors_name_the_record_pointer(mapper):
     """
     result = mapper(body.replace("clients.0.visits", "clients[0].visits"), {"export.json": json.dumps(doc)})
     (error,) = result.errors
-    assert error["record"] == "clients[0].visits[0]" and error["line"] == 1
+    assert error["record"] == "clients[0].visits[0]" and error["line"] == 1   # one-line document
     assert "not an integer" in error["issues"][0]["message"]
 
 
@@ -133,6 +137,6 @@ def test_invalid_json_document_is_a_file_error(mapper):
         key: {$col: id}
         template: {resourceType: Encounter}
     """
-    result = mapper(body, {"export.json": '{"a": [\n{"id": 1},\n]}'})
+    result = mapper(body, {"export.json": '{"a": [\n{"id": 1},\n]}'})   # trailing comma on line 2
     assert result.summary["rows"]["read"] == 0
     assert result.summary["file_errors"][0].startswith("export.json:3: not valid JSON")
