@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -90,6 +91,15 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _INSTANT.match(value):
+        raise click.BadParameter("a FHIR instant with seconds and a zone, e.g. 2026-04-27T00:00:00Z")
+    return value
+
+
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--show-values", is_flag=True, help="Include record values in error messages (may be PHI)."),
@@ -99,6 +109,8 @@ def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="PUT {Type}/{id} (idempotent) or POST with ifNoneExist on the identifier."),
         click.option("--no-bundles", is_flag=True, help="Write NDJSON only."),
         click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when a terminal)."),
+        click.option("--provenance-time", callback=_instant,
+                     help="Add one Provenance per Bundle, recorded at this FHIR instant (e.g. 2026-04-27T00:00:00Z)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -174,13 +186,16 @@ def test(file: str, update: bool) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @output_options
 def map_command(mapping_file: str, input_dir: str, out: str, show_values: bool, max_entries: int,
-                bundle_method: str, no_bundles: bool, progress: bool | None) -> None:
+                bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None) -> None:
     """Map an export to FHIR (no validation): NDJSON, Bundles, errors.ndjson, summary.json."""
     from fhiradapter.mapping.run import map_input
     if not Path(input_dir).is_dir():
         raise click.UsageError(f"input folder {input_dir} does not exist")
+    if provenance_time and no_bundles:
+        raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     loaded = load_or_exit(mapping_file)
     for hook in progress_context(progress, loaded, Path(input_dir), "mapping"):
         summary = map_input(loaded, input_dir, out, show_values=show_values, bundles=not no_bundles,
-                            max_entries=max_entries, method=bundle_method, progress=hook)
+                            max_entries=max_entries, method=bundle_method, progress=hook,
+                            provenance_time=provenance_time)
     sys.exit(print_outcome(summary, Path(out)))

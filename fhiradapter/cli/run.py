@@ -29,7 +29,7 @@ def shipped_mapping(program: str) -> Path:
               help="Use this mapping instead of the program's shipped one (mappings/{program}.yaml).")
 @output_options
 def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool, max_entries: int,
-        bundle_method: str, no_bundles: bool, progress: bool | None) -> None:
+        bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
 
     Rows whose resources fail profile validation are rejected into errors.ndjson with the
@@ -37,6 +37,8 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
     Exit code 1 when rows were rejected or error findings were reported.
     """
     from fhiradapter.mapping.run import load_checks, map_input
+    if provenance_time and no_bundles:
+        raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     if program == "all" and mapping_file:
         raise click.UsageError("--mapping applies to one program; with --program all the shipped mappings are used")
     jobs = ([(p, Path(input_dir) / p, Path(out) / p) for p in PROGRAMS] if program == "all"
@@ -64,7 +66,7 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
         for hook in progress_context(progress, loaded, folder, name):
             summary = map_input(loaded, folder, target, show_values=show_values, bundles=not no_bundles,
                                 max_entries=max_entries, method=bundle_method, validate=True,
-                                checks=checks_cache[key], progress=hook)
+                                checks=checks_cache[key], progress=hook, provenance_time=provenance_time)
         code = print_outcome(summary, target, label=label)
         worst = max(worst, code)
     sys.exit(worst)

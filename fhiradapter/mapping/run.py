@@ -71,10 +71,12 @@ def _issue_dict(issue: Any, *, file: str, line: int | None, show_values: bool) -
 
 def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_values: bool = False,
               bundles: bool = True, max_entries: int = 500, method: str = "put", validate: bool = False,
-              checks: Checks | None = None, progress: ProgressHook | None = None) -> dict[str, Any]:
+              checks: Checks | None = None, progress: ProgressHook | None = None,
+              provenance_time: str | None = None) -> dict[str, Any]:
     out = Path(out)
     run = MappingRun(mapping, input_dir, show_values=show_values)
-    writer = OutputWriter(out, bundles=bundles, max_entries=max_entries, method=method, agency=mapping.agency)
+    writer = OutputWriter(out, bundles=bundles, max_entries=max_entries, method=method, agency=mapping.agency,
+                          provenance_time=provenance_time, mapping_label=f"{mapping.id} {mapping.version}")
     if validate and checks is None:
         checks = load_checks(mapping.program, mapping.timezone, show_values)
     checks = checks if validate else None

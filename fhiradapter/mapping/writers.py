@@ -46,7 +46,7 @@ def clear_previous(out: Path) -> None:
 
 class OutputWriter:
     def __init__(self, out: Path, *, bundles: bool = True, max_entries: int = 500, method: str = "put",
-                 agency: str = "agency"):
+                 agency: str = "agency", provenance_time: str | None = None, mapping_label: str = "mapping"):
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         clear_previous(out)
@@ -56,6 +56,11 @@ class OutputWriter:
         self.errors = open(out / "errors.ndjson", "wb")
         self.bundles = bundles
         self.max_entries = max(1, max_entries)
+        # one Provenance per Bundle (opt-in); its time is given, never the clock, so output stays reproducible
+        self.provenance_time = provenance_time
+        self.mapping_label = mapping_label
+        if provenance_time and self.max_entries > 1:
+            self.max_entries -= 1   # room for the Provenance entry
         self.method = method
         self.agency = agency
         self.bundle_count = 0
@@ -130,8 +135,27 @@ class OutputWriter:
         self._spool.close()
         self._spool = None
 
+    def _provenance(self, name: str, chunk: list[tuple[dict[str, Any], str, str]]) -> tuple[dict[str, Any], str, str]:
+        pid = str(uuid.uuid5(NAMESPACE, f"{self.agency}|Provenance|{name}"))
+        resource = {
+            "resourceType": "Provenance", "id": pid,
+            "target": [{"reference": f"{r['resourceType']}/{r['id']}"} for r, _, _ in chunk],
+            "recorded": self.provenance_time,
+            "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                            "code": "assembler"}]},
+                       "who": {"display": f"fhiradapter mapping {self.mapping_label}"}}],
+        }
+        handle = self._ndjson.get("Provenance")
+        if handle is None:
+            handle = self._ndjson["Provenance"] = open(self.out / "ndjson" / "Provenance.ndjson", "wb")
+        handle.write(dumps_line(resource))
+        self.counts["Provenance"] = self.counts.get("Provenance", 0) + 1
+        return resource, f"urn:fhiradapter:provenance:{self.agency}", name
+
     def _bundle(self, name: str, chunk: list[tuple[dict[str, Any], str, str]]) -> dict[str, Any]:
         entries = []
+        if self.provenance_time:
+            chunk = chunk + [self._provenance(name, chunk)]
         local = {f"{r['resourceType']}/{r['id']}" for r, _, _ in chunk}
         for resource, system, value in chunk:
             entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{resource['id']}"}

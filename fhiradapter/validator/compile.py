@@ -5,7 +5,7 @@ from typing import Any
 
 from .invariants import compile_constraint
 from .model import MISSING, Binding, Discriminator, Elem, Node, Slicing
-from .primitives import PRIMITIVE_TYPES
+from .primitives import CHECKERS, PRIMITIVE_TYPES
 
 R4 = "http://hl7.org/fhir/StructureDefinition/"
 FHIRPATH_TYPE_PREFIX = "http://hl7.org/fhirpath/System."
@@ -178,6 +178,9 @@ class Compiler:
             compiled = compile_constraint(c, sd_url)
             if compiled is not None:
                 elem.constraints.append(compiled)
+        if len(types) == 1 and types[0] in CHECKERS and binding is None and fixed is MISSING \
+                and pattern is MISSING and not elem.constraints and elem.max != 0:
+            elem.prim = CHECKERS[types[0]]   # the walker's fast path: type and format only
         return elem
 
 

@@ -66,6 +66,7 @@ class Elem:
     children: "Node | None" = None           # inline children from the snapshot
     sd_url: str = ""
     choice: bool = False                     # name ends with [x]
+    prim: Callable[[Any], "str | None"] | None = None   # checker when a bare primitive check suffices
 
 
 @dataclass(slots=True, eq=False)

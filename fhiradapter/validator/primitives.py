@@ -58,7 +58,8 @@ def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
 
     def check(value: Any) -> str | None:
         if value.__class__ is str and value and matcher is not None and len(value) < 4096 \
-                and matcher(value) is not None and not dates and not (plain and value.isspace()):
+                and matcher(value) is not None and not (plain and value.isspace()) \
+                and (not dates or _real_calendar_date(value)):
             return None
         return check_primitive(type_code, value)
     return check

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..outcome import Issue
 from . import invariants
@@ -60,6 +60,36 @@ def _shown(ctx: Ctx, value: Any) -> str:
     return f" (value: {text[:80]})"
 
 
+def compile_pattern(pattern: Any) -> Callable[[Any], bool]:
+    """A closure equivalent to pattern_matches(value, pattern), built once per pattern."""
+    if isinstance(pattern, dict):
+        parts = [(k, compile_pattern(v)) for k, v in pattern.items()]
+
+        def match_dict(value: Any) -> bool:
+            if value.__class__ is not dict:
+                return False
+            for k, sub in parts:
+                if not sub(value.get(k, MISSING)):
+                    return False
+            return True
+        return match_dict
+    if isinstance(pattern, list):
+        subs = [compile_pattern(p) for p in pattern]
+
+        def match_list(value: Any) -> bool:
+            if value.__class__ is not list:
+                return False
+            for sub in subs:
+                for v in value:
+                    if sub(v):
+                        break
+                else:
+                    return False
+            return True
+        return match_list
+    return lambda value: value == pattern
+
+
 def pattern_matches(value: Any, pattern: Any) -> bool:
     if isinstance(pattern, dict):
         return isinstance(value, dict) and all(pattern_matches(value.get(k, MISSING), v)
@@ -75,6 +105,8 @@ class Walker:
         self.term = terminology
         self._expected_cache: dict[tuple[int, str], Any] = {}
         self._plans: dict[tuple[Elem, str | None], tuple] = {}
+        self._index_cache: dict[Elem, Any] = {}
+        self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
         self._type_cache: dict[str, Any] = {}
 
     # ---------------------------------------------------------------- resources
@@ -192,7 +224,15 @@ class Walker:
         counts: dict[Elem, int] = {}
         choice_seen: dict[Elem, str] = {}
         for key, val in obj.items():
-            if key[:1] == "_":
+            ent = keys.get(key)
+            if ent is not None:   # fast path: a single primitive value needing only a format check
+                prim = ent[0].prim
+                if prim is not None and val is not None and val.__class__ is not list and not ent[0].array:
+                    counts[ent[0]] = 1
+                    if prim(val) is not None:
+                        self._value(val, ent[0], ent[1], f"{expr}.{key}", ctx)
+                    continue
+            elif key[:1] == "_":
                 ent = keys.get(key[1:])
                 if ent is None or not is_primitive(ent[1]):
                     ctx.add("error", "structure", f"{expr}.{key}", f"unknown element {key} in {tname}")
@@ -203,7 +243,6 @@ class Walker:
                     counts[elem] = counts.get(elem, 0) + (len(val) if isinstance(val, list) else 1)
                     self._choice(choice_seen, elem, key[1:], expr, ctx)
                 continue
-            ent = keys.get(key)
             if ent is None:
                 if key == "resourceType" and node.is_resource:
                     continue
@@ -231,8 +270,16 @@ class Walker:
                     continue
                 counts[elem] = len(val)
                 ext = obj.get("_" + key) if tcode is not None and is_primitive(tcode) else None
-                if elem.slicing is not None or elem.slices:
+                if elem.slices or (elem.slicing is not None and elem.slicing.rules == "closed"):
                     self._sliced(val, elem, tcode, loc, ctx, ext)
+                elif elem.prim is not None:
+                    prim = elem.prim
+                    for i, item in enumerate(val):
+                        if item is None:
+                            if not (isinstance(ext, list) and i < len(ext) and ext[i] is not None):
+                                self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
+                        elif prim(item) is not None:
+                            self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
                 else:
                     for i, item in enumerate(val):
                         if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
@@ -243,7 +290,10 @@ class Walker:
                     ctx.add("error", "structure", loc, f"{elem.path} must be a single value, not an array")
                     continue
                 counts[elem] = 1
-                if elem.choice:
+                if elem.prim is not None and val is not None and not elem.choice:
+                    if elem.prim(val) is not None:   # rare: let the full path word the error
+                        self._value(val, elem, tcode, loc, ctx)
+                elif elem.choice:
                     self._value(val, elem, tcode, f"{loc}.ofType({_cap_type(tcode)})", ctx)
                 else:
                     self._value(val, elem, tcode, loc, ctx)
@@ -391,9 +441,15 @@ class Walker:
         if elem.fixed is not MISSING and val != elem.fixed:
             ctx.add("error", "value", expr, f"{elem.path} must be exactly the value fixed by "
                     f"{elem.sd_url}: {_brief(elem.fixed)}{_shown(ctx, val)}")
-        if elem.pattern is not MISSING and not pattern_matches(val, elem.pattern):
+        if elem.pattern is not MISSING and not self._pattern_fn(elem)(val):
             ctx.add("error", "value", expr, f"{elem.path} must match the pattern of {elem.sd_url}: "
                     f"{_brief(elem.pattern)}{_shown(ctx, val)}")
+
+    def _pattern_fn(self, elem: Elem) -> Callable[[Any], bool]:
+        fn = self._pattern_cache.get(elem)
+        if fn is None:
+            fn = self._pattern_cache[elem] = compile_pattern(elem.pattern)
+        return fn
 
     @staticmethod
     def _period(val: dict, expr: str, ctx: Ctx) -> None:
@@ -439,11 +495,19 @@ class Walker:
                 continue
             target = elem
             if isinstance(item, dict) and slices:
-                for si, sl in enumerate(slices):
-                    if self._slice_matches(item, elem, sl):
+                index = self._slice_index(elem)
+                if index is not None:   # simple key discriminators (url, system): one dict lookup
+                    vals = tuple(item.get(k) for k in index[0])
+                    si = index[1].get(vals) if all(v.__class__ is str for v in vals) else None
+                    if si is not None:
                         hits[si] += 1
-                        target = sl
-                        break
+                        target = slices[si]
+                else:
+                    for si, sl in enumerate(slices):
+                        if self._slice_matches(item, elem, sl):
+                            hits[si] += 1
+                            target = sl
+                            break
             if target is elem and closed and slices:
                 ctx.add("error", "structure", f"{loc}[{i}]",
                         f"{elem.path}: item matches none of the slices and the slicing is closed")
@@ -462,6 +526,28 @@ class Walker:
                         f"{elem.path}: slice '{sl.slice_name}' allows at most {sl.max}, found {n}"
                         f" (from {sl.sd_url})", rule="slice-cardinality")
 
+    def _slice_index(self, elem: Elem) -> tuple[tuple[str, ...], dict[tuple, int]] | None:
+        """For slicing on plain keys with string values (extension url, coding system): value -> slice."""
+        cached = self._index_cache.get(elem, MISSING)
+        if cached is not MISSING:
+            return cached
+        result = None
+        discs = elem.slicing.discriminators if elem.slicing else []
+        if discs and all(d.type in ("value", "pattern") and d.path.isidentifier() for d in discs):
+            keys = tuple(d.path for d in discs)
+            table: dict[tuple, int] = {}
+            ok = True
+            for si, sl in enumerate(elem.slices):
+                exp = [self._expected(sl, k) for k in keys]
+                if any(e is MISSING or e[0] != "value" or not isinstance(e[1], str) for e in exp):
+                    ok = False
+                    break
+                table.setdefault(tuple(e[1] for e in exp), si)
+            if ok:
+                result = (keys, table)
+        self._index_cache[elem] = result
+        return result
+
     def _slice_matches(self, item: dict, elem: Elem, sl: Elem) -> bool:
         discs = elem.slicing.discriminators if elem.slicing else []
         if not discs:
@@ -471,16 +557,21 @@ class Walker:
                 ck = (id(sl), d.path)
                 expected = self._expected_cache.get(ck)
                 if expected is None:
-                    expected = self._expected_cache[ck] = self._expected(sl, d.path)
+                    expected = self._expected(sl, d.path)
+                    if expected is not MISSING and expected[0] == "value":
+                        expected = (expected[0], expected[1], compile_pattern(expected[1]))
+                    self._expected_cache[ck] = expected
                 if expected is MISSING:
                     return False
-                kind, exp = expected
-                values = _eval_path(item, d.path)
+                kind, exp = expected[0], expected[1]
+                values = _eval_path(item, d.path) if d.path != "$this" else [item]
                 if kind == "vs":
                     if not any(self.term.in_value_set(v, exp) for v in values):
                         return False
-                elif not any(pattern_matches(v, exp) for v in values):
-                    return False
+                else:
+                    match = expected[2]
+                    if not any(match(v) for v in values):
+                        return False
             elif d.type == "type":
                 values = _eval_path(item, d.path)
                 if not values:

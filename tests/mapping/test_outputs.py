@@ -115,3 +115,21 @@ def test_rows_read_equal_mapped_plus_rejected(tmp_path_factory, rows):
     assert summary["rows"]["read"] == summary["rows"]["mapped"] + summary["rows"]["rejected"]
     errors = (base / "out" / "errors.ndjson").read_text().splitlines()
     assert len(errors) == bad
+
+
+def test_provenance_is_opt_in_with_a_given_time(tmp_path):
+    mapping = load_mapping(FIXTURE / "mapping.yaml")
+    map_input(mapping, FIXTURE / "input", tmp_path / "plain")
+    assert not (tmp_path / "plain" / "ndjson" / "Provenance.ndjson").exists()
+    summary = map_input(mapping, FIXTURE / "input", tmp_path / "prov", provenance_time="2026-04-27T00:00:00Z",
+                        max_entries=3)
+    provenances = [json.loads(x) for x in (tmp_path / "prov/ndjson/Provenance.ndjson").read_text().splitlines()]
+    assert len(provenances) == summary["bundles"]
+    for path in (tmp_path / "prov" / "bundles").glob("*.json"):
+        bundle = json.loads(path.read_text())
+        *entries, last = bundle["entry"]
+        assert len(bundle["entry"]) <= 3 and last["resource"]["resourceType"] == "Provenance"
+        assert last["resource"]["recorded"] == "2026-04-27T00:00:00Z"
+        assert last["resource"]["target"] == [{"reference": e["request"]["url"]} for e in entries]
+    map_input(mapping, FIXTURE / "input", tmp_path / "prov2", provenance_time="2026-04-27T00:00:00Z", max_entries=3)
+    assert _tree(tmp_path / "prov") == _tree(tmp_path / "prov2")
