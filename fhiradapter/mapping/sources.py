@@ -112,6 +112,10 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
                 if columns is None:
                     columns = [c.strip() for c in fields]
                     width = len(columns)
+                    twice = sorted({c for c in columns if columns.count(c) > 1})
+                    if twice:  # a dict would silently keep the last one
+                        raise SourceReadError("column(s) " + ", ".join(f"'{c}'" for c in twice)
+                                              + " appear more than once in the header", start)
                     continue
                 if len(fields) > width:
                     yield Record(start, None, problem=(

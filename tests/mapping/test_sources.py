@@ -140,3 +140,9 @@ def test_invalid_json_document_is_a_file_error(mapper):
     result = mapper(body, {"export.json": '{"a": [\n{"id": 1},\n]}'})   # trailing comma on line 2
     assert result.summary["rows"]["read"] == 0
     assert result.summary["file_errors"][0].startswith("export.json:3: not valid JSON")
+
+
+def test_duplicate_header_column_is_a_file_error(mapper):
+    result = mapper(_body(), {"members.csv": "id,name,name\n1,A,B\n"})
+    assert result.summary["rows"]["read"] == 0
+    assert result.summary["file_errors"] == ["members.csv:1: column(s) 'name' appear more than once in the header"]
