@@ -105,15 +105,47 @@ def dump(resource: Any) -> str:
     return json.dumps(resource, indent=2, ensure_ascii=False) + "\n"
 
 
+R4_RESOURCES = TOOLS / "node_modules" / "@medplum" / "definitions" / "dist" / "fhir" / "r4" / "profiles-resources.json"
+
+
+def element_order() -> dict[str, list[str]]:
+    """Top-level element names of each R4 resource type, in specification order."""
+    order: dict[str, list[str]] = {}
+    bundle = json.loads(R4_RESOURCES.read_text(encoding="utf-8"))
+    for entry in bundle["entry"]:
+        sd = entry["resource"]
+        if sd.get("resourceType") != "StructureDefinition" or sd.get("kind") != "resource":
+            continue
+        names = [e["path"].split(".", 1)[1] for e in sd["snapshot"]["element"] if e["path"].count(".") == 1]
+        order[sd["type"]] = ["resourceType"] + names
+    return order
+
+
+def in_spec_order(resource: dict[str, Any], order: dict[str, list[str]]) -> dict[str, Any]:
+    """SUSHI writes instance elements in rule order; examples read better in the specification's order."""
+    names = order.get(resource["resourceType"], [])
+
+    def rank(key: str) -> int:
+        for i, name in enumerate(names):
+            if key == name or (name.endswith("[x]") and key.startswith(name[:-3])):
+                return i
+        return len(names)
+
+    return {key: resource[key] for key in sorted(resource, key=rank)}
+
+
 def collect(generated: Path) -> tuple[dict[str, str], dict[str, str]]:
     """Split SUSHI output into conformance resources and example instances: {file name: text}."""
     conformance: dict[str, str] = {}
     examples: dict[str, str] = {}
+    order = element_order()
     for path in sorted(generated.glob("*.json")):
         resource = json.loads(path.read_text(encoding="utf-8"))
         name = f"{resource['resourceType']}-{resource['id']}.json"
-        target = conformance if resource["resourceType"] in CONFORMANCE_TYPES else examples
-        target[name] = dump(resource)
+        if resource["resourceType"] in CONFORMANCE_TYPES:
+            conformance[name] = dump(resource)
+        else:
+            examples[name] = dump(in_spec_order(resource, order))
     return conformance, examples
 
 

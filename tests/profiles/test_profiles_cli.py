@@ -92,3 +92,13 @@ def test_export_writes_a_loadable_tarball(tmp_path: Path) -> None:
         assert {"package/package.json", "package/.index.json"} <= names
         sd = json.load(tar.extractfile("package/StructureDefinition-mt-cmp-encounter.json"))
     assert sd["snapshot"]["element"]
+
+
+@pytest.mark.parametrize("profile_id", sorted(PROGRAM_PROFILES))
+def test_show_every_program_profile_names_its_program_and_seed(profile_id: str) -> None:
+    result = run("show", profile_id)
+    assert result.exit_code == 0, result.output
+    program = profile_id.rsplit("-", 1)[0]
+    assert f"program: {program}" in result.output
+    assert f"bh-program|{program}" in result.output
+    assert ".txt" in result.output  # at least one seed citation is shown

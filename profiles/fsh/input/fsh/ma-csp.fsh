@@ -18,6 +18,13 @@ Description: "A CSP contact: face-to-face, phone, telehealth or collateral (002_
 * serviceType.coding[program] = $BHProgram#ma-csp
 * serviceType.coding[program] ^short = "ma-csp (002_a91a28d9256cacc7.txt Covered Services)"
 * type[contactMode] ^short = "face-to-face | phone | telehealth | collateral: the contacts CSP documents (002_a91a28d9256cacc7.txt Components of Service)"
+* obeys ma-csp-enc-1
+* extension[billing] ^short = "Claim line: a billable line carries its HCPCS code and may carry the usual charge (002_a91a28d9256cacc7.txt Billing Procedures; invariant ma-csp-enc-1)"
+
+Invariant: ma-csp-enc-1
+Description: "A billable CSP line names the service with HCPCS coding (002_a91a28d9256cacc7.txt Billing Procedures)."
+Expression: "extension('https://fhiradapter.org/fhir/StructureDefinition/ext-billing').where(extension('billable').value = true).all(extension('code').exists())"
+Severity: #error
 
 Profile: MACSPCarePlan
 Parent: BHCarePlan
