@@ -83,7 +83,7 @@ def generate(folder: Path, rows: int, seed: int = 5) -> None:
         handle.write("member_id,first,last,dob\n")
         for i in range(members):
             handle.write(f"M{i:07d},Ann{i % 97},Lee{i % 89},{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/19{rng.randint(40, 99)}\n")
-    modes = ["F2F", "TH", "PH", "COL"]
+    modes = ["F2F", "TH"]   # the mt-cmp contact profile allows face-to-face and telehealth only
     statuses = ["DONE", "DONE", "DONE", "NOSHOW"]
     with open(folder / "contacts.csv", "w", encoding="utf-8") as handle:
         handle.write("contact_id,member_id,date,time,minutes,mode,status,staff_id,org_id\n")

@@ -25,13 +25,13 @@ def _uuid5_text(name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-@lru_cache(maxsize=65536)  # references repeat (one Patient, thousands of contacts); bounded memory
+@lru_cache(maxsize=16384)  # references repeat (one Patient, thousands of contacts); bounded memory
 def resource_id(agency: str, resource_type: str, source_key: str) -> str:
     """The UUIDv5 id of the resource of `resource_type` mapped from `source_key` of `agency`."""
     return _uuid5_text(f"{agency}|{resource_type}|{source_key}")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def mapped_id(agency: str, resource_type: str, kind: str, key: str) -> str:
     """The id the mapping engine gives a record of key space `kind` with source key `key`."""
     return resource_id(agency, resource_type, f"{kind}/{key}")

@@ -99,7 +99,7 @@ def _parse(value: str, formats: tuple[str, ...]) -> tuple[datetime, bool]:
                          else f"not a date in any of the formats '{shown}'")
 
 
-@lru_cache(maxsize=65536)  # dates repeat a lot in an export; bounded memory
+@lru_cache(maxsize=16384)  # dates repeat a lot in an export; bounded memory
 def to_fhir_date(value: str, formats: tuple[str, ...], precision: str = "day") -> str:
     parsed, _ = _parse(value, formats)
     if precision == "year":
@@ -140,7 +140,7 @@ def localize(naive: datetime, tz: ZoneInfo, ambiguous: str = "earlier") -> datet
     return second if ambiguous == "later" else first
 
 
-@lru_cache(maxsize=65536)  # local date-times repeat (same slots every day); bounded memory
+@lru_cache(maxsize=16384)  # local date-times repeat (same slots every day); bounded memory
 def _moment(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str) -> datetime | date:
     """The aware datetime a value means (or a date when the format has no time of day)."""
     parsed, has_time = _parse(value, formats)
