@@ -38,6 +38,7 @@ INVALID_SPEC = FSH_PROJECT / "invalid-fixtures.yaml"
 
 CONFORMANCE_TYPES = {"StructureDefinition", "CodeSystem", "ValueSet"}
 DEAD_END = "http://127.0.0.1:9"  # closed local port: registry/npm lookups fail immediately
+OFFLINE_WARNINGS = ("Failed to load automatically-provided", "Unable to determine the latest version of sushi")
 
 PACKAGE_MANIFEST: dict[str, Any] = {
     "name": "fhiradapter.bh",
@@ -95,6 +96,10 @@ def run_sushi(out_dir: Path, home: Path, *, snapshots: bool = False) -> Path:
     if proc.returncode != 0 or errors:
         detail = "\n".join(errors) or proc.stdout[-3000:] + proc.stderr[-2000:]
         raise BuildError(f"SUSHI failed (exit {proc.returncode}):\n{detail}")
+    # Show SUSHI's warnings about our FSH; the offline dead-end lookups are expected and stay quiet.
+    for line in proc.stdout.splitlines():
+        if line.startswith("warn") and not any(s in line for s in OFFLINE_WARNINGS):
+            print(f"sushi: {line}", file=sys.stderr)
     generated = out_dir / "fsh-generated" / "resources"
     if not generated.is_dir():
         raise BuildError(f"SUSHI wrote no resources into {generated}")
