@@ -116,3 +116,17 @@ def test_meta_source_round_trip(tmp_path):
     assert uri == "urn:fhiradapter:m:2.0:sub%20dir/a%3Ab.csv:9"
     assert parse_source(uri).file == "sub dir/a:b.csv"
     assert parse_source("urn:other:x") is None and parse_source("urn:fhiradapter:m:1:f.csv:x") is None
+def test_progress_bar_on_request_goes_to_stderr(tmp_path):
+    result = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(tmp_path), "--progress")
+    assert result.exit_code == 1
+    # click draws the bar only on a terminal; elsewhere it prints the label once, on stderr
+    assert result.stderr.startswith("mapping")
+    assert not result.stdout.startswith("mapping")
+
+
+def test_run_twice_gives_identical_files(tmp_path):
+    for name in ("a", "b"):
+        invoke("run", "--program", "mt-cmp", INPUT, "--mapping", MAPPING, "--out", str(tmp_path / name))
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert files and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    assert sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()) == files
