@@ -194,8 +194,11 @@ def map_command(mapping_file: str, input_dir: str, out: str, show_values: bool, 
     if provenance_time and no_bundles:
         raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     loaded = load_or_exit(mapping_file)
-    for hook in progress_context(progress, loaded, Path(input_dir), "mapping"):
-        summary = map_input(loaded, input_dir, out, show_values=show_values, bundles=not no_bundles,
-                            max_entries=max_entries, method=bundle_method, progress=hook,
-                            provenance_time=provenance_time)
+    try:
+        for hook in progress_context(progress, loaded, Path(input_dir), "mapping"):
+            summary = map_input(loaded, input_dir, out, show_values=show_values, bundles=not no_bundles,
+                                max_entries=max_entries, method=bundle_method, progress=hook,
+                                provenance_time=provenance_time)
+    except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
+        raise click.UsageError(f"cannot write the output to {out}: {exc.strerror or exc}") from exc
     sys.exit(print_outcome(summary, Path(out)))

@@ -44,6 +44,7 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
     jobs = ([(p, Path(input_dir) / p, Path(out) / p) for p in PROGRAMS] if program == "all"
             else [(program, Path(input_dir), Path(out))])
     worst = EXIT_OK
+    totals = {"read": 0, "mapped": 0, "rejected": 0}
     checks_cache: dict[tuple[str, str], object] = {}
     for name, folder, target in jobs:
         label = name if program == "all" else ""
@@ -63,10 +64,18 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
         key = (name, loaded.timezone)
         if key not in checks_cache:
             checks_cache[key] = load_checks(name, loaded.timezone, show_values)
-        for hook in progress_context(progress, loaded, folder, name):
-            summary = map_input(loaded, folder, target, show_values=show_values, bundles=not no_bundles,
-                                max_entries=max_entries, method=bundle_method, validate=True,
-                                checks=checks_cache[key], progress=hook, provenance_time=provenance_time)
+        try:
+            for hook in progress_context(progress, loaded, folder, name):
+                summary = map_input(loaded, folder, target, show_values=show_values, bundles=not no_bundles,
+                                    max_entries=max_entries, method=bundle_method, validate=True,
+                                    checks=checks_cache[key], progress=hook, provenance_time=provenance_time)
+        except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
+            raise click.UsageError(f"cannot write the output to {target}: {exc.strerror or exc}") from exc
         code = print_outcome(summary, target, label=label)
         worst = max(worst, code)
+        for k in totals:
+            totals[k] += summary["rows"][k]
+    if program == "all":
+        click.echo(f"all programs: {totals['read']} rows read = {totals['mapped']} mapped + "
+                   f"{totals['rejected']} rejected; output in {out}/{{program}}/")
     sys.exit(worst)

@@ -130,3 +130,10 @@ def test_run_twice_gives_identical_files(tmp_path):
     files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     assert files and all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
     assert sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file()) == files
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(blocker / "out"))
+    assert result.exit_code == 2 and "cannot write the output" in result.stderr
