@@ -154,11 +154,27 @@ class _Parser:
         return left
 
     def union(self) -> Fn:
-        left = self.postfix()
+        left = self.additive()
         while self.peek() == ("op", "|"):
             self.take()
-            right = self.postfix()
+            right = self.additive()
             left = _union(left, right)
+        return left
+
+    def additive(self) -> Fn:
+        left = self.multiplicative()
+        while self.peek()[0] == "op" and self.peek()[1] in ("+", "-", "&"):
+            op = self.take()[1]
+            right = self.multiplicative()
+            left = _arith(left, right, op)
+        return left
+
+    def multiplicative(self) -> Fn:
+        left = self.postfix()
+        while self.peek()[0] == "op" and self.peek()[1] in ("*", "/"):
+            op = self.take()[1]
+            right = self.postfix()
+            left = _arith(left, right, op)
         return left
 
     def postfix(self) -> Fn:
@@ -306,6 +322,34 @@ def _compare(a: Fn, b: Fn, op: str) -> Fn:
         if isinstance(x, str) and len(x) != len(y):
             raise Unsupported("date/time comparison of different precision")
         return [{"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]]
+    return fn
+
+
+def _arith(a: Fn, b: Fn, op: str) -> Fn:
+    def fn(f: list, env: dict) -> list:
+        x, y = _single(a(f, env)), _single(b(f, env))
+        if op == "&":   # string concatenation treats empty as ''
+            xs = "" if x is _NONE else x
+            ys = "" if y is _NONE else y
+            if not isinstance(xs, str) or not isinstance(ys, str):
+                raise Unsupported("& on non-strings")
+            return [xs + ys]
+        if x is _NONE or y is _NONE:
+            return []
+        if isinstance(x, str) and isinstance(y, str) and op == "+":
+            return [x + y]
+        if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, (int, float)) \
+                or not isinstance(y, (int, float)):
+            raise Unsupported("arithmetic on non-numbers (quantities, dates)")
+        if op == "+":
+            return [x + y]
+        if op == "-":
+            return [x - y]
+        if op == "*":
+            return [x * y]
+        if y == 0:
+            return []
+        return [x / y]
     return fn
 
 

@@ -51,11 +51,14 @@ def _fast(expression: str) -> Callable[..., Any] | None:
         return None
 
 
-def evaluate(constraint: Constraint, focus: Any, resource: Any) -> bool | None:
+def evaluate(constraint: Constraint, focus: Any, resource: Any, env: dict | None = None) -> bool | None:
     """True/False for pass/fail; None when the expression cannot be evaluated here."""
-    env = {"resource": resource, "rootResource": resource}
-    fast = _fast(constraint.expression)
-    if fast is not None:
+    if env is None:
+        env = {"resource": resource, "rootResource": resource}
+    fast = constraint.fast
+    if fast is None:
+        fast = constraint.fast = _fast(constraint.expression) or False
+    if fast is not False:
         try:
             return _verdict(fast(focus, env))
         except Unsupported:

@@ -22,6 +22,7 @@ class Constraint:
     source: str                   # SD url that declared it
     fn: Callable[..., Any] | None = None   # compiled FHIRPath, None when unsupported
     unsupported: str | None = None         # why it cannot be evaluated
+    fast: Any = None                        # compiled fast-subset closure; False when not in the subset
 
 
 @dataclass(slots=True)

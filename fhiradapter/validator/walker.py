@@ -37,6 +37,7 @@ class Ctx:
     contained_ids: frozenset[str] = frozenset()
     refs: list[RefUse] = field(default_factory=list)
     seen_info: set[tuple[str, str]] = field(default_factory=set)
+    env: dict | None = None                 # FHIRPath %resource for the resource being walked
 
     def add(self, severity: str, code: str, expr: str, message: str, rule: str | None = None) -> None:
         self.issues.append(Issue(severity=severity, code=code, message=message,  # type: ignore[arg-type]
@@ -626,8 +627,11 @@ class Walker:
 
     # ---------------------------------------------------------------- invariants
     def _constraints(self, constraints: list, focus: Any, expr: str, ctx: Ctx) -> None:
+        env = ctx.env
+        if env is None or env["resource"] is not ctx.resource:
+            env = ctx.env = {"resource": ctx.resource, "rootResource": ctx.resource}
         for con in constraints:
-            ok = invariants.evaluate(con, focus, ctx.resource)
+            ok = invariants.evaluate(con, focus, ctx.resource, env)
             if ok is None:
                 ctx.once(("inv", con.key), "information", "informational", expr,
                          f"invariant {con.key} not checked: {con.unsupported}", rule=con.key)

@@ -29,6 +29,9 @@ def _expressions() -> list[str]:
         "status != 'cancelled' xor status = 'cancelled'",
         "extension.exists().not() or extension.url.exists()",
         "iif(status = 'finished', period.exists(), true)",
+        "(identifier.count() + name.count()) > 0",
+        "type.count() * 2 - 1 >= 1",
+        "(status & '-x') = 'finished-x'",
     }
     for f in PROFILE_DIR.glob("StructureDefinition-*.json"):
         sd = json.loads(f.read_text())
