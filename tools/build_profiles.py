@@ -289,6 +289,22 @@ def profile_tables(conformance: dict[str, str]) -> str:
         out += ["", f"## {title}", "", "Adds to the shared bases:", ""] + header
         for resource in ("encounter", "careplan", "consent", "servicerequest"):
             out += _profile_rows(sds[f"{program}-{resource}"])
+    out += ["", "## Extensions, code systems and value sets", "", "| kind | id | title | content |", "|---|---|---|---|"]
+    for name in sorted(conformance):
+        resource = json.loads(conformance[name])
+        kind = resource["resourceType"]
+        if kind == "StructureDefinition" and resource["type"] != "Extension":
+            continue
+        if kind == "CodeSystem":
+            content = ", ".join(c["code"] for c in resource.get("concept", []))
+        elif kind == "ValueSet":
+            content = "; ".join(
+                f"all of {inc['system'].rsplit('/', 1)[-1]}" if "concept" not in inc
+                else ", ".join(c["code"] for c in inc["concept"]) for inc in resource["compose"]["include"])
+        else:
+            content = _cell(resource.get("description", ""))
+        out.append(f"| {'Extension' if kind == 'StructureDefinition' else kind} | `{resource['id']}` | "
+                   f"{_cell(resource.get('title', ''))} | {_cell(content)} |")
     return "\n".join(out) + "\n"
 
 
