@@ -745,6 +745,15 @@ def key_function(raw: Any, env: Env, where: str, element: str, *, missing_messag
     compiled, arity = _key_fns(raw, env, where, element)
     fns = [c.fn for c in compiled]
     columns = tuple(c for p in compiled for c in p.columns)
+    if len(fns) == 1:   # the usual one-column key, without the join loop
+        single = fns[0]
+
+        def one(ctx: Ctx) -> str | None:
+            value = single(ctx)
+            if value is None or value == "" or value == {} or value == []:
+                return None
+            return value if isinstance(value, str) else str(as_text(value))
+        return one, columns, arity
 
     def fn(ctx: Ctx) -> str | None:
         texts = []
