@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from fhiradapter.ids import mapped_id
+from fhiradapter.outcome import Issue
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.loader import Mapping, Template
@@ -67,6 +68,16 @@ def row_issue(code: str, message: str, *, file: str, line: int | None, column: s
         issue["expression"] = expression
     issue["message"] = text
     return issue
+
+
+def to_issues(record: dict[str, Any]) -> list[Issue]:
+    """The issues of one errors.ndjson line as fhiradapter.outcome.Issue (shared report formats)."""
+    issues = []
+    for item in record.get("issues", []):
+        issues.append(Issue(severity=item.get("severity", "error"), code=item.get("code", "processing"),
+                            message=item.get("message", ""), expression=item.get("expression"),
+                            rule=item.get("rule"), source=record.get("file"), line=record.get("line")))
+    return issues
 
 
 def member_of(resource: dict[str, Any]) -> str | None:

@@ -152,3 +152,12 @@ def test_bad_ndjson_line_is_a_row_error(mapper):
     result = mapper(body, {"people.ndjson": '{"id": 1}\n{"id": \n\n{"id": 3}\n'})
     assert result.summary["rows"] == {"read": 3, "mapped": 2, "rejected": 1}
     assert result.errors[0]["line"] == 2 and result.errors[0]["stage"] == "read"
+
+
+def test_error_records_convert_to_shared_issues(mapper):
+    from fhiradapter.mapping.engine import to_issues
+    result = _run(mapper, ["2,finished,NOSHOW,2025-01-06 10:00,30"])
+    (issue,) = to_issues(result.errors[0])
+    assert (issue.source, issue.line, issue.code, issue.expression) == (
+        "contacts.csv", 2, "code-invalid", "Encounter.type[0].coding[0].code")
+    assert issue.is_error and issue.location_text() == "contacts.csv:2"
