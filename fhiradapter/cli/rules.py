@@ -110,6 +110,9 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
 @click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date (default: the "
               "latest date in each member record).")
+@click.option("--data-from", "data_from", default="auto", show_default=True,
+              help="Start of the extract window (YYYY-MM-DD): checks needing earlier contacts are not judged. "
+                   "'auto' = the earliest contact in each input holding several members; 'none' = complete.")
 @click.option("--recipient", help="Data recipient for the consent rule: Organization/x or system|value.")
 @click.option("--purpose", help="Release purpose (v3-ActReason code, e.g. HPAYMT).")
 @click.option("--roster", "rosters", multiple=True, type=click.Path(dir_okay=False),
@@ -117,16 +120,23 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json = one OperationOutcome per member record.")
 def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start: str, as_of: object,
-          recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str) -> None:
+          data_from: str, recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str) -> None:
     """Run only the program rules over member records (Bundles, or NDJSON grouped by subject)."""
     from ..outcome import operation_outcome
     from ..rules import ConfigError, RuleConfig, run_rules
-    from ..rules.members import group
+    from ..rules.members import earliest_contact, group
     from ..validator.inputs import InputError, expand_paths, read
 
+    window: date | None = None
+    if data_from not in ("auto", "none"):
+        try:
+            window = date.fromisoformat(data_from)
+        except ValueError:
+            raise click.UsageError(f"--data-from must be auto, none or YYYY-MM-DD, not {data_from!r}") from None
     try:
         config = RuleConfig(timezone=timezone, week_start=week_start, recipient=recipient, purpose=purpose,
-                            as_of=as_of.date() if as_of else None, rosters=_load_rosters(rosters) or None)  # type: ignore[attr-defined]
+                            as_of=as_of.date() if as_of else None, rosters=_load_rosters(rosters) or None,  # type: ignore[attr-defined]
+                            data_from=window)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     try:
@@ -136,37 +146,44 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start
     errors = False
     outcomes = []
     seen_roster: set[tuple] = set()  # a team-level (Group) finding repeats in every member record
+    items: list[tuple[str, int | None, object]] = []
     for path in files:
-        items, problems = [], []
+        source = "<stdin>" if path == "-" else path
         try:
             for item in read(path):
                 if item.issue is not None:
-                    problems.append(item.issue)
+                    errors = errors or item.issue.is_error
+                    if fmt == "text":
+                        click.echo(_line(item.issue))
                 else:
-                    items.append((item.line, item.resource))
+                    items.append((source, item.line, item.resource))
         except InputError as exc:
             raise click.UsageError(str(exc)) from None
-        records, more = group("<stdin>" if path == "-" else path, items)
-        problems += more
-        for issue in problems:
-            errors = errors or issue.is_error
-            if fmt == "text":
+    records, problems = group(items)
+    for issue in problems:
+        errors = True
+        if fmt == "text":
+            click.echo(_line(issue))
+    if data_from == "auto" and len(records) > 1:
+        config.data_from = earliest_contact(records, config)
+        if config.data_from:
+            click.echo(f"note: contacts taken as complete from {config.data_from.isoformat()} (the earliest "
+                       f"contact in the input); --data-from sets the window", err=True)
+    for record in records:
+        found = []
+        for issue in run_rules(record.resources, programs={program} if program else None, config=config):
+            if (issue.expression or "").startswith("Group."):
+                key = (issue.rule, issue.expression, issue.message)
+                if key in seen_roster:
+                    continue
+                seen_roster.add(key)
+            found.append(record.stamp(issue))
+        errors = errors or any(i.is_error for i in found)
+        if fmt == "json":
+            outcomes.append(operation_outcome(found, resource_id=None))
+        else:
+            for issue in found:
                 click.echo(_line(issue))
-        for record in records:
-            found = []
-            for issue in run_rules(record.resources, programs={program} if program else None, config=config):
-                if (issue.expression or "").startswith("Group."):
-                    key = (issue.rule, issue.expression, issue.message)
-                    if key in seen_roster:
-                        continue
-                    seen_roster.add(key)
-                found.append(record.stamp(issue))
-            errors = errors or any(i.is_error for i in found)
-            if fmt == "json":
-                outcomes.append(operation_outcome(found, resource_id=None))
-            else:
-                for issue in found:
-                    click.echo(_line(issue))
     if fmt == "json":
         click.echo(json.dumps(outcomes if len(outcomes) != 1 else outcomes[0], indent=2, ensure_ascii=False))
     sys.exit(1 if errors else 0)

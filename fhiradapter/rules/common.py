@@ -41,9 +41,13 @@ def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
 def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]:
     """Each billable contact falls in the period of an active/completed ITP for the member."""
     plans = [p for p in record.plans(plan_type="itp") if p.get("status") in ("active", "completed", "on-hold")]
-    for enc in record.contacts(program):
-        if not record.is_billable(enc):
-            continue
+    billable = [e for e in record.contacts(program) if record.is_billable(e)]
+    if billable and not plans:  # one cause, one finding
+        yield Finding(f"{len(billable)} billable {program} contact(s) but no Individualized Treatment Plan "
+                      f"(CarePlan category bh-plan-type|itp) in the member record", billable[0], "period.start",
+                      [(e, "period.start") for e in billable[1:]])
+        return
+    for enc in billable:
         day = record.day(enc, "period.start")
         if day is None:
             continue

@@ -22,6 +22,7 @@ class RuleConfig:
     as_of: date | None = None              # evaluation date: deadlines after it are not yet findings
     rosters: list[dict[str, Any]] | None = None  # team roster Groups (mt-cmp 20% rule)
     today: date | None = None              # alias of as_of kept for callers that say 'today'
+    data_from: date | None = None          # contacts before this date are not in the input (extract window)
     billing_codes: str | None = None       # path of another billing-code table (default: the shipped one)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -2,7 +2,7 @@
 Part 2 consent for SUD-labelled records."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Iterator
 
 from .. import canonical as c
@@ -59,13 +59,24 @@ def _purpose_ok(provision: dict, purpose: str | None) -> bool | None:
     return purpose is None or purpose in purposes
 
 
-def _period_ok(record: MemberRecord, provision: dict, day: date) -> bool:
-    start, end = record.day(provision, "period.start"), record.day(provision, "period.end")
+def _period_ok(record: MemberRecord, provision: dict, day: date, element: str = "period") -> bool:
+    start, end = record.day(provision, f"{element}.start"), record.day(provision, f"{element}.end")
     return (start is None or start <= day) and (end is None or day <= end)
+
+
+def release_date(record: MemberRecord) -> date:
+    """The day the data leaves: config.as_of (or today) when given, else the current date."""
+    cfg = record.config
+    return cfg.as_of or cfg.today or datetime.now(record.zone).date()
 
 
 def _permits(record: MemberRecord, consent: dict, res: dict, day: date, recipient: str | None,
              purpose: str | None) -> bool:
+    """Whether `consent` permits releasing `res` (dated `day`).
+
+    With a recipient (a release): provision.period must cover the release date and
+    provision.dataPeriod, when present, the resource's date (FHIR R4 semantics of the two periods).
+    Without one (plain validation): the consent must have been in force on the resource's date."""
     if consent.get("status") != "active":
         return False
     provision = consent.get("provision") or {}
@@ -73,14 +84,18 @@ def _permits(record: MemberRecord, consent: dict, res: dict, day: date, recipien
         return False
     if recipient is not None and _actor_ok(record, provision, recipient) is not True:
         return False
-    if _purpose_ok(provision, purpose) is False or not _period_ok(record, provision, day):
+    if _purpose_ok(provision, purpose) is False:
+        return False
+    when = release_date(record) if recipient is not None else day
+    if not _period_ok(record, provision, when) or not _period_ok(record, provision, day, "dataPeriod"):
         return False
     consent_programs = codes(consent.get("category"), c.PROGRAM_SYSTEM)
     res_programs = record.programs_of(res)
     if consent_programs and res_programs and not consent_programs & res_programs:
         return False
     for sub in provision.get("provision") or []:  # a nested deny for this recipient/purpose/date wins
-        if isinstance(sub, dict) and sub.get("type") == "deny" and _period_ok(record, sub, day) \
+        if isinstance(sub, dict) and sub.get("type") == "deny" and _period_ok(record, sub, when) \
+                and _period_ok(record, sub, day, "dataPeriod") \
                 and _actor_ok(record, sub, recipient) is not False and _purpose_ok(sub, purpose) is not False:
             return False
     return True
@@ -103,6 +118,14 @@ def _sud_labelled(res: dict) -> bool:
                for s in (res.get("meta") or {}).get("security") or [])
 
 
+def _one_finding(resources: list[tuple[dict, str | None]], text: str, severity: str | None = None) -> Finding:
+    """All uncovered resources of a member in one finding: the cause is usually one missing consent."""
+    first, path = resources[0]
+    names = ", ".join(describe(r) for r, _ in resources)
+    what = describe(first) if len(resources) == 1 else f"{len(resources)} resources ({names})"
+    return Finding(text.format(what=what), first, path, resources[1:], severity=severity)  # type: ignore[arg-type]
+
+
 @rule(id="all-consent-recipient", program="all", severity="error", source="002_a91a28d9256cacc7.txt",
       section=CONSENT_SECTION, issue_code="security", needs="recipient",
       statement="Data leaves only under an active Consent permitting the recipient (provision.actor IRCP) and purpose for the dates concerned.")
@@ -111,12 +134,16 @@ def consent_recipient(record: MemberRecord) -> Iterator[Finding]:
     if recipient is None:
         return
     consents = record.of_type("Consent")
+    uncovered: list[tuple[dict, str | None]] = []
     for res in _released(record):
         day, path = _date_of(record, res)
         if not any(_permits(record, cons, res, day, recipient, purpose) for cons in consents):
-            what = f"purpose {purpose}" if purpose else "any purpose"
-            yield Finding(f"no active Consent permits release of {describe(res)} to the recipient for {what} on "
-                          f"its date", res, path)
+            uncovered.append((res, path))
+    if uncovered:
+        purpose_text = f"purpose {purpose}" if purpose else "any purpose"
+        yield _one_finding(uncovered, "no active Consent permits releasing {what} to the recipient for "
+                           + purpose_text + " (provision.period covering the release date, provision.dataPeriod the "
+                           "date of the data)")
 
 
 @rule(id="all-consent-part2", program="all", severity="error", source="domain-notes.md",
@@ -125,11 +152,15 @@ def consent_recipient(record: MemberRecord) -> Iterator[Finding]:
 def consent_part2(record: MemberRecord) -> Iterator[Finding]:
     recipient, purpose = record.config.recipient, record.config.purpose
     consents = record.of_type("Consent")
+    uncovered: list[tuple[dict, str | None]] = []
     for res in _released(record):
         if not _sud_labelled(res):
             continue
-        day, path = _date_of(record, res)
+        day, _ = _date_of(record, res)
         if not any(_is_part2(cons) and _permits(record, cons, res, day, recipient, purpose) for cons in consents):
-            yield Finding(f"{describe(res)} is labelled as substance use disorder data but no active Consent "
-                          f"with 42 CFR Part 2 language (policy.uri or provision.securityLabel 42CFRPart2) "
-                          f"covers it", res, "meta.security")
+            uncovered.append((res, "meta.security"))
+    if uncovered:
+        when = "for this release" if recipient else "on the date of the data"
+        yield _one_finding(uncovered, "{what} labelled as substance use disorder data not covered by an active "
+                           "Consent with 42 CFR Part 2 language (policy.uri or provision.securityLabel 42CFRPart2) "
+                           + when, severity=None if recipient else "warning")

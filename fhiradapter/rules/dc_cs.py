@@ -82,6 +82,7 @@ def _participants(enc: dict, role: str | None) -> list[dict]:
 @rule(id="dc-cs-qualified-practitioner", program=P, severity="error", source=SRC, section="§3418.11, §3418.12",
       statement="The performer is a qualified practitioner (§3418.11 (a)-(h)) or credentialed staff supervised by one.")
 def qualified_practitioner(record: MemberRecord) -> Iterator[Finding]:
+    unknown: list[dict] = []
     for enc in record.contacts(P):
         performers = _participants(enc, None)
         if not performers:
@@ -90,8 +91,7 @@ def qualified_practitioner(record: MemberRecord) -> Iterator[Finding]:
         for part in performers:
             prac = record.resolve(part.get("individual"))
             if prac is None:
-                yield Finding(f"the performer of {describe(enc)} is not in the member record, so its §3418.11 "
-                              f"qualification cannot be shown", enc, "participant", severity="warning")
+                unknown.append(enc)
                 continue
             quals = _qualifications(prac)
             if quals & QUALIFIED:
@@ -106,6 +106,10 @@ def qualified_practitioner(record: MemberRecord) -> Iterator[Finding]:
                 continue
             yield Finding(f"the performer {describe(prac)} of {describe(enc)} holds no §3418.11 qualification and is "
                           f"not credentialed staff", enc, "participant", [(prac, "qualification")])
+    if unknown:  # one note per record: the Practitioners were not given with it
+        yield Finding(f"the performers of {len(unknown)} Community Support contact(s) are not in the member record, "
+                      f"so their §3418.11 qualifications cannot be shown (include the Practitioner resources)",
+                      unknown[0], "participant", [(e, "participant") for e in unknown[1:]], severity="warning")
 
 
 note(id="dc-cs-children-coordination", program=P, source=SRC, section="§3418.4",

@@ -35,6 +35,12 @@ def _attempts(record: MemberRecord) -> list[dict]:
     return found
 
 
+def _before_input(record: MemberRecord, day: date) -> bool:
+    """The referral predates the contacts the input holds: its first contacts cannot be judged."""
+    complete_from = record.contacts_from(P)
+    return complete_from is not None and day < complete_from
+
+
 def _first_after(record: MemberRecord, encounters: list[dict], since: datetime) -> tuple[dict, datetime] | None:
     best: tuple[dict, datetime] | None = None
     for enc in encounters:
@@ -53,6 +59,8 @@ def first_contact_attempt(record: MemberRecord) -> Iterator[Finding]:
         if got is None:
             continue
         _, day, _ = got
+        if _before_input(record, day):
+            continue
         deadline = end_of_day(add_business_days(day, 1), record.zone)
         first = _first_after(record, attempts, start_of(day, record.zone))
         if first is None:
@@ -73,6 +81,8 @@ def first_contact_24h(record: MemberRecord) -> Iterator[Finding]:
         if got is None:
             continue
         instant, day, has_time = got
+        if _before_input(record, day):
+            continue
         # a date-only authoredOn gives no hour: allow until the end of the next calendar day
         deadline = instant + timedelta(hours=24) if has_time else end_of_day(day + timedelta(days=1), record.zone)
         first = _first_after(record, contacts, start_of(day, record.zone))
@@ -94,6 +104,8 @@ def needs_assessment(record: MemberRecord) -> Iterator[Finding]:
         if got is None:
             continue
         _, day, _ = got
+        if _before_input(record, day):
+            continue
         due = day + timedelta(days=14)
         first = _first_after(record, assessments, start_of(day, record.zone))
         if first is None:
@@ -221,22 +233,27 @@ def claim_elements(record: MemberRecord) -> Iterator[Finding]:
         if missing:
             yield Finding(f"{describe(patient)} lacks claim element(s): {', '.join(missing)}", patient, missing[0],
                           [(patient, m) for m in missing[1:]])
+    groups: dict[tuple[str, ...], list[dict]] = {}
     for enc in billable:
         missing = []
         if not (enc.get("period") or {}).get("start"):
-            missing.append("period.start")
+            missing.append("period.start (date of service)")
         if not (enc.get("diagnosis") or enc.get("reasonCode")):
             missing.append("diagnosis")
         if hcpcs_coding(record, enc) is None:
-            missing.append("extension(ext-billing).code (HCPCS)")
+            missing.append("ext-billing code (HCPCS)")
         if not isinstance(sub_ext_value(record.billing(enc), "charge"), dict):
-            missing.append("extension(ext-billing).charge")
+            missing.append("ext-billing charge (usual charge)")
         org = record.resolve(enc.get("serviceProvider"))
-        if org is None or not org.get("identifier"):
-            missing.append("serviceProvider.identifier (CCA provider number)")
+        if not enc.get("serviceProvider") or (org is not None and not org.get("identifier")):
+            missing.append("serviceProvider identifier (CCA provider number)")
         if missing:
-            yield Finding(f"billable {describe(enc)} lacks claim element(s): {', '.join(missing)}", enc,
-                          "extension" if missing[0].startswith("extension") else missing[0].split(" ")[0])
+            groups.setdefault(tuple(missing), []).append(enc)
+    # one finding per set of missing elements: a systematic gap is one finding, not one per claim
+    for missing, encs in groups.items():
+        what = "billable contact" if len(encs) == 1 else f"{len(encs)} billable contacts"
+        yield Finding(f"{what} ({', '.join(describe(e) for e in encs)}) lack claim element(s): "
+                      f"{'; '.join(missing)}", encs[0], "extension", [(e, "extension") for e in encs[1:]])
 
 
 @rule(id="ma-csp-aftercare-plan", program=P, severity="warning", source=SRC,

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Iterable
 
 from ..outcome import Issue
+
+if TYPE_CHECKING:
+    from .config import RuleConfig
 
 _SUBJECT = ("subject", "patient", "beneficiary")
 _WHERE_ID = re.compile(r"^([A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
@@ -15,22 +19,20 @@ _WHERE_ID = re.compile(r"^([A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
 
 @dataclass
 class MemberInput:
-    source: str
     key: str
     resources: list[dict] = field(default_factory=list)
-    lines: dict[tuple[str, str], int] = field(default_factory=dict)    # NDJSON line per resource
-    entries: dict[tuple[str, str], int] = field(default_factory=dict)  # Bundle entry per resource
+    # where each resource came from: (file, NDJSON line or None, Bundle entry or None)
+    origins: dict[tuple[str, str], tuple[str, int | None, int | None]] = field(default_factory=dict)
 
     def stamp(self, issue: Issue) -> Issue:
         """Name file and NDJSON line / Bundle entry of the resource the issue is about."""
-        issue.source = issue.source or self.source
         m = _WHERE_ID.match(issue.expression or "")
-        if m:
-            key = (m.group(1), m.group(2).replace("\\'", "'"))
-            if key in self.lines:
-                issue.line = self.lines[key]
-            elif key in self.entries:
-                issue.entry = self.entries[key]
+        origin = self.origins.get((m.group(1), m.group(2).replace("\\'", "'"))) if m else None
+        if origin is None and self.origins:
+            origin = (next(iter(self.origins.values()))[0], None, None)
+        if origin is not None:
+            issue.source = issue.source or origin[0]
+            issue.line, issue.entry = origin[1], origin[2]
         return issue
 
 
@@ -44,35 +46,54 @@ def member_key(res: dict) -> str | None:
     return None
 
 
-def group(source: str, items: Iterable[tuple[int | None, object]]) -> tuple[list[MemberInput], list[Issue]]:
-    """(line, parsed JSON) pairs of one input → member records, plus issues about unusable items."""
+def group(items: Iterable[tuple[str, int | None, object]]) -> tuple[list[MemberInput], list[Issue]]:
+    """(file, line, parsed JSON) triples of all inputs → member records, plus issues about unusable
+    items. A Bundle is one record; other resources are grouped by member across files."""
     members: dict[str, MemberInput] = {}
-    shared: list[dict] = []
+    shared: list[tuple[dict, tuple[str, int | None, int | None]]] = []
     records: list[MemberInput] = []
     problems: list[Issue] = []
-    for line, data in items:
+    for source, line, data in items:
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
             problems.append(Issue("error", "structure", "not a FHIR resource (no resourceType)", source=source,
                                   line=line))
             continue
         if data["resourceType"] == "Bundle":
-            record = MemberInput(source, f"Bundle/{data.get('id') or len(records)}")
+            record = MemberInput(f"Bundle/{data.get('id') or len(records)}")
             for i, entry in enumerate(data.get("entry") or []):
                 res = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(res, dict):
                     record.resources.append(res)
-                    record.entries[(str(res.get("resourceType")), str(res.get("id")))] = i
+                    record.origins[(str(res.get("resourceType")), str(res.get("id")))] = (source, line, i)
             records.append(record)
             continue
         key = member_key(data)
+        origin = (source, line, None)
         if key is None:
-            shared.append(data)
+            shared.append((data, origin))
             continue
-        record = members.setdefault(key, MemberInput(source, key))
+        record = members.setdefault(key, MemberInput(key))
         record.resources.append(data)
-        if line is not None:
-            record.lines[(data["resourceType"], str(data.get("id")))] = line
+        record.origins[(data["resourceType"], str(data.get("id")))] = origin
     for record in members.values():
-        record.resources.extend(shared)
+        for res, origin in shared:
+            record.resources.append(res)
+            record.origins.setdefault((res["resourceType"], str(res.get("id"))), origin)
         records.append(record)
     return records, problems
+
+
+def earliest_contact(records: list[MemberInput], config: RuleConfig) -> date | None:
+    """The earliest program-contact day across an input's member records: where an extract window
+    most likely begins (used by `rules check --data-from auto`)."""
+    from .record import MemberRecord
+    earliest = None
+    for member in records:
+        record = MemberRecord(member.resources, config)
+        for enc in record.of_type("Encounter"):
+            if record.is_stay(enc) or not record.programs_of(enc):
+                continue
+            day = record.day(enc, "period.start")
+            if day is not None and (earliest is None or day < earliest):
+                earliest = day
+    return earliest

@@ -1,6 +1,7 @@
 """Montana Community Maintenance Program (000_90208eba930f2875.txt)."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 from typing import Iterator
@@ -47,7 +48,11 @@ def weekly_quality_contact(record: MemberRecord) -> Iterator[Finding]:
     first = record.config.week_start_index
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in _qualifying(record)) if d}
     plan = record.plans(P)[0]
-    missing = [week for week in full_weeks(record, *span) if week not in covered]
+    start, end = span
+    complete_from = record.contacts_from(P)
+    if complete_from and complete_from > start:
+        start = complete_from  # weeks before the input's contacts begin are not judged
+    missing = [week for week in full_weeks(record, start, end) if week not in covered]
     for run in week_runs(missing):
         yield Finding(f"no face-to-face or telehealth mt-cmp contact in {run_label(run)} of the enrollment "
                       f"of {describe(plan)}", plan, "period")
@@ -111,24 +116,23 @@ def itp_documents(record: MemberRecord) -> Iterator[Finding]:
     yield from billed_without_plan(record, P)
 
 
-@rule(id="mt-cmp-weekly-team-meeting", program=P, severity="warning", source=SRC,
-      section="Service Requirements (4)",
-      statement="The team meets each week to discuss the member's progress (a team-meeting Encounter each enrolled week).")
-def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
-    span = record.enrollment(P)
-    if span is None:
-        return
-    first = record.config.week_start_index
-    meetings = [e for e in record.contacts(P) if "team-meeting" in record.contact_types(e)]
-    covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in meetings) if d}
-    plan = record.plans(P)[0]
-    missing = [week for week in full_weeks(record, *span) if week not in covered]
-    for run in week_runs(missing):
-        yield Finding(f"no mt-cmp team-meeting Encounter about the member in {run_label(run)}", plan, "period")
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
-def _roster_counts(groups: list[dict]) -> dict[str, dict[str, tuple[int, dict]]]:
-    teams: dict[str, dict[str, tuple[int, dict]]] = defaultdict(dict)
+def _snapshot(group: dict) -> str:
+    """The date a roster count holds for. The contract has no element for it (docs/rules.md): read
+    characteristic.period, else an ISO date in Group.name ('PACT roster as of 2026-01-31')."""
+    for item in group.get("characteristic") or []:
+        period = item.get("period") if isinstance(item, dict) else None
+        if isinstance(period, dict) and (period.get("end") or period.get("start")):
+            return str(period.get("end") or period.get("start"))[:10]
+    found = _ISO_DATE.search(str(group.get("name") or ""))
+    return found.group(1) if found else ""
+
+
+def _roster_counts(groups: list[dict]) -> dict[tuple[str, str], dict[str, tuple[int, dict]]]:
+    """(team, snapshot date) → roster kind → (member count, Group)."""
+    teams: dict[tuple[str, str], dict[str, tuple[int, dict]]] = defaultdict(dict)
     for group in groups:
         if not isinstance(group, dict) or group.get("resourceType") != "Group":
             continue
@@ -138,7 +142,7 @@ def _roster_counts(groups: list[dict]) -> dict[str, dict[str, tuple[int, dict]]]
         if not isinstance(count, int):
             count = len(group.get("member") or [])
         for kind in kinds:
-            teams[team][kind] = (count, group)
+            teams[(team, _snapshot(group))][kind] = (count, group)
     return teams
 
 
@@ -147,19 +151,19 @@ def _roster_counts(groups: list[dict]) -> dict[str, dict[str, tuple[int, dict]]]
       statement="A team's CMP members are at most 20% of its PACT/MCT members (1 CMP member per 5 PACT/MCT members).")
 def team_share(record: MemberRecord) -> Iterator[Finding]:
     groups = list(record.config.rosters or []) + record.of_type("Group")
-    seen: set[int] = set()
-    unique = [g for g in groups if not (id(g) in seen or seen.add(id(g)))]
-    for team, kinds in sorted(_roster_counts(unique).items()):
+    unique = list({id(g): g for g in groups}.values())
+    for (team, snapshot), kinds in sorted(_roster_counts(unique).items()):
         if "cmp" not in kinds:
             continue
+        when = f" as of {snapshot}" if snapshot else ""
         cmp_count, cmp_group = kinds["cmp"]
         if "pact-mct" not in kinds:
-            yield Finding(f"team {team} has a CMP roster ({describe(cmp_group)}) but no PACT/MCT roster, so "
-                          f"the 20% limit cannot be shown", cmp_group, "code", severity="warning")
+            yield Finding(f"team {team} has a CMP roster{when} ({describe(cmp_group)}) but no PACT/MCT roster for "
+                          f"the same date, so the 20% limit cannot be shown", cmp_group, "code", severity="warning")
             continue
         pact_count, pact_group = kinds["pact-mct"]
         if cmp_count * 5 > pact_count:
-            yield Finding(f"team {team} serves {cmp_count} CMP members against {pact_count} PACT/MCT members "
+            yield Finding(f"team {team} serves {cmp_count} CMP members against {pact_count} PACT/MCT members{when} "
                           f"(limit {pact_count // 5})", cmp_group, "quantity", [(pact_group, "quantity")])
 
 
@@ -179,6 +183,9 @@ note(id="mt-cmp-components-available", program=P, source=SRC, section="Service R
 note(id="mt-cmp-quality-contact-content", program=P, source=SRC, section="Service Requirements (3)(a)-(f)",
      statement="Quality contacts are purposeful interactions integrated with services (decision making, recovery, supports, health monitoring, treatment).",
      reason="the content of a contact is narrative; the data shows only its mode and type")
+note(id="mt-cmp-weekly-team-meeting", program=P, source=SRC, section="Service Requirements (4)",
+     statement="Teams meet each week to discuss the progress of each member.",
+     reason="team meetings are team-level records (minutes, attendance), not part of a member's records in the data contract")
 note(id="mt-cmp-no-prior-auth", program=P, source=SRC, section="Utilization Management (1)",
      statement="Prior authorization is not required.",
      reason="a permission, not a requirement: nothing to find")

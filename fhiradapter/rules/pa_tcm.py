@@ -22,13 +22,18 @@ def _in_tcm(record: MemberRecord, day: date) -> bool:
     return bool(record.contacts(P))
 
 
+def _before_input(record: MemberRecord, day: date) -> bool:
+    complete_from = record.contacts_from(P)
+    return complete_from is not None and day < complete_from
+
+
 @rule(id="pa-tcm-post-discharge-contact", program=P, severity="error", source=SRC, section="1.2.2.1",
       statement="After discharge from mental health inpatient or partial hospitalization, TCM contacts the member within 2 business days.")
 def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
     contacts = record.contacts(P)
     for stay in record.stays(*HOSPITAL):
         discharged = record.instant(stay, "period.end")
-        if discharged is None or not _in_tcm(record, discharged.date()):
+        if discharged is None or not _in_tcm(record, discharged.date()) or _before_input(record, discharged.date()):
             continue
         deadline = add_business_days(discharged.date(), 2)
         if deadline >= record.as_of and not contacts:
@@ -46,7 +51,8 @@ def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
     contacts = record.contacts(P)
     for stay in record.stays(*HOSPITAL):
         admitted, discharged = record.instant(stay, "period.start"), record.instant(stay, "period.end")
-        if admitted is None or discharged is None or not _in_tcm(record, admitted.date()):
+        if admitted is None or discharged is None or not _in_tcm(record, admitted.date()) \
+                or _before_input(record, admitted.date()):
             continue
         if not any(admitted <= at <= discharged for e in contacts
                    if (at := record.instant(e, "period.start")) is not None):
@@ -62,7 +68,7 @@ def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
         if end is None or plan.get("status") == "revoked":
             continue
         due = end - timedelta(days=45)
-        if due > record.as_of:
+        if due > record.as_of or _before_input(record, due):
             continue
         on_time = [m for m in meetings if (d := record.day(m, "period.start")) and d <= due
                    and record.covers(plan, d)]

@@ -191,6 +191,13 @@ class MemberRecord:
         self._list_cache[key] = sorted(found, key=lambda e: self._sort_key(e, "period.start"))
         return list(self._list_cache[key])
 
+    def contacts_from(self, program: str) -> date | None:
+        """First day from which the input's contacts are complete (config.data_from: the start of an
+        extract window), or None when the record is taken as complete. Checks that need contacts
+        from before that day (a first contact after an older referral, a week before the window)
+        are not judged: the data cannot show them."""
+        return self.config.data_from
+
     def stays(self, *types: str) -> list[dict]:
         found = [e for e in self.of_type("Encounter") if self.is_stay(e)
                  and (not types or self.stay_type(e) in types) and e.get("status") != "entered-in-error"]

@@ -47,9 +47,22 @@ def test_recipient_by_identifier() -> None:
 
 
 def test_nested_deny_provision_wins() -> None:
-    deny = {"type": "deny", "period": {"start": "2026-02-01", "end": "2026-02-28"}}
+    deny = {"type": "deny", "dataPeriod": {"start": "2026-02-01", "end": "2026-02-28"}}
     record = [patient(), consent("mt-cmp", "2026-01-01", deny=deny), enc()]
     assert len(findings(record, REC, as_of=AS_OF, recipient="Organization/payer")) == 1
+    record = [patient(), consent("mt-cmp", "2026-01-01", deny=deny), enc("2026-03-03T10:00:00-07:00")]
+    assert findings(record, REC, as_of=AS_OF, recipient="Organization/payer") == []
+
+
+def test_release_date_is_judged_against_provision_period_and_data_date_against_data_period() -> None:
+    # consent in force Jan-Mar 2026: data from February may leave in March, not in June
+    record = [patient(), consent("mt-cmp", "2026-01-01", "2026-03-31"), enc()]
+    assert findings(record, REC, as_of=date(2026, 3, 15), recipient="Organization/payer") == []
+    assert len(findings(record, REC, as_of=AS_OF, recipient="Organization/payer")) == 1
+    # dataPeriod limits which data the consent covers
+    limited = consent("mt-cmp", "2026-01-01")
+    limited["provision"]["dataPeriod"] = {"start": "2026-03-01"}
+    assert len(findings([patient(), limited, enc()], REC, as_of=AS_OF, recipient="Organization/payer")) == 1
 
 
 def test_no_recipient_configured_means_no_release_check() -> None:
@@ -61,8 +74,17 @@ def test_sud_labelled_data_needs_part2_consent() -> None:
     assert findings(ok, "all-consent-part2", as_of=AS_OF, recipient="Organization/payer") == []
     assert findings(ok, "all-consent-part2", as_of=AS_OF) == []
     bad = [patient(), consent("mt-cmp", "2026-01-01"), enc(sud=True), enc()]
-    issues = findings(bad, "all-consent-part2", as_of=AS_OF)
+    issues = findings(bad, "all-consent-part2", as_of=AS_OF, recipient="Organization/payer")
     assert len(issues) == 1 and issues[0].expression.endswith(".meta.security") and issues[0].code == "security"
+    assert issues[0].severity == "error"
+
+
+def test_part2_without_a_release_checks_the_consent_in_force_on_the_data_date() -> None:
+    lapsed = [patient(), consent("mt-cmp", "2025-01-01", "2026-01-31", part2=True), enc(sud=True)]
+    issues = findings(lapsed, "all-consent-part2", as_of=AS_OF)
+    assert [i.severity for i in issues] == ["warning"]
+    in_force = [patient(), consent("mt-cmp", "2025-06-01", "2026-05-31", part2=True), enc(sud=True)]
+    assert findings(in_force, "all-consent-part2", as_of=AS_OF) == []
 
 
 def test_part2_by_security_label_on_the_provision() -> None:

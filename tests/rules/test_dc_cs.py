@@ -54,10 +54,10 @@ def test_qualified_practitioner_or_supervised_credentialed_staff() -> None:
     assert [i.severity for i in issues] == ["error", "error"]
 
 
-def test_performer_missing_from_record_is_a_warning() -> None:
-    issues = findings([patient(), cs("2026-02-03T10:00:00-05:00", performer="elsewhere")],
-                      "dc-cs-qualified-practitioner", as_of=AS_OF)
-    assert [i.severity for i in issues] == ["warning"]
+def test_performers_missing_from_record_are_one_warning() -> None:
+    record = [patient()] + [cs(f"2026-02-0{d}T10:00:00-05:00", performer="elsewhere") for d in (3, 4, 5)]
+    issues = findings(record, "dc-cs-qualified-practitioner", as_of=AS_OF)
+    assert [i.severity for i in issues] == ["warning"] and "3 Community Support" in issues[0].message
 
 
 def test_billing_code_follows_the_confirmed_table() -> None:

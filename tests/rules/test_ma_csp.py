@@ -37,6 +37,14 @@ def test_logged_unsuccessful_attempt_counts_as_attempt() -> None:
     assert len(findings([patient(), sr], "ma-csp-first-contact-attempt", as_of=AS_OF, **TZ)) == 1
 
 
+def test_referral_before_the_extract_window_is_not_judged() -> None:
+    old = referral(P, "2025-09-30T11:00:00-04:00", reasons=())
+    record = [patient(), old, csp("2026-01-05T10:00:00-05:00")]
+    assert len(findings(record, "ma-csp-first-contact-attempt", as_of=AS_OF, **TZ)) == 1
+    for rule_id in ("ma-csp-first-contact-attempt", "ma-csp-first-contact-24h", "ma-csp-needs-assessment-2-weeks"):
+        assert findings(record, rule_id, as_of=AS_OF, data_from=date(2026, 1, 5), **TZ) == []
+
+
 def test_contact_within_24_hours_is_a_warning_rule() -> None:
     sr = referral(P, "2026-02-09T10:00:00-05:00", reasons=())
     ok = [patient(), sr, csp("2026-02-10T09:00:00-05:00")]
@@ -104,6 +112,15 @@ def test_claim_elements_present() -> None:
     issues = findings([patient(), organization(identifier=False), thin], "ma-csp-claim-elements", as_of=AS_OF)
     messages = " ".join(i.message for i in issues)
     assert len(issues) == 2 and "birthDate" in messages and "charge" in messages and "provider number" in messages
+
+
+def test_systematic_claim_gap_is_one_finding_and_unknown_provider_is_not_guessed() -> None:
+    line = billing(unit="15-min", charge=25.0)   # no HCPCS code on any contact
+    encs = [csp(f"2026-02-0{d}T10:00:00-05:00", bill=line, reasonCode=[{"text": "dx"}]) for d in (3, 4, 5)]
+    issues = findings([full_patient()] + encs, "ma-csp-claim-elements", as_of=AS_OF)  # Organization not given
+    assert len(issues) == 1 and "3 billable contacts" in issues[0].message
+    assert "HCPCS" in issues[0].message and "provider number" not in issues[0].message
+    assert len(issues[0].extra_expressions) == 2
 
 
 def test_aftercare_plan_at_discharge() -> None:

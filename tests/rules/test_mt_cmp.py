@@ -92,13 +92,18 @@ def test_billed_services_documented_in_itp() -> None:
     assert len(issues) == 1
 
 
-def test_weekly_team_meeting_is_a_warning() -> None:
-    enrolled = plan(P, "itp", "2026-02-02")
-    meetings = [contact(P, f"{d}T09:00:00-07:00", ctype="team-meeting", mode="face-to-face")
-                for d in ("2026-02-04", "2026-02-11")]
-    assert findings([patient(), enrolled] + meetings, "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16)) == []
-    issues = findings([patient(), enrolled, meetings[0]], "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16))
-    assert [i.severity for i in issues] == ["warning"]
+def test_weeks_before_the_extract_window_are_not_judged() -> None:
+    # enrolled long before the export's contacts begin (2026-02-02)
+    record = [patient(), plan(P, "itp", "2025-03-03")] + _days("2026-02-03", "2026-02-10")
+    assert len(findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 16))) == 1
+    assert findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 16),
+                    data_from=date(2026, 2, 2)) == []
+
+
+def test_no_itp_at_all_is_one_finding_for_all_billed_contacts() -> None:
+    record = [patient()] + _days("2026-02-02", "2026-02-03", "2026-02-04")
+    issues = findings(record, "mt-cmp-itp-documents-billed-services", as_of=AS_OF)
+    assert len(issues) == 1 and "3 billable" in issues[0].message and len(issues[0].extra_expressions) == 2
 
 
 def test_team_cmp_share_from_config_rosters() -> None:
@@ -115,3 +120,18 @@ def test_team_cmp_share_from_groups_in_the_record() -> None:
     record = [patient(), roster("pact-mct", "team-b", 9), roster("cmp", "team-b", 2)] + _days("2026-02-02")
     assert len(findings(record, "mt-cmp-team-cmp-share", as_of=AS_OF)) == 1
     assert findings(record[:1] + record[3:], "mt-cmp-team-cmp-share", as_of=AS_OF) == []
+
+
+def test_team_cmp_share_pairs_monthly_roster_snapshots() -> None:
+    record = [patient()] + _days("2026-02-02")
+    jan_p, jan_c = roster("pact-mct", "team-a", 205), roster("cmp", "team-a", 39)
+    mar_p, mar_c = roster("pact-mct", "team-a", 210), roster("cmp", "team-a", 44)
+    for group, month in ((jan_p, "2026-01-31"), (jan_c, "2026-01-31"), (mar_p, "2026-03-31"), (mar_c, "2026-03-31")):
+        group["name"] = f"roster as of {month}"
+    issues = findings(record, "mt-cmp-team-cmp-share", as_of=AS_OF, rosters=[jan_p, jan_c, mar_p, mar_c])
+    assert len(issues) == 1 and "as of 2026-03-31" in issues[0].message and mar_c["id"] in issues[0].expression
+    # a snapshot date in characteristic.period wins over the name
+    mar_c["characteristic"] = [{"code": {"text": "enrolled"}, "valueBoolean": True, "exclude": False,
+                                "period": {"end": "2026-01-31"}}]
+    issues = findings(record, "mt-cmp-team-cmp-share", as_of=AS_OF, rosters=[jan_p, mar_c])
+    assert len(issues) == 1 and "39" not in issues[0].message and "44 CMP" in issues[0].message

@@ -24,6 +24,13 @@ def test_contact_within_two_business_days_of_discharge_skips_the_observed_holida
     assert len(issues) == 1 and issues[0].expression.endswith(".period.end")
 
 
+def test_discharge_before_the_extract_window_is_not_judged() -> None:
+    hospital = stay("inpatient-psychiatric", "2025-12-20T12:00:00-05:00", "2025-12-30T11:00:00-05:00")
+    record = [patient(), plan(P, "isp", "2025-06-01"), hospital, tcm("2026-01-12T10:00:00-05:00")]
+    assert len(findings(record, "pa-tcm-post-discharge-contact", as_of=AS_OF)) == 1
+    assert findings(record, "pa-tcm-post-discharge-contact", as_of=AS_OF, data_from=date(2026, 1, 5)) == []
+
+
 def test_partial_hospitalization_counts_and_pending_deadline_is_not_a_finding() -> None:
     php = stay("partial-hospitalization", "2026-08-20T08:00:00-04:00", "2026-08-31T15:00:00-04:00")
     record = [patient(), TCM_PLAN, php]
