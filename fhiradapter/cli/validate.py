@@ -37,9 +37,9 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     Exit code: 0 no errors, 1 errors found, 2 usage error or unreadable input.
     """
     from ..validator.engine import Validator
-    from ..validator.inputs import InputError, expand_paths
+    from ..validator.inputs import NDJSON_SUFFIXES, InputError, expand_paths
     from ..validator.report import json_outcome, junit, summary, text_report
-    from ..validator.runner import check_path
+    from ..validator.runner import check_path, run_member_rules
 
     for ig in igs:
         if not Path(ig).exists():
@@ -61,22 +61,38 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     unreadable = False
     results = []
+    # NDJSON member records span files: with rules on, their findings come after all inputs are read
+    ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
+    groups: dict = {}
+    held: list = []
+
+    def emit(r: object) -> None:
+        if fmt == "text":
+            for line in text_report(r, min_severity):  # type: ignore[arg-type]
+                out.write(line + "\n")
+        elif fmt == "json":
+            out.write(json_outcome(r).decode() + "\n")  # type: ignore[arg-type]
+        if out is sys.stdout:
+            out.flush()
+
     try:
         for f in files:
             try:
-                r = check_path(v, f, profile=profile, program=program)
+                r = check_path(v, f, profile=profile, program=program,
+                               groups=groups if ndjson_rules else None)
             except InputError as exc:
                 click.echo(f"error: {exc}", err=True)
                 unreadable = True
                 continue
             results.append(r)
-            if fmt == "text":
-                for line in text_report(r, min_severity):
-                    out.write(line + "\n")
-            elif fmt == "json":
-                out.write(json_outcome(r).decode() + "\n")
-            if fmt == "text" and out is sys.stdout:
-                out.flush()
+            if ndjson_rules and r.ndjson:
+                held.append(r)
+            else:
+                emit(r)
+        if held:
+            run_member_rules(v, groups, program, {r.source: r for r in held})
+            for r in held:
+                emit(r)
         if fmt == "junit":
             out.write(junit(results))
         elif fmt == "text":

@@ -37,12 +37,22 @@ def _member_key(res: dict) -> str | None:
     return None
 
 
+Groups = dict[str, list[tuple[str, int, dict]]]   # member key -> (source, line, resource)
+
+
 def check_path(v: Validator, path: str, *, profile: str | None = None, program: str | None = None,
-               rules: bool | None = None) -> Result:
-    """Validate one input file (or '-'). Raises inputs.InputError if it cannot be read."""
+               rules: bool | None = None, groups: Groups | None = None) -> Result:
+    """Validate one input file (or '-'). Raises inputs.InputError if it cannot be read.
+
+    NDJSON member records often span files (Encounter.ndjson, ServiceRequest.ndjson, ...): pass one
+    `groups` dict for all inputs and call `run_member_rules` after the last; without it, the rules
+    run on this file's records alone.
+    """
     want_rules = v.rules if rules is None else rules
     result: Result | None = None
-    groups: dict[str, list[tuple[int | None, dict]]] = {}
+    own_groups = groups is None
+    if groups is None:
+        groups = {}
     notes_seen: set = set()
     for item in read(path):
         if result is None:
@@ -65,21 +75,29 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
         if want_rules and isinstance(item.resource, dict):
             key = _member_key(item.resource)
             if key is not None:
-                groups.setdefault(key, []).append((item.line, item.resource))
+                groups.setdefault(key, []).append((item.source, item.line, item.resource))
     if result is None:
         result = Result("<stdin>" if path == "-" else path)
         result.issues.append(Issue("error", "structure", "input is empty: no resource found",
                                    source=result.source, rule="empty-input"))
-    if groups:
-        for members in groups.values():
-            resources = [r for _, r in members]
-            exprs = [r.get("resourceType", "Resource") for r in resources]
-            for k, issue in v.rules_for(resources, program, exprs):
-                issue.source = result.source
-                if k is not None:
-                    issue.line = members[k][0]
-                result.issues.append(issue)
+    if own_groups and groups:
+        run_member_rules(v, groups, program, {result.source: result})
     return result
+
+
+def run_member_rules(v: Validator, groups: Groups, program: str | None, results: dict[str, Result]) -> None:
+    """Program rules on NDJSON member records; each finding goes to the file and line it is about."""
+    for members in groups.values():
+        resources = [r for _, _, r in members]
+        exprs = [r.get("resourceType", "Resource") for r in resources]
+        for k, issue in v.rules_for(resources, program, exprs):
+            source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
+            issue.source = source
+            issue.line = line
+            target = results.get(source)
+            if target is not None:
+                target.issues.append(issue)
+    groups.clear()
 
 
 def check_paths(v: Validator, paths: list[str], **kwargs: Any) -> Iterator[Result]:

@@ -53,3 +53,12 @@ def errors(issues: list[Issue]) -> list[Issue]:
 def at(issues: list[Issue], expression: str, severity: str = "error") -> list[Issue]:
     """Issues of a severity located exactly at an expression."""
     return [i for i in issues if i.expression == expression and i.severity == severity]
+
+
+@pytest.fixture(scope="session")
+def node_free_rules() -> None:
+    """Skip when the program rules package is not installed (the validator then only notes it)."""
+    try:
+        import fhiradapter.rules  # noqa: F401
+    except ImportError:
+        pytest.skip("fhiradapter.rules not installed")

@@ -143,3 +143,28 @@ def test_python_api_returns_operation_outcome():
     assert any(i["severity"] == "error" for i in out["issue"])
     ok = validate(dict(ENCOUNTER), rules=False)
     assert all(i["severity"] != "error" for i in ok["issue"])
+
+
+def test_ndjson_member_records_span_files(tmp_path, node_free_rules):
+    """Rules see a member's resources across NDJSON files (Encounter.ndjson + ServiceRequest.ndjson)."""
+    enc = json.loads((EXAMPLES / "Encounter-mt-cmp-encounter-example.json").read_text())
+    sr = json.loads((EXAMPLES / "ServiceRequest-mt-cmp-servicerequest-example.json").read_text())
+    cp = json.loads((EXAMPLES / "CarePlan-mt-cmp-careplan-example.json").read_text())
+    a = tmp_path / "Encounter.ndjson"
+    a.write_text(json.dumps(enc) + "\n")
+    b = tmp_path / "Other.ndjson"
+    b.write_text(json.dumps(sr) + "\n" + json.dumps(cp) + "\n")
+    alone = run(str(a))
+    assert "[mt-cmp-referral-sdmi]" in alone.output          # no referral in this file
+    together = run(str(a), str(b))
+    assert "[mt-cmp-referral-sdmi]" not in together.output   # the referral is in the other file
+    assert "[mt-cmp-itp-documents-billed-services]" not in together.output
+
+
+def test_bundle_with_program_applies_profiles_to_entries(tmp_path):
+    b = {"resourceType": "Bundle", "type": "collection",
+         "entry": [{"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222", "resource": dict(ENCOUNTER)}]}
+    f = _write(tmp_path / "b.json", b)
+    assert run(str(f), "--no-rules").exit_code == 0
+    r = run(str(f), "--no-rules", "--program", "mt-cmp")
+    assert r.exit_code == 1 and "b.json#0: ERROR Bundle.entry[0].resource.serviceType" in r.output
