@@ -116,6 +116,26 @@ def itp_documents(record: MemberRecord) -> Iterator[Finding]:
     yield from billed_without_plan(record, P)
 
 
+@rule(id="mt-cmp-weekly-team-meeting", program=P, severity="warning", source=SRC,
+      section="Service Requirements (4)",
+      statement="The team meets each week to discuss the member's progress (a team-meeting Encounter about the member each enrolled week).")
+def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
+    span = record.enrollment(P)
+    if span is None:
+        return
+    first = record.config.week_start_index
+    meetings = [e for e in record.contacts(P) if "team-meeting" in record.contact_types(e)]
+    covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in meetings) if d}
+    plan = record.plans(P)[0]
+    start, end = span
+    complete_from = record.contacts_from(P)
+    if complete_from and complete_from > start:
+        start = complete_from
+    missing = [week for week in full_weeks(record, start, end) if week not in covered]
+    for run in week_runs(missing):
+        yield Finding(f"no mt-cmp team-meeting Encounter about the member in {run_label(run)}", plan, "period")
+
+
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
@@ -183,9 +203,6 @@ note(id="mt-cmp-components-available", program=P, source=SRC, section="Service R
 note(id="mt-cmp-quality-contact-content", program=P, source=SRC, section="Service Requirements (3)(a)-(f)",
      statement="Quality contacts are purposeful interactions integrated with services (decision making, recovery, supports, health monitoring, treatment).",
      reason="the content of a contact is narrative; the data shows only its mode and type")
-note(id="mt-cmp-weekly-team-meeting", program=P, source=SRC, section="Service Requirements (4)",
-     statement="Teams meet each week to discuss the progress of each member.",
-     reason="team meetings are team-level records (minutes, attendance), not part of a member's records in the data contract")
 note(id="mt-cmp-no-prior-auth", program=P, source=SRC, section="Utilization Management (1)",
      statement="Prior authorization is not required.",
      reason="a permission, not a requirement: nothing to find")

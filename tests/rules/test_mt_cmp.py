@@ -92,6 +92,15 @@ def test_billed_services_documented_in_itp() -> None:
     assert len(issues) == 1
 
 
+def test_weekly_team_meeting_is_a_warning() -> None:
+    enrolled = plan(P, "itp", "2026-02-02")
+    meetings = [contact(P, f"{d}T09:00:00-07:00", ctype="team-meeting", mode="face-to-face")
+                for d in ("2026-02-04", "2026-02-11")]
+    assert findings([patient(), enrolled] + meetings, "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16)) == []
+    issues = findings([patient(), enrolled, meetings[0]], "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16))
+    assert [i.severity for i in issues] == ["warning"]
+
+
 def test_weeks_before_the_extract_window_are_not_judged() -> None:
     # enrolled long before the export's contacts begin (2026-02-02)
     record = [patient(), plan(P, "itp", "2025-03-03")] + _days("2026-02-03", "2026-02-10")
