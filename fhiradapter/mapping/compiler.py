@@ -306,6 +306,24 @@ def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compil
         parts.append(part)
     if all(c.const for c in parts):
         return _const([c.value for c in parts if not is_empty(c.value)] or None)
+    columns = tuple(c for p in parts for c in p.columns)
+    if len(parts) == 1 and not parts[0].splice:   # [ {...} ]: the most common list, without the loop
+        only = parts[0].fn
+
+        def single(ctx: Ctx) -> Any:
+            try:
+                value = only(ctx)
+            except FieldError as exc:
+                exc.add("[0]")
+                raise
+            except FieldErrors as exc:
+                for error in exc.errors:
+                    error.add("[0]")
+                raise
+            if value is None or value == "" or value == {} or value == []:
+                return None
+            return [value]
+        return Compiled(single, columns)
     items = [(c.fn, c.splice) for c in parts]
 
     def fn(ctx: Ctx) -> Any:
