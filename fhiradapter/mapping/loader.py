@@ -99,9 +99,71 @@ def _yaml_path(parts: Any) -> str:
     return text
 
 
+_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {   # directive -> (allowed options, required)
+    "$col": (frozenset({"required", "as", "default"}), frozenset()),
+    "$item": (frozenset({"required", "as", "default"}), frozenset()),
+    "$const": (frozenset(), frozenset()),
+    "$var": (frozenset(), frozenset()),
+    "$lookup": (frozenset({"col", "from", "default", "required"}), frozenset()),
+    "$date": (frozenset({"format", "precision", "required"}), frozenset({"format"})),
+    "$datetime": (frozenset({"format", "timezone", "ambiguous", "add_minutes", "required"}), frozenset({"format"})),
+    "$concat": (frozenset({"sep", "required"}), frozenset()),
+    "$coalesce": (frozenset({"required"}), frozenset()),
+    "$if": (frozenset({"then", "else"}), frozenset({"then"})),
+    "$each": (frozenset({"do", "split"}), frozenset({"do"})),
+    "$ref": (frozenset({"key", "display", "required"}), frozenset({"key"})),
+    "$rows": (frozenset({"match"}), frozenset({"match"})),
+}
+
+
+def _directive_problems(value: Any, where: str) -> list[tuple[str, str]]:
+    """Readable problems of the directives inside a template value (the schema's anyOf messages are not)."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _directive_problems(item, f"{where}[{i}]")
+        return found
+    if not isinstance(value, dict):
+        return found
+    keys = [k for k in value if isinstance(k, str) and k.startswith("$")]
+    if not keys:
+        for key, item in value.items():
+            found += _directive_problems(item, f"{where}.{key}")
+        return found
+    if len(keys) > 1:
+        return [(where, f"a directive map holds exactly one $-key, found {', '.join(keys)}")]
+    name = keys[0]
+    if name not in _OPTIONS:
+        return [(where, f"unknown directive '{name}' (known: {', '.join(_OPTIONS)})")]
+    allowed, required = _OPTIONS[name]
+    for option in value:
+        if option != name and option not in allowed:
+            found.append((where, f"unknown option '{option}' for {name}"
+                                 + (f" (allowed: {', '.join(sorted(allowed))})" if allowed else " (it takes none)")))
+    for option in sorted(required - set(value)):
+        found.append((where, f"{name} needs {option}:"))
+    if name == "$lookup" and "col" not in value and "from" not in value:
+        found.append((where, "$lookup needs col: or from:"))
+    for option, item in value.items():
+        if option in ("$const",):
+            continue
+        found += _directive_problems(item, f"{where}.{option}")
+    return found
+
+
 def _schema_problems(doc: Any, file: str) -> list[LoadProblem]:
     problems = []
+    explained: set[tuple[str, str]] = set()
     for error in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(error.absolute_path)
+        if "template" in path:
+            readable = _directive_problems(error.instance, _yaml_path(path))
+            if readable:
+                for where, message in readable:
+                    if (where, message) not in explained:
+                        explained.add((where, message))
+                        problems.append(LoadProblem(file, where, message))
+                continue
         detail = error
         if error.context:
             detail = best_match(error.context) or error

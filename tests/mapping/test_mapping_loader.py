@@ -28,7 +28,18 @@ def test_schema_problem_names_file_and_path(write_mapping):
     path = write_mapping(MINIMAL + "      gender: {$lookup: sex}\n")
     problems = _problems(path)
     assert len(problems) == 1
-    assert "mapping.yaml: resources[0].template.gender" in problems[0]
+    assert problems[0].endswith("mapping.yaml: resources[0].template.gender: $lookup needs col: or from:")
+
+
+def test_directive_typos_get_readable_messages(write_mapping):
+    path = write_mapping(MINIMAL + """      gender: {$col: sex, requird: true}
+      birthDate: {$date: {$col: dob}}
+      name: [{$lookp: x}]
+""")
+    problems = "\n".join(_problems(path))
+    assert "template.gender: unknown option 'requird' for $col (allowed: as, default, required)" in problems
+    assert "template.birthDate: $date needs format:" in problems
+    assert "template.name[0]: unknown directive '$lookp'" in problems
 
 
 def test_missing_top_level_fields(write_mapping):
