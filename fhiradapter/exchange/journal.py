@@ -129,6 +129,9 @@ class Journal:
     def register(self, *, endpoint: str, hash: str, file: str, part: int, parts: int, mode: str,
                  entries: list[EntryMeta]) -> Row:
         """The row for this Bundle content at this endpoint, created `pending` if new."""
+        found = self._one("SELECT * FROM bundles WHERE endpoint=? AND hash=?", (endpoint, hash))
+        if found and not found.superseded:
+            return found  # the common resume case: no write transaction, no fsync
         with self._tx():
             found = self._one("SELECT * FROM bundles WHERE endpoint=? AND hash=?", (endpoint, hash))
             if found:

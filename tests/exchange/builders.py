@@ -56,7 +56,8 @@ def write_out(folder: Path, bundles: dict[str, dict[str, Any]]) -> Path:
     return folder
 
 
-def members_out(folder: Path, count: int, contacts: int = 2) -> Path:
+def members_out(folder: Path, count: int, contacts: int = 2, encounter_method: str = "POST") -> Path:
     return write_out(folder, {f"member-{i:03d}-1": member_bundle(f"M{i:03d}", contacts,
-                                                                 source_file=f"contacts-{i:03d}.csv")
+                                                                 source_file=f"contacts-{i:03d}.csv",
+                                                                 encounter_method=encounter_method)
                               for i in range(count)})

@@ -41,6 +41,10 @@ class FaultProxy:
         self.held = threading.Event()      # set when a `hold` request has been forwarded
         self.release = threading.Event()
         self._lock = threading.Lock()
+        # One forward at a time: the upstream never sees two of our requests overlap. Conditional
+        # create is only race-free on servers that serialise it (docs/exchange.md), and these tests
+        # are about the client, not about the server's concurrency control.
+        self._forward_lock = threading.Lock()
         self._stopped = threading.Event()
         self._connections: set = set()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -92,13 +96,14 @@ class FaultProxy:
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
         if self.slow:
             time.sleep(self.slow)
-        conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.getheaders(), response.read()
-        finally:
-            conn.close()
+        with self._forward_lock:
+            conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.getheaders(), response.read()
+            finally:
+                conn.close()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self

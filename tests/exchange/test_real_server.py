@@ -150,3 +150,12 @@ def test_validate_with_our_profiles(server):
         assert client.validate(broken, "ex2").status in (400, 412, 422), path.name
         checked += 1
     assert checked
+
+
+def test_send_paths_api_for_other_commands(server, tmp_path):
+    from fhiradapter.exchange.api import send_paths
+    out = members_out(tmp_path / "out", 2)
+    summary = send_paths([out], server.base)
+    assert summary.delivered == 2 and (out / "outbox.sqlite").is_file()
+    assert send_paths([out], server.base).already_delivered == 2
+    assert server.counts() == {"Patient": 2, "Encounter": 4}
