@@ -26,9 +26,9 @@ from synth.readme import render_readme  # noqa: E402
 DEFAULT_SEED = 20260105
 # Members per program at scale 1.0 (hundreds of members, ~10,000 contacts in all).
 PROGRAMS = {
-    "mt-cmp": (montana.cmp_export, 90),
+    "mt-cmp": (montana.cmp_export, 70),
     "mt-imr": (montana.imr_export, 50),
-    "dc-cs": (dc.cs_export, 100),
+    "dc-cs": (dc.cs_export, 90),
     "ma-csp": (massachusetts.csp_export, 80),
     "pa-tcm": (pennsylvania.tcm_export, 80),
 }

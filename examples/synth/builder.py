@@ -88,10 +88,11 @@ class Builder:
     # --- members ------------------------------------------------------------------------------
 
     def enroll_date(self, new_share: float) -> date:
-        """Before the window (most), or in its first ten weeks (new referrals)."""
+        """Up to ~4 months before the window start (most), or in its first ten weeks (new referrals).
+        Every member's records run from enrollment, so the export holds each whole enrollment."""
         if self.rng.random() < new_share:
             return WINDOW_START + timedelta(days=self.rng.randint(0, 70))
-        return WINDOW_START - timedelta(days=self.rng.randint(30, 330))
+        return WINDOW_START - timedelta(days=self.rng.randint(14, 120))
 
     def member(self, team: str, new_share: float, min_age: int = 19, max_age: int = 70,
                payer_id: str = "", sdmi: str = "Y", dx_pool: list[str] | None = None,
@@ -155,7 +156,7 @@ class Builder:
                           discharge_datetime=fmt_dt(discharge) if discharge else "", facility_org_id=facility)
 
     def consent(self, m: Member, custodian: str, recipient: str, purpose: str, signed: datetime,
-                years: int = 1):
+                years: int = 2):
         start = signed.date()
         end = date(start.year + years, start.month, min(start.day, 28))
         return self.x.add("consents.csv", consent_id=self.next_id("K", 5), member_id=m.member_id,
@@ -179,8 +180,10 @@ class Builder:
         return "DONE"
 
     def active_weeks(self, m: Member) -> list[int]:
+        """Week numbers (0 = the window's first week; negative before it) from enrollment on."""
         weeks = []
-        for w in range(WEEKS):
+        first = (m.enroll - WINDOW_START).days // 7
+        for w in range(min(first, 0), WEEKS):
             ws = week_start(w)
             if m.active_on(ws) or m.active_on(ws + timedelta(days=4)):
                 weeks.append(w)

@@ -12,7 +12,7 @@ from .common import Export, Row
 
 SEX = {"M": "male", "F": "female", "X": "other", "U": "unknown"}
 MODE = {"F2F": "in-person", "TH": "video", "PH": "phone", "COL": "collateral"}
-PURPOSE = {"QC": "quality-contact", "CRI": "crisis", "FC": "first-contact", "RT": "routine"}
+PURPOSE = {"QC": "quality-contact", "CRI": "crisis", "FC": "first-contact", "RT": "routine", "TM": "team-meeting"}
 OUTCOME = {"DONE": "completed", "NOSHOW": "no-show", "CANCEL": "cancelled", "ERROR": "entered-in-error"}
 SETTING = {"OFC": "office", "HOME": "home", "COMM": "community", "RES": "residential", "INPT": "hospital",
            "JAIL": "jail", "JDC": "juvenile-detention", "SHEL": "shelter"}
@@ -140,7 +140,7 @@ def _visit(c: Row) -> dict:
     start = datetime.strptime(f"{c['contact_date']} {c['start_time']}", "%m/%d/%Y %H:%M")
     return _opt({
         "id": c["contact_id"], "start": start.strftime("%Y-%m-%dT%H:%M"), "minutes": int(c["duration_min"]),
-        "how": MODE[c["mode"]], "purpose": PURPOSE.get(c["contact_type"], ""), "outcome": OUTCOME[c["status"]],
+        "how": MODE[c["mode"]], "purpose": PURPOSE[c["contact_type"]] if c["contact_type"] else "", "outcome": OUTCOME[c["status"]],
         "staffId": c["practitioner_id"], "supervisorId": c["supervisor_id"], "teamId": c["org_id"],
         "location": SETTING[c["setting"]], "billing": billing, "referralId": c["referral_id"],
         "sud": c["sud_related"] == "Y"})

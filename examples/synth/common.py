@@ -98,6 +98,7 @@ class BadRow:
     problem: str
     stage: str = "map"
     value: str = ""
+    rule: str = ""  # the rule that also reports it when the row is checked without validation
     line: int = 0  # filled when the file is written
 
 
@@ -107,6 +108,7 @@ class Finding:
     member_id: str
     seed_ref: str
     what: str
+    rule: str = ""   # the fhiradapter.rules id expected to report it
 
 
 @dataclass
@@ -127,12 +129,12 @@ class Export:
         return row
 
     def break_row(self, file: str, row: Row, column: str, value: str, problem: str,
-                  stage: str = "map") -> None:
+                  stage: str = "map", rule: str = "") -> None:
         row[column] = value
-        self.bad.append(BadRow(file, row, column, problem, stage, value))
+        self.bad.append(BadRow(file, row, column, problem, stage, value, rule))
 
-    def finding(self, member_id: str, seed_ref: str, what: str) -> None:
-        self.findings.append(Finding(member_id, seed_ref, what))
+    def finding(self, member_id: str, seed_ref: str, what: str, rule: str = "") -> None:
+        self.findings.append(Finding(member_id, seed_ref, what, rule))
 
 
 def _cell(value: object) -> str:

@@ -53,8 +53,9 @@ def cs_export(rng: random.Random, n_members: int) -> Export:
                 act_day = b.weekdays(w, 1)[0]
                 if act_day not in days and m.active_on(act_day):
                     act_days.add(act_day)
-                    b.contact(m, act_day, b.time_of_day(), b.duration(30, 60), "F2F", rng.choice(act_staff),
-                              "COMM", contact_type="RT", org=act_team, program="ACT")
+                    row = b.contact(m, act_day, b.time_of_day(), b.duration(30, 60), "F2F",
+                                    rng.choice(act_staff), "COMM", contact_type="RT", org=act_team, program="ACT")
+                    row["sud_related"] = "N"    # the ACT team's contact: exported for §3418.10 only
             for day in days:
                 if m.active_on(day):
                     _cs_contact(b, m, day, qualified[m.team], credentialed[m.team])
@@ -90,20 +91,24 @@ def _violations(b: Builder, members, qualified, credentialed, act_staff, act_tea
         row = _cs_contact(b, m, _d(r["contact_date"]), qualified[m.team], credentialed[m.team])
         row.update(status="DONE", billable="Y", billing_unit="15M", units="2", hcpcs="H0036", modifiers="",
                    duration_min="30", mode="F2F", setting="HOME", setting_beds="")
-        x.finding(m.member_id, "001 §3418.10", f"Community Support and ACT on {r['contact_date']}")
+        x.finding(m.member_id, "001 §3418.10", f"Community Support and ACT on {r['contact_date']}",
+                  rule="dc-cs-no-same-day-act")
     # Credentialed staff without a supervising qualified practitioner (001 §3418.12).
     cred = {p for ps in credentialed.values() for p in ps}
     r = next(r for r in contacts[100:] if r["practitioner_id"] in cred and r["status"] == "DONE")
     r["supervisor_id"] = ""
-    x.finding(r["member_id"], "001 §3418.12", f"credentialed staff without supervisor on {r['contact_date']}")
+    x.finding(r["member_id"], "001 §3418.12", f"credentialed staff without supervisor on {r['contact_date']}",
+              rule="dc-cs-qualified-practitioner")
     # Residential facility over 16 beds and a CS contact in jail: both break §3418.5 invariants.
     done = [r for r in contacts if r["program"] == "CS" and r["status"] == "DONE"]
     r = done[len(done) // 4]
     r.update(setting="RES")
     x.break_row("contacts.csv", r, "setting_beds", "20",
-                "residential facility with 20 beds (profile invariant dc-cs-enc-2; 001 §3418.5(c))", stage="validate")
+                "residential facility with 20 beds (profile invariant dc-cs-enc-2; 001 §3418.5(c))", stage="validate",
+                rule="dc-cs-service-setting")
     x.break_row("contacts.csv", done[len(done) // 3], "setting", "JAIL",
-                "Community Support in jail (profile invariant dc-cs-enc-1; 001 §3418.5)", stage="validate")
+                "Community Support in jail (profile invariant dc-cs-enc-1; 001 §3418.5)", stage="validate",
+                rule="dc-cs-service-setting")
     # Map-stage bad rows.
     x.break_row("contacts.csv", done[len(done) // 2], "status", "NOSHW", "status code not in the lookup")
     r = next(r for r in done[len(done) // 2 + 1:] if r["setting"] == "RES")

@@ -59,12 +59,11 @@ def _member_records(b: Builder, m: Member, agency, care_team, hospital, workers,
     source = care_team if rng.random() < 0.7 else hospital
     b.referral(m, received, source, m.team, medical_necessity="Y",
                note=rng.choice(["", "", "Call CCA Care Team at 866-420-9332 (option 4), \"urgent\""]))
-    b.consent(m, agency, care_team, "TX;CM;COC", received + timedelta(hours=rng.randint(20, 70)))
-    if m.enroll >= WINDOW_START:
-        first = received + timedelta(hours=rng.randint(2, 20))
-        _contact(b, m, first.date(), first.time(), "PH", "FC", setting="OFC")
-        na_day = m.enroll + timedelta(days=rng.randint(5, 12))
-        _contact(b, m, na_day, None, "F2F", "NA", setting="HOME")
+    first = received + timedelta(hours=rng.randint(2, 20))
+    b.consent(m, agency, care_team, "TX;CM;COC", first)     # given on the first call (002: "If the Member consents")
+    _contact(b, m, first.date(), first.time(), "PH", "FC", setting="OFC")
+    na_day = m.enroll + timedelta(days=rng.randint(5, 12))
+    _contact(b, m, na_day, None, "F2F", "NA", setting="HOME")
     # Service plan, its quarterly reviews (new versions) and the crisis prevention plan (partOf).
     created = m.enroll + timedelta(days=rng.randint(12, 20))
     comps = sorted(rng.sample(PLAN_COMPONENTS, rng.randint(3, 5)), key=PLAN_COMPONENTS.index)
@@ -100,10 +99,11 @@ def _terminate(b: Builder, m: Member, plan_row, care_team) -> None:
     plan_row.update(status="CLOSED", end_date=fmt_date(m.end), termination_kind=m.extra["term"])
     if m.extra["term"] == "PLANNED":
         sent = datetime.combine(m.end - timedelta(days=rng.randint(31, 40)), b.time_of_day())
-        b.plan(m, "ACP", m.end, m.end - timedelta(days=2), m.extra["supervisor"], ["SC", "NAT", "CRS"],
-               title="Aftercare plan")
     else:
         sent = datetime.combine(business_days_after(m.end, 1), b.time_of_day(8, 11))
+    # Written aftercare plan at discharge (002 Discharge Planning).
+    b.plan(m, "ACP", m.end, m.end - timedelta(days=2), m.extra["supervisor"], ["SC", "NAT", "CRS"],
+           title="Aftercare plan")
     b.x.add("communications.csv", communication_id=b.next_id("N", 4), member_id=m.member_id, program="CSP",
             kind="TERMN", sent_datetime=fmt_dt(sent), recipient_org_id=care_team,
             sender_id=m.extra["worker"], plan_id=plan_row["plan_id"], medium=rng.choice(["PH", "FAX", "EM"]))
@@ -114,11 +114,14 @@ def _contact(b: Builder, m: Member, day: date, start: time | None, mode: str, co
     rng = b.rng
     minutes = b.duration(20, 90)
     worker = m.extra["worker"]
+    # Claims are held (billable N): the CSP HCPCS code is not confirmed (docs/design.md Billing codes)
+    # and a CSP claim must carry one (002 Billing Procedures). The usual charge is still exported.
+    done = status == "DONE"
     return b.contact(m, day, start or b.time_of_day(), minutes, mode, worker,
                      setting or rng.choice(["HOME", "HOME", "COMM", "SHEL", "OFC"]), contact_type=contact_type,
-                     status=status, supervisor=m.extra["supervisor"], billable=status == "DONE",
-                     unit="UNIT" if status == "DONE" else "", units="1" if status == "DONE" else "",
-                     charge="48.50" if status == "DONE" else "", dx=status == "DONE")
+                     status=status, supervisor=m.extra["supervisor"], billable=False,
+                     unit="UNIT" if done else "", units="1" if done else "",
+                     charge="48.50" if done else "", dx=done)
 
 
 def _weekly(b: Builder, m: Member) -> None:
@@ -138,13 +141,14 @@ def _violations(b: Builder, members: list[Member], workers, supervisors, care_te
     m = new[0]
     fc = next(r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id and r["contact_type"] == "FC")
     fc["contact_date"] = fmt_date(m.enroll + timedelta(days=3))
-    x.finding(m.member_id, "002 Assessment ... (contact within 24 hours)", "first contact 3 days after referral")
+    x.finding(m.member_id, "002 Assessment ... (contact within 24 hours)", "first contact 3 days after referral",
+              rule="ma-csp-first-contact-24h")
     # Needs assessment after the first 2 weeks.
     m = new[1]
     na = next(r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id and r["contact_type"] == "NA")
     na["contact_date"] = fmt_date(m.enroll + timedelta(days=20))
     x.finding(m.member_id, "002 Assessment ... (needs assessment in first 2 weeks)",
-              "needs assessment 20 days after referral")
+              "needs assessment 20 days after referral", rule="ma-csp-needs-assessment-2-weeks")
     # A plan review more than a quarter after the previous version.
     m = old[0]
     versions = [r for r in x.tables["plans.csv"] if r["member_id"] == m.member_id and r["plan_type"] == "CSP"]
@@ -152,7 +156,8 @@ def _violations(b: Builder, members: list[Member], workers, supervisors, care_te
         later = datetime.strptime(versions[1]["created_date"], "%m/%d/%Y") + timedelta(days=40)
         versions[1]["created_date"] = fmt_date(later.date())
         x.finding(m.member_id, "002 Assessment ... (plan updated at a minimum quarterly)",
-                  "service plan review more than a quarter after the previous version")
+                  "service plan review more than a quarter after the previous version",
+                  rule="ma-csp-plan-quarterly-review")
     # Late termination notices.
     for kind, days, what in (("PLANNED", -10, "planned termination notice 10 days before the end (30 required)"),
                              ("UNPLANNED", 5, "unplanned termination notified 5 days after (1 business day)")):
@@ -162,14 +167,23 @@ def _violations(b: Builder, members: list[Member], workers, supervisors, care_te
         m = ms[0]
         comm = next(r for r in x.tables["communications.csv"] if r["member_id"] == m.member_id)
         comm["sent_datetime"] = fmt_dt(datetime.combine(m.end + timedelta(days=days), time(10, 0)))
-        x.finding(m.member_id, "002 Components of Service (termination notice)", what)
+        x.finding(m.member_id, "002 Components of Service (termination notice)", what,
+                  rule=f"ma-csp-{kind.lower()}-termination-notice")
+    # A billable contact without a HCPCS code (002 Billing Procedures: HCPCS on the claim).
+    r = next(r for r in x.tables["contacts.csv"] if r["member_id"] == old[1].member_id and r["status"] == "DONE"
+             and r["contact_type"] == "RT")
+    x.break_row("contacts.csv", r, "billable", "Y",
+                "billable CSP contact without a HCPCS code (profile invariant of ma-csp-encounter; 002 Billing Procedures)",
+                stage="validate", rule="ma-csp-claim-elements")
     # A crisis prevention plan without the service plan it belongs to (invariant ma-csp-cp-1).
     cpp = [r for r in x.tables["plans.csv"] if r["plan_type"] == "CPP"]
     x.break_row("plans.csv", cpp[2], "parent_plan_id", "",
-                "crisis prevention plan without partOf (profile invariant ma-csp-cp-1)", stage="validate")
+                "crisis prevention plan without partOf (profile invariant ma-csp-cp-1)", stage="validate",
+                rule="ma-csp-crisis-plan")
     # Map-stage bad rows.
     x.break_row("referrals.csv", x.tables["referrals.csv"][5], "received_datetime", "13/45/2026 10:00",
                 "date-time does not parse")
-    x.break_row("consents.csv", x.tables["consents.csv"][8], "purpose", "TX;RES", "purpose code not in the lookup")
+    plain = [r for r in x.tables["consents.csv"] if r["part2"] == "N"]
+    x.break_row("consents.csv", plain[min(8, len(plain) - 1)], "purpose", "TX;RES", "purpose code not in the lookup")
     x.break_row("members.csv", x.tables["members.csv"][10], "payer_member_id", "",
                 "CCA ID missing (required for CSP claims, 002 Billing Procedures)")

@@ -42,9 +42,9 @@ def cmp_export(rng: random.Random, n_members: int) -> Export:
     for i in range(n_members):
         team = teams["pact"] if i % 2 == 0 else teams["mct"]
         m = b.member(team, new_share=0.2, payer_id=f"{rng.randint(100000000, 999999999)}")
-        if rng.random() < 0.06:
-            m.end = m.enroll + timedelta(days=rng.randint(120, 400))
-            if m.end < WINDOW_START + timedelta(weeks=3):
+        if rng.random() < 0.06:     # discharged during the window
+            m.end = WINDOW_START + timedelta(days=rng.randint(21, 100))
+            if m.end < m.enroll + timedelta(days=60):
                 m.end = None
         members.append(m)
 
@@ -63,13 +63,19 @@ def cmp_export(rng: random.Random, n_members: int) -> Export:
         b.consent(m, orgs["agency"], orgs["payer"], "TX;PAY",
                   datetime.combine(m.enroll - timedelta(days=1), b.time_of_day()))
 
-    # Weekly quality contacts, up to 3 billable days a week (000 Service Requirements (3), (5)).
+    # Weekly quality contacts, up to 3 billable days a week, and the weekly team meeting about the
+    # member (000 Service Requirements (3), (4), (5)).
+    leads = {t: [p for p in ids if b.staff[p] in ("LICSW", "MD-PSY")] for t, ids in staff.items()}
     for m in members:
         for w in b.active_weeks(m):
             for day in b.weekdays(w, rng.choice([2, 2, 3, 3, 3])):
                 if not m.active_on(day):
                     continue
                 _cmp_contact(b, m, day, staff[m.team])
+            meeting = week_start(w) + timedelta(days=2)     # Wednesday team meeting
+            if m.active_on(meeting):
+                b.contact(m, meeting, time(8, 30), 10, "F2F", rng.choice(leads[m.team]), "OFC",
+                          contact_type="TM", billable=False)
 
     if len(members) >= 8:
         _cmp_violations(b, members, staff)
@@ -80,15 +86,16 @@ def cmp_export(rng: random.Random, n_members: int) -> Export:
 
 
 def _cmp_contact(b: Builder, m: Member, day: date, team_staff: list[str], start: time | None = None,
-                 status: str | None = None, contact_type: str = "QC", minutes: int | None = None):
+                 status: str | None = None, contact_type: str = "QC", minutes: int | None = None,
+                 billed: bool = True):
     rng = b.rng
     status = status or b.status()
+    billed = billed and status == "DONE"
     mode = "F2F" if rng.random() < 0.75 else "TH"
     setting = "OFC" if mode == "TH" else rng.choice(["OFC", "HOME", "HOME", "COMM"])
     return b.contact(m, day, start or b.time_of_day(), minutes or b.duration(30, 120), mode,
                      rng.choice(team_staff), setting, contact_type=contact_type, status=status,
-                     billable=status == "DONE", unit="DAY" if status == "DONE" else "",
-                     units="1" if status == "DONE" else "")
+                     billable=billed, unit="DAY" if billed else "", units="1" if billed else "")
 
 
 def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str]]) -> None:
@@ -100,7 +107,7 @@ def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str
     m = steady[0]
     week = 5
     have = {r["contact_date"] for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id
-            and r["status"] == "DONE" and week_start(week) <= _d(r["contact_date"]) < week_start(week + 1)}
+            and r["billable"] == "Y" and week_start(week) <= _d(r["contact_date"]) < week_start(week + 1)}
     for d in range(5):
         day = week_start(week) + timedelta(days=d)
         if len(have) >= 4:
@@ -109,32 +116,40 @@ def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str
             _cmp_contact(b, m, day, staff[m.team], status="DONE")
             have.add(fmt_date(day))
     x.finding(m.member_id, "000 Service Requirements (5)",
-              f"4 billable days in the week of {week_start(week).isoformat()} (at most 3)")
+              f"4 billable days in the week of {week_start(week).isoformat()} (at most 3)",
+              rule="mt-cmp-billable-days-per-week")
     # A week with no contact at all, and a week where every contact was a no-show
     # (000 Service Requirements (3): weekly quality contacts).
     for m, week, how in ((steady[1], 8, "no contact"), (steady[2], 10, "only no-shows")):
         rows = [r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id
                 and week_start(week) <= _d(r["contact_date"]) < week_start(week + 1)]
         for r in rows:
-            if how == "no contact":
+            if how == "no contact" or r["contact_type"] == "TM":
                 x.tables["contacts.csv"].remove(r)
             else:
                 r.update(status="NOSHOW", billable="N", billing_unit="", units="")
         x.finding(m.member_id, "000 Service Requirements (3)",
-                  f"no quality contact in the week of {week_start(week).isoformat()} ({how})")
+                  f"no quality contact in the week of {week_start(week).isoformat()} ({how})",
+                  rule="mt-cmp-weekly-quality-contact")
+        x.finding(m.member_id, "000 Service Requirements (4)",
+                  f"no team meeting about the member in the week of {week_start(week).isoformat()}",
+                  rule="mt-cmp-weekly-team-meeting")
     # A crisis contact on the night of the DST change: 01:40 MST + 60 min ends 03:40 MDT.
     m = steady[3]
+    # Not billed: the week already has its billable days.
     _cmp_contact(b, m, DST_SPRING, staff[m.team], start=time(1, 40), contact_type="CRI", status="DONE",
-                 minutes=60)
+                 minutes=60, billed=False)
     # A referral with only a mild level of impairment: fails mt-cmp-sr-1 (000 Medical Necessity (3)).
     r = next(r for r in x.tables["referrals.csv"] if r["member_id"] == steady[4].member_id)
     x.break_row("referrals.csv", r, "loi_level", "1",
-                "level of impairment mild, CMP needs moderate (profile invariant mt-cmp-sr-1)", stage="validate")
+                "level of impairment mild, CMP needs moderate (profile invariant mt-cmp-sr-1)", stage="validate",
+                rule="mt-cmp-referral-loi")
 
 
 def _cmp_bad_rows(b: Builder, members: list[Member], staff: dict[str, list[str]], orgs: dict[str, str]):
     x, rng = b.x, b.rng
-    contacts = x.tables["contacts.csv"]
+    # Quality contacts of weeks that keep others, so each bad row costs only itself.
+    contacts = [r for r in x.tables["contacts.csv"] if r["contact_type"] == "QC"]
     picks = [contacts[i] for i in (37, 211, 402, 877)] if len(contacts) > 900 else contacts[1:5]
     x.break_row("contacts.csv", picks[0], "mode", "VID", "contact mode code not in the lookup")
     x.break_row("contacts.csv", picks[1], "contact_date", "02/30/2026", "date does not exist")
@@ -142,12 +157,16 @@ def _cmp_bad_rows(b: Builder, members: list[Member], staff: dict[str, list[str]]
     # A contact inside the spring-forward gap: 02:30 does not exist in America/Denver on 03/08/2026.
     m = members[5]
     row = _cmp_contact(b, m, DST_SPRING, staff[m.team], start=time(1, 0), contact_type="CRI", status="DONE",
-                       minutes=45)
+                       minutes=45, billed=False)
     x.break_row("contacts.csv", row, "start_time", "02:30",
                 "local time in the DST gap (03/08/2026 02:30 America/Denver)")
     x.break_row("members.csv", x.tables["members.csv"][6], "dob", "", "required date of birth missing")
-    x.break_row("plan_activities.csv", x.tables["plan_activities.csv"][3], "component", "MEDS",
-                "service component code not in the lookup")
+    act = x.tables["plan_activities.csv"][-3]
+    x.break_row("plan_activities.csv", act, "component", "MEDS", "service component code not in the lookup")
+    owner = next(p["member_id"] for p in x.tables["plans.csv"] if p["plan_id"] == act["plan_id"])
+    x.finding(owner, "000 Service Requirements (2)",
+              "billed contacts not covered by an ITP: the member's plan is rejected with its bad activity row",
+              rule="mt-cmp-itp-documents-billed-services")
 
 
 def _cmp_stays(b: Builder, members: list[Member], orgs: dict[str, str]) -> None:
@@ -165,11 +184,12 @@ def _cmp_rosters(b: Builder, members: list[Member], teams: dict[str, str]) -> No
         for i, as_of in enumerate(ends):
             cmp_n = sum(1 for m in members if m.team == team and m.active_on(as_of))
             base = max(5 * cmp_n + b.rng.randint(0, 15), 5)
-            short = key == "mct" and i == 2 and cmp_n > 2
-            if short:   # March: the MCT team shrank below 5 members per CMP member
+            short = key == "mct" and i == len(ends) - 1 and cmp_n > 2
+            if short:   # at the last count the MCT team has shrunk below 5 members per CMP member
                 base = 5 * cmp_n - 10
                 x.finding(f"(team {team})", "000 Provider Requirements (4)",
-                          f"{cmp_n} CMP members vs {base} MCT members on {as_of.isoformat()} (over 20%)")
+                          f"{cmp_n} CMP members vs {base} MCT members on {as_of.isoformat()} (over 20%)",
+                          rule="mt-cmp-team-cmp-share")
             x.add("rosters.csv", roster_id=f"{team}-{key.upper()}-{as_of:%Y%m}", team_org_id=team,
                   roster_type=key.upper(), as_of_date=fmt_date(as_of), member_count=base)
             x.add("rosters.csv", roster_id=f"{team}-CMP-{as_of:%Y%m}", team_org_id=team, roster_type="CMP",
@@ -212,12 +232,15 @@ def imr_export(rng: random.Random, n_members: int) -> Export:
     if len(members) >= 6:
         contacts = x.tables["contacts.csv"]
         x.break_row("contacts.csv", contacts[len(contacts) // 3], "billable", "Y",
-                    "billable IMR contact without a HCPCS code (profile invariant mt-imr-enc-2)", stage="validate")
+                    "billable IMR contact without a HCPCS code (profile invariant mt-imr-enc-2)", stage="validate",
+                    rule="mt-imr-hcpcs-billed")
         x.tables["contacts.csv"][len(contacts) // 3]["billing_unit"] = "UNIT"
         x.break_row("referrals.csv", x.tables["referrals.csv"][2], "sdmi", "N",
                     "referral without SDMI (mt-imr-servicerequest reasonCode sdmi 1..1; 003 Medical Necessity (1))",
-                    stage="validate")
+                    stage="validate", rule="mt-imr-referral-sdmi")
         x.break_row("plans.csv", x.tables["plans.csv"][4], "plan_type", "TXP", "plan type code not in the lookup")
+        x.finding(x.tables["plans.csv"][4]["member_id"], "003 Medical Necessity Criteria (2)",
+                  "no ITP shows IMR as chosen: the member's plan row is rejected", rule="mt-imr-itp-chooses-imr")
         x.break_row("contacts.csv", contacts[len(contacts) // 2], "duration_min", "1h",
                     "duration is not a number")
     return x

@@ -99,7 +99,7 @@ def _routine(b: Builder, m: Member, stays: list[tuple]) -> None:
     """Routine contacts at the TCM type's cadence, none while detained; during a hospital stay
     one in-person contact, and a follow-up within 2 business days of discharge (004 1.2.2, 1.2.2.1)."""
     rng = b.rng
-    day = max(m.enroll, WINDOW_START) + timedelta(days=rng.randint(0, 4))
+    day = m.enroll + timedelta(days=rng.randint(0, 4))
     while day <= WINDOW_END and (m.end is None or day <= m.end - timedelta(days=3)):
         inside = [s for s in stays if s[1].date() <= day and (s[2] is None or day <= s[2].date())]
         if day.weekday() < 5 and not inside:
@@ -140,7 +140,7 @@ def _violations(b: Builder, members: list[Member], stays: dict[str, list[tuple]]
         m = next(m for m in members if m.member_id == mid)
         day = _weekday(admit.date() + timedelta(days=6))
         _contact(b, m, day, "F2F", "RT", setting="JAIL", status="DONE")
-        x.finding(mid, "004 1.4.2.1", f"TCM contact on {fmt_date(day)} while in jail")
+        x.finding(mid, "004 1.4.2.1", f"TCM contact on {fmt_date(day)} while in jail", rule="pa-tcm-jail-eligibility")
     # Juvenile detention beyond 35 days: a contact on day 40 (004 1.4.2.2).
     det = [(mid, s) for mid, ss in stays.items() for s in ss if s[0] == "JDET"]
     if det:
@@ -148,25 +148,29 @@ def _violations(b: Builder, members: list[Member], stays: dict[str, list[tuple]]
         m = next(m for m in members if m.member_id == mid)
         day = _weekday(admit.date() + timedelta(days=40))
         _contact(b, m, day, "PH", "RT", setting="OFC", status="DONE")
-        x.finding(mid, "004 1.4.2.2", f"TCM contact on {fmt_date(day)}, day 40 of juvenile detention (35 max)")
+        x.finding(mid, "004 1.4.2.2", f"TCM contact on {fmt_date(day)}, day 40 of juvenile detention (35 max)",
+                  rule="pa-tcm-detention-35-days")
     # No follow-up within 2 business days after an inpatient discharge (004 1.2.2.1): move it to day 6.
     ip = [(mid, s) for mid, ss in stays.items() for s in ss if s[0] == "IP" and s[2] is not None]
     if ip:
         mid, (_, admit, discharge) = ip[0]
         for r in x.tables["contacts.csv"]:
             d = datetime.strptime(r["contact_date"], "%m/%d/%Y").date()
-            if r["member_id"] == mid and discharge.date() < d <= discharge.date() + timedelta(days=6):
+            if r["member_id"] == mid and discharge.date() <= d <= discharge.date() + timedelta(days=6):
                 r["contact_date"] = fmt_date(discharge.date() + timedelta(days=6 if d.weekday() < 5 else 7))
-        x.finding(mid, "004 1.2.2.1", f"no contact within 2 business days of discharge on {fmt_date(discharge.date())}")
+        x.finding(mid, "004 1.2.2.1", f"no contact within 2 business days of discharge on {fmt_date(discharge.date())}",
+                  rule="pa-tcm-post-discharge-contact")
     # A discharge summary 45 days after discharge (004 2.4: within 30 calendar days).
     docs = x.tables["documents.csv"]
     if docs:
         r = docs[0]
         end = datetime.strptime(r["discharge_date"], "%m/%d/%Y")
         r["document_datetime"] = fmt_dt(end + timedelta(days=45, hours=11))
-        x.finding(r["member_id"], "004 2.4", "discharge summary 45 days after discharge")
+        x.finding(r["member_id"], "004 2.4", "discharge summary 45 days after discharge", rule="pa-tcm-discharge-summary")
     # Map-stage bad rows.
-    x.break_row("stays.csv", x.tables["stays.csv"][1], "stay_type", "PRISON", "stay type code not in the lookup")
+    followed = ip[0][0] if ip else ""
+    spare = [r for r in x.tables["stays.csv"] if r["stay_type"] == "IP" and r["member_id"] != followed]
+    x.break_row("stays.csv", spare[-1], "stay_type", "PRISON", "stay type code not in the lookup")
     contacts = x.tables["contacts.csv"]
     x.break_row("contacts.csv", contacts[len(contacts) // 5], "tcm_type", "", "TCM type missing (required)")
     x.break_row("contacts.csv", contacts[len(contacts) // 2], "contact_date", "4/31/2026", "date does not exist")

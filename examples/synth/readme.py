@@ -19,9 +19,10 @@ fictional (the payers are named only as the programs' payers).
 | `pa-tcm/` | PerformCare Targeted Case Management | America/New_York | `mappings/pa-tcm.yaml` |
 | `casemgmt-json/` | the same mt-cmp facts for {clients} clients, nested JSON from a case-management system | America/Denver | `mappings/casemgmt-json-mt-cmp.yaml` |
 
-The CSV layout is `docs/agency-export.md`. The data covers {start} to {end} (16 weeks, across the
-2026-03-08 daylight-saving change) and is mostly compliant with the program policies, with the
-deliberate problems below. Values exercise CSV quoting: addresses with commas and `"`, names with `'`,
+The CSV layout is `docs/agency-export.md`. Each export holds every member's records from enrollment
+(at most about four months before {start}) to {end}; the 16 weeks from {start} span the 2026-03-08
+daylight-saving change. The data is mostly compliant with the program policies, with the deliberate
+problems below. Values exercise CSV quoting: addresses with commas and `"`, names with `'`,
 referral notes with a line break inside a quoted field (so physical line numbers and record numbers
 differ: the lines below are physical lines, header = line 1).
 
@@ -49,9 +50,11 @@ Rows rejected together with a bad row above (a plan and its activities are one u
 ## Rows the validator rejects (`fhiradapter run`, stage `validate`)
 
 These rows map, but the resource breaks a profile constraint of the program, so `run` rejects them.
+The program rule named in the last column reports the same fact when the mapped rows are checked
+without profile validation (for example `fhiradapter rules check` over `fhiradapter map` output).
 
-| program | file | line | column | value | problem |
-|---|---|---|---|---|---|
+| program | file | line | column | value | problem | rule |
+|---|---|---|---|---|---|---|
 {validate_rows}
 
 Rows rejected together with them (stage `validate`):
@@ -62,10 +65,13 @@ Rows rejected together with them (stage `validate`):
 
 ## Policy violations the program rules should report (`fhiradapter run`, findings)
 
-The rows are valid; the care they record breaks a program rule. Rule findings never remove rows.
+The rows are valid; the care they record breaks a program rule (rule ids of `fhiradapter.rules`).
+Rule findings never remove rows. A member whose plan row is rejected above also shows up here, as the
+rules then find billed contacts without a plan. A team finding (member "(team …)") concerns the
+roster Groups, not one member.
 
-| program | member | seed section | what |
-|---|---|---|---|
+| program | member | seed section | rule | what |
+|---|---|---|---|---|
 {finding_rows}
 """
 
@@ -81,14 +87,15 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
         for program, x in exports.items():
             for b in sorted((b for b in x.bad if b.stage == stage), key=lambda b: (b.file, b.line)):
                 value = f"`{b.value}`" if b.value else "(empty)"
-                out.append(f"| {program} | {b.file} | {b.line} | {b.column} | {value} | {b.problem} |")
+                rule = f" {b.rule} |" if stage == "validate" else ""
+                out.append(f"| {program} | {b.file} | {b.line} | {b.column} | {value} | {b.problem} |{rule}")
         return "\n".join(out)
 
     def with_rows(stage: str) -> str:
         return "\n".join(f"| {p} | {c.file} | {c.line} | {c.because} |"
                          for p, x in exports.items() for c in consequences(x) if c.stage == stage)
 
-    findings = "\n".join(f"| {p} | {f.member_id} | {f.seed_ref} | {f.what} |"
+    findings = "\n".join(f"| {p} | {f.member_id} | {f.seed_ref} | {f.rule} | {f.what} |"
                          for p, x in exports.items() for f in x.findings)
     return INTRO.format(seed=seed, scale=scale, clients=clients, start=WINDOW_START.isoformat(),
                         end=WINDOW_END.isoformat(), count_heads=" | ".join(heads),

@@ -24,6 +24,7 @@ class Documented:
     line: int
     column: str = ""
     value: str = ""     # the bad value, "" when the documented problem is an empty value
+    rule: str = ""      # validate stage: the program rule reporting the same fact
 
 
 def _tables(section: str) -> list[list[str]]:
@@ -46,10 +47,10 @@ def documented(stage: str) -> tuple[list[Documented], list[Documented]]:
     heading = "## Rows the mapper rejects" if stage == "map" else "## Rows the validator rejects"
     bad, together = [], []
     for cells in _tables(_section(text, heading)):
-        if len(cells) == 6:
-            program, file, line, column, value, _ = cells
+        if len(cells) in (6, 7):
+            program, file, line, column, value = cells[:5]
             value = "" if value == "(empty)" else value.strip("`")
-            bad.append(Documented(program, file, int(line), column, value))
+            bad.append(Documented(program, file, int(line), column, value, cells[6] if len(cells) == 7 else ""))
         elif len(cells) == 4:
             program, file, line, _ = cells
             together.append(Documented(program, file, int(line)))
@@ -108,3 +109,15 @@ def origin(resource: dict) -> tuple[str, int]:
     m = SOURCE_RE.match(resource["meta"]["source"])
     assert m, resource["meta"]["source"]
     return m["file"], int(m["line"])
+
+
+@dataclass(frozen=True)
+class PlantedFinding:
+    program: str
+    member: str
+    rule: str
+
+
+def planted_findings() -> list[PlantedFinding]:
+    text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    return [PlantedFinding(c[0], c[1], c[3]) for c in _tables(_section(text, "## Policy violations"))]
