@@ -56,11 +56,17 @@ def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
     dates = type_code in _DATE_TYPES
     plain = type_code in ("string", "markdown")
 
+    seen_good: set[str] = set()   # values repeat (systems, codes, statuses): remember good ones, bounded
+
     def check(value: Any) -> str | None:
-        if value.__class__ is str and value and matcher is not None and len(value) < 4096 \
-                and matcher(value) is not None and not (plain and value.isspace()) \
-                and (not dates or _real_calendar_date(value)):
-            return None
+        if value.__class__ is str:
+            if value in seen_good:
+                return None
+            if value and matcher is not None and len(value) < 4096 and matcher(value) is not None \
+                    and not (plain and value.isspace()) and (not dates or _real_calendar_date(value)):
+                if len(seen_good) < 20000:
+                    seen_good.add(value)
+                return None
         return check_primitive(type_code, value)
     return check
 
