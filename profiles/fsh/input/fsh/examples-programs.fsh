@@ -211,7 +211,7 @@ Title: "PA TCM request for Blended Case Management"
 * insert ExampleServiceRequestCore(pa-tcm)
 * code.coding[tcmType] = $TCMType#bcm "Blended Case Management (BCM)"
 * authoredOn = "2026-01-09T08:30:00-05:00"
-* reasonCode[0] = $Elig#sdmi "Severe and Disabling Mental Illness (SDMI)"
+* reasonCode[0] = $ICD10CM#F33.1 "Major depressive disorder, recurrent, moderate"
 
 Instance: pa-tcm-consent-example
 InstanceOf: PATCMConsent
