@@ -41,13 +41,28 @@ def _tokens(expr: str) -> list[tuple[str, str]]:
     return out
 
 
+def _choice_stems() -> frozenset[str]:
+    """Names of R4 choice elements (value, onset, effective, ...): only these need the valueX scan."""
+    try:
+        from fhirpathpy.models import models
+        return frozenset(p.rsplit(".", 1)[-1] for p in models["r4"]["choiceTypePaths"])
+    except Exception:   # without the model every name is scanned (slower, same answers)
+        return frozenset()
+
+
+_CHOICE_STEMS = _choice_stems()
+
+
 def _children(items: list, name: str) -> list:
     out: list = []
+    scan = not _CHOICE_STEMS or name in _CHOICE_STEMS
     for it in items:
-        if not isinstance(it, dict):
+        if it.__class__ is not dict:
             continue
         v = it.get(name, _NONE)
         if v is _NONE:
+            if not scan:
+                continue
             # choice type: value -> valueString, valueCodeableConcept ...
             n = len(name)
             for k, x in it.items():

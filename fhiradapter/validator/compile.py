@@ -116,8 +116,10 @@ class Compiler:
         node = Node(type_name=type_name, is_resource=resource)
         for elem in kids:
             node.elems.append(elem)
-            if elem.min > 0 or (elem.max is not None and elem.array) or elem.must_support:
+            if elem.min > 0 or (elem.max is not None and elem.array):
                 node.bounded.append(elem)
+            elif elem.must_support:
+                node.must_support.append(elem)
             if elem.choice:
                 stem = elem.name[:-3]
                 for t in elem.types:

@@ -77,3 +77,4 @@ class Node:
     elems: list[Elem] = field(default_factory=list)
     is_resource: bool = False
     bounded: list[Elem] = field(default_factory=list)   # elems whose count needs checking
+    must_support: list[Elem] = field(default_factory=list)   # other must-support elems (opt-in report)

@@ -270,7 +270,7 @@ class Walker:
                             rule="ele-1")
                     continue
                 counts[elem] = len(val)
-                ext = obj.get("_" + key) if tcode is not None and is_primitive(tcode) else None
+                ext = obj.get("_" + key) if tcode in PRIMITIVE_TYPES else None
                 if elem.slices or (elem.slicing is not None and elem.slicing.rules == "closed"):
                     self._sliced(val, elem, tcode, loc, ctx, ext)
                 elif elem.prim is not None:
@@ -311,9 +311,17 @@ class Walker:
                 ctx.add("error", "structure", f"{expr}.{name}",
                         f"{elem.path}: maximum allowed = {elem.max}, but found {n}")
             elif n == 0 and ctx.must_support and elem.must_support:
-                name = elem.name[:-3] if elem.choice else elem.name
-                ctx.add("information", "informational", f"{expr}.{name}",
-                        f"must-support element {elem.path} is absent", rule="must-support")
+                self._ms_absent(elem, expr, ctx)
+        if ctx.must_support:
+            for elem in node.must_support:
+                if counts.get(elem, 0) == 0:
+                    self._ms_absent(elem, expr, ctx)
+
+    @staticmethod
+    def _ms_absent(elem: Elem, expr: str, ctx: Ctx) -> None:
+        name = elem.name[:-3] if elem.choice else elem.name
+        ctx.add("information", "informational", f"{expr}.{name}",
+                f"must-support element {elem.path} is absent", rule="must-support")
 
     @staticmethod
     def _choice(seen: dict[Elem, str], elem: Elem, key: str, expr: str, ctx: Ctx) -> None:
