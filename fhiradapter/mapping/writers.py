@@ -77,9 +77,9 @@ class OutputWriter:
         handle.write(line + b"\n")
         self.counts[resource_type] = self.counts.get(resource_type, 0) + 1
         if self._spool is not None:
-            # [member, system, value] TAB resource: orjson escapes tabs inside strings, so the
-            # first raw tab byte always ends the head
-            head = orjson.dumps([member or "", identifier[0], identifier[1]])
+            # [member, system, value, type, id] TAB resource: orjson escapes tabs inside strings, so
+            # the first raw tab byte always ends the head; bundles reuse the serialized resource
+            head = orjson.dumps([member or "", identifier[0], identifier[1], resource_type, resource["id"]])
             self._spool.write(head + b"\t" + line + b"\n")
             self._spooled += 1
 
@@ -114,32 +114,33 @@ class OutputWriter:
         bundle_dir = self.out / "bundles"
         bundle_dir.mkdir(exist_ok=True)
         for part in self._partitions():
-            groups: dict[str, list[tuple[dict[str, Any], str, str]]] = {}
+            groups: dict[str, list[list[Any]]] = {}
             for raw in part:
                 head, body = raw.rstrip(b"\n").split(b"\t", 1)
-                member, system, value = orjson.loads(head)
-                groups.setdefault(member, []).append((orjson.loads(body), system, value))
-            for member, entries in groups.items():
+                member, system, value, resource_type, rid = orjson.loads(head)
+                # [type, id, system, value, serialized resource, parsed resource (only when needed)]
+                groups.setdefault(member, []).append([resource_type, rid, system, value, body, None])
+            for member, items in groups.items():
                 # the member's Patient first, then input order
-                entries.sort(key=lambda e: 0 if (member and e[0]["resourceType"] == "Patient"
-                                                 and f"Patient/{e[0]['id']}" == member) else 1)
+                items.sort(key=lambda e: 0 if (member and e[0] == "Patient" and f"Patient/{e[1]}" == member) else 1)
                 if on_member is not None:
-                    on_member(member or None, [e[0] for e in entries])
+                    for item in items:
+                        item[5] = orjson.loads(item[4])
+                    on_member(member or None, [item[5] for item in items])
                 stem = member.split("/", 1)[1] if member else SHARED
-                for n, start in enumerate(range(0, len(entries), self.max_entries), start=1):
-                    chunk = entries[start:start + self.max_entries]
+                for n, start in enumerate(range(0, len(items), self.max_entries), start=1):
                     name = f"{stem}-{n}.json"
-                    (bundle_dir / name).write_bytes(dumps_pretty(self._bundle(name, chunk)))
+                    (bundle_dir / name).write_bytes(self._bundle(name, items[start:start + self.max_entries]))
                     self.bundle_count += 1
             del groups
         self._spool.close()
         self._spool = None
 
-    def _provenance(self, name: str, chunk: list[tuple[dict[str, Any], str, str]]) -> tuple[dict[str, Any], str, str]:
+    def _provenance(self, name: str, chunk: list[list[Any]]) -> list[Any]:
         pid = str(uuid.uuid5(NAMESPACE, f"{self.agency}|Provenance|{name}"))
         resource = {
             "resourceType": "Provenance", "id": pid,
-            "target": [{"reference": f"{r['resourceType']}/{r['id']}"} for r, _, _ in chunk],
+            "target": [{"reference": f"{item[0]}/{item[1]}"} for item in chunk],
             "recorded": self.provenance_time,
             "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                                             "code": "assembler"}]},
@@ -148,27 +149,30 @@ class OutputWriter:
         handle = self._ndjson.get("Provenance")
         if handle is None:
             handle = self._ndjson["Provenance"] = open(self.out / "ndjson" / "Provenance.ndjson", "wb")
-        handle.write(dumps_line(resource))
+        body = orjson.dumps(resource)
+        handle.write(body + b"\n")
         self.counts["Provenance"] = self.counts.get("Provenance", 0) + 1
-        return resource, f"urn:fhiradapter:provenance:{self.agency}", name
+        return ["Provenance", pid, f"urn:fhiradapter:provenance:{self.agency}", name, body, resource]
 
-    def _bundle(self, name: str, chunk: list[tuple[dict[str, Any], str, str]]) -> dict[str, Any]:
-        entries = []
+    def _bundle(self, name: str, chunk: list[list[Any]]) -> bytes:
+        """A transaction Bundle as bytes, built around the already serialized resources."""
         if self.provenance_time:
             chunk = chunk + [self._provenance(name, chunk)]
-        local = {f"{r['resourceType']}/{r['id']}" for r, _, _ in chunk}
-        for resource, system, value in chunk:
-            entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{resource['id']}"}
-            if self.method == "post":
-                entry["resource"] = _rewrite_local_refs(resource, local)
-                entry["request"] = {"method": "POST", "url": resource["resourceType"],
-                                    "ifNoneExist": f"identifier={system}|{value}"}
+        post = self.method == "post"
+        local = {f"{item[0]}/{item[1]}" for item in chunk} if post else set()
+        entries = []
+        for resource_type, rid, system, value, body, parsed in chunk:
+            if post:
+                resource = _rewrite_local_refs(parsed if parsed is not None else orjson.loads(body), local)
+                request = {"method": "POST", "url": resource_type, "ifNoneExist": f"identifier={system}|{value}"}
+                body = orjson.dumps(resource)
             else:
-                entry["resource"] = resource
-                entry["request"] = {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
-            entries.append(entry)
+                request = {"method": "PUT", "url": f"{resource_type}/{rid}"}
+            entries.append(b'{"fullUrl":"urn:uuid:' + rid.encode() + b'","resource":' + body
+                           + b',"request":' + orjson.dumps(request) + b"}")
         bundle_id = str(uuid.uuid5(NAMESPACE, f"{self.agency}|Bundle|{name}"))
-        return {"resourceType": "Bundle", "id": bundle_id, "type": "transaction", "entry": entries}
+        return (b'{"resourceType":"Bundle","id":"' + bundle_id.encode() + b'","type":"transaction","entry":['
+                + b",".join(entries) + b"]}\n")
 
     # -- end ------------------------------------------------------------------------------------
     def close(self) -> None:
