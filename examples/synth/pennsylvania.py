@@ -119,6 +119,8 @@ def _discharge(b: Builder, m: Member, supervisor: str) -> None:
     rng = b.rng
     _contact(b, m, _weekday(m.end - timedelta(days=45)), "F2F", "PDP", setting="OFC", status="DONE")
     written = datetime.combine(m.end + timedelta(days=rng.randint(3, 25)), b.time_of_day())
+    if written.date() > WINDOW_END:
+        return      # not written yet on the export day (and not due yet)
     b.x.add("documents.csv", document_id=b.next_id("D", 4), member_id=m.member_id, program="TCM",
             doc_type="DCSUM", document_datetime=fmt_dt(written), discharge_date=fmt_date(m.end),
             author_id=m.extra["cm"], doc_status="FINAL", file_name=f"tcm-discharge-summary-{m.member_id}.pdf",
@@ -162,8 +164,10 @@ def _violations(b: Builder, members: list[Member], stays: dict[str, list[tuple]]
                   rule="pa-tcm-post-discharge-contact")
     # A discharge summary 45 days after discharge (004 2.4: within 30 calendar days).
     docs = x.tables["documents.csv"]
-    if docs:
-        r = docs[0]
+    late = [r for r in docs
+            if datetime.strptime(r["discharge_date"], "%m/%d/%Y").date() + timedelta(days=45) <= WINDOW_END]
+    if late:
+        r = late[0]
         end = datetime.strptime(r["discharge_date"], "%m/%d/%Y")
         r["document_datetime"] = fmt_dt(end + timedelta(days=45, hours=11))
         x.finding(r["member_id"], "004 2.4", "discharge summary 45 days after discharge", rule="pa-tcm-discharge-summary")
@@ -174,7 +178,8 @@ def _violations(b: Builder, members: list[Member], stays: dict[str, list[tuple]]
     contacts = x.tables["contacts.csv"]
     x.break_row("contacts.csv", contacts[len(contacts) // 5], "tcm_type", "", "TCM type missing (required)")
     x.break_row("contacts.csv", contacts[len(contacts) // 2], "contact_date", "4/31/2026", "date does not exist")
-    if len(docs) > 1:
-        x.break_row("documents.csv", docs[1], "doc_type", "DCS", "document type code not in the lookup")
+    others = [r for r in docs if not late or r is not late[0]]
+    if others:
+        x.break_row("documents.csv", others[0], "doc_type", "DCS", "document type code not in the lookup")
     x.break_row("plan_activities.csv", x.tables["plan_activities.csv"][-1], "plan_id", "SRP99999",
                 "activity of a plan that is not in plans.csv (orphan)")
