@@ -21,7 +21,9 @@ def _has_value(inputs: list[Any]) -> bool:
     return len(inputs) == 1 and inputs[0] is not None and not isinstance(inputs[0], (dict, list))
 
 
-_OPTIONS = {"userInvocationTable": {"hasValue": {"fn": _has_value, "arity": {0: []}}}}
+# trace() must not print into the user's report
+_OPTIONS = {"userInvocationTable": {"hasValue": {"fn": _has_value, "arity": {0: []}}},
+            "traceFn": lambda *args, **kwargs: None}
 
 
 @lru_cache(maxsize=None)

@@ -29,7 +29,9 @@ REGEX: dict[str, str] = {
     "url": r"\S*",
     "uuid": r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
 }
-_COMPILED = {name: re.compile(rx).fullmatch for name, rx in REGEX.items()}
+# ASCII semantics like the spec's (Java/XML Schema) regexes: \s and \S are ASCII classes, so a no-break
+# space inside a string is content, not whitespace
+_COMPILED = {name: re.compile(rx, re.ASCII).fullmatch for name, rx in REGEX.items()}
 
 STRING_TYPES = frozenset(REGEX) | {"xhtml"}
 NUMBER_TYPES = frozenset({"integer", "positiveInt", "unsignedInt", "decimal", "integer64"})
@@ -63,7 +65,8 @@ def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
             if value in seen_good:
                 return None
             if value and matcher is not None and len(value) < 4096 and matcher(value) is not None \
-                    and not (plain and value.isspace()) and (not dates or _real_calendar_date(value)):
+                    and not (plain and not value.strip(" \r\n\t")) \
+                    and (not dates or _real_calendar_date(value)):
                 if len(seen_good) < 20000:
                     seen_good.add(value)
                 return None
@@ -105,7 +108,7 @@ def check_primitive(type_code: str, value: Any) -> str | None:
         return f"is not a valid {type_code}"
     if type_code in _DATE_TYPES and not _real_calendar_date(value):
         return f"is not a valid {type_code} (no such calendar date)"
-    if type_code in ("string", "markdown") and value.strip() == "":
+    if type_code in ("string", "markdown") and value.strip(" \r\n\t") == "":
         return f"must contain non-whitespace characters ({type_code})"
     return None
 

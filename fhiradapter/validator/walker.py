@@ -403,7 +403,7 @@ class Walker:
         # type-level and element-level invariants, natives first
         if tcode == "Extension":
             has_ext = "extension" in val
-            has_val = any(k.startswith("value") for k in val)
+            has_val = any(k.startswith(("value", "_value")) for k in val)   # _valueX: value by extension
             if has_ext == has_val:
                 ctx.add("error", "invariant", expr,
                         "an extension must have either sub-extensions or a value[x], not both and not neither",
