@@ -155,6 +155,10 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
             env.problem(where, "$item is only meaningful inside $each ... do:")
             return _const(None)
         item_kind, _, related_name = env.each_kinds[-1].partition(":")
+        if item_kind == "value":
+            # an item of a split column / JSON array is named after that column: 'purpose', 'phones[].number'
+            parent = related_name
+            label = (parent or name) if name == "." else (f"{parent}[].{name}" if parent else name)
         if item_kind == "rows" and name != ".":
             env.uses.append(Use(env.template, (f"{related_name}.{name}",), element, "value"))
         if name == ".":
@@ -214,6 +218,8 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
 
     if kind == "$col":
         env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
+    if kind == "$item" and env.each_kinds[-1].startswith("value"):
+        return Compiled(fn, (label,) if label and label != "." else ())
     return Compiled(fn, (name,) if name != "." else ())
 
 
@@ -695,7 +701,7 @@ def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
         source = compile_value(lst, env, f"{where}.$each", element)
         list_fn = source.fn
         list_columns = source.columns
-    env.each_kinds.append(f"rows:{related}" if related else "value")
+    env.each_kinds.append(f"rows:{related}" if related else "value:" + ", ".join(list_columns))
     body = compile_value(spec["do"], env, f"{where}.do", f"{element}[*]")
     env.each_kinds.pop()
     do = body.fn

@@ -161,3 +161,28 @@ def test_error_records_convert_to_shared_issues(mapper):
     assert (issue.source, issue.line, issue.code, issue.expression) == (
         "contacts.csv", 2, "code-invalid", "Encounter.type[0].coding[0].code")
     assert issue.is_error and issue.location_text() == "contacts.csv:2"
+
+
+def test_error_in_a_split_item_names_the_column(mapper):
+    body = """\
+    lookups:
+      purpose: {map: {TX: TREAT, PAY: HPAYMT}}
+    sources:
+      consents: {file: consents.csv}
+    resources:
+      - name: consent
+        source: consents
+        key: {$col: id}
+        template:
+          resourceType: Consent
+          provision:
+            purpose:
+              - $each: {$col: purpose}
+                split: ";"
+                do: {code: {$lookup: purpose, from: {$item: .}}}
+    """
+    result = mapper(body, {"consents.csv": "id,purpose\n1,TX;PAY\n2,TX;RES\n"})
+    (issue,) = result.errors[0]["issues"]
+    assert issue["column"] == "purpose"
+    assert issue["message"] == ("consents.csv:3 column 'purpose' at Consent.provision.purpose[1].code: "
+                                "code not in lookup 'purpose'")
