@@ -199,11 +199,11 @@ class Walker:
             if cur is skip:
                 continue
             if isinstance(cur, dict):
-                if cur.get("reference") == ref or (ref == "#" and cur.get("reference") == "#"):
-                    return True
                 stack.extend(cur.values())
             elif isinstance(cur, list):
                 stack.extend(cur)
+            elif cur == ref:   # a Reference.reference, or a canonical/uri such as ValueSet.compose.include.system
+                return True
         # a contained resource may instead reference its container ("#")
         stack = [skip]
         while stack:

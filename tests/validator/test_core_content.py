@@ -19,7 +19,8 @@ KNOWN = {"ValueSet-endpoint-connection-type.json", "ValueSet-provenance-history-
 def _sample() -> list[Path]:
     if not CORE.is_dir():
         return []
-    files = sorted(p for p in CORE.glob("*.json") if p.name != "package.json" and p.name not in KNOWN)
+    files = sorted(p for p in CORE.glob("*.json") if not p.name.startswith(".")
+                   and p.name != "package.json" and p.name not in KNOWN)
     return files[::15]
 
 
