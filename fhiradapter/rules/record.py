@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .. import canonical as c
 from .calendar import BadDate, local_date, parse_fhir, start_of
 from .config import RuleConfig
 
-STAY_CLASSES = frozenset({"IMP", "SS", "FLD"})
 # where the rules read a resource's dates (also used to find the record's latest date)
 DATE_PATHS = ("period.start", "period.end", "authoredOn", "created", "sent", "date", "dateTime",
               "recordedDate", "effectiveDateTime", "issued", "occurrenceDateTime")
@@ -266,14 +265,3 @@ class MemberRecord:
             if moment is not None:
                 return (0, start_of(moment, self.zone).timestamp(), str(res.get("id")))
         return (1, 0.0, str(res.get("id")))
-
-    def program_resources(self) -> Iterator[dict]:
-        for res in self.resources:
-            if isinstance(res, dict) and res.get("resourceType") in (
-                    "Encounter", "CarePlan", "ServiceRequest", "Communication", "DocumentReference",
-                    "Condition", "Observation", "Procedure", "MedicationRequest", "Claim"):
-                yield res
-
-
-def ids(resources: Iterable[dict]) -> str:
-    return ", ".join(describe(r) for r in resources)
