@@ -73,8 +73,11 @@ def explain_rows(mapping: Mapping) -> list[dict[str, str]]:
                      "columns": ", ".join(f"{template.source}.{c}" for c in template.key_columns),
                      "element": f"{template.resource_type}.id, {template.resource_type}.identifier",
                      "via": f"source key (kind '{template.kind}')"})
+        seen: set[tuple[str, str, str]] = set()
         for use in mapping.uses:
-            if use.template == template.name:
+            fact = (", ".join(use.columns), use.element, use.via)
+            if use.template == template.name and fact not in seen:   # $if branches may repeat a fact
+                seen.add(fact)
                 rows.append({"template": template.name, "resourceType": template.resource_type, "file": source_file,
                              "columns": ", ".join(use.columns), "element": use.element, "via": use.via})
     return rows
