@@ -90,6 +90,7 @@ class MemberRecord:
         # resources are not changed while rules run: memoise the readers the rules share
         self._when_cache: dict[tuple[int, str], datetime | date | None] = {}
         self._list_cache: dict[tuple, list[dict]] = {}
+        self._memo: dict[tuple, Any] = {}
         self.by_type: dict[str, list[dict]] = {}
         self.by_key: dict[str, dict] = {}
         for res in self.resources:
@@ -159,10 +160,13 @@ class MemberRecord:
 
     # ---- programs -------------------------------------------------------------------------
     def programs_of(self, resource: dict) -> set[str]:
-        found: set[str] = set()
-        for element in ("serviceType", "category", "code"):
-            found |= codes(resource.get(element), c.PROGRAM_SYSTEM)
-        return found
+        key = ("programs", id(resource))
+        if key not in self._memo:
+            found: set[str] = set()
+            for element in ("serviceType", "category", "code"):
+                found |= codes(resource.get(element), c.PROGRAM_SYSTEM)
+            self._memo[key] = found
+        return self._memo[key]
 
     def programs(self) -> set[str]:
         found: set[str] = set()
@@ -212,7 +216,10 @@ class MemberRecord:
         return ext(enc, c.EXT_BILLING)
 
     def is_billable(self, enc: dict) -> bool:
-        return sub_ext_value(self.billing(enc), "billable") is True
+        key = ("billable", id(enc))
+        if key not in self._memo:
+            self._memo[key] = sub_ext_value(self.billing(enc), "billable") is True
+        return self._memo[key]
 
     # ---- referrals and plans --------------------------------------------------------------
     def referrals(self, program: str) -> list[dict]:
