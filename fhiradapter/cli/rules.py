@@ -108,11 +108,11 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
               "programs the records name).")
 @click.option("--timezone", default="America/Denver", show_default=True, help="Agency IANA time zone.")
 @click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date (default: the "
-              "latest date in each member record).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date and, for the consent "
+              "rule, release date (default: the latest date in each member record; release: today).")
 @click.option("--data-from", "data_from", default="auto", show_default=True,
               help="Start of the extract window (YYYY-MM-DD): checks needing earlier contacts are not judged. "
-                   "'auto' = the earliest contact in each input holding several members; 'none' = complete.")
+                   "'auto' = the earliest contact of the input when it holds several members; 'none' = complete.")
 @click.option("--recipient", help="Data recipient for the consent rule: Organization/x or system|value.")
 @click.option("--purpose", help="Release purpose (v3-ActReason code, e.g. HPAYMT).")
 @click.option("--roster", "rosters", multiple=True, type=click.Path(dir_okay=False),
