@@ -149,9 +149,10 @@ class Journal:
                 "INSERT INTO entries (bundle_id, idx, resource_type, method, source) VALUES (?,?,?,?,?)",
                 [(bundle_id, e.idx, e.resource_type, e.method, e.source) for e in entries])
             # Older, undelivered content for the same file part is replaced by this one.
+            # (A new split may have fewer parts: parts beyond it are replaced too.)
             self._db.execute(
-                "UPDATE bundles SET superseded=1 WHERE endpoint=? AND file=? AND part=? AND id<>?"
-                " AND state<>'delivered'", (endpoint, file, part, bundle_id))
+                "UPDATE bundles SET superseded=1 WHERE endpoint=? AND file=? AND (part=? OR part>?) AND id<>?"
+                " AND state<>'delivered'", (endpoint, file, part, parts, bundle_id))
             row = self._one("SELECT * FROM bundles WHERE id=?", (bundle_id,))
             assert row is not None
             return row
