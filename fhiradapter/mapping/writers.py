@@ -21,6 +21,7 @@ from fhiradapter.ids import NAMESPACE
 
 SHARED = "000-shared"
 PARTITION_SIZE = 20_000   # resources grouped in memory at once when writing bundles
+MAX_PARTITIONS = 256      # open temporary files; beyond ~5 million resources partitions grow instead
 
 MemberHook = Callable[[str | None, list[dict[str, Any]]], None]
 
@@ -91,7 +92,8 @@ class OutputWriter:
         assert self._spool is not None
         spool = self._spool
         spool.seek(0)
-        count = math.ceil(self._spooled / PARTITION_SIZE) if self._spooled else 1
+        # bounded: PARTITION_SIZE resources in memory at once, and at most MAX_PARTITIONS open temp files
+        count = min(MAX_PARTITIONS, math.ceil(self._spooled / PARTITION_SIZE)) if self._spooled else 1
         if count <= 1:
             yield spool
             return
