@@ -82,3 +82,20 @@ def test_team_level_roster_finding_is_printed_once_for_many_members(tmp_path: Pa
         {"resource": roster("pact-mct", "team-a", 10)}, {"resource": roster("cmp", "team-a", 3)}]}), encoding="utf-8")
     result = CliRunner().invoke(rules, ["check", str(path), "--as-of", "2026-02-08", "--roster", str(groups)])
     assert result.output.count("mt-cmp-team-cmp-share") == 1
+
+
+def test_data_from_auto_skips_first_contact_checks_for_referrals_before_the_input(tmp_path: Path) -> None:
+    from rules_factories import referral
+    resources = []
+    for pid, received, first in (("old", "2025-09-30T11:00:00-04:00", "2026-01-05T10:00:00-05:00"),
+                                 ("new", "2026-01-06T11:00:00-05:00", "2026-01-08T10:00:00-05:00")):
+        sr, enc = referral("ma-csp", received, reasons=()), contact("ma-csp", first, mode="phone")
+        sr["subject"] = enc["subject"] = {"reference": f"Patient/{pid}"}
+        resources += [{"resourceType": "Patient", "id": pid}, sr, enc]
+    path = _ndjson(tmp_path / "csp.ndjson", resources)
+    args = ["check", str(path), "--timezone", "America/New_York", "--as-of", "2026-02-01"]
+    auto = CliRunner().invoke(rules, args)
+    assert auto.output.count("ma-csp-first-contact-attempt") == 1        # only the new member's late contact
+    assert "contacts taken as complete from 2026-01-05" in auto.output
+    assert CliRunner().invoke(rules, args + ["--data-from", "none"]).output.count("ma-csp-first-contact-attempt") == 2
+    assert CliRunner().invoke(rules, args + ["--data-from", "01/05/2026"]).exit_code == 2
