@@ -137,3 +137,14 @@ def test_unwritable_output_is_a_usage_error(tmp_path):
     blocker.write_text("x")
     result = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(blocker / "out"))
     assert result.exit_code == 2 and "cannot write the output" in result.stderr
+
+
+def test_run_without_validator_maps_and_says_so(tmp_path, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "fhiradapter.validator", None)   # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "fhiradapter.rules", None)
+    result = invoke("run", "--program", "mt-cmp", INPUT, "--mapping", MAPPING, "--out", str(tmp_path))
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["validation"].startswith("unavailable")
+    assert "validation unavailable" in result.stderr
+    assert summary["rows"] == {"read": 10, "mapped": 8, "rejected": 2}   # mapped as `map` would
