@@ -85,6 +85,11 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if not endpoint.startswith(("https://", "http://")):
         raise _fail("--endpoint must be an http(s) URL")
+    from urllib.parse import urlsplit
+    parts = urlsplit(endpoint)
+    if parts.username or parts.password or parts.query:
+        # It would be logged and stored in the journal: credentials belong in --auth.
+        raise _fail("--endpoint must not carry credentials or a query string; use --auth")
     state = state_path or default_state_path(list(paths))
     if state is None:
         raise _fail("give --state FILE (the journal) when PATHS is not a map/run output folder")

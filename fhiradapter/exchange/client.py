@@ -56,7 +56,10 @@ class FhirClient:
             # verify/cert passed per request: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a
             # Session's own `verify`, which would silently ignore --ca-bundle.
             response = self.session.post(url, data=orjson.dumps(body), headers=headers, timeout=self.timeout,
-                                         verify=self.session.verify, cert=self.session.cert)
+                                         verify=self.session.verify, cert=self.session.cert,
+                                         # A redirected POST turns into a GET (301/302) and may carry the
+                                         # token elsewhere: a 3xx is reported, never followed.
+                                         allow_redirects=False)
         except requests.Timeout:
             return HttpResult(None, error="timeout")
         except requests.ConnectionError:

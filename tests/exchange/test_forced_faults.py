@@ -181,3 +181,22 @@ def test_locally_invalid_bundle_is_never_sent(tmp_path, no_sleep_retry):
     assert row.state == "rejected-local"
     issues = build_report(journal)["failures"][0]["issues"]
     assert any(i.get("source_file") == "contacts.csv" and i.get("source_line") == 4 for i in issues)
+
+
+@responses.activate
+def test_redirect_is_reported_not_followed(out, no_sleep_retry):
+    retry, _ = no_sleep_retry
+    responses.post(BASE, status=302, headers={"Location": "https://login.example/"})
+    sender, journal = _sender(out, retry)
+    assert sender.run([out]).failed == 1
+    assert len(responses.calls) == 1 and journal.rows()[0].last_status == 302
+
+
+@pytest.mark.parametrize("endpoint", ["https://user:pw@payer.example/fhir", "https://payer.example/fhir?key=abc"])
+def test_endpoint_with_credentials_is_refused(tmp_path, endpoint):
+    from click.testing import CliRunner
+    from fhiradapter.cli import cli
+    out = write_out(tmp_path / "out", {"m-1": member_bundle("E1")})
+    result = CliRunner().invoke(cli, ["send", "--endpoint", endpoint, str(out)])
+    assert result.exit_code == 2 and "must not carry credentials" in result.output
+    assert not (out / "outbox.sqlite").exists()
