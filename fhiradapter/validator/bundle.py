@@ -6,7 +6,6 @@ while walking the entries.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from .walker import Ctx, RefUse
 

@@ -9,7 +9,6 @@ from .primitives import CHECKERS, PRIMITIVE_TYPES
 
 R4 = "http://hl7.org/fhir/StructureDefinition/"
 FHIRPATH_TYPE_PREFIX = "http://hl7.org/fhirpath/System."
-_CONTAINERS = frozenset({"BackboneElement", "Element"})
 
 
 def _cap(s: str) -> str:
@@ -189,6 +188,3 @@ class Compiler:
 def is_primitive(type_code: str | None) -> bool:
     return type_code in PRIMITIVE_TYPES
 
-
-def is_container(type_code: str | None) -> bool:
-    return type_code in _CONTAINERS

@@ -13,7 +13,6 @@ from .registry import get_registry
 from .terminology import Terminology
 from .walker import Ctx, Walker
 
-SUBJECT_KEYS = ("subject", "patient", "beneficiary")
 _WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id\s*=\s*'([^']*)'\)(.*)$")
 
 
@@ -32,7 +31,6 @@ class Validator:
         self.timezone = timezone
         self.compiler = Compiler(registry)
         self.walker = Walker(self.compiler, Terminology(registry))
-        self._rules_missing_reported = False
 
     # -- profile choice
     def _profiles_for(self, res: dict, profile: str | None, program: str | None, ctx: Ctx,

@@ -115,8 +115,6 @@ def check_primitive(type_code: str, value: Any) -> str | None:
 
 CheckFn = Callable[[Any], "str | None"]
 
-_FAST: dict[str, CheckFn] = {}
-
 
 def checker(type_code: str) -> CheckFn:
     """A one-argument checker bound to a type (saves work per value in the hot loop)."""

@@ -15,8 +15,6 @@ from .model import MISSING, Elem, Node
 from .primitives import CHECKERS, PRIMITIVE_TYPES
 from .terminology import Terminology
 
-RESOURCE_TYPES_RX = re.compile(r"[A-Z][A-Za-z]+")
-_REL_REF = re.compile(r"([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
 _ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
@@ -50,10 +48,6 @@ class Ctx:
             self.add(severity, code, expr, message, rule)
 
 
-def _generic(expr: str) -> str:
-    return re.sub(r"\[\d+\]", "", expr)
-
-
 def _shown(ctx: Ctx, value: Any) -> str:
     if not ctx.show_values:
         return ""
@@ -62,7 +56,8 @@ def _shown(ctx: Ctx, value: Any) -> str:
 
 
 def compile_pattern(pattern: Any) -> Callable[[Any], bool]:
-    """A closure equivalent to pattern_matches(value, pattern), built once per pattern."""
+    """A matcher for FHIR pattern[x] semantics, built once per pattern: every key of a pattern object
+    must match, every item of a pattern array must match some item of the value."""
     if isinstance(pattern, dict):
         parts = [(k, compile_pattern(v)) for k, v in pattern.items()]
 
@@ -89,15 +84,6 @@ def compile_pattern(pattern: Any) -> Callable[[Any], bool]:
             return True
         return match_list
     return lambda value: value == pattern
-
-
-def pattern_matches(value: Any, pattern: Any) -> bool:
-    if isinstance(pattern, dict):
-        return isinstance(value, dict) and all(pattern_matches(value.get(k, MISSING), v)
-                                               for k, v in pattern.items())
-    if isinstance(pattern, list):
-        return isinstance(value, list) and all(any(pattern_matches(v, p) for v in value) for p in pattern)
-    return value == pattern
 
 
 class Walker:
@@ -146,7 +132,6 @@ class Walker:
             targets.append(compiled)
         if not targets:
             targets = [base]
-        before = len(ctx.issues)
         seen: set[tuple[str | None, str]] = set()
         for node, elem in targets:
             start = len(ctx.issues)
@@ -162,7 +147,6 @@ class Walker:
                 del ctx.issues[start:]
                 ctx.issues.extend(kept)
         self._dom(res, rtype, expr, ctx, root)
-        del before
         ctx.resource, ctx.contained_ids = saved
 
     def _dom(self, res: dict, rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
