@@ -34,11 +34,6 @@ def test_rejected_rows_are_exactly_the_documented_ones(program: str, mapped: dic
     assert all(e["stage"] == "map" for e in errors)
 
 
-# Known engine gap (reported): a code looked up from a split list item ($each over a `;` column)
-# is reported without its column name. Strict: once the engine names it, this entry must go.
-COLUMN_NOT_NAMED = {("ma-csp", "consents.csv", "purpose")}
-
-
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_errors_name_the_column_and_element_but_not_the_value(program: str, mapped: dict[str, Path]) -> None:
     bad, _ = documented("map")
@@ -55,11 +50,7 @@ def test_errors_name_the_column_and_element_but_not_the_value(program: str, mapp
                 unnamed.add((program, row.file, row.column))
         if row.value:
             assert row.value not in text, f"{where}: the value is echoed without --show-values"
-    known = {k for k in COLUMN_NOT_NAMED if k[0] == program}
-    assert unnamed - known == set(), "errors that do not name their column"
-    if known:
-        assert unnamed == known, f"{known - unnamed} is named now: remove it from COLUMN_NOT_NAMED"
-        pytest.xfail(f"engine gap: column not named for {sorted(known)}")
+    assert unnamed == set(), "errors that do not name their column"
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
