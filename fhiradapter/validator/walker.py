@@ -233,7 +233,7 @@ class Walker:
                     continue
                 if key == "fhir_comments":
                     continue
-                ctx.add("error", "structure", f"{expr}.{key}", f"unknown element '{key}' in {tname}")
+                ctx.add("error", "structure", f"{expr}.{key}", self._unknown_message(node, key, tname))
                 continue
             elem, tcode = ent
             if elem.max == 0:
@@ -306,6 +306,15 @@ class Walker:
         name = elem.name[:-3] if elem.choice else elem.name
         ctx.add("information", "informational", f"{expr}.{name}",
                 f"must-support element {elem.path} is absent", rule="must-support")
+
+    @staticmethod
+    def _unknown_message(node: Node, key: str, tname: str) -> str:
+        for elem in node.elems:   # valueString where value[x] allows only other types: say which
+            stem = elem.name[:-3]
+            if elem.choice and key.startswith(stem) and key[len(stem):][:1].isupper():
+                allowed = ", ".join(elem.types) or "none"
+                return f"{elem.path}: type {key[len(stem):]} is not allowed here (allowed: {allowed})"
+        return f"unknown element '{key}' in {tname}"
 
     @staticmethod
     def _choice(seen: dict[Elem, str], elem: Elem, key: str, expr: str, ctx: Ctx) -> None:

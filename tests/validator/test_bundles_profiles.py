@@ -131,3 +131,37 @@ def test_rules_run_on_bundles_and_are_rerooted(load):
     assert located and all(i.expression.startswith("Bundle.entry[0].resource") for i in located)
     # a lone resource is not a member record: no rules unless asked
     assert not [i for i in v.validate_resource(copy.deepcopy(enc)) if i.rule_system.endswith("bh-rule")]
+
+
+def test_extension_slice_checked_through_its_definition(validator, load):
+    enc = load("Encounter-mt-cmp-encounter-example.json")
+    billing = next(e for e in enc["extension"] if e["url"].endswith("ext-billing"))
+    billing["extension"] = [x for x in billing["extension"] if x["url"] != "unitType"]
+    billing["extension"].append({"url": "billable", "valueString": "yes"})
+    found = errors(validator.validate_resource(enc))
+    messages = " | ".join(i.message for i in found)
+    assert "slice 'unitType' requires at least 1" in messages          # sub-extension cardinality
+    assert "slice 'billable' allows at most 1" in messages
+    assert any("type String is not allowed here (allowed: boolean)" in i.message for i in found)
+
+
+def test_unsupported_invariant_is_an_information_note(tmp_path, encounter):
+    from fhiradapter.validator import Validator
+    sd = {"resourceType": "StructureDefinition", "id": "enc-odd", "url": "https://example.org/StructureDefinition/enc-odd",
+          "name": "EncOdd", "status": "active", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+          "type": "Encounter", "derivation": "constraint",
+          "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Encounter",
+          "differential": {"element": [
+              {"id": "Encounter", "path": "Encounter", "constraint": [
+                  {"key": "odd-1", "severity": "error", "human": "class is from the value set",
+                   "expression": "class.memberOf('http://hl7.org/fhir/ValueSet/v3-ActEncounterCode')"},
+                  {"key": "odd-2", "severity": "error", "human": "finished encounters have an end",
+                   "expression": "status = 'finished' implies period.end.exists()"}]}]}}
+    (tmp_path / "StructureDefinition-enc-odd.json").write_text(json.dumps(sd))
+    v = Validator(rules=False, igs=[tmp_path])
+    issues = v.validate_resource(encounter, profile=sd["url"])
+    assert [i.rule for i in issues if i.rule == "odd-1"] and all(
+        i.severity == "information" for i in issues if i.rule == "odd-1")
+    assert errors(issues) == []
+    del encounter["period"]["end"]
+    assert [i.rule for i in errors(v.validate_resource(encounter, profile=sd["url"]))] == ["odd-2"]
