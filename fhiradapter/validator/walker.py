@@ -492,6 +492,9 @@ class Walker:
         slices = elem.slices
         hits = [0] * len(slices)
         closed = elem.slicing is not None and elem.slicing.rules == "closed"
+        ordered = elem.slicing is not None and elem.slicing.ordered
+        open_at_end = elem.slicing is not None and elem.slicing.rules == "openAtEnd"
+        last_slice, seen_unmatched = -1, False
         for i, item in enumerate(items):
             if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
                 continue
@@ -513,6 +516,17 @@ class Walker:
             if target is elem and closed and slices:
                 ctx.add("error", "structure", f"{loc}[{i}]",
                         f"{elem.path}: item matches none of the slices and the slicing is closed")
+            if target is not elem:
+                si = slices.index(target)
+                if ordered and si < last_slice:
+                    ctx.add("error", "structure", f"{loc}[{i}]",
+                            f"{elem.path}: slice '{target.slice_name}' is out of order (the slicing is ordered)")
+                if open_at_end and seen_unmatched:
+                    ctx.add("error", "structure", f"{loc}[{i}]",
+                            f"{elem.path}: items that match no slice must come last (openAtEnd)")
+                last_slice = max(last_slice, si)
+            else:
+                seen_unmatched = True
             ttype = tcode
             if target is not elem and len(target.types) == 1:
                 ttype = target.types[0]

@@ -165,3 +165,26 @@ def test_unsupported_invariant_is_an_information_note(tmp_path, encounter):
     assert errors(issues) == []
     del encounter["period"]["end"]
     assert [i.rule for i in errors(v.validate_resource(encounter, profile=sd["url"]))] == ["odd-2"]
+
+
+def test_ordered_slicing(tmp_path, encounter):
+    from fhiradapter.validator import Validator
+    sd = {"resourceType": "StructureDefinition", "id": "enc-ordered",
+          "url": "https://example.org/StructureDefinition/enc-ordered", "name": "EncOrdered", "status": "active",
+          "fhirVersion": "4.0.1", "kind": "resource", "abstract": False, "type": "Encounter",
+          "derivation": "constraint", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Encounter",
+          "differential": {"element": [
+              {"id": "Encounter.identifier", "path": "Encounter.identifier", "slicing": {
+                  "discriminator": [{"type": "value", "path": "system"}], "ordered": True, "rules": "open"}},
+              {"id": "Encounter.identifier:a", "path": "Encounter.identifier", "sliceName": "a"},
+              {"id": "Encounter.identifier:a.system", "path": "Encounter.identifier.system", "fixedUri": "urn:a"},
+              {"id": "Encounter.identifier:b", "path": "Encounter.identifier", "sliceName": "b"},
+              {"id": "Encounter.identifier:b.system", "path": "Encounter.identifier.system", "fixedUri": "urn:b"},
+          ]}}
+    (tmp_path / "StructureDefinition-enc-ordered.json").write_text(json.dumps(sd))
+    v = Validator(rules=False, igs=[tmp_path])
+    encounter["identifier"] = [{"system": "urn:a", "value": "1"}, {"system": "urn:b", "value": "2"}]
+    assert errors(v.validate_resource(encounter, profile=sd["url"])) == []
+    encounter["identifier"].reverse()
+    found = errors(v.validate_resource(encounter, profile=sd["url"]))
+    assert [i.expression for i in found] == ["Encounter.identifier[1]"] and "out of order" in found[0].message
