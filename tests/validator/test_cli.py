@@ -168,3 +168,11 @@ def test_bundle_with_program_applies_profiles_to_entries(tmp_path):
     assert run(str(f), "--no-rules").exit_code == 0
     r = run(str(f), "--no-rules", "--program", "mt-cmp")
     assert r.exit_code == 1 and "b.json#0: ERROR Bundle.entry[0].resource.serviceType" in r.output
+
+
+def test_output_file(tmp_path):
+    f = _write(tmp_path / "bad.json", dict(ENCOUNTER, status="bogus"))
+    out = tmp_path / "report.xml"
+    r = run(str(f), "--no-rules", "--format", "junit", "-o", str(out))
+    assert r.exit_code == 1 and r.output == ""
+    assert ET.fromstring(out.read_text()).get("failures") == "1"
