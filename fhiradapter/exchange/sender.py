@@ -17,7 +17,7 @@ from fhiradapter.outcome import Issue, operation_outcome
 
 from .client import FhirClient, HttpResult
 from .gate import MINIMAL_NOTE, Checker, load_checker
-from .inputs import Prepared, Unit, discover, prepare
+from .inputs import Prepared, Unit, content_hash, discover, prepare
 from .journal import EntryMeta, Journal, Row
 from .responses import (VALIDATE_ANSWER_CODES, outcome_has_errors, parse_bundle_response, slim_outcome)
 from .retry import RetryPolicy, is_retryable_status
@@ -99,7 +99,6 @@ class Sender:
         summary.rejected_local += 1
         # One row per input file (hash of what was read, or of the file name when unreadable).
         key_source: Any = prepared.original if prepared.original is not None else {"unreadable": prepared.file}
-        from .inputs import content_hash
         entries = [EntryMeta(idx=i, resource_type=(e.get("resource") or {}).get("resourceType"),
                              method=(e.get("request") or {}).get("method"),
                              source=((e.get("resource") or {}).get("meta") or {}).get("source"))

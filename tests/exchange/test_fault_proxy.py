@@ -17,7 +17,7 @@ import pytest
 from fhiradapter.exchange.client import FhirClient
 from fhiradapter.exchange.journal import Journal
 from fhiradapter.exchange.retry import RetryPolicy
-from fhiradapter.exchange.sender import SendOptions, Sender
+from fhiradapter.exchange.sender import Sender
 
 from .builders import members_out
 from .faultproxy import FaultProxy

@@ -2,7 +2,6 @@
 what the journal keeps. No real sleeping: the retry policy's sleep is recorded instead."""
 from __future__ import annotations
 
-import json
 
 import pytest
 import requests
