@@ -167,3 +167,21 @@ def test_validator_rejects_exactly_the_documented_resources(mapped: dict[str, Pa
             if any(i.severity in ("error", "fatal") for i in issues):
                 failing.add(origin(r))
         assert failing == {(d.file, d.line) for d in bad if d.program == program}, program
+
+
+@pytest.mark.parametrize("name", [*PROGRAMS, "casemgmt-json-mt-cmp"])
+def test_shipped_mappings_pass_check_against_their_example_input(name: str) -> None:
+    folder = EXAMPLES / ("casemgmt-json" if name.startswith("casemgmt") else name)
+    code, output = run_cli(["mapping", "check", str(MAPPINGS / f"{name}.yaml"), "--input", str(folder)])
+    assert code == 0, output
+    assert "0 error(s)" in output
+
+
+@pytest.mark.parametrize("name", ["mt-cmp", "dc-cs"])
+def test_golden_tests_of_the_shipped_mappings(name: str) -> None:
+    """mappings/tests/{name}/: DST edges, quoting, strictness; expected output checked in."""
+    code, output = run_cli(["mapping", "test", str(MAPPINGS / f"{name}.yaml")])
+    assert code == 0, output
+    assert "1 passed, 0 failed" in output
+    expected = (MAPPINGS / "tests" / name / "expected" / "ndjson" / "Encounter.ndjson").read_text()
+    assert {"mt-cmp": "2026-03-08T03:40:00-06:00", "dc-cs": "2026-11-01T01:00:00-05:00"}[name] in expected
