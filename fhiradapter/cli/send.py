@@ -131,6 +131,8 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
         raise _fail(str(exc)) from None
     except AuthError as exc:
         raise _fail(f"authentication: {exc}") from None
+    except JournalError as exc:
+        raise _fail(str(exc)) from None
     finally:
         journal.close()
     result = {"journal": str(state), "files": summary.files, "bundles": summary.units,

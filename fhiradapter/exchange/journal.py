@@ -106,6 +106,7 @@ class EntryMeta:
 class Journal:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._lock_file: Any = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -116,7 +117,30 @@ class Journal:
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
 
+    def lock_for_sending(self) -> None:
+        """Claim the journal for one `send` at a time (two senders would race on the same rows).
+
+        An OS file lock on `{journal}.lock`: released by the kernel when the process ends, even by
+        SIGKILL, so a crash never leaves a stale lock behind.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock (documented)
+            return
+        if self._lock_file is not None:
+            return
+        handle = open(self.path.with_name(self.path.name + ".lock"), "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise JournalError(f"{self.path}: another `send` is using this journal right now") from None
+        self._lock_file = handle
+
     def close(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
         self._db.close()
 
     def __enter__(self) -> "Journal":

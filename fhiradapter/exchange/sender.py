@@ -64,6 +64,7 @@ class Sender:
         self.progress = progress or (lambda message: None)
 
     def run(self, paths: list[str | Path]) -> RunSummary:
+        self.journal.lock_for_sending()
         summary = RunSummary(full_validation=self.full_validation)
         if not self.full_validation:
             summary.messages.append(MINIMAL_NOTE)

@@ -41,3 +41,15 @@ def test_other_endpoint_is_a_separate_delivery(tmp_path):
         other = journal.register(endpoint="https://y/fhir", hash="h", file="b.json", part=1, parts=1,
                                  mode="transaction", entries=E)
         assert other.state == "pending"
+
+
+def test_one_sender_per_journal(tmp_path):
+    from fhiradapter.exchange.journal import JournalError
+    import pytest
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as first, Journal(path) as second:
+        first.lock_for_sending()
+        with pytest.raises(JournalError, match="another `send` is using this journal"):
+            second.lock_for_sending()
+    with Journal(path) as third:  # released on close (and by the kernel if the process dies)
+        third.lock_for_sending()

@@ -123,6 +123,7 @@ def test_server_validate_keeps_invalid_bundle_from_being_sent(server, tmp_path):
     failure = build_report(journal)["failures"][0]
     traced = [i for i in failure["issues"] if i.get("source_file")]
     assert traced and traced[0]["source_file"] == "contacts.csv" and traced[0]["source_line"] == 6
+    journal.close()
     # Once valid, the same command sends it.
     bundle["entry"][2]["resource"]["serviceType"] = {"text": "community support"}
     write_out(out, {"sv-1": bundle})
