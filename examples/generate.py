@@ -49,7 +49,8 @@ def generate(out: Path, seed: int = DEFAULT_SEED, scale: float = 1.0) -> dict[st
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "casemgmt-export.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n",
                                                  encoding="utf-8", newline="")
-    (out / "README.md").write_text(render_readme(exports, seed, scale), encoding="utf-8", newline="")
+    (out / "README.md").write_text(render_readme(exports, seed, scale, len(doc["clients"])), encoding="utf-8",
+                                   newline="")
     return exports
 
 

@@ -26,6 +26,15 @@ problems below. Values exercise CSV quoting: addresses with commas and `"`, name
 referral notes with a line break inside a quoted field (so physical line numbers and record numbers
 differ: the lines below are physical lines, header = line 1).
 
+Map, validate and check them (all five programs, into `out/{{program}}/`):
+
+    fhiradapter run --program all examples/ --out out/
+    fhiradapter map --mapping mappings/mt-cmp.yaml --input examples/mt-cmp --out out/map-mt-cmp
+
+`tests/examples/` checks that the rows below are exactly the ones rejected, that rows read = mapped +
+rejected, that the rules report exactly the listed violations, and that the JSON export gives the same
+resources as the CSV export.
+
 Counts:
 
 | program | {count_heads} |
