@@ -45,8 +45,11 @@ class Terminology:
             return self._has(exp, None, value)
         if isinstance(value, dict):
             codings = value.get("coding") if "coding" in value else [value]
+            if not isinstance(codings, list):
+                return False
             return any(isinstance(c, dict) and isinstance(c.get("code"), str)
-                       and self._has(exp, c.get("system"), c["code"]) for c in codings or [])
+                       and (c.get("system") is None or isinstance(c.get("system"), str))
+                       and self._has(exp, c.get("system"), c["code"]) for c in codings)
         return False
 
     def _not_checked(self, elem: "Elem", expr: str, ctx: "Ctx", why: str) -> None:
@@ -86,7 +89,8 @@ class Terminology:
         elif tcode == "Coding":
             codings = [value]
         elif tcode == "CodeableConcept":
-            codings = [c for c in value.get("coding", []) or [] if isinstance(c, dict)]
+            raw = value.get("coding")
+            codings = [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
         else:
             return
         # structurally broken codings were reported by the walk; only well-typed ones are looked up

@@ -600,8 +600,12 @@ class Walker:
                 # best effort: profile discriminators on resources match by claimed meta.profile
                 wanted = {p for ps in sl.type_profiles.values() for p in ps}
                 vals = _eval_path(item, d.path)
-                claims = {p for v in vals if isinstance(v, dict)
-                          for p in (v.get("meta") or {}).get("profile", []) or []}
+                claims = set()
+                for v in vals:
+                    meta = v.get("meta") if isinstance(v, dict) else None
+                    prof = meta.get("profile") if isinstance(meta, dict) else None
+                    if isinstance(prof, list):
+                        claims.update(p for p in prof if isinstance(p, str))
                 if wanted and not wanted & claims:
                     return False
         return True
@@ -665,8 +669,9 @@ def _eval_path(item: Any, path: str) -> list[Any]:
         if seg.startswith("extension(") and seg.endswith(")"):
             url = seg[len("extension("):-1].strip("'\"")
             for v in values:
-                if isinstance(v, dict):
-                    nxt.extend(e for e in v.get("extension", []) or [] if isinstance(e, dict) and e.get("url") == url)
+                exts = v.get("extension") if isinstance(v, dict) else None
+                if isinstance(exts, list):
+                    nxt.extend(e for e in exts if isinstance(e, dict) and e.get("url") == url)
         elif seg.startswith("ofType(") or seg == "resolve()":
             nxt = values
         else:

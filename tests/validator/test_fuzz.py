@@ -71,19 +71,19 @@ def _check(validator, value: Any) -> None:
     json.dumps(outcome)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1000, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated())
 def test_mutated_resources(validator, value):
     _check(validator, value)
 
 
-@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=500, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(json_values)
 def test_arbitrary_json(validator, value):
     _check(validator, value)
 
 
-@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(mutated(), min_size=1, max_size=3), st.sampled_from(["collection", "transaction", "document"]))
 def test_mutated_bundles(validator, resources, btype):
     bundle = {"resourceType": "Bundle", "type": btype,
