@@ -16,7 +16,7 @@ NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
 _NS_BYTES = NAMESPACE.bytes
 
 
-def _uuid5_text(name: str) -> str:
+def uuid5_text(name: str) -> str:
     """str(uuid.uuid5(NAMESPACE, name)) without building UUID objects (the mapper's hot path)."""
     digest = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
@@ -28,7 +28,7 @@ def _uuid5_text(name: str) -> str:
 @lru_cache(maxsize=16384)  # references repeat (one Patient, thousands of contacts); bounded memory
 def resource_id(agency: str, resource_type: str, source_key: str) -> str:
     """The UUIDv5 id of the resource of `resource_type` mapped from `source_key` of `agency`."""
-    return _uuid5_text(f"{agency}|{resource_type}|{source_key}")
+    return uuid5_text(f"{agency}|{resource_type}|{source_key}")
 
 
 @lru_cache(maxsize=16384)

@@ -75,4 +75,4 @@ class FhirClient:
                 error = "not-json"
         return HttpResult(response.status_code, parsed, error,
                           parse_retry_after(response.headers.get("Retry-After")),
-                          response.headers.get("X-Request-Id"))
+                          response.headers.get("X-Request-Id") or response.headers.get("X-Correlation-Id"))

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS attempts (
   finished_at TEXT,
   status INTEGER,
   error TEXT,
+  server_request_id TEXT,
   PRIMARY KEY (bundle_id, attempt)
 );
 """
@@ -194,14 +195,16 @@ class Journal:
 
     def end_attempt(self, row: Row, attempt: int, *, state: str, status: int | None, error: str | None,
                     retryable: bool = False, outcome: dict[str, Any] | None = None,
+                    server_request_id: str | None = None,
                     entry_results: list[tuple[int, int | None, str | None, dict[str, Any] | None]] = ()
                     ) -> None:
         if state not in STATES:
             raise ValueError(state)
         with self._tx():
             now = _now()
-            self._db.execute("UPDATE attempts SET finished_at=?, status=?, error=? WHERE bundle_id=? AND"
-                             " attempt=?", (now, status, error, row.id, attempt))
+            self._db.execute("UPDATE attempts SET finished_at=?, status=?, error=?, server_request_id=?"
+                             " WHERE bundle_id=? AND attempt=?",
+                             (now, status, error, (server_request_id or "")[:200] or None, row.id, attempt))
             self._db.execute(
                 "UPDATE bundles SET state=?, last_status=?, last_error=?, retryable=?, outcome=?, updated_at=?"
                 " WHERE id=?", (state, status, error, int(retryable),
@@ -249,10 +252,10 @@ class Journal:
                  "outcome": json.loads(o) if o else None} for i, t, m, s, st, loc, o in cur]
 
     def attempts(self, bundle_id: int) -> list[dict[str, Any]]:
-        cur = self._db.execute("SELECT attempt, request_id, started_at, finished_at, status, error FROM attempts"
-                               " WHERE bundle_id=? ORDER BY attempt", (bundle_id,))
-        return [dict(zip(("attempt", "request_id", "started_at", "finished_at", "status", "error"), r))
-                for r in cur]
+        cur = self._db.execute("SELECT attempt, request_id, started_at, finished_at, status, error,"
+                               " server_request_id FROM attempts WHERE bundle_id=? ORDER BY attempt", (bundle_id,))
+        return [dict(zip(("attempt", "request_id", "started_at", "finished_at", "status", "error",
+                          "server_request_id"), r)) for r in cur]
 
     def delivered_locations(self) -> list[str]:
         """Every `Type/id` the server reported for delivered entries (for exactly-once checks)."""

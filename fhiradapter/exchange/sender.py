@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -138,7 +139,7 @@ class Sender:
             attempt_no += 1
             attempt = self.journal.begin_attempt(row)
             result = self.client.post_bundle(unit.bundle, row.request_id)
-            done, retry_after = self._record(unit, row, attempt, result, attempt_no)
+            done, retry_after = self._record(unit, row, attempt, result)
             if done:
                 break
             wait = self.retry.delay(attempt_no, retry_after)
@@ -155,12 +156,11 @@ class Sender:
             summary.failed += 1
             self.progress(f"{label}: failed ({row.last_error or row.last_status})")
 
-    def _record(self, unit: Unit, row: Row, attempt: int, result: HttpResult,
-                attempt_no: int) -> tuple[bool, float | None]:
+    def _record(self, unit: Unit, row: Row, attempt: int, result: HttpResult) -> tuple[bool, float | None]:
         """Write the answer to the journal. Returns (finished, retry_after)."""
+        end = partial(self.journal.end_attempt, row, attempt, server_request_id=result.server_request_id)
         if result.status is None:
-            self.journal.end_attempt(row, attempt, state="pending", status=None, error=result.error,
-                                     retryable=True)
+            end(state="pending", status=None, error=result.error, retryable=True)
             return False, None
         status = result.status
         if 200 <= status < 300:
@@ -169,28 +169,24 @@ class Sender:
                               slim_outcome(e.outcome)) for e in parsed.entries]
             if parsed.problem:
                 # A 2xx we cannot read: the data may or may not be stored; re-sending is safe.
-                self.journal.end_attempt(row, attempt, state="pending", status=status,
-                                         error=f"unreadable response: {parsed.problem}", retryable=True,
-                                         entry_results=entry_results)
+                end(state="pending", status=status, error=f"unreadable response: {parsed.problem}",
+                    retryable=True, entry_results=entry_results)
                 return False, None
             bad = [e for e in parsed.entries if not e.ok]
             if not bad:
-                self.journal.end_attempt(row, attempt, state="delivered", status=status, error=None,
-                                         entry_results=entry_results)
+                end(state="delivered", status=status, error=None, entry_results=entry_results)
                 return True, None
             transient = all(e.status is not None and is_retryable_status(e.status) for e in bad)
-            error = f"{len(bad)} of {len(parsed.entries)} entries refused"
-            self.journal.end_attempt(row, attempt, state="pending" if transient else "failed", status=status,
-                                     error=error, retryable=transient, entry_results=entry_results)
+            end(state="pending" if transient else "failed", status=status,
+                error=f"{len(bad)} of {len(parsed.entries)} entries refused", retryable=transient,
+                entry_results=entry_results)
             return (not transient), None
         outcome = slim_outcome(result.body)
         if is_retryable_status(status):
-            self.journal.end_attempt(row, attempt, state="pending", status=status,
-                                     error=f"HTTP {status}", retryable=True, outcome=outcome)
+            end(state="pending", status=status, error=f"HTTP {status}", retryable=True, outcome=outcome)
             return False, result.retry_after
-        self.journal.end_attempt(row, attempt, state="failed", status=status, error=f"HTTP {status}",
-                                 retryable=False, outcome=outcome,
-                                 entry_results=_entry_outcomes_from_expression(outcome, len(unit.entries), status))
+        end(state="failed", status=status, error=f"HTTP {status}", retryable=False, outcome=outcome,
+            entry_results=_entry_outcomes_from_expression(outcome, len(unit.entries), status))
         return True, None
 
     def _give_up(self, row: Row, result: HttpResult) -> None:

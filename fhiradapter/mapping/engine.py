@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from fhiradapter.ids import mapped_id
+from fhiradapter.ids import uuid5_text
 from fhiradapter.outcome import Issue
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
@@ -24,7 +24,7 @@ from fhiradapter.provenance import PREFIX
 _MEMBER_FIELDS = ("subject", "patient", "beneficiary")
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
     source: str
     file: str
@@ -217,8 +217,9 @@ class MappingRun:
                 self._add_errors(result, template, exc, file, line)
                 continue
             resource_type = template.resource_type
+            # the row's own id is unique: computed directly, so the id cache keeps the references
             resource: dict[str, Any] = {"resourceType": resource_type,
-                                        "id": mapped_id(agency, resource_type, template.kind, key)}
+                                        "id": uuid5_text(f"{agency}|{resource_type}|{template.kind}/{key}")}
             meta = body.pop("meta", None)
             meta = dict(meta) if isinstance(meta, dict) else {}
             meta["source"] = prefix + str(line)

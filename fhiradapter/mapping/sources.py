@@ -121,10 +121,7 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
                     yield Record(start, None, problem=(
                         "structure", f"row has {len(fields)} fields, header has {width}"))
                     continue
-                data: dict[str, Any] = {}
-                for name, raw in zip(columns, fields):
-                    value = raw.strip()
-                    data[name] = value if value else None
+                data: dict[str, Any] = dict(zip(columns, [v.strip() or None for v in fields]))
                 if len(fields) < width:
                     for name in columns[len(fields):]:
                         data[name] = None

@@ -151,7 +151,7 @@ def _moment(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str) 
     return parsed
 
 
-@lru_cache(maxsize=16384)  # start and end of the same slots repeat every day; bounded memory
+@lru_cache(maxsize=65536)  # start and end (x durations) of the same slots repeat; bounded (~15 MB)
 def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str = "earlier",
                      add_minutes: float | None = None) -> str:
     moment = _moment(value, formats, tz_name, ambiguous)
