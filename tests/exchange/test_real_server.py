@@ -50,6 +50,8 @@ def test_resend_creates_nothing_twice(server, tmp_path):
     summary, journal = _send(server, [out], tmp_path / "first.sqlite")
     assert summary.delivered == 0 and summary.already_delivered == 3
     assert all(len(journal.attempts(r.id)) == 1 for r in journal.rows())
+    # The server's X-Request-Id (our test server echoes ours) is kept with each attempt.
+    assert all(a["server_request_id"] == r.request_id for r in journal.rows() for a in journal.attempts(r.id))
 
 
 def test_oversized_bundle_is_split_and_still_lands_once(server, tmp_path):
