@@ -104,7 +104,7 @@ class Builder:
         sud = self.rng.random() < sud_share
         dx = self.rng.choice(DX_SUD if sud else (dx_pool or DX_MH))
         self.x.add("members.csv", member_id=mid, last_name=last, first_name=first, middle_name=middle,
-                   dob=fmt_date(self.people.dob(min_age, max_age)), sex=self.rng.choice("MFFMMFXU"[:7]),
+                   dob=fmt_date(self.people.dob(min_age, max_age)), sex=self.rng.choice("MMMFFFX"),
                    address_line=line, city=city, state=state, zip=zipc, phone=self.people.phone(self.area),
                    payer_member_id=payer_id, sdmi=sdmi, language=self.rng.choice(["en"] * 8 + ["es"]))
         return Member(mid, self.enroll_date(new_share), dx, team, sud)

@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from .builder import Builder, Member, quarter_hours_nearest
-from .common import WINDOW_START, Export, fmt_date
+from .common import Export
 
 PLACES = [("Washington", "DC", "200")]
 AREA = "202"
