@@ -89,11 +89,13 @@ class Env:
 class Compiled:
     """A compiled expression: the function, the columns it reads, whether it is constant."""
 
-    __slots__ = ("fn", "columns", "const", "splice", "value")
+    __slots__ = ("fn", "columns", "const", "splice", "value", "shape", "parts")
 
     def __init__(self, fn: Node, columns: tuple[str, ...] = (), const: bool = False, value: Any = None,
                  splice: bool = False):
         self.fn, self.columns, self.const, self.value, self.splice = fn, columns, const, value, splice
+        self.shape: str | None = None     # "map" / "list" for structure nodes (see generate_fast)
+        self.parts: list[Any] = []
 
 
 def _const(value: Any) -> Compiled:
@@ -300,7 +302,9 @@ def _compile_map(spec: dict[str, Any], env: Env, where: str, element: str, *, fr
             raise FieldErrors(errors)
         return out or None
 
-    return Compiled(fn, tuple(c for _, p in parts for c in p.columns))
+    node = Compiled(fn, tuple(c for _, p in parts for c in p.columns))
+    node.shape, node.parts = "map", parts
+    return node
 
 
 def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compiled:
@@ -329,7 +333,9 @@ def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compil
             if value is None or value == "" or value == {} or value == []:
                 return None
             return [value]
-        return Compiled(single, columns)
+        node = Compiled(single, columns)
+        node.shape, node.parts = "list", parts
+        return node
     items = [(c.fn, c.splice) for c in parts]
 
     def fn(ctx: Ctx) -> Any:
@@ -362,7 +368,9 @@ def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compil
             raise FieldErrors(errors)
         return out or None
 
-    return Compiled(fn, tuple(c for p in parts for c in p.columns))
+    node = Compiled(fn, tuple(c for p in parts for c in p.columns))
+    node.shape, node.parts = "list", parts
+    return node
 
 
 def _d_col(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -854,3 +862,63 @@ def compile_body(template: dict[str, Any], env: Env, where: str, resource_type: 
     body = {k: v for k, v in template.items() if k != "resourceType"}
     return _compile_map(body, env, where, resource_type, fresh=True)
 
+
+
+# --------------------------------------------------------------------------------------------
+# Fast path: the map/list structure of a template as one generated function.
+
+def generate_fast(body: Compiled) -> Node:
+    """Straight-line Python for the structure nodes, calling the directive closures for the leaves.
+
+    It has no error bookkeeping: when a leaf raises, the caller re-evaluates the closure tree
+    (`body.fn`), which collects every error with its element path. Values are identical either way;
+    only names (never text of records) go into the generated source.
+    """
+    lines: list[str] = []
+    names: dict[str, Any] = {}
+    counter = iter(range(1_000_000))
+
+    def ok(var: str) -> str:
+        return f"{var} is not None and {var} != '' and {var} != {{}} and {var} != []"
+
+    def emit(node: Compiled) -> str:
+        n = next(counter)
+        var = f"v{n}"
+        if node.const:
+            names[f"k{n}"] = node.value
+            lines.append(f"    {var} = k{n}")
+        elif node.shape == "map":
+            lines.append(f"    {var} = {{}}")
+            for key, part in node.parts:
+                if part.const:
+                    if not is_empty(part.value):
+                        m = next(counter)
+                        names[f"k{m}"] = part.value
+                        lines.append(f"    {var}[{key!r}] = k{m}")
+                    continue
+                sub = emit(part)
+                lines.append(f"    if {ok(sub)}: {var}[{key!r}] = {sub}")
+            lines.append(f"    if not {var}: {var} = None")
+        elif node.shape == "list":
+            lines.append(f"    {var} = []")
+            for part in node.parts:
+                if part.splice:
+                    m = next(counter)
+                    names[f"f{m}"] = part.fn
+                    lines.append(f"    ctx.base = len({var})")
+                    lines.append(f"    s{m} = f{m}(ctx)")
+                    lines.append(f"    if s{m}: {var}.extend(s{m})")
+                    continue
+                sub = emit(part)
+                lines.append(f"    if {ok(sub)}: {var}.append({sub})")
+            lines.append(f"    if not {var}: {var} = None")
+        else:
+            names[f"f{n}"] = node.fn
+            lines.append(f"    {var} = f{n}(ctx)")
+        return var
+
+    result = emit(body)
+    source = "def fast(ctx):\n" + "\n".join(lines) + f"\n    return {result}\n"
+    namespace: dict[str, Any] = dict(names)
+    exec(compile(source, "<mapping template>", "exec"), namespace)  # noqa: S102 - generated from the template tree
+    return namespace["fast"]

@@ -208,7 +208,16 @@ class MappingRun:
                 if key is None:
                     raise FieldError("required", "source key is missing",
                                      column=", ".join(template.key_columns) or None)
-                body = template.body.fn(ctx) or {}
+                fast = template.fast
+                if fast is not None:
+                    mark = len(ctx.used)
+                    try:
+                        body = fast(ctx) or {}
+                    except (FieldError, FieldErrors):
+                        del ctx.used[mark:]                 # the closure tree re-reads the related rows
+                        body = template.body.fn(ctx) or {}  # and names every error with its path
+                else:
+                    body = template.body.fn(ctx) or {}
                 member = None
                 if template.member is not None:
                     ref = template.member.fn(ctx)

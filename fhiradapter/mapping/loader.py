@@ -17,7 +17,8 @@ from jsonschema.exceptions import best_match
 
 from fhiradapter.ids import identifier_system as default_identifier_system
 from fhiradapter.mapping.compiler import (
-    Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, key_function,
+    Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, generate_fast,
+    key_function,
 )
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
@@ -53,6 +54,7 @@ class Template:
     member: Compiled | None
     body: Compiled
     profiles: tuple[str, ...] = ()
+    fast: Callable[[Ctx], Any] | None = None   # generated fast path of body (falls back to body.fn)
 
 
 @dataclass
@@ -322,7 +324,8 @@ def load_mapping(path: str | Path) -> Mapping:
             name=name, source=source, resource_type=resource_type, kind=kind,
             identifier_system=spec.get("identifier_system") or default_identifier_system(agency, kind),
             key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
-            profiles=tuple(p for p in profiles if isinstance(p, str))))
+            profiles=tuple(p for p in profiles if isinstance(p, str)),
+            fast=generate_fast(body) if not compile_problems else None))
         problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
 
     for name, spec in sources.items():

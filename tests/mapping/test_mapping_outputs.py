@@ -133,3 +133,25 @@ def test_provenance_is_opt_in_with_a_given_time(tmp_path):
         assert last["resource"]["target"] == [{"reference": e["request"]["url"]} for e in entries]
     map_input(mapping, FIXTURE / "input", tmp_path / "prov2", provenance_time="2026-04-27T00:00:00Z", max_entries=3)
     assert _tree(tmp_path / "prov") == _tree(tmp_path / "prov2")
+
+
+def _without_fast_path(path: Path):
+    mapping = load_mapping(path)
+    for template in mapping.templates:
+        template.fast = None
+    return mapping
+
+
+def test_generated_fast_path_gives_the_same_output_as_the_closures(tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    cases = [(FIXTURE / "mapping.yaml", FIXTURE / "input")]
+    for program in ("mt-cmp", "dc-cs", "pa-tcm"):
+        if (repo / "mappings" / f"{program}.yaml").is_file() and (repo / "examples" / program).is_dir():
+            cases.append((repo / "mappings" / f"{program}.yaml", repo / "examples" / program))
+    json_mapping = repo / "mappings" / "casemgmt-json-mt-cmp.yaml"
+    if json_mapping.is_file():
+        cases.append((json_mapping, repo / "examples" / "casemgmt-json"))
+    for i, (mapping_path, input_dir) in enumerate(cases):
+        map_input(load_mapping(mapping_path), input_dir, tmp_path / f"fast{i}", bundles=False)
+        map_input(_without_fast_path(mapping_path), input_dir, tmp_path / f"slow{i}", bundles=False)
+        assert _tree(tmp_path / f"fast{i}") == _tree(tmp_path / f"slow{i}"), mapping_path.name
