@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from fhiradapter.outcome import Issue, operation_outcome
 
+from .auth import AuthError
 from .client import FhirClient, HttpResult
 from .gate import MINIMAL_NOTE, Checker, load_checker
 from .inputs import Prepared, Unit, content_hash, discover, prepare
@@ -138,7 +139,13 @@ class Sender:
         while True:
             attempt_no += 1
             attempt = self.journal.begin_attempt(row)
-            result = self.client.post_bundle(unit.bundle, row.request_id)
+            try:
+                result = self.client.post_bundle(unit.bundle, row.request_id)
+            except AuthError as exc:
+                # No credentials, no request: record that, then stop the whole run (every Bundle would fail).
+                self.journal.end_attempt(row, attempt, state="pending", status=None,
+                                         error=f"not sent: authentication ({exc})"[:300], retryable=True)
+                raise
             done, retry_after = self._record(unit, row, attempt, result)
             if done:
                 break

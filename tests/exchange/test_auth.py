@@ -154,3 +154,21 @@ def test_auth_usage_errors_exit_2_with_clear_message(tmp_path, args, message, mo
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@responses.activate
+def test_refused_credentials_stop_the_run_and_nothing_is_sent(tmp_path):
+    pem, _ = _keys("RS384")
+    (tmp_path / "key.pem").write_text(pem)
+    responses.post(TOKEN_URL, json={"error": "invalid_client"}, status=401)
+    out = members_out(tmp_path / "out", 2)
+    result = CliRunner().invoke(cli, ["send", "--endpoint", BASE, "--auth", "smart", "--client-id", "agency-7",
+                                      "--token-url", TOKEN_URL, "--key-file", str(tmp_path / "key.pem"),
+                                      "--key-id", "k1", str(out)])
+    assert result.exit_code == 2
+    assert "token endpoint answered 401 invalid_client" in result.output
+    assert [c.request.url for c in responses.calls] == [TOKEN_URL]  # one try, no FHIR request
+    with Journal(out / "outbox.sqlite") as journal:
+        [row] = journal.rows()  # the run stopped at the first Bundle
+        assert row.state == "pending" and "authentication" in row.last_error
+        assert pem.splitlines()[1] not in (out / "outbox.sqlite").read_text(errors="ignore")
