@@ -100,7 +100,7 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
         if auth_kind == "bearer":
             if bool(token_env) == bool(token_file):
                 raise _fail("--auth bearer needs exactly one of --token-env VAR or --token-file FILE")
-            auth = BearerAuth(read_secret(env=token_env, file=token_file, what="bearer token"))
+            auth = BearerAuth(read_secret(env=token_env, file=token_file, what="bearer token", first_line=True))
         elif auth_kind == "smart":
             missing = [flag for flag, value in (("--client-id", client_id), ("--token-url", token_url),
                                                 ("--key-file", key_file)) if not value]

@@ -42,7 +42,9 @@ class NoAuth:
         return "NoAuth()"
 
 
-def read_secret(*, env: str | None = None, file: str | Path | None = None, what: str = "token") -> str:
+def read_secret(*, env: str | None = None, file: str | Path | None = None, what: str = "token",
+                first_line: bool = False) -> str:
+    """A secret from an environment variable or a file (`first_line`: a token file's first line)."""
     if env:
         value = os.environ.get(env, "").strip()
         if not value:
@@ -52,6 +54,8 @@ def read_secret(*, env: str | None = None, file: str | Path | None = None, what:
         path = Path(file)
         try:
             value = path.read_text(encoding="utf-8").strip()
+            if first_line and value:
+                value = value.splitlines()[0].strip()
         except OSError as exc:
             raise AuthError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
         if not value:

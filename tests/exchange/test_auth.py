@@ -131,7 +131,7 @@ def test_bearer_from_env_never_reaches_output_or_journal(tmp_path, monkeypatch):
 
 @responses.activate
 def test_bearer_from_file(tmp_path):
-    (tmp_path / "token").write_text(SECRET)
+    (tmp_path / "token").write_text(SECRET + "\n# issued 2026-11-01 by the payer portal\n")
     responses.add_callback(responses.POST, BASE, callback=_ok_bundle)
     out = members_out(tmp_path / "out", 1)
     result = CliRunner().invoke(cli, ["send", "--endpoint", BASE, "--auth", "bearer", "--token-file",
