@@ -154,19 +154,22 @@ def test_rerun_gives_identical_files(tmp_path: Path, mapped: dict[str, Path]) ->
             assert (tmp_path / f.relative_to(mapped["mt-imr"])).read_bytes() == f.read_bytes(), f.name
 
 
-def test_validator_rejects_exactly_the_documented_resources(mapped: dict[str, Path]) -> None:
-    """Each resource validated against the profile it claims (docs/design.md: instances claim their
-    program profile); the ones with errors are exactly the README's stage-validate rows."""
-    validator_module = pytest.importorskip("fhiradapter.validator")
-    validator = validator_module.Validator(rules=False)
-    bad, _ = documented("validate")
-    for program in PROGRAMS:
-        failing = set()
-        for r in resources(mapped[program]):
-            issues = validator.validate_resource(r)
-            if any(i.severity in ("error", "fatal") for i in issues):
-                failing.add(origin(r))
-        assert failing == {(d.file, d.line) for d in bad if d.program == program}, program
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_run_rejects_exactly_the_documented_rows(program: str, ran: Path) -> None:
+    """`fhiradapter run` validates against the program profiles: it rejects the mapper's rows plus
+    exactly the README's stage-validate rows (each with the validator's issues), and nothing else."""
+    bad_map, with_map = documented("map")
+    bad_val, with_val = documented("validate")
+    errors = read_ndjson(ran / program / "errors.ndjson")
+    stage = {(e["file"], e["line"]): e["stage"] for e in errors}
+    primary = {(d.file, d.line): s for s, rows in (("map", bad_map), ("validate", bad_val))
+               for d in rows if d.program == program}
+    together = {(d.file, d.line) for d in with_map + with_val if d.program == program}
+    assert set(stage) == set(primary) | together
+    assert {k: stage[k] for k in primary} == primary
+    summary = json.loads((ran / program / "summary.json").read_text())
+    assert summary["rows"]["read"] == summary["rows"]["mapped"] + summary["rows"]["rejected"]
+    assert summary["validation"] == "profiles+rules"
 
 
 @pytest.mark.parametrize("name", [*PROGRAMS, "casemgmt-json-mt-cmp"])
