@@ -55,7 +55,9 @@ def load_lookup(name: str, spec: dict[str, Any], base_dir: Path) -> tuple[Lookup
     elif "csv" in spec:
         path = (base_dir / spec["csv"])
         try:
-            with open(path, encoding="utf-8-sig", newline="") as handle:
+            encoding = spec.get("encoding", "utf-8")
+            encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+            with open(path, encoding=encoding, newline="") as handle:
                 reader = csv.DictReader(handle, delimiter=spec.get("delimiter", ","))
                 columns = [c.strip() for c in (reader.fieldnames or [])]
                 reader.fieldnames = columns
@@ -78,7 +80,7 @@ def load_lookup(name: str, spec: dict[str, Any], base_dir: Path) -> tuple[Lookup
                     _put(table, key, value, ignore_case, problems, f"{spec['csv']}:{reader.line_num}")
         except OSError as exc:
             problems.append(f"cannot read lookup file {spec['csv']} ({exc.strerror})")
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except (UnicodeDecodeError, csv.Error, LookupError) as exc:
             problems.append(f"cannot read lookup file {spec['csv']} ({exc})")
     elif "conceptmap" in spec:
         path = base_dir / spec["conceptmap"]
