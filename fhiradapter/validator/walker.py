@@ -93,6 +93,7 @@ class Walker:
         self._expected_cache: dict[tuple[int, str], Any] = {}
         self._plans: dict[tuple[Elem, str | None], tuple] = {}
         self._index_cache: dict[Elem, Any] = {}
+        self._system_cache: dict[Elem, Any] = {}
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
         self._type_cache: dict[str, Any] = {}
 
@@ -508,10 +509,10 @@ class Walker:
                         hits[si] += 1
                         target = slices[si]
                 else:
-                    for si, sl in enumerate(slices):
-                        if self._slice_matches(item, elem, sl):
+                    for si in self._candidates(elem, item):
+                        if self._slice_matches(item, elem, slices[si]):
                             hits[si] += 1
-                            target = sl
+                            target = slices[si]
                             break
             if target is elem and closed and slices:
                 ctx.add("error", "structure", f"{loc}[{i}]",
@@ -563,6 +564,40 @@ class Walker:
                 result = (keys, table)
         self._index_cache[elem] = result
         return result
+
+    def _candidates(self, elem: Elem, item: dict) -> list[int] | range:
+        """Slices worth testing for an item. For $this patterns on CodeableConcept that each name a
+        coding system (our category/type slices), only slices whose system the item carries."""
+        by_system = self._system_cache.get(elem, MISSING)
+        if by_system is MISSING:
+            by_system = self._system_cache[elem] = self._system_index(elem)
+        if by_system is None:
+            return range(len(elem.slices))
+        codings = item.get("coding")
+        if not isinstance(codings, list):
+            return []
+        out: list[int] = []
+        for c in codings:
+            system = c.get("system") if isinstance(c, dict) else None
+            if isinstance(system, str):
+                out.extend(si for si in by_system.get(system, ()) if si not in out)
+        out.sort()   # keep the definition order: the first matching slice wins, as without the index
+        return out
+
+    def _system_index(self, elem: Elem) -> dict[str, list[int]] | None:
+        discs = elem.slicing.discriminators if elem.slicing else []
+        if len(discs) != 1 or discs[0].type not in ("value", "pattern") or discs[0].path != "$this":
+            return None
+        index: dict[str, list[int]] = {}
+        for si, sl in enumerate(elem.slices):
+            exp = self._expected(sl, "$this")
+            pat = exp[1] if exp is not MISSING and exp[0] == "value" else None
+            codings = pat.get("coding") if isinstance(pat, dict) else None
+            if not (isinstance(codings, list) and len(codings) == 1 and isinstance(codings[0], dict)
+                    and isinstance(codings[0].get("system"), str)):
+                return None   # a pattern without one coding system: test every slice
+            index.setdefault(codings[0]["system"], []).append(si)
+        return index
 
     def _slice_matches(self, item: dict, elem: Elem, sl: Elem) -> bool:
         discs = elem.slicing.discriminators if elem.slicing else []
