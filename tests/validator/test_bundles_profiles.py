@@ -188,3 +188,56 @@ def test_ordered_slicing(tmp_path, encounter):
     encounter["identifier"].reverse()
     found = errors(v.validate_resource(encounter, profile=sd["url"]))
     assert [i.expression for i in found] == ["Encounter.identifier[1]"] and "out of order" in found[0].message
+
+
+def _custom_profile(tmp_path, sd_id: str, elements: list[dict]) -> str:
+    sd = {"resourceType": "StructureDefinition", "id": sd_id, "url": f"https://example.org/StructureDefinition/{sd_id}",
+          "name": sd_id.replace("-", ""), "status": "active", "fhirVersion": "4.0.1", "kind": "resource",
+          "abstract": False, "type": "Encounter", "derivation": "constraint",
+          "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Encounter",
+          "differential": {"element": elements}}
+    (tmp_path / f"StructureDefinition-{sd_id}.json").write_text(json.dumps(sd))
+    return sd["url"]
+
+
+def test_extensible_binding_is_a_warning_required_an_error(tmp_path, encounter):
+    from fhiradapter.validator import Validator
+    vs = "https://fhiradapter.org/fhir/ValueSet/bh-contact-mode"
+    ext_url = _custom_profile(tmp_path, "enc-ext", [
+        {"id": "Encounter.type", "path": "Encounter.type", "binding": {"strength": "extensible", "valueSet": vs}}])
+    req_url = _custom_profile(tmp_path, "enc-req", [
+        {"id": "Encounter.type", "path": "Encounter.type", "binding": {"strength": "required", "valueSet": vs}}])
+    v = Validator(rules=False, igs=[tmp_path])
+    mode = "https://fhiradapter.org/fhir/CodeSystem/bh-contact-mode"
+    encounter["type"] = [{"coding": [{"system": mode, "code": "telehealth"}]}]
+    assert [i for i in v.validate_resource(encounter, profile=ext_url) if i.rule == "binding"] == []
+    encounter["type"] = [{"coding": [{"system": "http://example.org/local", "code": "zz"}]}]
+    ext = [i for i in v.validate_resource(encounter, profile=ext_url) if i.rule == "binding"]
+    req = [i for i in v.validate_resource(encounter, profile=req_url) if i.rule == "binding"]
+    assert [i.severity for i in ext] == ["warning"] and [i.severity for i in req] == ["error"]
+    assert ext[0].expression == "Encounter.type[0]"
+
+
+def test_profile_target_profile_restricts_reference_types(tmp_path, encounter):
+    from fhiradapter.validator import Validator
+    url = _custom_profile(tmp_path, "enc-target", [
+        {"id": "Encounter.participant.individual", "path": "Encounter.participant.individual",
+         "type": [{"code": "Reference", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Practitioner"]}]}])
+    v = Validator(rules=False, igs=[tmp_path])
+    encounter["participant"] = [{"individual": {"reference": "Practitioner/x"}}]
+    assert errors(v.validate_resource(encounter, profile=url)) == []
+    encounter["participant"] = [{"individual": {"reference": "RelatedPerson/x"}}]   # fine in base R4
+    assert errors(v.validate_resource(encounter)) == []
+    found = errors(v.validate_resource(encounter, profile=url))
+    assert [i.expression for i in found] == ["Encounter.participant[0].individual.reference"]
+
+
+def test_document_and_message_bundles(validator):
+    doc = {"resourceType": "Bundle", "type": "document", "entry": [
+        {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+         "resource": {"resourceType": "Patient", "id": "p"}}]}
+    assert {i.rule for i in errors(validator.validate_bundle(doc))} == {"bdl-9", "bdl-10", "bdl-11"}
+    msg = dict(doc, type="message")
+    assert {i.rule for i in errors(validator.validate_bundle(msg))} == {"bdl-12"}
+    ok = dict(doc, type="collection")
+    assert errors(validator.validate_bundle(ok)) == []
