@@ -114,10 +114,12 @@ class Walker:
         saved = (ctx.resource, ctx.contained_ids)
         ctx.resource = res
         contained = res.get("contained")
-        ids: set[str] = set()
         if isinstance(contained, list):
-            ids = {c.get("id") for c in contained if isinstance(c, dict) and isinstance(c.get("id"), str)}
-        ctx.contained_ids = frozenset(ids)
+            ctx.contained_ids = frozenset(c.get("id") for c in contained
+                                          if isinstance(c, dict) and isinstance(c.get("id"), str))
+        elif root or ".contained[" not in expr:
+            ctx.contained_ids = frozenset()
+        # else: a contained resource resolves "#id" against its container's other contained resources
         targets: list[tuple[Node, Elem]] = []
         for url in profiles:
             compiled = self.c.profile_root(url)

@@ -157,3 +157,19 @@ def test_unexpandable_value_set_is_information_once(validator):
     assert errors(issues) == []
     infos = [i for i in issues if i.rule == "binding-not-checked"]
     assert len(infos) == 1 and infos[0].severity == "information" and "mimetypes" in infos[0].message
+
+
+def test_contained_resources_may_reference_each_other(validator, encounter):
+    encounter["contained"] = [
+        {"resourceType": "Organization", "id": "org", "name": "Clinic"},
+        {"resourceType": "Practitioner", "id": "pr"},
+        {"resourceType": "PractitionerRole", "id": "role", "practitioner": {"reference": "#pr"},
+         "organization": {"reference": "#org"}},
+    ]
+    encounter["participant"] = [{"individual": {"reference": "#role"}}]
+    assert errors(validator.validate_resource(encounter)) == []
+    encounter["contained"][2]["organization"] = {"reference": "#nowhere"}
+    found = errors(validator.validate_resource(encounter))
+    # the broken reference, and the organization is now referenced by nobody
+    assert sorted((i.rule, i.expression) for i in found) == [
+        ("dom-3", "Encounter.contained[0]"), ("ref-1", "Encounter.contained[2].organization.reference")]
