@@ -16,6 +16,7 @@ from .primitives import CHECKERS, PRIMITIVE_TYPES
 from .terminology import Terminology
 
 _ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
+_COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (transactions): Type?search
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
@@ -474,14 +475,14 @@ class Walker:
             return
         targets = elem.target_types
         ctx.refs.append(RefUse(ref, expr + ".reference", targets))
-        if ref.startswith(("urn:uuid:", "urn:oid:")):
+        if ref.startswith("urn:"):
             return
-        m = _ABS_REF.fullmatch(ref)
+        m = _ABS_REF.fullmatch(ref) or _COND_REF.fullmatch(ref)
         if m is None:
             if "://" in ref:   # a URL we cannot parse as [base]/Type/id: legal (logical), nothing to check
                 return
             ctx.add("error", "value", expr + ".reference",
-                    "reference is not of the form Type/id, an absolute URL, urn:uuid: or #id" + _shown(ctx, ref))
+                    "reference is not of the form Type/id, Type?search, an absolute URL, urn: or #id" + _shown(ctx, ref))
             return
         rtype = m.group(2)
         if self.c.type_root(rtype) is None:

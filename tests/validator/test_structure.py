@@ -102,6 +102,10 @@ def test_malformed_reference(validator, encounter):
     assert at(validator.validate_resource(encounter), "Encounter.subject.reference")
     encounter["subject"] = {"reference": "https://ehr.example.org/fhir/Patient/123"}
     assert errors(validator.validate_resource(encounter)) == []
+    encounter["subject"] = {"reference": "Patient?identifier=https://sid.example.org|42"}   # conditional
+    assert errors(validator.validate_resource(encounter)) == []
+    encounter["subject"] = {"reference": "Practitioner?identifier=x"}
+    assert at(validator.validate_resource(encounter), "Encounter.subject.reference")
 
 
 def test_contained_reference_ref_1_and_dom_3(validator, encounter):
