@@ -16,8 +16,14 @@ P, SRC = "mt-cmp", "000_90208eba930f2875.txt"
 QUALIFYING_MODES = frozenset({"face-to-face", "telehealth"})
 
 
+# A team meeting discusses the member without the member (SR (4)); a quality contact is an
+# interaction "between the team and members" (SR (3)), so team meetings never qualify.
+NOT_MEMBER_CONTACT_TYPES = frozenset({"team-meeting"})
+
+
 def _qualifying(record: MemberRecord) -> list[dict]:
-    return [e for e in record.contacts(P) if record.contact_mode(e) in QUALIFYING_MODES]
+    return [e for e in record.contacts(P) if record.contact_mode(e) in QUALIFYING_MODES
+            and NOT_MEMBER_CONTACT_TYPES.isdisjoint(record.contact_types(e))]
 
 
 @rule(id="mt-cmp-billable-days-per-week", program=P, severity="error", source=SRC,

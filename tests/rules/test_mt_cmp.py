@@ -46,6 +46,14 @@ def test_weekly_quality_contact() -> None:
     assert len(issues) == 1 and "ISO week 2026-W07" in issues[0].message
 
 
+def test_a_team_meeting_is_not_a_quality_contact_with_the_member() -> None:
+    enrolled = plan(P, "itp", "2026-02-02")
+    meeting = contact(P, "2026-02-10T09:00:00-07:00", ctype="team-meeting", mode="face-to-face")
+    record = [patient(), enrolled] + _days("2026-02-03", "2026-02-17") + [meeting]
+    issues = findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 23))
+    assert len(issues) == 1 and "ISO week 2026-W07" in issues[0].message
+
+
 def test_weekly_quality_contact_ignores_the_week_still_running() -> None:
     record = [patient(), plan(P, "itp", "2026-02-02")] + _days("2026-02-03")
     assert findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 12)) == []
