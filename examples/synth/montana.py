@@ -68,10 +68,15 @@ def cmp_export(rng: random.Random, n_members: int) -> Export:
     leads = {t: [p for p in ids if b.staff[p] in ("LICSW", "MD-PSY")] for t, ids in staff.items()}
     for m in members:
         for w in b.active_weeks(m):
+            week_rows = []
             for day in b.weekdays(w, rng.choice([2, 2, 3, 3, 3])):
                 if not m.active_on(day):
                     continue
-                _cmp_contact(b, m, day, staff[m.team])
+                week_rows.append(_cmp_contact(b, m, day, staff[m.team]))
+            # A compliant week has a completed quality contact even when the random statuses
+            # made every contact a no-show; fixed up after the draws so the random stream is unchanged.
+            if week_rows and not any(r["status"] == "DONE" for r in week_rows):
+                week_rows[0].update(status="DONE", billable="Y", billing_unit="DAY", units="1")
             meeting = week_start(w) + timedelta(days=2)     # Wednesday team meeting
             if m.active_on(meeting):
                 b.contact(m, meeting, time(8, 30), 10, "F2F", rng.choice(leads[m.team]), "OFC",
