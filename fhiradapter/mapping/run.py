@@ -116,7 +116,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
         on_member = None
         if checks is not None and checks.run_rules is not None and findings_handle is not None:
-            on_member = _rules_hook(checks, findings_handle)
+            on_member = _rules_hook(checks, findings_handle, writer.shared_context)
         writer.finish_bundles(on_member)
     finally:
         writer.close()
@@ -194,7 +194,9 @@ def _origin(issue: Any, resources: list[dict[str, Any]]) -> Any:
     return None
 
 
-def _rules_hook(checks: Checks, findings: Any) -> Callable[[str | None, list[dict[str, Any]]], None]:
+def _rules_hook(checks: Checks, findings: Any,
+                shared: list[dict[str, Any]]) -> Callable[[str | None, list[dict[str, Any]]], None]:
+    """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
     programs = {checks.program} if checks.program else None
     config = None
     try:
@@ -203,20 +205,36 @@ def _rules_hook(checks: Checks, findings: Any) -> Callable[[str | None, list[dic
     except Exception:  # an older rules module without RuleConfig: its defaults apply
         config = None
 
+    shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
+    reported_team_findings: set[tuple[Any, ...]] = set()
+
+    def about_shared(issue: Any) -> tuple[Any, ...] | None:
+        """A finding about a shared resource (a team roster) is the team's: key it to report it once."""
+        match = _WHERE_ID.match(getattr(issue, "expression", None) or "")
+        if match and (match.group(1), match.group(2)) in shared_refs:
+            return (getattr(issue, "rule", None), issue.expression, getattr(issue, "message", None))
+        return None
+
     def on_member(member: str | None, resources: list[dict[str, Any]]) -> None:
         if member is None:
             return  # shared resources (organizations, practitioners) are no member record
         try:
-            issues = (checks.run_rules(resources, programs=programs, config=config) if config is not None
-                      else checks.run_rules(resources, programs=programs))
+            member_record = resources + shared
+            issues = (checks.run_rules(member_record, programs=programs, config=config) if config is not None
+                      else checks.run_rules(member_record, programs=programs))
         except Exception as exc:
             issues = [_Internal(f"program rules failed on this member ({type(exc).__name__})")]
         for issue in issues:
-            origin = _origin(issue, resources)
+            team_key = about_shared(issue)
+            if team_key is not None:
+                if team_key in reported_team_findings:
+                    continue
+                reported_team_findings.add(team_key)
+            origin = _origin(issue, member_record)
             severity = getattr(issue, "severity", "error")
             key = severity if severity in checks.findings else ("error" if severity == "fatal" else "information")
             checks.findings[key] += 1
-            record = {"member": member, "file": origin.file if origin else getattr(issue, "source", None),
+            record = {"member": None if team_key else member, "file": origin.file if origin else getattr(issue, "source", None),
                       "line": origin.line if origin else getattr(issue, "line", None), "stage": "rules",
                       "issue": issue.to_fhir() if hasattr(issue, "to_fhir") else {"severity": severity,
                                                                                    "message": issue.message}}

@@ -25,6 +25,10 @@ MAX_PARTITIONS = 256      # open temporary files; beyond ~5 million resources pa
 
 MemberHook = Callable[[str | None, list[dict[str, Any]]], None]
 
+# Member-less resources that program rules read beside every member's record (qualified
+# practitioners, provider numbers, team rosters). Few per agency, so they are kept in memory.
+SHARED_CONTEXT_TYPES = frozenset({"Organization", "Practitioner", "PractitionerRole", "Location", "Group"})
+
 
 def dumps_line(obj: Any) -> bytes:
     return orjson.dumps(obj) + b"\n"
@@ -67,6 +71,7 @@ class OutputWriter:
         self.bundle_count = 0
         self._spool = tempfile.TemporaryFile(prefix="fhiradapter-spool-") if bundles else None
         self._spooled = 0
+        self.shared_context: list[dict[str, Any]] = []
 
     # -- streaming part -------------------------------------------------------------------------
     def write_resource(self, resource: dict[str, Any], member: str | None, identifier: tuple[str, str]) -> None:
@@ -77,6 +82,8 @@ class OutputWriter:
         line = orjson.dumps(resource)
         handle.write(line + b"\n")
         self.counts[resource_type] = self.counts.get(resource_type, 0) + 1
+        if not member and resource_type in SHARED_CONTEXT_TYPES:
+            self.shared_context.append(resource)
         if self._spool is not None:
             # [member, system, value, type, id] TAB resource: orjson escapes tabs inside strings, so
             # the first raw tab byte always ends the head; bundles reuse the serialized resource
