@@ -68,6 +68,8 @@ class Elem:
     sd_url: str = ""
     choice: bool = False                     # name ends with [x]
     prim: Callable[[Any], "str | None"] | None = None   # checker when a bare primitive check suffices
+    plans: dict = field(default_factory=dict)   # walker's per-type plan for values of this element
+    slice_plan: Any = None                       # walker's precomputed slicing dispatch (SlicePlan)
 
 
 @dataclass(slots=True, eq=False)

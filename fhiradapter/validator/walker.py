@@ -20,6 +20,30 @@ _COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
+_EXTENSION, _PERIOD, _REFERENCE = 1, 2, 3
+
+
+class _Plan:
+    """What a value of one element and type is checked against, decided once (see Walker._plan)."""
+    __slots__ = ("tcode", "tname", "check", "code_binding", "fixed", "resource", "node", "constraints",
+                 "ext_dynamic", "ext_note", "fallback", "native", "coded")
+
+    def __init__(self) -> None:
+        self.tcode: str | None = None
+        self.tname = ""
+        self.check: Callable[[Any], str | None] | None = None
+        self.code_binding = self.fixed = self.resource = self.ext_dynamic = self.ext_note = False
+        self.coded = False
+        self.node: Node | None = None
+        self.fallback: Node | None = None
+        self.constraints: list = []
+        self.native = 0
+
+
+class _SlicePlan:
+    __slots__ = ("closed", "ordered", "open_at_end", "index")
+
+
 @dataclass(slots=True)
 class RefUse:
     reference: str
@@ -92,7 +116,7 @@ class Walker:
         self.c = compiler
         self.term = terminology
         self._expected_cache: dict[tuple[int, str], Any] = {}
-        self._plans: dict[tuple[Elem, str | None], tuple] = {}
+        self._ext_roots: dict[str, Any] = {}
         self._index_cache: dict[Elem, Any] = {}
         self._system_cache: dict[Elem, Any] = {}
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
@@ -348,76 +372,92 @@ class Walker:
         if val is None:
             ctx.add("error", "structure", expr, "null is not a value (omit the element)")
             return
-        if tcode is None and len(elem.types) > 1:
-            tcode = elem.types[0]
-        check = CHECKERS.get(tcode) if tcode is not None else None
+        plan = elem.plans.get(tcode)
+        if plan is None:
+            plan = elem.plans[tcode] = self._plan(elem, tcode)
+        check = plan.check
         if check is not None:
             msg = check(val)
             if msg is not None:
                 code = "structure" if isinstance(val, (dict, list)) else "value"
                 ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}")
                 return
-            if elem.binding is not None and tcode in ("code", "string", "uri"):
+            if plan.code_binding:
                 self.term.check_code(val, elem, expr, ctx)
-            if elem.fixed is not MISSING or elem.pattern is not MISSING:
+            if plan.fixed:
                 self._fixed(val, elem, expr, ctx)
             return
-        if tcode == "Resource" or (tcode is None and not elem.types):
-            if tcode == "Resource" and not elem.children:
-                claimed = []
-                if isinstance(val, dict):
-                    meta = val.get("meta")
-                    if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
-                        claimed = [p for p in meta["profile"] if isinstance(p, str)]
-                self.resource(val, expr, ctx, claimed, root=False)
-                return
+        if plan.resource:
+            claimed = []
+            if isinstance(val, dict):
+                meta = val.get("meta")
+                if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
+                    claimed = [p for p in meta["profile"] if isinstance(p, str)]
+            self.resource(val, expr, ctx, claimed, root=False)
+            return
         if not isinstance(val, dict):
             ctx.add("error", "structure", expr,
-                    f"{elem.path} must be a JSON object ({tcode or 'element'}), not a {_json_kind(val)}")
+                    f"{elem.path} must be a JSON object ({plan.tcode or 'element'}), not a {_json_kind(val)}")
             return
-        plan = self._plans.get((elem, tcode))
-        if plan is None:
-            plan = self._plans[(elem, tcode)] = self._plan(elem, tcode)
-        node, type_root, prof_root, constraints = plan
-        if node is None and tcode == "Extension":
-            url = val.get("url")
-            if isinstance(url, str):
-                ext_root = self.c.profile_root(url)
-                if ext_root is not None and ext_root[1].path == "Extension":
-                    node = ext_root[0]
-                    if ext_root[1].constraints:
-                        constraints = constraints + ext_root[1].constraints
-                elif elem.path.endswith("xtension") and "/" in url:
-                    ctx.once(("ext", url), "information", "informational", expr,
-                             f"extension {url} has no definition here: only its base structure was checked",
-                             rule="extension-unknown")
-        if node is None and type_root is not None:
-            node = type_root[0]
+        node = plan.node
+        constraints = plan.constraints
         if node is None:
-            ctx.add("error", "structure", expr, f"no definition for type {tcode} of {elem.path}")
-            return
-        self._object(val, node, elem, tcode or elem.path, expr, ctx)
+            if plan.ext_dynamic:
+                url = val.get("url")
+                if isinstance(url, str):
+                    ext_root = self._ext_roots.get(url, MISSING)
+                    if ext_root is MISSING:
+                        ext_root = self._ext_roots[url] = self.c.profile_root(url)
+                    if ext_root is not None and ext_root[1].path == "Extension":
+                        node = ext_root[0]
+                        if ext_root[1].constraints:
+                            constraints = constraints + ext_root[1].constraints
+                    elif plan.ext_note and "/" in url:
+                        ctx.once(("ext", url), "information", "informational", expr,
+                                 f"extension {url} has no definition here: only its base structure was checked",
+                                 rule="extension-unknown")
+                if node is None:
+                    node = plan.fallback
+            if node is None:
+                ctx.add("error", "structure", expr, f"no definition for type {plan.tcode} of {elem.path}")
+                return
+        self._object(val, node, elem, plan.tname, expr, ctx)
         # type-level and element-level invariants, natives first
-        if tcode == "Extension":
-            has_ext = "extension" in val
-            has_val = any(k.startswith(("value", "_value")) for k in val)   # _valueX: value by extension
-            if has_ext == has_val:
-                ctx.add("error", "invariant", expr,
-                        "an extension must have either sub-extensions or a value[x], not both and not neither",
-                        rule="ext-1")
-        elif tcode == "Period":
-            self._period(val, expr, ctx)
-        elif tcode == "Reference":
-            self._reference(val, elem, expr, ctx)
-        if elem.binding is not None and tcode in _CODED:
-            self.term.check_coded(val, tcode, elem, expr, ctx)
-        if elem.fixed is not MISSING or elem.pattern is not MISSING:
+        native = plan.native
+        if native:
+            if native == _EXTENSION:
+                has_ext = "extension" in val
+                has_val = any(k.startswith(("value", "_value")) for k in val)   # _valueX: value by extension
+                if has_ext == has_val:
+                    ctx.add("error", "invariant", expr,
+                            "an extension must have either sub-extensions or a value[x], not both and not neither",
+                            rule="ext-1")
+            elif native == _PERIOD:
+                self._period(val, expr, ctx)
+            else:
+                self._reference(val, elem, expr, ctx)
+        if plan.coded:
+            self.term.check_coded(val, plan.tcode, elem, expr, ctx)
+        if plan.fixed:
             self._fixed(val, elem, expr, ctx)
         if constraints:
             self._constraints(constraints, val, expr, ctx)
 
-    def _plan(self, elem: Elem, tcode: str | None) -> tuple[Node | None, Any, Any, list]:
-        """What a complex value of this element and type is checked against (cached per element)."""
+    def _plan(self, elem: Elem, tcode: str | None) -> "_Plan":
+        """How a value of this element and type is checked (cached per element and type)."""
+        plan = _Plan()
+        if tcode is None and len(elem.types) > 1:
+            tcode = elem.types[0]
+        plan.tcode = tcode
+        plan.tname = tcode or elem.path
+        plan.fixed = elem.fixed is not MISSING or elem.pattern is not MISSING
+        plan.check = CHECKERS.get(tcode) if tcode is not None else None
+        plan.code_binding = elem.binding is not None and tcode in ("code", "string", "uri")
+        if plan.check is not None:
+            return plan
+        plan.resource = tcode == "Resource" and not elem.children
+        if plan.resource:
+            return plan
         node: Node | None = elem.children
         type_root = None
         if tcode and (tcode not in ("BackboneElement", "Element") or (tcode == "Element" and node is None)):
@@ -441,7 +481,14 @@ class Walker:
                 if con.key not in seen:
                     seen.add(con.key)
                     constraints.append(con)
-        return node, type_root, prof_root, constraints
+        plan.node = node
+        plan.constraints = constraints
+        plan.ext_dynamic = node is None and tcode == "Extension"
+        plan.ext_note = elem.path.endswith("xtension")
+        plan.fallback = type_root[0] if type_root is not None else None
+        plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE}.get(tcode or "", 0)
+        plan.coded = elem.binding is not None and tcode in _CODED
+        return plan
 
     def _fixed(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
         if elem.fixed is not MISSING and val != elem.fixed:
@@ -493,48 +540,48 @@ class Walker:
 
     # ---------------------------------------------------------------- slicing
     def _sliced(self, items: list, elem: Elem, tcode: str | None, loc: str, ctx: Ctx, ext: Any) -> None:
+        sp = elem.slice_plan
+        if sp is None:
+            sp = elem.slice_plan = self._slice_plan(elem)
         slices = elem.slices
         hits = [0] * len(slices)
-        closed = elem.slicing is not None and elem.slicing.rules == "closed"
-        ordered = elem.slicing is not None and elem.slicing.ordered
-        open_at_end = elem.slicing is not None and elem.slicing.rules == "openAtEnd"
+        closed, ordered, open_at_end, index = sp.closed, sp.ordered, sp.open_at_end, sp.index
         last_slice, seen_unmatched = -1, False
         for i, item in enumerate(items):
             if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
                 continue
-            target = elem
-            if isinstance(item, dict) and slices:
-                index = self._slice_index(elem)
+            found = -1
+            if slices and isinstance(item, dict):
                 if index is not None:   # simple key discriminators (url, system): one dict lookup
-                    vals = tuple(item.get(k) for k in index[0])
-                    si = index[1].get(vals) if all(v.__class__ is str for v in vals) else None
-                    if si is not None:
-                        hits[si] += 1
-                        target = slices[si]
+                    vals = tuple([item.get(k) for k in index[0]])
+                    for v in vals:
+                        if v.__class__ is not str:
+                            break
+                    else:
+                        found = index[1].get(vals, -1)
                 else:
                     for si in self._candidates(elem, item):
                         if self._slice_matches(item, elem, slices[si]):
-                            hits[si] += 1
-                            target = slices[si]
+                            found = si
                             break
-            if target is elem and closed and slices:
-                ctx.add("error", "structure", f"{loc}[{i}]",
-                        f"{elem.path}: item matches none of the slices and the slicing is closed")
-            if target is not elem:
-                si = slices.index(target)
-                if ordered and si < last_slice:
+            if found < 0:
+                if closed and slices:
                     ctx.add("error", "structure", f"{loc}[{i}]",
-                            f"{elem.path}: slice '{target.slice_name}' is out of order (the slicing is ordered)")
-                if open_at_end and seen_unmatched:
-                    ctx.add("error", "structure", f"{loc}[{i}]",
-                            f"{elem.path}: items that match no slice must come last (openAtEnd)")
-                last_slice = max(last_slice, si)
-            else:
+                            f"{elem.path}: item matches none of the slices and the slicing is closed")
                 seen_unmatched = True
-            ttype = tcode
-            if target is not elem and len(target.types) == 1:
-                ttype = target.types[0]
-            self._value(item, target, ttype, f"{loc}[{i}]", ctx)
+                self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
+                continue
+            hits[found] += 1
+            target = slices[found]
+            if ordered and found < last_slice:
+                ctx.add("error", "structure", f"{loc}[{i}]",
+                        f"{elem.path}: slice '{target.slice_name}' is out of order (the slicing is ordered)")
+            if open_at_end and seen_unmatched:
+                ctx.add("error", "structure", f"{loc}[{i}]",
+                        f"{elem.path}: items that match no slice must come last (openAtEnd)")
+            if found > last_slice:
+                last_slice = found
+            self._value(item, target, target.types[0] if len(target.types) == 1 else tcode, f"{loc}[{i}]", ctx)
         for si, sl in enumerate(slices):
             n = hits[si]
             if n < sl.min:
@@ -545,6 +592,15 @@ class Walker:
                 ctx.add("error", "structure", loc,
                         f"{elem.path}: slice '{sl.slice_name}' allows at most {sl.max}, found {n}"
                         f" (from {sl.sd_url})", rule="slice-cardinality")
+
+    def _slice_plan(self, elem: Elem) -> "_SlicePlan":
+        sp = _SlicePlan()
+        sl = elem.slicing
+        sp.closed = sl is not None and sl.rules == "closed"
+        sp.ordered = sl is not None and sl.ordered
+        sp.open_at_end = sl is not None and sl.rules == "openAtEnd"
+        sp.index = self._slice_index(elem) if elem.slices else None
+        return sp
 
     def _slice_index(self, elem: Elem) -> tuple[tuple[str, ...], dict[tuple, int]] | None:
         """For slicing on plain keys with string values (extension url, coding system): value -> slice."""
