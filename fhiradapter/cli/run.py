@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from fhiradapter.canonical import PROGRAMS
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK
 from fhiradapter.cli.mapping import load_or_exit, output_options, print_outcome, progress_context
+from fhiradapter.cli.send import AUTH_HELP, delivery_options, send
 
 
 def shipped_mapping(program: str) -> Path:
@@ -20,7 +22,7 @@ def shipped_mapping(program: str) -> Path:
     return mappings_dir() / f"{program}.yaml"
 
 
-@click.command("run")
+@click.command("run", epilog=AUTH_HELP)
 @click.option("--program", required=True, type=click.Choice(list(PROGRAMS) + ["all"]),
               help="Program id, or 'all' to run every program on INPUT/{program}/.")
 @click.argument("input_dir", metavar="INPUT", type=click.Path(file_okay=False, exists=True))
@@ -28,17 +30,28 @@ def shipped_mapping(program: str) -> Path:
 @click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, exists=True),
               help="Use this mapping instead of the program's shipped one (mappings/{program}.yaml).")
 @output_options
-def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool, max_entries: int,
-        bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None) -> None:
+@click.option("--endpoint", help="After writing, send each program's Bundles to this FHIR base URL "
+              "(as `fhiradapter send`: local validation, journal, retries, exactly once).")
+@delivery_options
+@click.pass_context
+def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool,
+        max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
+        endpoint: str | None, **delivery: Any) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
 
     Rows whose resources fail profile validation are rejected into errors.ndjson with the
     validator's issues; program-rule findings go to findings.ndjson and never drop rows.
     Exit code 1 when rows were rejected or error findings were reported.
+
+    With --endpoint, each program's output folder is then sent like `fhiradapter send OUT`: only
+    rows that passed validation are in it; review findings.ndjson first if program-rule findings
+    must hold a release back (they do not block sending).
     """
     from fhiradapter.mapping.run import load_checks, map_input
     if provenance_time and no_bundles:
         raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
+    if no_bundles and endpoint:
+        raise click.UsageError("--endpoint sends the Bundles; it cannot go with --no-bundles")
     if program == "all" and mapping_file:
         raise click.UsageError("--mapping applies to one program; with --program all the shipped mappings are used")
     jobs = ([(p, Path(input_dir) / p, Path(out) / p) for p in PROGRAMS] if program == "all"
@@ -46,6 +59,7 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
     worst = EXIT_OK
     totals = {"read": 0, "mapped": 0, "rejected": 0}
     checks_cache: dict[tuple[str, str], object] = {}
+    written: list[Path] = []
     for name, folder, target in jobs:
         label = name if program == "all" else ""
         if not folder.is_dir():
@@ -72,10 +86,18 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
         except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
             raise click.UsageError(f"cannot write the output to {target}: {exc.strerror or exc}") from exc
         code = print_outcome(summary, target, label=label)
+        written.append(target)
         worst = max(worst, code)
         for k in totals:
             totals[k] += summary["rows"][k]
     if program == "all":
         click.echo(f"all programs: {totals['read']} rows read = {totals['mapped']} mapped + "
                    f"{totals['rejected']} rejected; output in {out}/{{program}}/")
+    if endpoint:
+        for target in written:
+            click.echo(f"sending {target} to the endpoint", err=True)
+            try:
+                ctx.invoke(send, paths=(target,), endpoint=endpoint, fmt="text", verbose=False, **delivery)
+            except click.exceptions.Exit as exc:
+                worst = max(worst, exc.exit_code)
     sys.exit(worst)

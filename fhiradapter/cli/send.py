@@ -7,12 +7,13 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
-_AUTH_HELP = """\b
+AUTH_HELP = """\b
 Auth (secrets are never taken on the command line):
   --auth none                      no credentials
   --auth bearer --token-env VAR    token from an environment variable
@@ -30,35 +31,47 @@ def _fail(message: str) -> "click.exceptions.Exit":
     return click.exceptions.Exit(EXIT_USAGE)
 
 
-@click.command(epilog=_AUTH_HELP)
+def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The delivery options `send` and `run --endpoint` share (mode, journal, retries, auth, TLS)."""
+    for option in reversed(_DELIVERY_OPTIONS):
+        command = option(command)
+    return command
+
+
+_DELIVERY_OPTIONS = [
+    click.option("--mode", type=click.Choice(["transaction", "batch"]), default="transaction", show_default=True),
+    click.option("--bundle-size", type=click.IntRange(1, 10000), default=100, show_default=True,
+                 help="Most entries per request; larger Bundles are split."),
+    click.option("--server-validate", is_flag=True, help="Call $validate on the server before sending."),
+    click.option("--state", "state_path", type=click.Path(path_type=Path),
+                 help="Journal file (default: {out}/outbox.sqlite of the output folder)."),
+    click.option("--retry-failed", is_flag=True, help="Also resend Bundles the server refused earlier (4xx)."),
+    click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
+                 help="Seconds to wait for an answer."),
+    click.option("--max-attempts", type=click.IntRange(1, 100), default=6, show_default=True,
+                 help="Tries per Bundle in one run."),
+    click.option("--max-backoff", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+                 help="Longest computed wait between tries (Retry-After is honoured up to 300 s)."),
+    click.option("--auth", "auth_kind", type=click.Choice(["none", "bearer", "smart"]), default="none",
+                 show_default=True),
+    click.option("--token-env", metavar="VAR"),
+    click.option("--token-file", type=click.Path(path_type=Path)),
+    click.option("--client-id"),
+    click.option("--token-url"),
+    click.option("--key-file", type=click.Path(path_type=Path), help="SMART private key (PEM)."),
+    click.option("--key-id", help="SMART key id (kid) as published in your JWKS."),
+    click.option("--alg", type=click.Choice(["RS384", "ES384"]), default="RS384", show_default=True),
+    click.option("--scope", default="system/*.write", show_default=True),
+    click.option("--cert", type=click.Path(path_type=Path), help="mTLS client certificate (PEM)."),
+    click.option("--key", "cert_key", type=click.Path(path_type=Path), help="mTLS client key (PEM)."),
+    click.option("--ca-bundle", type=click.Path(path_type=Path)),
+]
+
+
+@click.command(epilog=AUTH_HELP)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--endpoint", required=True, help="FHIR base URL of the payer, e.g. https://payer.example/fhir")
-@click.option("--mode", type=click.Choice(["transaction", "batch"]), default="transaction", show_default=True)
-@click.option("--bundle-size", type=click.IntRange(1, 10000), default=100, show_default=True,
-              help="Most entries per request; larger Bundles are split.")
-@click.option("--server-validate", is_flag=True, help="Call $validate on the server before sending.")
-@click.option("--state", "state_path", type=click.Path(path_type=Path),
-              help="Journal file (default: {out}/outbox.sqlite of the output folder).")
-@click.option("--retry-failed", is_flag=True, help="Also resend Bundles the server refused earlier (4xx).")
-@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
-              help="Seconds to wait for an answer.")
-@click.option("--max-attempts", type=click.IntRange(1, 100), default=6, show_default=True,
-              help="Tries per Bundle in one run.")
-@click.option("--max-backoff", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
-              help="Longest computed wait between tries (Retry-After is honoured up to 300 s).")
-@click.option("--auth", "auth_kind", type=click.Choice(["none", "bearer", "smart"]), default="none",
-              show_default=True)
-@click.option("--token-env", metavar="VAR")
-@click.option("--token-file", type=click.Path(path_type=Path))
-@click.option("--client-id")
-@click.option("--token-url")
-@click.option("--key-file", type=click.Path(path_type=Path), help="SMART private key (PEM).")
-@click.option("--key-id", help="SMART key id (kid) as published in your JWKS.")
-@click.option("--alg", type=click.Choice(["RS384", "ES384"]), default="RS384", show_default=True)
-@click.option("--scope", default="system/*.write", show_default=True)
-@click.option("--cert", type=click.Path(path_type=Path), help="mTLS client certificate (PEM).")
-@click.option("--key", "cert_key", type=click.Path(path_type=Path), help="mTLS client key (PEM).")
-@click.option("--ca-bundle", type=click.Path(path_type=Path))
+@delivery_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Log each retry (no bodies, no secrets).")
 def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, server_validate: bool,
@@ -153,7 +166,7 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
 @click.command()
 @click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Journal file (default: OUT/outbox.sqlite, or ./outbox.sqlite).")
+                 help="Journal file (default: OUT/outbox.sqlite, or ./outbox.sqlite).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
     """What the outbox journal says: Bundles per state, and each failure with the server's issues
