@@ -80,3 +80,4 @@ class Node:
     is_resource: bool = False
     bounded: list[Elem] = field(default_factory=list)   # elems whose count needs checking
     must_support: list[Elem] = field(default_factory=list)   # other must-support elems (opt-in report)
+    slots: dict | None = None     # walker's dispatch per JSON key: (elem, type, kind, primitive checker)

@@ -18,6 +18,7 @@ class Terminology:
     def __init__(self, registry: Any) -> None:
         self.registry = registry
         self._cache: dict[str, Any] = {}
+        self._external: dict[str, frozenset] = {}
 
     def expansion(self, vs_url: str) -> Any:
         exp = self._cache.get(vs_url, _MISSING)
@@ -84,19 +85,24 @@ class Terminology:
     def check_coded(self, value: dict, tcode: str, elem: "Elem", expr: str, ctx: "Ctx") -> None:
         b = elem.binding
         assert b is not None
-        if tcode == "Quantity":
-            codings = [{"system": value.get("system"), "code": value.get("code")}] if "code" in value else []
-        elif tcode == "Coding":
-            codings = [value]
-        elif tcode == "CodeableConcept":
+        # (system, code) of the well-typed codings; structurally broken ones were reported by the walk
+        pairs: list[tuple[str | None, str]] = []
+        if tcode == "CodeableConcept":
             raw = value.get("coding")
-            codings = [c for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
+            if isinstance(raw, list):
+                for c in raw:
+                    if isinstance(c, dict):
+                        code, system = c.get("code"), c.get("system")
+                        if isinstance(code, str) and (system is None or isinstance(system, str)):
+                            pairs.append((system, code))
+        elif tcode == "Coding" or tcode == "Quantity":
+            if tcode == "Coding" or "code" in value:
+                code, system = value.get("code"), value.get("system")
+                if isinstance(code, str) and (system is None or isinstance(system, str)):
+                    pairs.append((system, code))
         else:
             return
-        # structurally broken codings were reported by the walk; only well-typed ones are looked up
-        codings = [c for c in codings if isinstance(c.get("code"), str)
-                   and (c.get("system") is None or isinstance(c.get("system"), str))]
-        if not codings:
+        if not pairs:
             if tcode == "CodeableConcept" and b.strength == "required" and "text" not in value:
                 self._fail(elem, expr, ctx, None)
             return
@@ -104,10 +110,15 @@ class Terminology:
         if exp is None:
             self._not_checked(elem, expr, ctx, "value set cannot be expanded offline")
             return
-        external = getattr(exp, "external_systems", frozenset()) or frozenset()
-        checkable = [c for c in codings if c.get("system") not in external]
-        if not checkable:
-            self._not_checked(elem, expr, ctx, "code system not available offline")
-            return
-        if not any(self._has(exp, c.get("system"), c["code"]) for c in checkable):
-            self._fail(elem, expr, ctx, [c.get("code") for c in checkable] if ctx.show_values else None)
+        external = self._external.get(b.value_set)
+        if external is None:
+            external = self._external[b.value_set] = getattr(exp, "external_systems", frozenset()) or frozenset()
+        if external:
+            pairs = [p for p in pairs if p[0] not in external]
+            if not pairs:
+                self._not_checked(elem, expr, ctx, "code system not available offline")
+                return
+        for system, code in pairs:
+            if self._has(exp, system, code):
+                return
+        self._fail(elem, expr, ctx, [code for _, code in pairs] if ctx.show_values else None)

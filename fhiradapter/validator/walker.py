@@ -40,6 +40,23 @@ class _Plan:
         self.native = 0
 
 
+_K_PRIM, _K_SINGLE, _K_OTHER = "prim", "single", "other"
+
+
+def _slots(node: Node) -> dict[str, tuple]:
+    """Per JSON key of a node: (elem, type code, kind, checker); kind picks the walker's fast path."""
+    out: dict[str, tuple] = {}
+    for key, (elem, tcode) in node.keys.items():
+        if elem.prim is not None and not elem.array:
+            kind = _K_PRIM
+        elif not elem.array and not elem.choice and elem.max != 0:
+            kind = _K_SINGLE
+        else:
+            kind = _K_OTHER
+        out[key] = (elem, tcode, kind, elem.prim)
+    return out
+
+
 class _SlicePlan:
     __slots__ = ("closed", "ordered", "open_at_end", "index")
 
@@ -234,17 +251,27 @@ class Walker:
             ctx.add("error", "invariant", expr, "element has neither a value nor children", rule="ele-1")
             return
         keys = node.keys
+        slots = node.slots
+        if slots is None:
+            slots = node.slots = _slots(node)
         counts: dict[Elem, int] = {}
         choice_seen: dict[Elem, str] = {}
         for key, val in obj.items():
-            ent = keys.get(key)
-            if ent is not None:   # fast path: a single primitive value needing only a format check
-                prim = ent[0].prim
-                if prim is not None and val is not None and val.__class__ is not list and not ent[0].array:
-                    counts[ent[0]] = 1
-                    if prim(val) is not None:
+            ent = slots.get(key)
+            if ent is not None:
+                kind = ent[2]
+                if kind is _K_PRIM:   # a single primitive value needing only a format check
+                    if val is not None and val.__class__ is not list:
+                        counts[ent[0]] = 1
+                        if ent[3](val) is not None:
+                            self._value(val, ent[0], ent[1], f"{expr}.{key}", ctx)
+                        continue
+                elif kind is _K_SINGLE:   # one complex (or checked primitive) value
+                    if not isinstance(val, list):
+                        counts[ent[0]] = 1
                         self._value(val, ent[0], ent[1], f"{expr}.{key}", ctx)
-                    continue
+                        continue
+                ent = keys[key]
             elif key[:1] == "_":
                 ent = keys.get(key[1:])
                 if ent is None or not is_primitive(ent[1]):
