@@ -102,10 +102,10 @@ class Sender:
         summary.rejected_local += 1
         # One row per input file (hash of what was read, or of the file name when unreadable).
         key_source: Any = prepared.original if prepared.original is not None else {"unreadable": prepared.file}
-        entries = [EntryMeta(idx=i, resource_type=(e.get("resource") or {}).get("resourceType"),
-                             method=(e.get("request") or {}).get("method"),
-                             source=((e.get("resource") or {}).get("meta") or {}).get("source"))
-                   for i, e in enumerate((prepared.original or {}).get("entry") or []) if isinstance(e, dict)]
+        entries = [EntryMeta(idx=i, resource_type=_field(e, "resource", "resourceType"),
+                             method=_field(e, "request", "method"),
+                             source=_field(_field(e, "resource", "meta"), "source"))
+                   for i, e in enumerate(_field(prepared.original, "entry") or []) if isinstance(e, dict)]
         row = self.journal.register(endpoint=self.client.endpoint, hash="local:" + content_hash(key_source),
                                     file=prepared.file, part=1, parts=1, mode=self.options.mode, entries=entries)
         if row.state == "delivered":
@@ -254,3 +254,12 @@ def _entry_outcomes_from_expression(outcome: dict[str, Any] | None, n: int,
                 per.setdefault(int(match.group(1)), []).append(issue)
                 break
     return [(i, status, None, {"resourceType": "OperationOutcome", "issue": issues}) for i, issues in per.items()]
+
+
+def _field(node: Any, *path: str) -> Any:
+    """node[path...] when every step is a JSON object, else None (input may be any JSON)."""
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node

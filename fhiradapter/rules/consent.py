@@ -114,8 +114,9 @@ def _released(record: MemberRecord) -> list[dict]:
 
 
 def _sud_labelled(res: dict) -> bool:
-    return any(isinstance(s, dict) and s.get("code") in SUD_LABELS
-               for s in (res.get("meta") or {}).get("security") or [])
+    meta = res.get("meta")
+    labels = meta.get("security") if isinstance(meta, dict) else None
+    return isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") in SUD_LABELS for s in labels)
 
 
 def _one_finding(resources: list[tuple[dict, str | None]], text: str, severity: str | None = None) -> Finding:

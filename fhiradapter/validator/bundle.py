@@ -53,7 +53,8 @@ def check_bundle(bundle: dict, ctx: Ctx, refs: list[RefUse]) -> None:
             if "/_history/" in full:
                 ctx.add("error", "invariant", loc + ".fullUrl", "fullUrl cannot be version specific",
                         rule="bdl-8")
-            version = ((res or {}).get("meta") or {}).get("versionId") if isinstance(res, dict) else None
+            meta = res.get("meta") if isinstance(res, dict) else None
+            version = meta.get("versionId") if isinstance(meta, dict) else None
             key = f"{full}|{version}"
             if key in by_full:
                 ctx.add("error", "invariant", loc + ".fullUrl",
