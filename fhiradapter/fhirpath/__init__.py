@@ -53,9 +53,10 @@ def _choice_stems() -> frozenset[str]:
 _CHOICE_STEMS = _choice_stems()
 
 
-def _children(items: list, name: str) -> list:
+def _children(items: list, name: str, scan: bool | None = None) -> list:
     out: list = []
-    scan = not _CHOICE_STEMS or name in _CHOICE_STEMS
+    if scan is None:
+        scan = not _CHOICE_STEMS or name in _CHOICE_STEMS
     for it in items:
         if it.__class__ is not dict:
             continue
@@ -71,11 +72,42 @@ def _children(items: list, name: str) -> list:
                     break
             else:
                 continue
-        if isinstance(v, list):
+        if v.__class__ is list:
+            for x in v:
+                if x is not None:
+                    out.append(x)
+        elif isinstance(v, list):
             out.extend(x for x in v if x is not None)
         elif v is not None:
             out.append(v)
     return out
+
+
+def _identity(f: list, env: dict) -> list:
+    return f
+
+
+def _path(base: Fn, names: tuple[str, ...]) -> Fn:
+    """A chain of child names (a.b.c) as one step loop; stops early on an empty collection."""
+    steps = tuple((n, not _CHOICE_STEMS or n in _CHOICE_STEMS) for n in names)
+    if base is _identity:
+        def fn(f: list, env: dict) -> list:
+            c = f
+            for name, scan in steps:
+                c = _children(c, name, scan)
+                if not c:
+                    break
+            return c
+    else:
+        def fn(f: list, env: dict) -> list:
+            c = base(f, env)
+            for name, scan in steps:
+                c = _children(c, name, scan)
+                if not c:
+                    break
+            return c
+    fn.fused = (base, names)   # type: ignore[attr-defined]
+    return fn
 
 
 _NONE = object()
@@ -231,7 +263,7 @@ class _Parser:
                 self.take()
                 b = val == "true"
                 return lambda f, env, b=b: [b]
-            return self.invocation(lambda f, env: f)
+            return self.invocation(_identity)
         raise Unsupported(f"unexpected {val!r}")
 
     def args(self) -> list[Fn]:
@@ -256,7 +288,10 @@ class _Parser:
             # type name at the root of an expression (e.g. 'Patient.name'): the focus itself
             return lambda f, env, name=name: [x for x in base(f, env)
                                               if not (isinstance(x, dict) and x.get("resourceType") not in (None, name))]
-        return lambda f, env, name=name: _children(base(f, env), name)
+        fused = getattr(base, "fused", None)
+        if fused is not None:
+            return _path(fused[0], fused[1] + (name,))
+        return _path(base, (name,))
 
 
 def _implies(a: Fn, b: Fn) -> Fn:
@@ -378,19 +413,20 @@ def _union(a: Fn, b: Fn) -> Fn:
     return fn
 
 
-def _each(base: Fn, crit: Fn) -> Callable[[list, dict], list[tuple[Any, bool | None]]]:
-    def fn(f: list, env: dict) -> list[tuple[Any, bool | None]]:
-        return [(x, _truth(crit([x], env))) for x in base(f, env)]
-    return fn
-
-
 def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
     n = len(args)
     if name == "exists":
         if n == 0:
             return lambda f, env: [bool(base(f, env))]
-        each = _each(base, args[0])
-        return lambda f, env: [any(t is True for _, t in each(f, env))]
+        crit = args[0]
+
+        def exists_where(f: list, env: dict) -> list:
+            hit = False
+            for x in base(f, env):   # every item is evaluated, as an error in any must surface
+                if _truth(crit([x], env)) is True:
+                    hit = True
+            return [hit]
+        return exists_where
     if name == "empty" and n == 0:
         return lambda f, env: [not base(f, env)]
     if name == "not" and n == 0:
@@ -399,11 +435,18 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
             return [] if t is None else [not t]
         return not_
     if name == "where" and n == 1:
-        each = _each(base, args[0])
-        return lambda f, env: [x for x, t in each(f, env) if t is True]
+        crit = args[0]
+        return lambda f, env: [x for x in base(f, env) if _truth(crit([x], env)) is True]
     if name == "all" and n == 1:
-        each = _each(base, args[0])
-        return lambda f, env: [all(t is True for _, t in each(f, env))]
+        crit = args[0]
+
+        def all_(f: list, env: dict) -> list:
+            ok = True
+            for x in base(f, env):   # every item is evaluated, as an error in any must surface
+                if _truth(crit([x], env)) is not True:
+                    ok = False
+            return [ok]
+        return all_
     if name == "select" and n == 1:
         crit = args[0]
         return lambda f, env: [y for x in base(f, env) for y in crit([x], env)]

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..fhirpath import Unsupported
 from ..outcome import Issue
 from . import invariants
 from .compile import Compiler, is_primitive
@@ -771,7 +772,16 @@ class Walker:
         if env is None or env["resource"] is not ctx.resource:
             env = ctx.env = {"resource": ctx.resource, "rootResource": ctx.resource}
         for con in constraints:
-            ok = invariants.evaluate(con, focus, ctx.resource, env)
+            fast = con.fast
+            if fast is None or fast is False:
+                ok = invariants.evaluate(con, focus, ctx.resource, env)
+            else:   # the compiled subset inline; anything it cannot decide goes through evaluate()
+                try:
+                    result = fast(focus, env)
+                except Unsupported:
+                    ok = invariants.evaluate(con, focus, ctx.resource, env)
+                else:
+                    ok = not result or result[0] is not False
             if ok is None:
                 ctx.once(("inv", con.key), "information", "informational", expr,
                          f"invariant {con.key} not checked: {con.unsupported}", rule=con.key)
