@@ -232,6 +232,15 @@ PROGRAM_TITLES = {
 }
 
 
+def _include_summary(include: dict) -> str:
+    """One ValueSet compose.include in a docs table cell: listed codes, a whole system, or imports."""
+    if "concept" in include:
+        return ", ".join(c["code"] for c in include["concept"])
+    if "system" in include:
+        return f"all of {include['system'].rsplit('/', 1)[-1]}"
+    return "all of " + ", ".join(v.rsplit("/", 1)[-1] for v in include.get("valueSet", []))
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -298,9 +307,7 @@ def profile_tables(conformance: dict[str, str]) -> str:
         if kind == "CodeSystem":
             content = ", ".join(c["code"] for c in resource.get("concept", []))
         elif kind == "ValueSet":
-            content = "; ".join(
-                f"all of {inc['system'].rsplit('/', 1)[-1]}" if "concept" not in inc
-                else ", ".join(c["code"] for c in inc["concept"]) for inc in resource["compose"]["include"])
+            content = "; ".join(_include_summary(inc) for inc in resource["compose"]["include"])
         else:
             content = _cell(resource.get("description", ""))
         out.append(f"| {'Extension' if kind == 'StructureDefinition' else kind} | `{resource['id']}` | "

@@ -77,6 +77,8 @@ Description: "A contact of a behavioral-health program: what all five program En
 * participant 1..* MS
 * participant ^short = "Who delivered the contact (issue 2 §3: at least one participant.individual)"
 * participant.type MS
+* participant.type from BHEncounterParticipantTypeVS (extensible)
+* participant.type ^short = "Role in the contact: PPRF performer; RESP the supervisor of credentialed staff (001_531c4a09cf20a817.txt §3418.12; design.md)"
 * participant.period MS
 * participant.individual 1..1 MS
 * participant.individual only Reference(Practitioner or PractitionerRole or RelatedPerson)

@@ -294,3 +294,11 @@ Description: "The v3-ActCode classes a community program contact may have: ambul
 * $ActCode#HH "home health"
 * $ActCode#FLD "field"
 * $ActCode#VR "virtual"
+
+ValueSet: BHEncounterParticipantTypeVS
+Id: bh-encounter-participant-type
+Title: "Program contact participant types"
+Description: "The R4 encounter participant types plus v3-ParticipationType RESP, which marks the supervising qualified practitioner of credentialed staff (001_531c4a09cf20a817.txt §3418.12; docs/design.md)."
+* insert LocalVS(bh-encounter-participant-type)
+* include codes from valueset http://hl7.org/fhir/ValueSet/encounter-participant-type
+* $ParticipationType#RESP "responsible party"
