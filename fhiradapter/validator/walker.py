@@ -59,7 +59,7 @@ def _slots(node: Node) -> dict[str, tuple]:
 
 
 class _SlicePlan:
-    __slots__ = ("closed", "ordered", "open_at_end", "index")
+    __slots__ = ("closed", "ordered", "open_at_end", "index", "matchers")
 
 
 @dataclass(slots=True)
@@ -102,6 +102,17 @@ def compile_pattern(pattern: Any) -> Callable[[Any], bool]:
     """A matcher for FHIR pattern[x] semantics, built once per pattern: every key of a pattern object
     must match, every item of a pattern array must match some item of the value."""
     if isinstance(pattern, dict):
+        if not any(isinstance(v, (dict, list)) for v in pattern.values()):
+            flat = tuple(pattern.items())   # e.g. a Coding {system, code}: plain comparisons, no closures
+
+            def match_flat(value: Any) -> bool:
+                if value.__class__ is not dict:
+                    return False
+                for k, p in flat:
+                    if not (value.get(k, MISSING) == p):
+                        return False
+                return True
+            return match_flat
         parts = [(k, compile_pattern(v)) for k, v in pattern.items()]
 
         def match_dict(value: Any) -> bool:
@@ -588,8 +599,9 @@ class Walker:
                     else:
                         found = index[1].get(vals, -1)
                 else:
+                    matchers = sp.matchers
                     for si in self._candidates(elem, item):
-                        if self._slice_matches(item, elem, slices[si]):
+                        if matchers[si](item):
                             found = si
                             break
             if found < 0:
@@ -628,7 +640,30 @@ class Walker:
         sp.ordered = sl is not None and sl.ordered
         sp.open_at_end = sl is not None and sl.rules == "openAtEnd"
         sp.index = self._slice_index(elem) if elem.slices else None
+        sp.matchers = [self._slice_matcher(elem, sl) for sl in elem.slices] if sp.index is None else []
         return sp
+
+    def _slice_matcher(self, elem: Elem, sl: Elem) -> Callable[[Any], bool]:
+        """item -> does it belong to slice sl. A lone value/pattern discriminator on $this is the
+        compiled pattern itself; anything else goes through _slice_matches."""
+        discs = elem.slicing.discriminators if elem.slicing else []
+        if len(discs) == 1 and discs[0].type in ("value", "pattern") and discs[0].path == "$this":
+            expected = self._expected_compiled(sl, "$this")
+            if expected is MISSING:
+                return lambda item: False
+            if expected[0] == "value":
+                return expected[2]
+        return lambda item: self._slice_matches(item, elem, sl)
+
+    def _expected_compiled(self, sl: Elem, path: str) -> Any:
+        ck = (id(sl), path)
+        expected = self._expected_cache.get(ck)
+        if expected is None:
+            expected = self._expected(sl, path)
+            if expected is not MISSING and expected[0] == "value":
+                expected = (expected[0], expected[1], compile_pattern(expected[1]))
+            self._expected_cache[ck] = expected
+        return expected
 
     def _slice_index(self, elem: Elem) -> tuple[tuple[str, ...], dict[tuple, int]] | None:
         """For slicing on plain keys with string values (extension url, coding system): value -> slice."""
@@ -692,13 +727,7 @@ class Walker:
             return False
         for d in discs:
             if d.type in ("value", "pattern"):
-                ck = (id(sl), d.path)
-                expected = self._expected_cache.get(ck)
-                if expected is None:
-                    expected = self._expected(sl, d.path)
-                    if expected is not MISSING and expected[0] == "value":
-                        expected = (expected[0], expected[1], compile_pattern(expected[1]))
-                    self._expected_cache[ck] = expected
+                expected = self._expected_compiled(sl, d.path)
                 if expected is MISSING:
                     return False
                 kind, exp = expected[0], expected[1]
