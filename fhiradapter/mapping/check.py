@@ -1,11 +1,16 @@
 """`mapping check` lint beyond the schema, and `mapping explain` (columns -> elements)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.sources import SourceReadError, read_csv_header
+
+
+# a use's `via` names the lookups it goes through: "lookup X" or "concat (lookup X, lookup Y)"
+LOOKUP_IN_VIA = re.compile(r"\blookup ([A-Za-z_][A-Za-z0-9_-]*)")
 
 
 @dataclass
@@ -18,7 +23,7 @@ class Finding:
 def lint(mapping: Mapping, input_dir: Path | None = None) -> list[Finding]:
     """Problems a loaded (schema-valid, compiled) mapping still has."""
     findings: list[Finding] = []
-    used_lookups = {u.via.split(" ", 1)[1] for u in mapping.uses if u.via.startswith("lookup ")}
+    used_lookups = {name for u in mapping.uses for name in LOOKUP_IN_VIA.findall(u.via)}
     for name in mapping.lookups:
         if name not in used_lookups:
             findings.append(Finding("warning", f"lookups.{name}", "lookup is never used"))

@@ -457,11 +457,18 @@ def _formats(spec: dict[str, Any], env: Env, where: str) -> tuple[str, ...]:
 
 
 def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str, start: int | None = None) -> None:
-    # Replace the uses recorded by nested expressions for this element with one entry naming the directive.
+    # Replace the uses recorded by nested expressions for this element with one entry naming the
+    # directive; lookups used inside stay named in it, so `mapping check` knows they are used.
+    first = start if start is not None else 0
+    nested = [u for u in env.uses[first:] if u.element == element and (start is not None or u.via == "value"
+                                                                         or u.via.startswith("lookup "))]
+    lookups = sorted({u.via.split(" ", 1)[1] for u in nested if u.via.startswith("lookup ")})
     if start is not None:
         env.uses[start:] = [u for u in env.uses[start:] if u.element != element]
     else:
         env.uses[:] = [u for u in env.uses if not (u.element == element and u.via == "value")]
+    if lookups:
+        via = f"{via} ({', '.join(f'lookup {name}' for name in lookups)})"
     if columns:
         env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in columns), element, via))
 
