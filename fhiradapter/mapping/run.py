@@ -36,6 +36,8 @@ class Checks:
     timezone: str | None = None
     status: str = "off"
     findings: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "information": 0})
+    # "codes not checked" notes already reported: one per element and value set per run, not per row
+    not_checked_noted: set[tuple[str, str]] = field(default_factory=set)
 
 
 def load_checks(program: str | None, timezone: str, show_values: bool = False) -> Checks:
@@ -152,6 +154,11 @@ def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values:
         except Exception as exc:  # a validator bug must not kill the run: reject the row, say why
             issues = [_Internal(f"validator failed on this resource ({type(exc).__name__})")]
         for issue in issues:
+            if getattr(issue, "rule", None) == NOT_CHECKED:
+                key = (_INDEX.sub("", issue.expression or ""), issue.message)
+                if key in checks.not_checked_noted:
+                    continue
+                checks.not_checked_noted.add(key)
             record = _issue_dict(issue, file=result.file, line=result.line, show_values=show_values)
             if issue.severity in ("error", "fatal"):
                 errors.append(record)
@@ -177,6 +184,9 @@ class _Internal:
     def __init__(self, message: str):
         self.message = message
 
+
+NOT_CHECKED = "binding-not-checked"   # the validator's note for value sets it cannot expand offline
+_INDEX = re.compile(r"\[\d+\]")
 
 _WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
 
