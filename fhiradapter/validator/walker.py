@@ -24,10 +24,49 @@ _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "
 _EXTENSION, _PERIOD, _REFERENCE = 1, 2, 3
 
 
+# Coded values repeat across records (the same system and code in every Encounter): clean results for
+# these types are remembered per element, keyed by the value's exact content (bounded)
+_MEMO_TYPES = frozenset({"Coding", "CodeableConcept"})
+_MEMO_MAX = 4096
+_LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
+
+
+def _freeze(obj: dict) -> tuple | None:
+    """Hashable exact form of a JSON object whose leaves are all strings; None otherwise (booleans
+    and numbers are left out: True == 1 would make different values look the same)."""
+    out = []
+    for k, x in obj.items():
+        c = x.__class__
+        if c is str:
+            out.append((k, x))
+        elif c is dict:
+            f = _freeze(x)
+            if f is None:
+                return None
+            out.append((k, f))
+        elif c is list:
+            items: list = [_LIST]
+            for y in x:
+                cy = y.__class__
+                if cy is str:
+                    items.append(y)
+                elif cy is dict:
+                    f = _freeze(y)
+                    if f is None:
+                        return None
+                    items.append(f)
+                else:
+                    return None
+            out.append((k, tuple(items)))
+        else:
+            return None
+    return tuple(out)
+
+
 class _Plan:
     """What a value of one element and type is checked against, decided once (see Walker._plan)."""
     __slots__ = ("tcode", "tname", "check", "code_binding", "fixed", "resource", "node", "constraints",
-                 "ext_dynamic", "ext_note", "fallback", "native", "coded")
+                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo")
 
     def __init__(self) -> None:
         self.tcode: str | None = None
@@ -39,22 +78,27 @@ class _Plan:
         self.fallback: Node | None = None
         self.constraints: list = []
         self.native = 0
+        self.memo: set | None = None
 
 
-_K_PRIM, _K_SINGLE, _K_OTHER = "prim", "single", "other"
+_K_PRIM, _K_SINGLE, _K_ARRAY, _K_OTHER = "prim", "single", "array", "other"
 
 
 def _slots(node: Node) -> dict[str, tuple]:
-    """Per JSON key of a node: (elem, type code, kind, checker); kind picks the walker's fast path."""
+    """Per JSON key of a node: (elem, type code, kind, checker, sliced); kind picks the walker's fast path."""
     out: dict[str, tuple] = {}
     for key, (elem, tcode) in node.keys.items():
         if elem.prim is not None and not elem.array:
             kind = _K_PRIM
         elif not elem.array and not elem.choice and elem.max != 0:
             kind = _K_SINGLE
+        elif elem.array and not elem.choice and elem.max != 0 and tcode is not None \
+                and tcode not in PRIMITIVE_TYPES and elem.prim is None:
+            kind = _K_ARRAY
         else:
             kind = _K_OTHER
-        out[key] = (elem, tcode, kind, elem.prim)
+        sliced = bool(elem.slices) or (elem.slicing is not None and elem.slicing.rules == "closed")
+        out[key] = (elem, tcode, kind, elem.prim, sliced)
     return out
 
 
@@ -79,6 +123,7 @@ class Ctx:
     refs: list[RefUse] = field(default_factory=list)
     seen_info: set[tuple[str, str]] = field(default_factory=set)
     env: dict | None = None                 # FHIRPath %resource for the resource being walked
+    marks: int = 0   # context-dependent checks so far (notes, references, invariants, nested resources)
 
     def add(self, severity: str, code: str, expr: str, message: str, rule: str | None = None) -> None:
         self.issues.append(Issue(severity=severity, code=code, message=message,  # type: ignore[arg-type]
@@ -86,6 +131,7 @@ class Ctx:
 
     def once(self, key: tuple[str, str], severity: str, code: str, expr: str, message: str,
              rule: str | None = None) -> None:
+        self.marks += 1
         if key not in self.seen_info:
             self.seen_info.add(key)
             self.add(severity, code, expr, message, rule)
@@ -165,6 +211,7 @@ class Walker:
         if base is None or not base[0].is_resource:
             ctx.add("error", "structure", expr, f"unknown resource type {rtype}")
             return
+        ctx.marks += 1
         saved = (ctx.resource, ctx.contained_ids)
         ctx.resource = res
         contained = res.get("contained")
@@ -282,6 +329,17 @@ class Walker:
                     if not isinstance(val, list):
                         counts[ent[0]] = 1
                         self._value(val, ent[0], ent[1], f"{expr}.{key}", ctx)
+                        continue
+                elif kind is _K_ARRAY:   # a non-empty array of complex values
+                    if val.__class__ is list and val:
+                        elem = ent[0]
+                        counts[elem] = len(val)
+                        if ent[4]:
+                            self._sliced(val, elem, ent[1], f"{expr}.{key}", ctx, None)
+                        else:
+                            loc, tcode = f"{expr}.{key}", ent[1]
+                            for i, item in enumerate(val):
+                                self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
                         continue
                 ent = keys[key]
             elif key[:1] == "_":
@@ -438,6 +496,22 @@ class Walker:
             ctx.add("error", "structure", expr,
                     f"{elem.path} must be a JSON object ({plan.tcode or 'element'}), not a {_json_kind(val)}")
             return
+        memo = plan.memo
+        if memo is not None:
+            # a coded value seen before that passed every check with no context-dependent check
+            # (note, reference, invariant, nested resource) passes again: skip the walk
+            key = _freeze(val)
+            if key is not None:
+                if key in memo:
+                    return
+                issues, marks = len(ctx.issues), ctx.marks
+                self._complex(val, elem, plan, expr, ctx)
+                if len(ctx.issues) == issues and ctx.marks == marks and len(memo) < _MEMO_MAX:
+                    memo.add(key)
+                return
+        self._complex(val, elem, plan, expr, ctx)
+
+    def _complex(self, val: dict, elem: Elem, plan: "_Plan", expr: str, ctx: Ctx) -> None:
         node = plan.node
         constraints = plan.constraints
         if node is None:
@@ -527,6 +601,7 @@ class Walker:
         plan.fallback = type_root[0] if type_root is not None else None
         plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE}.get(tcode or "", 0)
         plan.coded = elem.binding is not None and tcode in _CODED
+        plan.memo = set() if tcode in _MEMO_TYPES else None
         return plan
 
     def _fixed(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
@@ -551,6 +626,7 @@ class Walker:
                 ctx.add("error", "invariant", expr, "period start must not be after its end", rule="per-1")
 
     def _reference(self, val: dict, elem: Elem, expr: str, ctx: Ctx) -> None:
+        ctx.marks += 1   # depends on the resource's contained ids, feeds the Bundle's reference list
         ref = val.get("reference")
         if not isinstance(ref, str) or not ref:
             return
@@ -797,6 +873,7 @@ class Walker:
 
     # ---------------------------------------------------------------- invariants
     def _constraints(self, constraints: list, focus: Any, expr: str, ctx: Ctx) -> None:
+        ctx.marks += 1   # FHIRPath may read %resource
         env = ctx.env
         if env is None or env["resource"] is not ctx.resource:
             env = ctx.env = {"resource": ctx.resource, "rootResource": ctx.resource}
