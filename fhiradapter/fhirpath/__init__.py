@@ -90,7 +90,12 @@ def _identity(f: list, env: dict) -> list:
 def _path(base: Fn, names: tuple[str, ...]) -> Fn:
     """A chain of child names (a.b.c) as one step loop; stops early on an empty collection."""
     steps = tuple((n, not _CHOICE_STEMS or n in _CHOICE_STEMS) for n in names)
-    if base is _identity:
+    if base is _identity and len(steps) == 1:
+        name0, scan0 = steps[0]
+
+        def fn(f: list, env: dict) -> list:
+            return _children(f, name0, scan0)
+    elif base is _identity:
         def fn(f: list, env: dict) -> list:
             c = f
             for name, scan in steps:
@@ -236,7 +241,9 @@ class _Parser:
         if kind == "str":
             self.take()
             s = val[1:-1].replace("\\'", "'").replace("\\\\", "\\")
-            return lambda f, env, s=s: [s]
+            lit = lambda f, env, s=s: [s]   # noqa: E731
+            lit.literal = s   # type: ignore[attr-defined]  # lets '=' compare against it directly
+            return lit
         if kind == "num":
             self.take()
             n = float(val) if "." in val else int(val)
@@ -296,10 +303,26 @@ class _Parser:
 
 def _implies(a: Fn, b: Fn) -> Fn:
     def fn(f: list, env: dict) -> list:
-        left = _truth(a(f, env))
+        c = a(f, env)
+        if not c:
+            left = None
+        elif len(c) == 1:
+            left = c[0]
+            if left.__class__ is not bool:
+                left = True
+        else:
+            raise Unsupported("boolean of a collection")
         if left is False:
             return [True]
-        right = _truth(b(f, env))
+        c = b(f, env)
+        if not c:
+            right = None
+        elif len(c) == 1:
+            right = c[0]
+            if right.__class__ is not bool:
+                right = True
+        else:
+            raise Unsupported("boolean of a collection")
         if right is True:
             return [True]
         if left is True and right is False:
@@ -310,10 +333,26 @@ def _implies(a: Fn, b: Fn) -> Fn:
 
 def _or(a: Fn, b: Fn) -> Fn:
     def fn(f: list, env: dict) -> list:
-        left = _truth(a(f, env))
+        c = a(f, env)
+        if not c:
+            left = None
+        elif len(c) == 1:
+            left = c[0]
+            if left.__class__ is not bool:
+                left = True
+        else:
+            raise Unsupported("boolean of a collection")
         if left is True:
             return [True]
-        right = _truth(b(f, env))
+        c = b(f, env)
+        if not c:
+            right = None
+        elif len(c) == 1:
+            right = c[0]
+            if right.__class__ is not bool:
+                right = True
+        else:
+            raise Unsupported("boolean of a collection")
         if right is True:
             return [True]
         if left is False and right is False:
@@ -333,10 +372,26 @@ def _xor(a: Fn, b: Fn) -> Fn:
 
 def _and(a: Fn, b: Fn) -> Fn:
     def fn(f: list, env: dict) -> list:
-        left = _truth(a(f, env))
+        c = a(f, env)
+        if not c:
+            left = None
+        elif len(c) == 1:
+            left = c[0]
+            if left.__class__ is not bool:
+                left = True
+        else:
+            raise Unsupported("boolean of a collection")
         if left is False:
             return [False]
-        right = _truth(b(f, env))
+        c = b(f, env)
+        if not c:
+            right = None
+        elif len(c) == 1:
+            right = c[0]
+            if right.__class__ is not bool:
+                right = True
+        else:
+            raise Unsupported("boolean of a collection")
         if right is False:
             return [False]
         if left is True and right is True:
@@ -346,6 +401,19 @@ def _and(a: Fn, b: Fn) -> Fn:
 
 
 def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
+    lit = getattr(b, "literal", None)
+    if lit is not None:   # x = 'text': one string on the right, never empty
+        def eq_lit(f: list, env: dict) -> list:
+            left = a(f, env)
+            if not left:
+                return []
+            if len(left) != 1:
+                return [negate]
+            x = left[0]
+            same = x is lit if x.__class__ is bool else x == lit
+            return [same != negate]
+        return eq_lit
+
     def fn(f: list, env: dict) -> list:
         left, right = a(f, env), b(f, env)
         if not left or not right:
