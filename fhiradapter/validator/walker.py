@@ -26,24 +26,22 @@ _EXTENSION, _PERIOD, _REFERENCE = 1, 2, 3
 
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
 # these types are remembered per element, keyed by the value's exact content (bounded)
-_MEMO_TYPES = frozenset({"Coding", "CodeableConcept"})
+_MEMO_TYPES = frozenset({"Coding", "CodeableConcept", "Extension"})
 _MEMO_MAX = 4096
 _LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
+_LEAF = object()   # tags a non-string leaf (with its class)
 
 
-def _freeze(obj: dict) -> tuple | None:
-    """Hashable exact form of a JSON object whose leaves are all strings; None otherwise (booleans
-    and numbers are left out: True == 1 would make different values look the same)."""
+def _freeze(obj: dict) -> tuple:
+    """Hashable exact form of a JSON object. Non-string leaves carry their class, so True, 1 and 1.0
+    never look the same."""
     out = []
     for k, x in obj.items():
         c = x.__class__
         if c is str:
             out.append((k, x))
         elif c is dict:
-            f = _freeze(x)
-            if f is None:
-                return None
-            out.append((k, f))
+            out.append((k, _freeze(x)))
         elif c is list:
             items: list = [_LIST]
             for y in x:
@@ -51,16 +49,18 @@ def _freeze(obj: dict) -> tuple | None:
                 if cy is str:
                     items.append(y)
                 elif cy is dict:
-                    f = _freeze(y)
-                    if f is None:
-                        return None
-                    items.append(f)
+                    items.append(_freeze(y))
                 else:
-                    return None
+                    items.append((_LEAF, cy, y) if cy is not list else _freeze_list(y))
             out.append((k, tuple(items)))
         else:
-            return None
+            out.append((k, (_LEAF, c, x)))
     return tuple(out)
+
+
+def _freeze_list(x: list) -> tuple:
+    return (_LIST, *[_freeze(y) if y.__class__ is dict else _freeze_list(y) if y.__class__ is list
+                     else (_LEAF, y.__class__, y) for y in x])
 
 
 class _Plan:
@@ -500,15 +500,17 @@ class Walker:
         if memo is not None:
             # a coded value seen before that passed every check with no context-dependent check
             # (note, reference, invariant, nested resource) passes again: skip the walk
-            key = _freeze(val)
-            if key is not None:
+            try:
+                key = _freeze(val)
                 if key in memo:
                     return
-                issues, marks = len(ctx.issues), ctx.marks
-                self._complex(val, elem, plan, expr, ctx)
-                if len(ctx.issues) == issues and ctx.marks == marks and len(memo) < _MEMO_MAX:
-                    memo.add(key)
-                return
+            except TypeError:   # an unhashable non-JSON leaf handed in through the Python API
+                key = None
+            issues, marks = len(ctx.issues), ctx.marks
+            self._complex(val, elem, plan, expr, ctx)
+            if key is not None and len(ctx.issues) == issues and ctx.marks == marks and len(memo) < _MEMO_MAX:
+                memo.add(key)
+            return
         self._complex(val, elem, plan, expr, ctx)
 
     def _complex(self, val: dict, elem: Elem, plan: "_Plan", expr: str, ctx: Ctx) -> None:

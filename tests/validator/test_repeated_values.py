@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import ENCOUNTER, at, errors
+from validator_support import ENCOUNTER, at, errors
 from fhiradapter.validator import Validator
 
 TYPE = {"coding": [{"system": "http://snomed.info/sct", "code": "185347001"}], "text": "visit"}
@@ -46,3 +46,14 @@ def test_repeated_clean_value_then_broken_copy() -> None:
     broken["coding"][0]["code"] = " bad code"
     assert at(v.validate_resource(_encounter(broken)), "Encounter.type[0].coding[0].code")
     assert not errors(v.validate_resource(_encounter(TYPE)))
+
+
+def test_same_extension_with_a_number_for_a_boolean_is_checked_again() -> None:
+    v = Validator(rules=False)
+    enc = copy.deepcopy(ENCOUNTER)
+    enc["extension"] = [{"url": "urn:example:flag", "valueBoolean": True}]   # urn: no "unknown" note
+    assert not v.validate_resource(enc)
+    enc["extension"][0]["valueBoolean"] = 1          # equal to True in Python, not in JSON
+    assert at(v.validate_resource(enc), "Encounter.extension[0].value.ofType(Boolean)")
+    enc["extension"][0]["valueBoolean"] = 1.0
+    assert at(v.validate_resource(enc), "Encounter.extension[0].value.ofType(Boolean)")
