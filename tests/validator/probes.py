@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from conftest import ENCOUNTER
+from validator_support import ENCOUNTER
 
 
 def _enc(**changes: Any) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ENCOUNTER, EXAMPLES, INVALID
+from validator_support import ENCOUNTER, EXAMPLES, INVALID
 from fhiradapter.cli import cli
 
 

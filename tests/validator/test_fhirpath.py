@@ -7,7 +7,7 @@ import fhirpathpy
 import pytest
 from fhirpathpy.models import models
 
-from conftest import EXAMPLES, INVALID
+from validator_support import EXAMPLES, INVALID
 from fhiradapter.fhirpath import Unsupported, compile_expression
 from fhiradapter.validator.invariants import _OPTIONS
 

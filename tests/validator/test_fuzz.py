@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXAMPLES, INVALID
+from validator_support import EXAMPLES, INVALID
 from fhiradapter.outcome import operation_outcome
 
 SEEDS = [json.loads(p.read_text()) for p in sorted(EXAMPLES.glob("*.json")) + sorted(INVALID.glob("*.json"))[:10]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 
-from conftest import at, errors
+from validator_support import at, errors
 
 EXT_URL = "https://fhiradapter.org/fhir/StructureDefinition/"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import at, errors
+from validator_support import at, errors
 from fhiradapter.validator.primitives import check_primitive
 
 
