@@ -27,7 +27,8 @@ _EXTENSION, _PERIOD, _REFERENCE = 1, 2, 3
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
 # these types are remembered per element, keyed by the value's exact content (bounded)
 _MEMO_TYPES = frozenset({"Coding", "CodeableConcept", "Extension"})
-_MEMO_MAX = 4096
+_MEMO_MAX = 2048      # per element and type
+_MEMO_TOTAL = 20000   # per Validator: a few MB at most, so long NDJSON runs stay flat
 _LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
 _LEAF = object()   # tags a non-string leaf (with its class)
 
@@ -192,6 +193,7 @@ class Walker:
         self.term = terminology
         self._expected_cache: dict[tuple[int, str], Any] = {}
         self._ext_roots: dict[str, Any] = {}
+        self._memo_room = _MEMO_TOTAL   # remembered values across all elements (bounded memory)
         self._index_cache: dict[Elem, Any] = {}
         self._system_cache: dict[Elem, Any] = {}
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
@@ -508,8 +510,10 @@ class Walker:
                 key = None
             issues, marks = len(ctx.issues), ctx.marks
             self._complex(val, elem, plan, expr, ctx)
-            if key is not None and len(ctx.issues) == issues and ctx.marks == marks and len(memo) < _MEMO_MAX:
+            if key is not None and len(ctx.issues) == issues and ctx.marks == marks \
+                    and self._memo_room > 0 and len(memo) < _MEMO_MAX:
                 memo.add(key)
+                self._memo_room -= 1
             return
         self._complex(val, elem, plan, expr, ctx)
 
