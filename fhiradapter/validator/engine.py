@@ -38,7 +38,7 @@ class Validator:
         if profile:
             return [profile]
         rtype = res.get("resourceType")
-        if program and isinstance(rtype, str):
+        if program and isinstance(rtype, str) and not _outside_program(res, program):
             url = self.registry.program_profile(program, rtype)
             if url:
                 return [url]
@@ -199,3 +199,24 @@ def _debug(exc: BaseException) -> None:
     import sys
     if os.environ.get("FHIRADAPTER_DEBUG"):
         traceback.print_exception(exc, file=sys.stderr)
+
+
+_PROGRAM_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
+_STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
+
+
+def _codings(value: Any) -> list[dict]:
+    """The codings of a CodeableConcept or a list of them (ill-typed input gives none)."""
+    concepts = value if isinstance(value, list) else [value]
+    return [c for cc in concepts if isinstance(cc, dict) and isinstance(cc.get("coding"), list)
+            for c in cc["coding"] if isinstance(c, dict)]
+
+
+def _outside_program(res: dict, program: str) -> bool:
+    """--program forces its profile only on the program's own records: a stay Encounter (docs/design.md)
+    or a resource coded for another program (e.g. a DC ACT contact) keeps its own claims."""
+    codings = _codings(res.get("type")) + _codings(res.get("serviceType")) + _codings(res.get("category"))
+    if any(c.get("system") == _STAY_SYSTEM for c in codings):
+        return True
+    programs = {c.get("code") for c in codings if c.get("system") == _PROGRAM_SYSTEM}
+    return bool(programs) and program not in programs

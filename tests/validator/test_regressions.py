@@ -20,3 +20,22 @@ def test_non_object_meta_in_a_bundle_entry_is_a_finding_not_a_crash(meta):
     issues = Validator().validate_resource(bundle)
     assert not [i for i in issues if i.rule == "internal"]
     assert any(i.is_error and i.expression == "Bundle.entry[0].resource.meta" for i in issues)
+
+
+STAY = {"resourceType": "Encounter", "id": "s1", "status": "finished",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"},
+        "type": [{"coding": [{"system": "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type",
+                              "code": "inpatient-psychiatric"}]}],
+        "subject": {"reference": "Patient/p1"}, "period": {"start": "2026-01-02", "end": "2026-01-09"}}
+
+
+def test_program_option_leaves_stays_and_other_programs_contacts_alone():
+    from fhiradapter.validator import validate_issues
+    assert validate_issues(STAY, program="pa-tcm", rules=False) == []
+    act = {k: v for k, v in STAY.items() if k != "type"}
+    act["class"] = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}
+    act["serviceType"] = {"coding": [{"system": "https://fhiradapter.org/fhir/CodeSystem/bh-program", "code": "dc-act"}]}
+    assert validate_issues(act, program="dc-cs", rules=False) == []
+    # a contact with no program coding is the program's: the forced profile applies and finds what is missing
+    bare = {k: v for k, v in act.items() if k != "serviceType"}
+    assert [i for i in validate_issues(bare, program="dc-cs", rules=False) if i.is_error]
