@@ -780,6 +780,10 @@ class Walker:
         codings = item.get("coding")
         if not isinstance(codings, list):
             return []
+        if len(codings) == 1:   # the usual case: that system's slices, already in definition order
+            c = codings[0]
+            system = c.get("system") if isinstance(c, dict) else None
+            return by_system.get(system, ()) if isinstance(system, str) else []
         out: list[int] = []
         for c in codings:
             system = c.get("system") if isinstance(c, dict) else None
