@@ -29,6 +29,7 @@ _EXTENSION, _PERIOD, _REFERENCE = 1, 2, 3
 _MEMO_TYPES = frozenset({"Coding", "CodeableConcept", "Extension"})
 _MEMO_MAX = 2048      # per element and type
 _MEMO_TOTAL = 20000   # per Validator: a few MB at most, so long NDJSON runs stay flat
+_MEMO_PROBATION = 512   # lookups before an element whose values hit less than 1 in 5 stops remembering
 _LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
 _LEAF = object()   # tags a non-string leaf (with its class)
 
@@ -67,7 +68,7 @@ def _freeze_list(x: list) -> tuple:
 class _Plan:
     """What a value of one element and type is checked against, decided once (see Walker._plan)."""
     __slots__ = ("tcode", "tname", "check", "code_binding", "fixed", "resource", "node", "constraints",
-                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo")
+                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "hits", "misses")
 
     def __init__(self) -> None:
         self.tcode: str | None = None
@@ -80,6 +81,7 @@ class _Plan:
         self.constraints: list = []
         self.native = 0
         self.memo: set | None = None
+        self.hits = self.misses = 0
 
 
 _K_PRIM, _K_SINGLE, _K_ARRAY, _K_OTHER = "prim", "single", "array", "other"
@@ -505,8 +507,13 @@ class Walker:
             try:
                 key = _freeze(val)
                 if key in memo:
+                    plan.hits += 1
                     return
             except TypeError:   # an unhashable non-JSON leaf handed in through the Python API
+                key = None
+            plan.misses += 1
+            if plan.misses >= _MEMO_PROBATION and plan.hits * 4 < plan.misses:
+                plan.memo = None   # this element's values rarely repeat: stop building keys for it
                 key = None
             issues, marks = len(ctx.issues), ctx.marks
             self._complex(val, elem, plan, expr, ctx)
