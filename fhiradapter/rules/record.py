@@ -6,7 +6,8 @@ resource and element) and the resource is skipped by the rule that needed it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from .. import canonical as c
@@ -16,6 +17,15 @@ from .config import RuleConfig
 # where the rules read a resource's dates (also used to find the record's latest date)
 DATE_PATHS = ("period.start", "period.end", "authoredOn", "created", "sent", "date", "dateTime",
               "recordedDate", "effectiveDateTime", "issued", "occurrenceDateTime")
+# (first element, path): _evaluation_date skips a path whose first element the resource lacks
+_DATE_HEADS = tuple((path.split(".", 1)[0], path) for path in DATE_PATHS)
+_PATH_PARTS: dict[str, tuple[str, ...]] = {}
+_MISSING = object()
+
+
+@lru_cache(maxsize=65536)  # the same dateTimes recur across members (fixed slots); results are immutable
+def _parse_cached(value: str, zone: tzinfo) -> datetime | date:
+    return parse_fhir(value, zone)
 
 
 def codings(concept: Any) -> list[dict]:
@@ -116,7 +126,9 @@ class MemberRecord:
         for res in self.resources:
             if not isinstance(res, dict) or res.get("resourceType") in ("Patient", "Practitioner", "Organization"):
                 continue
-            for path in DATE_PATHS:
+            for head, path in _DATE_HEADS:
+                if res.get(head) is None:
+                    continue  # nothing to read (self.day would give None and record no problem)
                 day = self.day(res, path)
                 if day is not None and (latest is None or day > latest):
                     latest = day
@@ -133,17 +145,24 @@ class MemberRecord:
     def when(self, resource: dict, path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
         key = (id(resource), path)
-        if key not in self._when_cache:
-            self._when_cache[key] = self._read_when(resource, path)
-        return self._when_cache[key]
+        cache = self._when_cache
+        moment = cache.get(key, _MISSING)
+        if moment is _MISSING:
+            moment = cache[key] = self._read_when(resource, path)
+        return moment  # type: ignore[return-value]
 
     def _read_when(self, resource: dict, path: str) -> datetime | date | None:
+        parts = _PATH_PARTS.get(path)
+        if parts is None:
+            parts = _PATH_PARTS[path] = tuple(path.split("."))
         value: Any = resource
-        for part in path.split("."):
+        for part in parts:
             value = value.get(part) if isinstance(value, dict) else None
         if value is None:
             return None
         try:
+            if isinstance(value, str):
+                return _parse_cached(value, self.zone)
             return parse_fhir(value, self.zone)
         except BadDate:
             self.problems[(describe(resource), path)] = (
