@@ -151,52 +151,9 @@ def _moment(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str) 
     return parsed
 
 
-_HOUR = timedelta(hours=1)
-
-
-@lru_cache(maxsize=4096)  # a few hundred local dates per year of export
-def _day_offset(tz_name: str, day: date) -> timezone | None:
-    """The zone's single UTC offset on `day` when it holds all day (no DST change, no gap, no
-    repeated hour), else None. Sampled at every local hour 00:00..24:00 with both folds: tzdata has
-    no pair of changes that undo each other within an hour, so equal samples mean one offset."""
-    tz = zone(tz_name)
-    start = datetime(day.year, day.month, day.day)
-    first = start.replace(tzinfo=tz).utcoffset()
-    for hour in range(25):
-        wall = start + hour * _HOUR
-        if wall.replace(tzinfo=tz, fold=0).utcoffset() != first or wall.replace(tzinfo=tz, fold=1).utcoffset() != first:
-            return None
-    return timezone(first) if first is not None else None
-
-
-def _fixed_offset_text(value: str, formats: tuple[str, ...], tz_name: str, add_minutes: float | None) -> str | None:
-    """The common case without DST arithmetic: a naive wall time with a time of day on a day whose
-    offset is constant (and, with add_minutes, the end on the same or the next such day, same offset).
-    None -> the general path decides (it also raises the errors)."""
-    try:
-        parsed, has_time = _parse(value, formats)
-    except TimeValueError:
-        return None
-    if not has_time or parsed.tzinfo is not None or parsed.microsecond:
-        return None
-    offset = _day_offset(tz_name, parsed.date())
-    if offset is None:
-        return None
-    if add_minutes is not None:
-        end = parsed + timedelta(minutes=add_minutes)
-        days = (end.date() - parsed.date()).days
-        if end.microsecond or days > 1 or (days == 1 and _day_offset(tz_name, end.date()) != offset):
-            return None
-        parsed = end
-    return parsed.replace(tzinfo=offset).isoformat(timespec="seconds")
-
-
 @lru_cache(maxsize=65536)  # start and end (x durations) of the same slots repeat; bounded (~15 MB)
 def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str = "earlier",
                      add_minutes: float | None = None) -> str:
-    fast = _fixed_offset_text(value, formats, tz_name, add_minutes)
-    if fast is not None:
-        return fast
     moment = _moment(value, formats, tz_name, ambiguous)
     if not isinstance(moment, datetime):
         if add_minutes is not None:
