@@ -77,11 +77,12 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
               provenance_time: str | None = None) -> dict[str, Any]:
     out = Path(out)
     run = MappingRun(mapping, input_dir, show_values=show_values)
-    writer = OutputWriter(out, bundles=bundles, max_entries=max_entries, method=method, agency=mapping.agency,
-                          provenance_time=provenance_time, mapping_label=f"{mapping.id} {mapping.version}")
     if validate and checks is None:
         checks = load_checks(mapping.program, mapping.timezone, show_values)
     checks = checks if validate else None
+    writer = OutputWriter(out, bundles=bundles, max_entries=max_entries, method=method, agency=mapping.agency,
+                          provenance_time=provenance_time, mapping_label=f"{mapping.id} {mapping.version}",
+                          keep_resources=checks is not None and checks.run_rules is not None)
     if checks is not None:
         checks.findings = {"error": 0, "warning": 0, "information": 0}   # counts are per run
     files: dict[str, FileCount] = {spec["file"]: FileCount() for spec in mapping.sources.values()}

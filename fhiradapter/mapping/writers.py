@@ -51,7 +51,8 @@ def clear_previous(out: Path) -> None:
 
 class OutputWriter:
     def __init__(self, out: Path, *, bundles: bool = True, max_entries: int = 500, method: str = "put",
-                 agency: str = "agency", provenance_time: str | None = None, mapping_label: str = "mapping"):
+                 agency: str = "agency", provenance_time: str | None = None, mapping_label: str = "mapping",
+                 keep_resources: bool = False):
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         clear_previous(out)
@@ -69,7 +70,12 @@ class OutputWriter:
         self.method = method
         self.agency = agency
         self.bundle_count = 0
-        self._spool = tempfile.TemporaryFile(prefix="fhiradapter-spool-") if bundles else None
+        # Up to PARTITION_SIZE resources are held in memory (what one partition holds anyway) and
+        # only a larger run is spooled to disk; keep_resources also holds the resource dicts, so
+        # program rules need not parse them back (they are not changed after being written).
+        self._held: list[tuple[Any, ...]] | None = [] if bundles else None
+        self._keep_resources = keep_resources
+        self._spool: Any = None
         self._spooled = 0
         self.shared_context: list[dict[str, Any]] = []
 
@@ -84,12 +90,28 @@ class OutputWriter:
         self.counts[resource_type] = self.counts.get(resource_type, 0) + 1
         if not member and resource_type in SHARED_CONTEXT_TYPES:
             self.shared_context.append(resource)
-        if self._spool is not None:
-            # [member, system, value, type, id] TAB resource: orjson escapes tabs inside strings, so
-            # the first raw tab byte always ends the head; bundles reuse the serialized resource
-            head = orjson.dumps([member or "", identifier[0], identifier[1], resource_type, resource["id"]])
-            self._spool.write(head + b"\t" + line + b"\n")
+        if self._held is not None:
+            self._held.append((member or "", identifier[0], identifier[1], resource_type, resource["id"], line,
+                               resource if self._keep_resources else None))
             self._spooled += 1
+            if len(self._held) > PARTITION_SIZE:
+                self._spool_held()
+        elif self._spool is not None:
+            self._spool_one(member or "", identifier[0], identifier[1], resource_type, resource["id"], line)
+            self._spooled += 1
+
+    def _spool_one(self, member: str, system: str, value: str, resource_type: str, rid: str, line: bytes) -> None:
+        # [member, system, value, type, id] TAB resource: orjson escapes tabs inside strings, so
+        # the first raw tab byte always ends the head; bundles reuse the serialized resource
+        head = orjson.dumps([member, system, value, resource_type, rid])
+        self._spool.write(head + b"\t" + line + b"\n")
+
+    def _spool_held(self) -> None:
+        """Too many resources to hold: from here on they go to the spool file (in the same order)."""
+        held, self._held = self._held, None
+        self._spool = tempfile.TemporaryFile(prefix="fhiradapter-spool-")
+        for item in held or ():
+            self._spool_one(*item[:6])
 
     def write_error(self, record: dict[str, Any]) -> None:
         self.errors.write(dumps_line(record))
@@ -118,32 +140,47 @@ class OutputWriter:
 
     def finish_bundles(self, on_member: MemberHook | None = None) -> None:
         """Write bundles/ (and call on_member for each member's resources, e.g. program rules)."""
-        if self._spool is None:
+        if self._spool is None and self._held is None:
             return
         bundle_dir = self.out / "bundles"
         bundle_dir.mkdir(exist_ok=True)
-        for part in self._partitions():
-            groups: dict[str, list[list[Any]]] = {}
-            for raw in part:
-                head, body = raw.rstrip(b"\n").split(b"\t", 1)
-                member, system, value, resource_type, rid = orjson.loads(head)
-                # [type, id, system, value, serialized resource, parsed resource (only when needed)]
-                groups.setdefault(member, []).append([resource_type, rid, system, value, body, None])
+        for groups in self._groups():
             for member, items in groups.items():
                 # the member's Patient first, then input order
                 items.sort(key=lambda e: 0 if (member and e[0] == "Patient" and f"Patient/{e[1]}" == member) else 1)
                 if on_member is not None:
                     for item in items:
-                        item[5] = orjson.loads(item[4])
+                        if item[5] is None:
+                            item[5] = orjson.loads(item[4])
                     on_member(member or None, [item[5] for item in items])
                 stem = member.split("/", 1)[1] if member else SHARED
                 for n, start in enumerate(range(0, len(items), self.max_entries), start=1):
                     name = f"{stem}-{n}.json"
                     (bundle_dir / name).write_bytes(self._bundle(name, items[start:start + self.max_entries]))
                     self.bundle_count += 1
+        self._held = None
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def _groups(self) -> Iterator[dict[str, list[list[Any]]]]:
+        """Member -> [type, id, system, value, serialized resource, parsed resource or None], in
+        input order, one partition at a time."""
+        if self._held is not None:
+            groups: dict[str, list[list[Any]]] = {}
+            for member, system, value, resource_type, rid, body, parsed in self._held:
+                groups.setdefault(member, []).append([resource_type, rid, system, value, body, parsed])
+            self._held = None
+            yield groups
+            return
+        for part in self._partitions():
+            groups = {}
+            for raw in part:
+                head, body = raw.rstrip(b"\n").split(b"\t", 1)
+                member, system, value, resource_type, rid = orjson.loads(head)
+                groups.setdefault(member, []).append([resource_type, rid, system, value, body, None])
+            yield groups
             del groups
-        self._spool.close()
-        self._spool = None
 
     def _provenance(self, name: str, chunk: list[list[Any]]) -> list[Any]:
         pid = str(uuid.uuid5(NAMESPACE, f"{self.agency}|Provenance|{name}"))
@@ -189,6 +226,7 @@ class OutputWriter:
             handle.close()
         self._ndjson.clear()
         self.errors.close()
+        self._held = None
         if self._spool is not None:
             self._spool.close()
             self._spool = None
