@@ -196,7 +196,11 @@ class MemberRecord:
 
     # ---- program contacts and stays -------------------------------------------------------
     def is_stay(self, enc: dict) -> bool:
-        return bool(codes(enc.get("type"), c.STAY_TYPE_SYSTEM))
+        key = ("stay", id(enc))
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = bool(codes(enc.get("type"), c.STAY_TYPE_SYSTEM))
+        return found
 
     def stay_type(self, enc: dict) -> str | None:
         found = codes(enc.get("type"), c.STAY_TYPE_SYSTEM)
@@ -226,10 +230,18 @@ class MemberRecord:
         return sorted(found, key=lambda e: self._sort_key(e, "period.start"))
 
     def contact_mode(self, enc: dict) -> str | None:
-        return next(iter(sorted(codes(enc.get("type"), c.CONTACT_MODE_SYSTEM))), None)
+        key = ("mode", id(enc))
+        if key not in self._memo:
+            self._memo[key] = next(iter(sorted(codes(enc.get("type"), c.CONTACT_MODE_SYSTEM))), None)
+        return self._memo[key]
 
     def contact_types(self, enc: dict) -> set[str]:
-        return codes(enc.get("type"), c.CONTACT_TYPE_SYSTEM)
+        """(shared per record: callers only read it)"""
+        key = ("types", id(enc))
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = codes(enc.get("type"), c.CONTACT_TYPE_SYSTEM)
+        return found
 
     def billing(self, enc: dict) -> dict | None:
         return ext(enc, c.EXT_BILLING)
