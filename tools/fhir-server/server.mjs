@@ -16,8 +16,8 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { adaptForMedplum, readTarball } from '../medplum-support.mjs';
 
 // Resolve the pinned packages from tools/node_modules whatever the working directory is.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,50 +58,11 @@ function* jsonFiles(dir) {
   }
 }
 
-// Minimal ustar reader for FHIR NPM package tarballs (same approach as tools/medplum-validate.mjs).
+// JSON files of a FHIR NPM package tarball, named `tarball:member` like jsonFiles names paths.
 function* tarballFiles(path) {
-  const data = gunzipSync(readFileSync(path));
-  let offset = 0;
-  let longName = null;
-  while (offset + 512 <= data.length) {
-    const header = data.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start, length) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1);
-    const prefix = field(345, 155);
-    const name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
-    longName = null;
-    const body = data.subarray(offset + 512, offset + 512 + size);
-    if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-    else if (type === 'x') longName = /\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1] ?? null;
-    else if ((type === '0' || type === '' || type === '7') && name.endsWith('.json') && !name.endsWith('.index.json')) {
-      yield [`${path}:${name}`, body.toString('utf8')];
-    }
-    offset += 512 + Math.ceil(size / 512) * 512;
+  for (const [name, text] of readTarball(path)) {
+    if (name.endsWith('.json') && !name.endsWith('.index.json')) yield [`${path}:${name}`, text];
   }
-}
-
-// Medplum 4.5.2 reads an extension slice by a fixed `url` child and mis-reads slices nested under a
-// slice; give each extension slice exactly one child, `url` fixed to its profile (the adaptation
-// tools/medplum-validate.mjs documents; nothing is relaxed: cardinality, patterns, invariants stay).
-function adaptForMedplum(sd) {
-  if (sd.type === 'Extension') return sd;
-  const out = [];
-  let skipUnder = null;
-  for (const element of sd.snapshot.element) {
-    if (skipUnder && element.id.startsWith(skipUnder)) continue;
-    skipUnder = null;
-    out.push(element);
-    const profile = element.sliceName && element.type?.length === 1 && element.type[0].code === 'Extension'
-      ? element.type[0].profile?.[0] : undefined;
-    if (profile) {
-      skipUnder = `${element.id}.`;
-      out.push({ id: `${element.id}.url`, path: `${element.path}.url`, min: 1, max: '1',
-        base: { path: 'Extension.url', min: 1, max: '1' }, type: [{ code: 'uri' }], fixedUri: profile.split('|')[0] });
-    }
-  }
-  return { ...sd, snapshot: { element: out } };
 }
 
 // Profiles: Medplum's validator needs snapshots; differential-only StructureDefinitions are skipped
