@@ -41,6 +41,15 @@ def _before_input(record: MemberRecord, day: date) -> bool:
     return complete_from is not None and day < complete_from
 
 
+def _judged_referrals(record: MemberRecord) -> Iterator[tuple[dict, datetime, date, bool]]:
+    """(referral, received instant, received local day, whether a time was given) for each referral
+    whose follow-up the input can show: a receipt date is known and the contacts reach back to it."""
+    for sr in record.referrals(P):
+        got = _received(record, sr)
+        if got is not None and not _before_input(record, got[1]):
+            yield (sr, *got)
+
+
 def _first_after(record: MemberRecord, encounters: list[dict], since: datetime) -> tuple[dict, datetime] | None:
     best: tuple[dict, datetime] | None = None
     for enc in encounters:
@@ -54,13 +63,7 @@ def _first_after(record: MemberRecord, encounters: list[dict], since: datetime) 
       statement="Staff attempt to contact the member within 1 business day of receipt of the initial referral.")
 def first_contact_attempt(record: MemberRecord) -> Iterator[Finding]:
     attempts = _attempts(record)
-    for sr in record.referrals(P):
-        got = _received(record, sr)
-        if got is None:
-            continue
-        _, day, _ = got
-        if _before_input(record, day):
-            continue
+    for sr, _, day, _ in _judged_referrals(record):
         deadline = end_of_day(add_business_days(day, 1), record.zone)
         first = _first_after(record, attempts, start_of(day, record.zone))
         if first is None:
@@ -76,13 +79,7 @@ def first_contact_attempt(record: MemberRecord) -> Iterator[Finding]:
       statement="The provider contacts the member within 24 hours of the referral being made.")
 def first_contact_24h(record: MemberRecord) -> Iterator[Finding]:
     contacts = record.contacts(P)
-    for sr in record.referrals(P):
-        got = _received(record, sr)
-        if got is None:
-            continue
-        instant, day, has_time = got
-        if _before_input(record, day):
-            continue
+    for sr, instant, day, has_time in _judged_referrals(record):
         # a date-only authoredOn gives no hour: allow until the end of the next calendar day
         deadline = instant + timedelta(hours=24) if has_time else end_of_day(day + timedelta(days=1), record.zone)
         first = _first_after(record, contacts, start_of(day, record.zone))
@@ -99,13 +96,7 @@ def first_contact_24h(record: MemberRecord) -> Iterator[Finding]:
       statement="A comprehensive needs assessment is completed in the first 2 weeks (14 days) after referral.")
 def needs_assessment(record: MemberRecord) -> Iterator[Finding]:
     assessments = [e for e in record.contacts(P) if "needs-assessment" in record.contact_types(e)]
-    for sr in record.referrals(P):
-        got = _received(record, sr)
-        if got is None:
-            continue
-        _, day, _ = got
-        if _before_input(record, day):
-            continue
+    for sr, _, day, _ in _judged_referrals(record):
         due = day + timedelta(days=14)
         first = _first_after(record, assessments, start_of(day, record.zone))
         if first is None:
