@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Iterable
 
+from ..members import member_key
 from ..outcome import Issue
 
 if TYPE_CHECKING:
     from .config import RuleConfig
 
-_SUBJECT = ("subject", "patient", "beneficiary")
 _WHERE_ID = re.compile(r"^([A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
 
 
@@ -34,16 +34,6 @@ class MemberInput:
             issue.source = issue.source or origin[0]
             issue.line, issue.entry = origin[1], origin[2]
         return issue
-
-
-def member_key(res: dict) -> str | None:
-    if res.get("resourceType") == "Patient" and isinstance(res.get("id"), str):
-        return f"Patient/{res['id']}"
-    for name in _SUBJECT:
-        ref = res.get(name)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            return ref["reference"].split("/_history")[0]
-    return None
 
 
 def group(items: Iterable[tuple[str, int | None, object]]) -> tuple[list[MemberInput], list[Issue]]:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ..members import member_key
 from ..outcome import Issue
 from .engine import Validator
 from .inputs import read
-
-_SUBJECT = ("subject", "patient", "beneficiary")
 
 
 @dataclass(slots=True)
@@ -25,16 +24,6 @@ class Result:
     @property
     def has_errors(self) -> bool:
         return any(i.is_error for i in self.issues)
-
-
-def _member_key(res: dict) -> str | None:
-    if res.get("resourceType") == "Patient" and isinstance(res.get("id"), str):
-        return f"Patient/{res['id']}"
-    for k in _SUBJECT:
-        ref = res.get(k)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            return ref["reference"]
-    return None
 
 
 Groups = dict[str, list[tuple[str, int, dict]]]   # member key -> (source, line, resource)
@@ -73,7 +62,7 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
                                                  source=item.source, line=item.line, run_rules=False,
                                                  notes_seen=notes_seen))
         if want_rules and isinstance(item.resource, dict):
-            key = _member_key(item.resource)
+            key = member_key(item.resource)
             if key is not None:
                 groups.setdefault(key, []).append((item.source, item.line, item.resource))
     if result is None:

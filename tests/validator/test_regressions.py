@@ -39,3 +39,18 @@ def test_program_option_leaves_stays_and_other_programs_contacts_alone():
     # a contact with no program coding is the program's: the forced profile applies and finds what is missing
     bare = {k: v for k, v in act.items() if k != "serviceType"}
     assert [i for i in validate_issues(bare, program="dc-cs", rules=False) if i.is_error]
+
+
+def test_ndjson_member_grouping_ignores_the_version_of_the_subject_reference(tmp_path):
+    """validate and rules check group members alike: Patient/p1/_history/3 is member Patient/p1."""
+    import json as _json
+
+    from fhiradapter.validator import Validator
+    from fhiradapter.validator.runner import check_path
+    lines = [{"resourceType": "Patient", "id": "p1"},
+             dict(STAY, subject={"reference": "Patient/p1/_history/3"})]
+    path = tmp_path / "member.ndjson"
+    path.write_text("".join(_json.dumps(r) + "\n" for r in lines))
+    groups: dict = {}
+    check_path(Validator(rules=True), str(path), rules=True, groups=groups)
+    assert list(groups) == ["Patient/p1"] and len(groups["Patient/p1"]) == 2
