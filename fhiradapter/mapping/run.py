@@ -208,13 +208,10 @@ def _origin(issue: Any, resources: list[dict[str, Any]]) -> Any:
 def _rules_hook(checks: Checks, findings: Any,
                 shared: list[dict[str, Any]]) -> Callable[[str | None, list[dict[str, Any]]], None]:
     """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
+    from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
+
     programs = {checks.program} if checks.program else None
-    config = None
-    try:
-        from fhiradapter.rules import RuleConfig  # type: ignore[attr-defined]
-        config = RuleConfig(timezone=checks.timezone) if checks.timezone else RuleConfig()
-    except Exception:  # an older rules module without RuleConfig: its defaults apply
-        config = None
+    config = RuleConfig(timezone=checks.timezone) if checks.timezone else RuleConfig()
 
     shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
     reported_team_findings: set[tuple[Any, ...]] = set()
@@ -231,8 +228,7 @@ def _rules_hook(checks: Checks, findings: Any,
             return  # shared resources (organizations, practitioners) are no member record
         try:
             member_record = resources + shared
-            issues = (checks.run_rules(member_record, programs=programs, config=config) if config is not None
-                      else checks.run_rules(member_record, programs=programs))
+            issues = checks.run_rules(member_record, programs=programs, config=config)
         except Exception as exc:
             issues = [_Internal(f"program rules failed on this member ({type(exc).__name__})")]
         for issue in issues:
