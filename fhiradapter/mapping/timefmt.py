@@ -151,9 +151,63 @@ def _moment(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str) 
     return parsed
 
 
+@lru_cache(maxsize=4096)  # local days repeat a lot (every contact of the day); bounded
+def _day_offset(tz_name: str, year: int, month: int, day: int) -> str | None:
+    """'+HH:MM' when `tz_name` keeps one whole-minute UTC offset all through that local day, else None.
+
+    None (a daylight-saving change that day, or a second-precision historical offset) sends the
+    value to the general path, which knows gaps and repeated hours. Raises ValueError for a day
+    that does not exist (30 February)."""
+    tz = zone(tz_name)
+    offsets = {datetime(year, month, day, hour, minute, tzinfo=tz, fold=fold).utcoffset()
+               for hour, minute in ((0, 0), (12, 0), (23, 59)) for fold in (0, 1)}
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    if offset is None or offset.total_seconds() % 60:
+        return None
+    return _offset_text(offset)
+
+
+def _fast_datetime(value: str, formats: tuple[str, ...], tz_name: str, add_minutes: float | None) -> str | None:
+    """The common case without datetime objects: the first format is plain digits (%Y %m %d %H %M %S),
+    the value has a time of day, and the zone keeps one offset all that day (start and end).
+    None means "not this case": the general path decides, with the same result or error."""
+    pattern = _fast_pattern(formats[0])
+    match = pattern.match(value) if pattern is not None else None
+    if match is None:
+        return None
+    g = match.groupdict()
+    if "H" not in g:
+        return None
+    hour, minute, second = int(g["H"]), int(g.get("M") or 0), int(g.get("S") or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    year, month, day = int(g["Y"]), int(g["m"]), int(g["d"])
+    try:
+        offset = _day_offset(tz_name, year, month, day)
+    except ValueError:
+        return None
+    if offset is None:
+        return None
+    if add_minutes is not None:
+        # on a day with one offset, absolute and wall-clock time move together: add on the wall clock
+        extra = add_minutes * 60
+        if extra != int(extra):
+            return None
+        seconds = hour * 3600 + minute * 60 + second + int(extra)
+        if seconds >= 86400:
+            return None   # ends on another day: the general path finds that day's offset
+        hour, minute, second = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
+
+
 @lru_cache(maxsize=65536)  # start and end (x durations) of the same slots repeat; bounded (~15 MB)
 def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str = "earlier",
                      add_minutes: float | None = None) -> str:
+    fast = _fast_datetime(value, formats, tz_name, add_minutes)
+    if fast is not None:
+        return fast
     moment = _moment(value, formats, tz_name, ambiguous)
     if not isinstance(moment, datetime):
         if add_minutes is not None:
