@@ -13,16 +13,17 @@ from functools import lru_cache
 from fhiradapter.canonical import BASE
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, BASE)
-_NS_BYTES = NAMESPACE.bytes
+_NAMESPACE_SHA1 = hashlib.sha1(NAMESPACE.bytes)   # hashed once; each id continues a copy of it
+# RFC 9562 variant bits (10xx) on the first hex digit of the clock_seq field
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def uuid5_text(name: str) -> str:
     """str(uuid.uuid5(NAMESPACE, name)) without building UUID objects (the mapper's hot path)."""
-    digest = bytearray(hashlib.sha1(_NS_BYTES + name.encode("utf-8")).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    sha = _NAMESPACE_SHA1.copy()
+    sha.update(name.encode("utf-8"))
+    h = sha.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT_DIGIT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 @lru_cache(maxsize=16384)  # references repeat (one Patient, thousands of contacts); bounded memory
