@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 from fhiradapter.ids import mapped_id
@@ -89,13 +90,20 @@ class Env:
 class Compiled:
     """A compiled expression: the function, the columns it reads, whether it is constant."""
 
-    __slots__ = ("fn", "columns", "const", "splice", "value", "shape", "parts")
+    __slots__ = ("fn", "columns", "const", "splice", "value", "shape", "parts", "inline")
 
     def __init__(self, fn: Node, columns: tuple[str, ...] = (), const: bool = False, value: Any = None,
                  splice: bool = False):
         self.fn, self.columns, self.const, self.value, self.splice = fn, columns, const, value, splice
         self.shape: str | None = None     # "map" / "list" for structure nodes (see generate_fast)
         self.parts: list[Any] = []
+        # writes this leaf's common case into the generated fast function (see FastSource); set only
+        # on pure leaves (no side effects), so that their closure may be called again as the fallback
+        self.inline: Callable[["FastSource"], str] | None = None
+
+
+def _inlinable(node: Compiled) -> bool:
+    return node.const or node.inline is not None
 
 
 def _const(value: Any) -> Compiled:
@@ -198,7 +206,15 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
                 raise FieldError("required", "column not in the file header", column=label)
             return None
         env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
-        return Compiled(csv_col, (name,))
+        node = Compiled(csv_col, (name,))
+
+        def inline_col(src: FastSource) -> str:
+            v, f = src.var(), src.bind(csv_col)
+            src.line(f"{v} = row.get({name!r}, ABSENT)")
+            src.line(f"if {v} is ABSENT: {v} = {f}(ctx)")
+            return v
+        node.inline = inline_col
+        return node
 
     def fn(ctx: Ctx) -> Any:
         value = raw(ctx)
@@ -441,7 +457,15 @@ def _d_lookup(spec: dict[str, Any], env: Env, where: str, element: str) -> Compi
                 return default
             raise FieldError("code-invalid", f"code not in lookup '{name}'", column=column, value=value) from None
 
-    return Compiled(fn, source.columns)
+    node = Compiled(fn, source.columns)
+    if _inlinable(source) and not ignore_case:
+        def inline_lookup(src: FastSource) -> str:
+            value, v, t, f = src.emit(source), src.var(), src.bind(table), src.bind(fn)
+            src.line(f"{v} = {t}.get({value}, ABSENT) if {value}.__class__ is str else ABSENT")
+            src.line(f"if {v} is ABSENT: {v} = {f}(ctx)")   # missing, unmapped, default: the closure decides
+            return v
+        node.inline = inline_lookup
+    return node
 
 
 def _formats(spec: dict[str, Any], env: Env, where: str) -> tuple[str, ...]:
@@ -482,8 +506,7 @@ def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
     get, column = source.fn, _column_label(source.columns)
     _mark_use(env, source.columns, element, f"date {' | '.join(formats)}", start)
 
-    def fn(ctx: Ctx) -> Any:
-        value = get(ctx)
+    def convert_date(ctx: Ctx, value: Any) -> Any:
         if value is None:
             if required:
                 raise FieldError("required", "required value is missing", column=column)
@@ -493,7 +516,7 @@ def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
         except TimeValueError as exc:
             raise FieldError("value", str(exc), column=column, value=value) from None
 
-    return Compiled(fn, source.columns)
+    return _converting(source, convert_date, source.columns)
 
 
 def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -519,8 +542,7 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
     get_add = add_expr.fn if add_expr else None
     add_column = _column_label(add_expr.columns) if add_expr else None
 
-    def fn(ctx: Ctx) -> Any:
-        value = get(ctx)
+    def convert_datetime(ctx: Ctx, value: Any) -> Any:
         if value is None:
             if required:
                 raise FieldError("required", "required value is missing", column=column)
@@ -544,7 +566,24 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
         except TimeValueError as exc:
             raise FieldError("value", str(exc), column=column, value=value) from None
 
-    return Compiled(fn, columns)
+    return _converting(source, convert_datetime, columns)
+
+
+def _converting(source: Compiled, convert: Callable[[Ctx, Any], Any], columns: tuple[str, ...]) -> Compiled:
+    """A node that converts the value of `source`; inlined, the source is read in the generated code."""
+    get = source.fn
+
+    def fn(ctx: Ctx) -> Any:
+        return convert(ctx, get(ctx))
+
+    node = Compiled(fn, columns)
+    if _inlinable(source):
+        def inline_convert(src: FastSource) -> str:
+            value, v, f = src.emit(source), src.var(), src.bind(convert)
+            src.line(f"{v} = {f}(ctx, {value})")
+            return v
+        node.inline = inline_convert
+    return node
 
 
 def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -572,7 +611,16 @@ def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compi
             return None
         return sep.join(texts)
 
-    return Compiled(fn, columns)
+    node = Compiled(fn, columns)
+    if parts and all(_inlinable(p) for p in parts):
+        def inline_concat(src: FastSource) -> str:
+            values = [src.emit(p) for p in parts]
+            v, f = src.var(), src.bind(fn)
+            texts = " and ".join(f"{x}.__class__ is str and {x}" for x in values)
+            src.line(f"{v} = {src.bind(sep)}.join(({', '.join(values)},)) if {texts} else {f}(ctx)")
+            return v
+        node.inline = inline_concat
+    return node
 
 
 def _d_coalesce(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -782,6 +830,10 @@ def _key_fns(raw: Any, env: Env, where: str, element: str) -> tuple[list[Compile
 def key_function(raw: Any, env: Env, where: str, element: str, *, missing_message: str) -> tuple[Callable[[Ctx], str | None], tuple[str, ...], int]:
     """A source key: one expression or several joined with '|'. Returns (fn, columns, arity)."""
     compiled, arity = _key_fns(raw, env, where, element)
+    return _key_function_of(compiled) + (arity,)
+
+
+def _key_function_of(compiled: list[Compiled]) -> tuple[Callable[[Ctx], str | None], tuple[str, ...]]:
     fns = [c.fn for c in compiled]
     columns = tuple(c for p in compiled for c in p.columns)
     if len(fns) == 1:   # the usual one-column key, without the join loop
@@ -792,7 +844,7 @@ def key_function(raw: Any, env: Env, where: str, element: str, *, missing_messag
             if value is None or value == "" or value == {} or value == []:
                 return None
             return value if isinstance(value, str) else str(as_text(value))
-        return one, columns, arity
+        return one, columns
 
     def fn(ctx: Ctx) -> str | None:
         texts = []
@@ -803,7 +855,7 @@ def key_function(raw: Any, env: Env, where: str, element: str, *, missing_messag
             texts.append(value if isinstance(value, str) else str(as_text(value)))
         return "|".join(texts)
 
-    return fn, columns, arity
+    return fn, columns
 
 
 def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -825,7 +877,8 @@ def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled
     if "key" not in spec:
         env.problem(where, "$ref needs key:")
         return _const(None)
-    key_fn, columns, key_arity = key_function(spec["key"], env, f"{where}.key", element, missing_message="")
+    key_parts, key_arity = _key_fns(spec["key"], env, f"{where}.key", element)
+    key_fn, columns = _key_function_of(key_parts)
     if arity is not None and key_arity != arity:
         env.problem(f"{where}.key", f"template '{target}' has a key of {arity} part(s), this $ref gives {key_arity}")
     display = _optional_expr(spec, "display", env, where, element)
@@ -849,7 +902,18 @@ def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled
                 ref["display"] = text
         return ref
 
-    return Compiled(fn, columns)
+    node = Compiled(fn, columns)
+    key_node = key_parts[0] if len(key_parts) == 1 and key_parts[0].inline is not None else None
+    if display is None and key_node is not None:
+        id_of = partial(mapped_id, agency, resource_type, kind)
+
+        def inline_ref(src: FastSource) -> str:
+            key, v, f = src.emit(key_node), src.var(), src.bind(fn)
+            src.line(f"{v} = {{'reference': {src.bind(prefix)} + {src.bind(id_of)}({key})}} "
+                     f"if {key}.__class__ is str and {key} else {f}(ctx)")
+            return v
+        node.inline = inline_ref
+    return node
 
 
 def _d_rows(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -874,58 +938,79 @@ def compile_body(template: dict[str, Any], env: Env, where: str, resource_type: 
 # --------------------------------------------------------------------------------------------
 # Fast path: the map/list structure of a template as one generated function.
 
-def generate_fast(body: Compiled) -> Node:
-    """Straight-line Python for the structure nodes, calling the directive closures for the leaves.
+class FastSource:
+    """The text of one generated function and the objects it names (bound as its globals)."""
 
-    It has no error bookkeeping: when a leaf raises, the caller re-evaluates the closure tree
-    (`body.fn`), which collects every error with its element path. Values are identical either way;
-    only names (never text of records) go into the generated source.
-    """
-    lines: list[str] = []
-    names: dict[str, Any] = {}
-    counter = iter(range(1_000_000))
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {"ABSENT": _ABSENT}
+        self._count = 0
 
-    def ok(var: str) -> str:
-        return f"{var} is not None and {var} != '' and {var} != {{}} and {var} != []"
+    def var(self) -> str:
+        self._count += 1
+        return f"v{self._count}"
 
-    def emit(node: Compiled) -> str:
-        n = next(counter)
-        var = f"v{n}"
+    def bind(self, obj: Any) -> str:
+        """A global name for `obj` (a closure, a table, a constant)."""
+        self._count += 1
+        name = f"g{self._count}"
+        self.names[name] = obj
+        return name
+
+    def line(self, text: str) -> None:
+        self.lines.append("    " + text)
+
+    def emit(self, node: Compiled) -> str:
+        """Lines computing `node`'s value; returns the variable holding it."""
         if node.const:
-            names[f"k{n}"] = node.value
-            lines.append(f"    {var} = k{n}")
-        elif node.shape == "map":
-            lines.append(f"    {var} = {{}}")
+            return self.bind(node.value)
+        if node.inline is not None:
+            return node.inline(self)
+        var = self.var()
+        if node.shape == "map":
+            self.line(f"{var} = {{}}")
             for key, part in node.parts:
                 if part.const:
                     if not is_empty(part.value):
-                        m = next(counter)
-                        names[f"k{m}"] = part.value
-                        lines.append(f"    {var}[{key!r}] = k{m}")
+                        self.line(f"{var}[{key!r}] = {self.bind(part.value)}")
                     continue
-                sub = emit(part)
-                lines.append(f"    if {ok(sub)}: {var}[{key!r}] = {sub}")
-            lines.append(f"    if not {var}: {var} = None")
+                sub = self.emit(part)
+                self.line(f"if {_present(sub)}: {var}[{key!r}] = {sub}")
+            self.line(f"if not {var}: {var} = None")
         elif node.shape == "list":
-            lines.append(f"    {var} = []")
+            self.line(f"{var} = []")
             for part in node.parts:
                 if part.splice:
-                    m = next(counter)
-                    names[f"f{m}"] = part.fn
-                    lines.append(f"    ctx.base = len({var})")
-                    lines.append(f"    s{m} = f{m}(ctx)")
-                    lines.append(f"    if s{m}: {var}.extend(s{m})")
+                    spliced = self.var()
+                    self.line(f"ctx.base = len({var})")
+                    self.line(f"{spliced} = {self.bind(part.fn)}(ctx)")
+                    self.line(f"if {spliced}: {var}.extend({spliced})")
                     continue
-                sub = emit(part)
-                lines.append(f"    if {ok(sub)}: {var}.append({sub})")
-            lines.append(f"    if not {var}: {var} = None")
+                sub = self.emit(part)
+                self.line(f"if {_present(sub)}: {var}.append({sub})")
+            self.line(f"if not {var}: {var} = None")
         else:
-            names[f"f{n}"] = node.fn
-            lines.append(f"    {var} = f{n}(ctx)")
+            self.line(f"{var} = {self.bind(node.fn)}(ctx)")
         return var
 
-    result = emit(body)
-    source = "def fast(ctx):\n" + "\n".join(lines) + f"\n    return {result}\n"
-    namespace: dict[str, Any] = dict(names)
+
+def _present(var: str) -> str:
+    return f"{var} is not None and {var} != '' and {var} != {{}} and {var} != []"
+
+
+def generate_fast(body: Compiled) -> Node:
+    """Straight-line Python for the template: structure nodes and the common case of pure leaves
+    ($col, $lookup, $concat, $ref, the source of $date/$datetime) are written out; other leaves are
+    called as closures.
+
+    It has no error bookkeeping: when anything raises, the caller re-evaluates the closure tree
+    (`body.fn`), which collects every error with its element path; an inlined leaf that meets an
+    unusual value calls its own closure. Values are identical either way; only names (never text of
+    records) go into the generated source.
+    """
+    src = FastSource()
+    result = src.emit(body)
+    source = "def fast(ctx):\n    row = ctx.row\n" + "\n".join(src.lines) + f"\n    return {result}\n"
+    namespace: dict[str, Any] = dict(src.names)
     exec(compile(source, "<mapping template>", "exec"), namespace)  # noqa: S102 - generated from the template tree
     return namespace["fast"]
