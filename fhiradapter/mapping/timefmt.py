@@ -151,44 +151,54 @@ def _moment(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str) 
     return parsed
 
 
-@lru_cache(maxsize=4096)  # local days repeat a lot (every contact of the day); bounded
-def _day_offset(tz_name: str, year: int, month: int, day: int) -> str | None:
-    """'+HH:MM' when `tz_name` keeps one whole-minute UTC offset all through that local day, else None.
+@lru_cache(maxsize=256)
+def _fast_layout(fmt: str) -> tuple[re.Pattern[str], tuple[int, ...]] | None:
+    """For a plain-digits format with a time of day: its regex and the group numbers of
+    Y, m, d, H, M, S (0 = not in the format). None for any other format."""
+    pattern = _fast_pattern(fmt)
+    if pattern is None or "H" not in pattern.groupindex:
+        return None
+    return pattern, tuple(pattern.groupindex.get(code, 0) for code in "YmdHMS")
 
-    None (a daylight-saving change that day, or a second-precision historical offset) sends the
-    value to the general path, which knows gaps and repeated hours. Raises ValueError for a day
-    that does not exist (30 February)."""
+
+@lru_cache(maxsize=4096)  # local days repeat a lot (every contact of the day); bounded
+def _day_prefix(tz_name: str, year_text: str, month_text: str, day_text: str) -> tuple[str, str] | None:
+    """('YYYY-MM-DDT', '+HH:MM') when `tz_name` keeps one whole-minute UTC offset all through that
+    local day, else None: a daylight-saving change that day, a second-precision historical offset or
+    a day that does not exist (30 February) sends the value to the general path."""
+    year, month, day = int(year_text), int(month_text), int(day_text)
     tz = zone(tz_name)
-    offsets = {datetime(year, month, day, hour, minute, tzinfo=tz, fold=fold).utcoffset()
-               for hour, minute in ((0, 0), (12, 0), (23, 59)) for fold in (0, 1)}
+    try:
+        offsets = {datetime(year, month, day, hour, minute, tzinfo=tz, fold=fold).utcoffset()
+                   for hour, minute in ((0, 0), (12, 0), (23, 59)) for fold in (0, 1)}
+    except ValueError:
+        return None
     if len(offsets) != 1:
         return None
     offset = offsets.pop()
     if offset is None or offset.total_seconds() % 60:
         return None
-    return _offset_text(offset)
+    return f"{year:04d}-{month:02d}-{day:02d}T", _offset_text(offset)
 
 
 def _fast_datetime(value: str, formats: tuple[str, ...], tz_name: str, add_minutes: float | None) -> str | None:
-    """The common case without datetime objects: the first format is plain digits (%Y %m %d %H %M %S),
-    the value has a time of day, and the zone keeps one offset all that day (start and end).
+    """The common case without datetime objects: the first format is plain digits (%Y %m %d %H %M %S)
+    with a time of day, and the zone keeps one offset all that day (start and end).
     None means "not this case": the general path decides, with the same result or error."""
-    pattern = _fast_pattern(formats[0])
-    match = pattern.match(value) if pattern is not None else None
+    layout = _fast_layout(formats[0])
+    if layout is None:
+        return None
+    pattern, (y, m, d, h, mi, s) = layout
+    match = pattern.match(value)
     if match is None:
         return None
-    g = match.groupdict()
-    if "H" not in g:
-        return None
-    hour, minute, second = int(g["H"]), int(g.get("M") or 0), int(g.get("S") or 0)
+    hour = int(match.group(h))
+    minute = int(match.group(mi)) if mi else 0
+    second = int(match.group(s)) if s else 0
     if hour > 23 or minute > 59 or second > 59:
         return None
-    year, month, day = int(g["Y"]), int(g["m"]), int(g["d"])
-    try:
-        offset = _day_offset(tz_name, year, month, day)
-    except ValueError:
-        return None
-    if offset is None:
+    day = _day_prefix(tz_name, match.group(y), match.group(m), match.group(d))
+    if day is None:
         return None
     if add_minutes is not None:
         # on a day with one offset, absolute and wall-clock time move together: add on the wall clock
@@ -199,7 +209,7 @@ def _fast_datetime(value: str, formats: tuple[str, ...], tz_name: str, add_minut
         if seconds >= 86400:
             return None   # ends on another day: the general path finds that day's offset
         hour, minute, second = seconds // 3600, seconds // 60 % 60, seconds % 60
-    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
+    return f"{day[0]}{hour:02d}:{minute:02d}:{second:02d}{day[1]}"
 
 
 @lru_cache(maxsize=65536)  # start and end (x durations) of the same slots repeat; bounded (~15 MB)
@@ -208,6 +218,12 @@ def to_fhir_datetime(value: str, formats: tuple[str, ...], tz_name: str, ambiguo
     fast = _fast_datetime(value, formats, tz_name, add_minutes)
     if fast is not None:
         return fast
+    return general_datetime(value, formats, tz_name, ambiguous, add_minutes)
+
+
+def general_datetime(value: str, formats: tuple[str, ...], tz_name: str, ambiguous: str = "earlier",
+                     add_minutes: float | None = None) -> str:
+    """to_fhir_datetime for every case, with datetime objects (the fast path must agree with it)."""
     moment = _moment(value, formats, tz_name, ambiguous)
     if not isinstance(moment, datetime):
         if add_minutes is not None:
