@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from ..fhirpath import Unsupported
@@ -635,7 +636,10 @@ class Walker:
     def _period(val: dict, expr: str, ctx: Ctx) -> None:
         start, end = val.get("start"), val.get("end")
         if isinstance(start, str) and isinstance(end, str):
-            if _instant_key(start, low=True) > _instant_key(end, low=False):
+            after = _start_after_end(start, end)
+            if after is None:
+                after = _instant_key(start, low=True) > _instant_key(end, low=False)
+            if after:
                 ctx.add("error", "invariant", expr, "period start must not be after its end", rule="per-1")
 
     def _reference(self, val: dict, elem: Elem, expr: str, ctx: Ctx) -> None:
@@ -964,9 +968,25 @@ def _split_path(path: str) -> list[str]:
     return out
 
 
+def _start_after_end(start: str, end: str) -> bool | None:
+    """per-1 for the usual Period (two full dateTimes, both with or both without an offset): the parsed
+    datetimes compared directly, which orders them as `_instant_key` does without building its strings.
+    None when the general comparison is needed (dates, unparseable values, mixed offset presence, and
+    years near 1000 or 9999, where the keys' unpadded %Y or the UTC shift would order differently)."""
+    if len(start) <= 10 or len(end) <= 10 or "T" not in start or "T" not in end:
+        return None
+    try:
+        s = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        e = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if (s.tzinfo is None) != (e.tzinfo is None) or not (1000 < s.year < 9999 and 1000 < e.year < 9999):
+        return None
+    return s > e   # aware datetimes compare as UTC instants, like the keys
+
+
 def _instant_key(value: str, low: bool) -> str:
     """Comparable UTC-ish key for per-1 with partial dates: low end for start, high end for end."""
-    from datetime import datetime, timezone
     if len(value) > 10 and "T" in value:
         try:
             dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
