@@ -114,6 +114,7 @@ class MappingRun:
         self.input_dir = Path(input_dir)
         self.show_values = show_values
         self.ctx = Ctx(mapping.timezone)
+        self._id_prefixes: dict[str, str] = {}   # template name -> "{agency}|{type}|{kind}/" (ids of mapped rows)
         # related rows: source -> list of state per row: None unused, True used by a mapped row,
         # False rejected (own error, or only used by rejected rows)
         self._related_state: dict[str, list[bool | None]] = {}
@@ -195,10 +196,12 @@ class MappingRun:
         ctx = self.ctx
         ctx.row = record.data or {}
         ctx.parents = record.parents
-        ctx.used = []
-        result = RowResult(source, file, line, pointer=record.pointer)
+        used: list[tuple[str, int]] = []
+        ctx.used = used
+        result = RowResult(source, file, line, [], [], pointer=record.pointer, used=used)
+        resources = result.resources
         applied = 0
-        agency = self.mapping.agency
+        id_prefixes = self._id_prefixes
         for template in templates:
             try:
                 if template.when is not None and not template.when(ctx):
@@ -210,11 +213,11 @@ class MappingRun:
                                      column=", ".join(template.key_columns) or None)
                 fast = template.fast
                 if fast is not None:
-                    mark = len(ctx.used)
+                    mark = len(used)
                     try:
                         body = fast(ctx) or {}
                     except (FieldError, FieldErrors):
-                        del ctx.used[mark:]                 # the closure tree re-reads the related rows
+                        del used[mark:]                     # the closure tree re-reads the related rows
                         body = template.body.fn(ctx) or {}  # and names every error with its path
                 else:
                     body = template.body.fn(ctx) or {}
@@ -225,24 +228,23 @@ class MappingRun:
             except (FieldError, FieldErrors) as exc:
                 self._add_errors(result, template, exc, file, line)
                 continue
-            resource_type = template.resource_type
+            id_prefix = id_prefixes.get(template.name)
+            if id_prefix is None:
+                id_prefix = id_prefixes[template.name] = f"{self.mapping.agency}|{template.resource_type}|{template.kind}/"
             # the row's own id is unique: computed directly, so the id cache keeps the references
-            resource: dict[str, Any] = {"resourceType": resource_type,
-                                        "id": uuid5_text(f"{agency}|{resource_type}|{template.kind}/{key}")}
+            resource: dict[str, Any] = {"resourceType": template.resource_type, "id": uuid5_text(id_prefix + key)}
             meta = body.pop("meta", None)
-            meta = dict(meta) if isinstance(meta, dict) else {}
+            meta = dict(meta) if isinstance(meta, dict) else {}   # a constant meta is shared: copy it
             meta["source"] = prefix + str(line)
             resource["meta"] = meta
-            identifier = {"system": template.identifier_system, "value": key}
             existing = body.get("identifier")
             if existing is None:
-                resource["identifier"] = [identifier]
+                resource["identifier"] = [{"system": template.identifier_system, "value": key}]
             elif isinstance(existing, list) and not any(
                     isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
-                body["identifier"] = [identifier] + existing
+                body["identifier"] = [{"system": template.identifier_system, "value": key}] + existing
             resource.update(body)
-            result.resources.append((template, resource, member or member_of(resource), key))
-        result.used = ctx.used
+            resources.append((template, resource, member or member_of(resource), key))
         if applied == 0 and not result.issues:
             result.issues.append(row_issue("not-supported", "no resource template applies to this row",
                                            file=file, line=line))

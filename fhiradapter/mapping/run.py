@@ -102,13 +102,17 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
             else:
                 count.mapped += 1
 
+        validator = checks.validator if checks is not None else None
+        write_resource = writer.write_resource
         for result in run.rows():
-            if result.ok and result.resources and checks is not None and checks.validator is not None:
+            if validator is not None and result.resources and not result.issues:
                 _validate_row(result, checks, findings_handle, show_values)
-            if result.ok:
+            ok = not result.issues
+            if ok:
                 for template, resource, member, key in result.resources:
-                    writer.write_resource(resource, member, (template.identifier_system, key))
-            run.settle(result, result.ok)
+                    write_resource(resource, member, (template.identifier_system, key))
+            if result.used:
+                run.settle(result, ok)
             account(result)
             if progress is not None and result.counted:
                 progress(1)
