@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import orjson
 
+from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.writers import OutputWriter, write_json
@@ -88,47 +89,48 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     files: dict[str, FileCount] = {spec["file"]: FileCount() for spec in mapping.sources.values()}
     file_errors: list[str] = []
     findings_handle = open(out / "findings.ndjson", "wb") if checks is not None else None
-    try:
-        def account(result: RowResult) -> None:
-            if not result.counted:
-                file_errors.append(result.issues[0]["message"])
-                writer.write_error(result.error_record())
-                return
-            count = files.setdefault(result.file, FileCount())
-            count.read += 1
-            if result.issues:
-                count.rejected += 1
-                writer.write_error(result.error_record())
-            else:
-                count.mapped += 1
+    with long_run():   # fewer collector passes over loaded profiles and held resources
+        try:
+            def account(result: RowResult) -> None:
+                if not result.counted:
+                    file_errors.append(result.issues[0]["message"])
+                    writer.write_error(result.error_record())
+                    return
+                count = files.setdefault(result.file, FileCount())
+                count.read += 1
+                if result.issues:
+                    count.rejected += 1
+                    writer.write_error(result.error_record())
+                else:
+                    count.mapped += 1
 
-        validator = checks.validator if checks is not None else None
-        write_resource = writer.write_resource
-        for result in run.rows():
-            if validator is not None and result.resources and not result.issues:
-                _validate_row(result, checks, findings_handle, show_values)
-            ok = not result.issues
-            if ok:
-                for template, resource, member, key in result.resources:
-                    write_resource(resource, member, (template.identifier_system, key))
-            if result.used:
-                run.settle(result, ok)
-            account(result)
-            if progress is not None and result.counted:
-                progress(1)
-        for result in run.finish():
-            account(result)
-            if progress is not None:
-                progress(1)
+            validator = checks.validator if checks is not None else None
+            write_resource = writer.write_resource
+            for result in run.rows():
+                if validator is not None and result.resources and not result.issues:
+                    _validate_row(result, checks, findings_handle, show_values)
+                ok = not result.issues
+                if ok:
+                    for template, resource, member, key in result.resources:
+                        write_resource(resource, member, (template.identifier_system, key))
+                if result.used:
+                    run.settle(result, ok)
+                account(result)
+                if progress is not None and result.counted:
+                    progress(1)
+            for result in run.finish():
+                account(result)
+                if progress is not None:
+                    progress(1)
 
-        on_member = None
-        if checks is not None and checks.run_rules is not None and findings_handle is not None:
-            on_member = _rules_hook(checks, findings_handle, writer.shared_context)
-        writer.finish_bundles(on_member)
-    finally:
-        writer.close()
-        if findings_handle is not None:
-            findings_handle.close()
+            on_member = None
+            if checks is not None and checks.run_rules is not None and findings_handle is not None:
+                on_member = _rules_hook(checks, findings_handle, writer.shared_context)
+            writer.finish_bundles(on_member)
+        finally:
+            writer.close()
+            if findings_handle is not None:
+                findings_handle.close()
 
     totals = FileCount(sum(c.read for c in files.values()), sum(c.mapped for c in files.values()),
                        sum(c.rejected for c in files.values()))
