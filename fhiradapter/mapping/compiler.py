@@ -20,6 +20,7 @@ from fhiradapter.mapping.values import as_text, convert, is_empty, same
 
 Node = Callable[["Ctx"], Any]
 _ABSENT = object()
+_INFINITY = float("inf")
 
 
 class Ctx:
@@ -503,7 +504,7 @@ def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
     formats = _formats(spec, env, where)
     precision = spec.get("precision", "day")
     required = bool(spec.get("required", False))
-    get, column = source.fn, _column_label(source.columns)
+    column = _column_label(source.columns)
     _mark_use(env, source.columns, element, f"date {' | '.join(formats)}", start)
 
     def convert_date(ctx: Ctx, value: Any) -> Any:
@@ -537,7 +538,7 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
         env.problem(f"{where}.add_minutes", "add_minutes needs a format with a time of day")
     columns = source.columns + (add_expr.columns if add_expr else ()) + (tz_expr.columns if tz_expr else ())
     _mark_use(env, columns, element, f"datetime {' | '.join(formats)}", start)
-    get, column = source.fn, _column_label(source.columns)
+    column = _column_label(source.columns)
     get_tz = tz_expr.fn if tz_expr else None
     get_add = add_expr.fn if add_expr else None
     add_column = _column_label(add_expr.columns) if add_expr else None
@@ -558,11 +559,11 @@ def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
                     minutes = float(raw)
                 except (TypeError, ValueError):
                     raise FieldError("value", "add_minutes is not a number", column=add_column, value=raw) from None
-                if minutes < 0 or minutes != minutes or minutes == float("inf"):
+                if not 0 <= minutes < _INFINITY:   # NaN fails every comparison
                     raise FieldError("value", "add_minutes must be a finite number >= 0", column=add_column, value=raw)
         try:
-            return to_fhir_datetime(value if isinstance(value, str) else str(as_text(value)), formats, str(tz),
-                                    ambiguous, minutes)
+            return to_fhir_datetime(value if value.__class__ is str else str(as_text(value)), formats,
+                                    tz if tz.__class__ is str else str(tz), ambiguous, minutes)
         except TimeValueError as exc:
             raise FieldError("value", str(exc), column=column, value=value) from None
 

@@ -84,3 +84,17 @@ def test_explicit_offset_is_kept_and_date_only_stays_a_date(mapper):
     result = mapper(body, {"c.csv": "id,at\n1,2025-03-09T02:30:00+01:00\n2,2025-03-09\n3,2025-03-09T12:00\n"})
     assert [e["period"]["start"] for e in result.resources("Encounter")] == [
         "2025-03-09T02:30:00+01:00", "2025-03-09", "2025-03-09T12:00:00-04:00"]
+
+
+@pytest.mark.parametrize("minutes, message", [
+    ("abc", "add_minutes is not a number"),
+    ("-15", "add_minutes must be a finite number >= 0"),
+    ("nan", "add_minutes must be a finite number >= 0"),
+    ("inf", "add_minutes must be a finite number >= 0"),
+])
+def test_bad_durations_reject_the_row_and_name_the_column(mapper, minutes, message):
+    result, periods = _periods(mapper, f"1,07/01/2025,10:00,{minutes}\n2,07/01/2025,10:00,30\n")
+    assert [p["end"] for p in periods] == ["2025-07-01T10:30:00-04:00"]   # the good row goes on
+    assert len(result.messages) == 1
+    assert "contacts.csv:2 column 'minutes'" in result.messages[0] and message in result.messages[0]
+    assert "(value:" not in result.messages[0]   # the value is not echoed unless asked
