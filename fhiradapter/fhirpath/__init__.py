@@ -94,6 +94,15 @@ def _path(base: Fn, names: tuple[str, ...]) -> Fn:
         name0, scan0 = steps[0]
 
         def fn(f: list, env: dict) -> list:
+            if len(f) == 1:   # the usual focus (one object, a present non-null value): no loop
+                it = f[0]
+                if it.__class__ is dict:
+                    v = it.get(name0)
+                    if v is not None:
+                        if v.__class__ is list:
+                            return [x for x in v if x is not None]
+                        if not isinstance(v, list):
+                            return [v]
             return _children(f, name0, scan0)
     elif base is _identity:
         def fn(f: list, env: dict) -> list:
@@ -402,6 +411,27 @@ def _and(a: Fn, b: Fn) -> Fn:
 
 def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
     lit = getattr(b, "literal", None)
+    fused = getattr(a, "fused", None)
+    if lit is not None and fused is not None and fused[0] is _identity and len(fused[1]) == 1:
+        name = fused[1][0]   # name = 'text' on one object, e.g. inside where(): one dict lookup
+
+        def eq_name_lit(f: list, env: dict) -> list:
+            if len(f) == 1:
+                it = f[0]
+                if it.__class__ is dict:
+                    x = it.get(name)
+                    if x is not None and not isinstance(x, list):
+                        same = x is lit if x.__class__ is bool else x == lit
+                        return [same != negate]
+            left = a(f, env)   # absent, null, a list or a choice name: the general path
+            if not left:
+                return []
+            if len(left) != 1:
+                return [negate]
+            x = left[0]
+            same = x is lit if x.__class__ is bool else x == lit
+            return [same != negate]
+        return eq_name_lit
     if lit is not None:   # x = 'text': one string on the right, never empty
         def eq_lit(f: list, env: dict) -> list:
             left = a(f, env)
@@ -504,15 +534,34 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
         return not_
     if name == "where" and n == 1:
         crit = args[0]
-        return lambda f, env: [x for x in base(f, env) if _truth(crit([x], env)) is True]
+
+        def where(f: list, env: dict) -> list:
+            out = []
+            for x in base(f, env):
+                c = crit([x], env)   # _truth(c) is True, inline
+                if c:
+                    if len(c) != 1:
+                        raise Unsupported("boolean of a collection")
+                    v = c[0]
+                    if v is True or v.__class__ is not bool:
+                        out.append(x)
+            return out
+        return where
     if name == "all" and n == 1:
         crit = args[0]
 
         def all_(f: list, env: dict) -> list:
             ok = True
             for x in base(f, env):   # every item is evaluated, as an error in any must surface
-                if _truth(crit([x], env)) is not True:
+                c = crit([x], env)   # _truth(c) is not True, inline
+                if not c:
                     ok = False
+                else:
+                    if len(c) != 1:
+                        raise Unsupported("boolean of a collection")
+                    v = c[0]
+                    if v is False:   # any other single value counts as true
+                        ok = False
             return [ok]
         return all_
     if name == "select" and n == 1:

@@ -45,11 +45,15 @@ class Compiler:
         return self._type_nodes[type_name]
 
     def profile_root(self, url: str) -> tuple[Node, Elem] | None:
+        found = self._sd_roots.get(url, MISSING)   # the claimed url as written (once per resource)
+        if found is not MISSING:
+            return found
         key = url.split("|")[0]
         if key not in self._sd_roots:
             sd = self.registry.structure_definition(key)
             self._sd_roots[key] = self._compile_sd(sd) if sd else None
-        return self._sd_roots[key]
+        found = self._sd_roots[url] = self._sd_roots[key]
+        return found
 
     def profile_type(self, url: str) -> str | None:
         """The resource/datatype a profile constrains (for targetProfile checks)."""

@@ -63,6 +63,7 @@ class Validator:
             return self.validate_bundle(resource, profile=profile, program=program, source=source, line=line,
                                         run_rules=run_rules)
         ctx = self._new_ctx()
+        ctx.keep_refs = False   # no Bundle here to resolve references against
         if notes_seen is not None:
             ctx.seen_info = notes_seen
         try:

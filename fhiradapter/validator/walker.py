@@ -31,6 +31,7 @@ _MEMO_TYPES = frozenset({"Coding", "CodeableConcept", "Extension"})
 _MEMO_MAX = 2048      # per element and type
 _MEMO_TOTAL = 20000   # per Validator: a few MB at most, so long NDJSON runs stay flat
 _MEMO_PROBATION = 512   # lookups before an element whose values hit less than 1 in 5 stops remembering
+_REF_TYPES_MAX = 20000   # reference strings whose parse is remembered (a few MB at most)
 _LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
 _LEAF = object()   # tags a non-string leaf (with its class)
 
@@ -85,15 +86,18 @@ class _Plan:
         self.hits = self.misses = 0
 
 
-_K_PRIM, _K_SINGLE, _K_ARRAY, _K_OTHER = "prim", "single", "array", "other"
+_K_PRIM, _K_SINGLE, _K_ARRAY, _K_PRIMS, _K_OTHER = "prim", "single", "array", "prims", "other"
 
 
 def _slots(node: Node) -> dict[str, tuple]:
     """Per JSON key of a node: (elem, type code, kind, checker, sliced); kind picks the walker's fast path."""
     out: dict[str, tuple] = {}
     for key, (elem, tcode) in node.keys.items():
+        sliced = bool(elem.slices) or (elem.slicing is not None and elem.slicing.rules == "closed")
         if elem.prim is not None and not elem.array:
             kind = _K_PRIM
+        elif elem.prim is not None and not elem.choice and elem.max != 0 and not sliced:
+            kind = _K_PRIMS
         elif not elem.array and not elem.choice and elem.max != 0:
             kind = _K_SINGLE
         elif elem.array and not elem.choice and elem.max != 0 and tcode is not None \
@@ -101,7 +105,6 @@ def _slots(node: Node) -> dict[str, tuple]:
             kind = _K_ARRAY
         else:
             kind = _K_OTHER
-        sliced = bool(elem.slices) or (elem.slicing is not None and elem.slicing.rules == "closed")
         out[key] = (elem, tcode, kind, elem.prim, sliced)
     return out
 
@@ -128,6 +131,7 @@ class Ctx:
     seen_info: set[tuple[str, str]] = field(default_factory=set)
     env: dict | None = None                 # FHIRPath %resource for the resource being walked
     marks: int = 0   # context-dependent checks so far (notes, references, invariants, nested resources)
+    keep_refs: bool = True   # collect `refs` (only a Bundle's reference resolution reads them)
 
     def add(self, severity: str, code: str, expr: str, message: str, rule: str | None = None) -> None:
         self.issues.append(Issue(severity=severity, code=code, message=message,  # type: ignore[arg-type]
@@ -201,6 +205,7 @@ class Walker:
         self._system_cache: dict[Elem, Any] = {}
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
         self._type_cache: dict[str, Any] = {}
+        self._ref_types: dict[str, tuple[str | None, bool]] = {}   # see _ref_type
 
     # ---------------------------------------------------------------- resources
     def resource(self, res: Any, expr: str, ctx: Ctx, profiles: list[str], root: bool = True) -> None:
@@ -346,6 +351,15 @@ class Walker:
                             for i, item in enumerate(val):
                                 self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
                         continue
+                elif kind is _K_PRIMS:   # an array of primitives: when every item passes, nothing to report
+                    if val.__class__ is list and val:
+                        prim = ent[3]
+                        for item in val:
+                            if item is None or prim(item) is not None:
+                                break   # the general path below words the finding
+                        else:
+                            counts[ent[0]] = len(val)
+                            continue
                 ent = keys[key]
             elif key[:1] == "_":
                 ent = keys.get(key[1:])
@@ -653,22 +667,34 @@ class Walker:
                         "a local reference (#id) must point to a contained resource", rule="ref-1")
             return
         targets = elem.target_types
-        ctx.refs.append(RefUse(ref, expr + ".reference", targets))
+        if ctx.keep_refs:
+            ctx.refs.append(RefUse(ref, expr + ".reference", targets))
         if ref.startswith("urn:"):
             return
-        m = _ABS_REF.fullmatch(ref) or _COND_REF.fullmatch(ref)
-        if m is None:
+        parsed = self._ref_types.get(ref)
+        if parsed is None:
+            parsed = self._ref_type(ref)
+        rtype, known = parsed
+        if rtype is None:
             if "://" in ref:   # a URL we cannot parse as [base]/Type/id: legal (logical), nothing to check
                 return
             ctx.add("error", "value", expr + ".reference",
                     "reference is not of the form Type/id, Type?search, an absolute URL, urn: or #id" + _shown(ctx, ref))
             return
-        rtype = m.group(2)
-        if self.c.type_root(rtype) is None:
+        if not known:
             ctx.add("error", "value", expr + ".reference", f"reference names an unknown resource type {rtype}")
         elif targets is not None and rtype not in targets:
             ctx.add("error", "value", expr + ".reference",
                     f"{elem.path} may refer to {', '.join(sorted(targets))}, not {rtype}")
+
+    def _ref_type(self, ref: str) -> tuple[str | None, bool]:
+        """(resource type named by a reference or None when it has no Type/id shape, is that type known).
+        Remembered per reference string (bounded): the same subjects and authors recur across records."""
+        m = _ABS_REF.fullmatch(ref) or _COND_REF.fullmatch(ref)
+        parsed = (None, False) if m is None else (m.group(2), self.c.type_root(m.group(2)) is not None)
+        if len(self._ref_types) < _REF_TYPES_MAX:
+            self._ref_types[ref] = parsed
+        return parsed
 
     # ---------------------------------------------------------------- slicing
     def _sliced(self, items: list, elem: Elem, tcode: str | None, loc: str, ctx: Ctx, ext: Any) -> None:

@@ -51,3 +51,86 @@ def test_period_shortcut_leaves_edge_years_and_mixed_zones_to_the_keys() -> None
     assert _start_after_end("2024-02-30T10:00:00Z", "2024-03-01T09:00:00Z") is None
     assert _start_after_end("2024-03-01T10:00:00-07:00", "2024-03-01T16:00:00Z") is True
     assert _start_after_end("2024-03-01T10:00:00-07:00", "2024-03-01T17:00:00Z") is False
+
+
+# -- FHIRPath: the one-object shortcuts of name paths, name = 'literal', where() and all() against the
+#    general evaluation of the same thing spelled so that the shortcuts do not apply
+_FOCUS = [
+    {}, {"status": "finished"}, {"status": "cancelled"}, {"status": None}, {"status": ["finished"]},
+    {"status": ["finished", None]}, {"status": []}, {"status": True}, {"status": 1}, {"status": {"a": 1}},
+    {"value": "finished"}, {"valueString": "finished"}, {"valueBoolean": True}, {"value": True},
+    {"code": "a", "system": "s"}, {"code": ["a", "b"], "system": "s"},
+    {"coding": [{"system": "s", "code": "a"}, {"system": "s", "code": "b"}, {"system": "t"}, None]},
+    {"coding": [{"system": "s", "code": ["a"]}, {"system": ["s"], "code": "a"}]},
+    {"coding": [{"system": "s", "code": True}, {"system": "s", "valueCode": "a"}]},
+    {"coding": {"system": "s", "code": "a"}},
+]
+_PAIRS = [
+    ("status", "status.select($this)"),
+    ("value", "value.select($this)"),
+    ("coding", "coding.select($this)"),
+    ("status = 'finished'", "status.select($this) = 'finished'"),
+    ("status != 'finished'", "status.select($this) != 'finished'"),
+    ("value = 'finished'", "value.select($this) = 'finished'"),
+    ("status = true", "status.select($this) = true"),
+    ("coding.where(system = 's')", "coding.select(iif(system.select($this) = 's', $this, {}))"),
+    ("coding.where(system = 's').all(code = 'a' or code = 'b')",
+     "coding.select(iif(system.select($this) = 's', $this, {}))"
+     ".select(iif(code.select($this) = 'a' or code.select($this) = 'b', {}, $this)).empty()"),
+    ("coding.all(code)", "coding.select(iif(code, {}, $this)).empty()"),
+    ("coding.where(code)", "coding.select(iif(code, $this, {}))"),
+]
+
+
+def _outcome(expression: str, focus: dict) -> object:
+    from fhiradapter.fhirpath import Unsupported, compile_expression
+    try:
+        return compile_expression(expression)(focus, {})
+    except Unsupported:
+        return "unsupported"
+
+
+def test_fhirpath_shortcuts_agree_with_the_general_evaluation() -> None:
+    for fast, general in _PAIRS:
+        for focus in _FOCUS:
+            assert _outcome(fast, focus) == _outcome(general, focus), (fast, focus)
+
+
+# -- the walker: arrays of primitives that all pass skip the item loop; references' parse is remembered
+def _patient(**extra: object) -> dict:
+    return {"resourceType": "Patient", "id": "p1", **extra}
+
+
+def test_primitive_arrays_report_the_same_items_on_every_pass() -> None:
+    from fhiradapter.validator import Validator
+    from validator_support import errors
+    v = Validator(rules=False)
+    cases = [
+        (_patient(name=[{"given": ["Ann", "Bo"]}]), []),
+        (_patient(name=[{"given": ["Ann", None]}]), ["Patient.name[0].given[1]"]),
+        (_patient(name=[{"given": ["Ann", None], "_given": [None, {"id": "g2"}]}]), []),
+        (_patient(name=[{"given": ["  ", "Bo"]}]), ["Patient.name[0].given[0]"]),
+        (_patient(name=[{"given": ["Ann", 5]}]), ["Patient.name[0].given[1]"]),
+        (_patient(name=[{"given": []}]), ["Patient.name[0].given"]),
+        (_patient(name=[{"given": "Ann"}]), ["Patient.name[0].given"]),
+        (_patient(meta={"profile": ["http://x/a b"]}), ["Patient.meta.profile", "Patient.meta.profile[0]"]),
+    ]
+    for _ in range(2):   # the second pass meets values the checkers have seen
+        for resource, where in cases:
+            assert [i.expression for i in errors(v.validate_resource(resource))] == where, resource
+
+
+def test_reference_findings_repeat_for_the_same_reference() -> None:
+    from fhiradapter.validator import Validator
+    from validator_support import ENCOUNTER, errors
+    v = Validator(rules=False)
+    for ref, rule_text in [("Foo/1", "unknown resource type Foo"), ("Patient/a b", "reference is not of the form"),
+                           ("Observation/o1", "not Observation")]:
+        for _ in range(3):
+            enc = dict(ENCOUNTER, subject={"reference": ref})
+            found = errors(v.validate_resource(enc))
+            assert [i.expression for i in found] == ["Encounter.subject.reference"], ref
+            assert rule_text in found[0].message
+    for ref in ("Patient/p1", "Group/g1", "urn:uuid:0c3a2bd6-6b9b-4a3f-a2f6-2b7d4e0b6b2e", "http://x.org/fhir/Patient/p1"):
+        for _ in range(2):
+            assert not errors(v.validate_resource(dict(ENCOUNTER, subject={"reference": ref}))), ref
