@@ -24,7 +24,7 @@ def parse_fhir(value: str, zone: tzinfo) -> datetime | date:
     offset is taken as agency-local time; a date stays a date (partial dates → first day)."""
     if not isinstance(value, str) or not value:
         raise BadDate("empty or not a string")
-    if _DATE_ONLY.match(value):
+    if "T" not in value and _DATE_ONLY.match(value):  # (a dateTime has a 'T': skip the regex)
         parts = [int(p) for p in value.split("-")] + [1, 1]
         try:
             return date(parts[0], parts[1], parts[2])

@@ -7,25 +7,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from functools import lru_cache
 from typing import Any
 
 from .. import canonical as c
-from .calendar import BadDate, local_date, parse_fhir, start_of
+from .calendar import BadDate, parse_fhir, start_of
 from .config import RuleConfig
 
 # where the rules read a resource's dates (also used to find the record's latest date)
 DATE_PATHS = ("period.start", "period.end", "authoredOn", "created", "sent", "date", "dateTime",
               "recordedDate", "effectiveDateTime", "issued", "occurrenceDateTime")
-# (first element, path): _evaluation_date skips a path whose first element the resource lacks
-_DATE_HEADS = tuple((path.split(".", 1)[0], path) for path in DATE_PATHS)
-_PATH_PARTS: dict[str, tuple[str, ...]] = {}
+_PATH_PARTS: dict[str, tuple[str, ...]] = {path: tuple(path.split(".")) for path in DATE_PATHS}
+# (first element, path, the elements below it): _evaluation_date skips a path whose first element the
+# resource lacks
+_DATE_HEADS = tuple((path.split(".", 1)[0], path, _PATH_PARTS[path][1:]) for path in DATE_PATHS)
+_DATE_HEAD_NAMES = frozenset(head for head, _, _ in _DATE_HEADS)
+_DATE_HEADS_OF = {name: tuple(item for item in _DATE_HEADS if item[0] == name) for name in _DATE_HEAD_NAMES}
+# reference data: its dates say nothing about the member's latest day
+_UNDATED_TYPES = frozenset({"Patient", "Practitioner", "Organization"})
+_NO_DATE: tuple[None, None] = (None, None)
 _MISSING = object()
+Dated = tuple[datetime | date, date] | tuple[None, None]  # (moment, agency-local day)
 
 
-@lru_cache(maxsize=65536)  # the same dateTimes recur across members (fixed slots); results are immutable
-def _parse_cached(value: str, zone: tzinfo) -> datetime | date:
-    return parse_fhir(value, zone)
+# Parsed dateTime strings per zone, shared across member records: the same dateTimes recur across
+# members (fixed appointment slots). Values are immutable; the memo is emptied when it reaches
+# _PARSED_LIMIT entries, which bounds its memory.
+_PARSED: dict[tzinfo, dict[str, tuple[datetime | date, date]]] = {}
+_PARSED_LIMIT = 65536
+
+
+def _read_date(value: str, zone: tzinfo) -> tuple[datetime | date, date]:
+    """A FHIR date/dateTime string read in `zone`, with its local day (raises BadDate)."""
+    moment = parse_fhir(value, zone)
+    return moment, (moment.date() if isinstance(moment, datetime) else moment)
 
 
 def codings(concept: Any) -> list[dict]:
@@ -38,7 +52,35 @@ def codings(concept: Any) -> list[dict]:
 
 
 def codes(concept: Any, system: str) -> set[str]:
-    return {cd.get("code") for cd in codings(concept) if cd.get("system") == system and cd.get("code")}
+    """The codes of `system` in a CodeableConcept (or list of them): codings() filtered, in plain
+    loops (a hot path of the rules: no intermediate lists or comprehension calls)."""
+    found: set[str] = set()
+    if isinstance(concept, dict):
+        for cd in concept.get("coding") or []:
+            if isinstance(cd, dict) and cd.get("system") == system:
+                code = cd.get("code")
+                if code:
+                    found.add(code)
+    elif isinstance(concept, list):
+        for item in concept:
+            found |= codes(item, system)
+    return found
+
+
+def _codes_by_system(concept: Any, found: dict[str, list] | None = None) -> dict[str, list]:
+    """system -> codes of a CodeableConcept (or list of them), in one scan: codes(concept, system)
+    is set(_codes_by_system(concept).get(system, ())) for any str system."""
+    found = {} if found is None else found
+    for item in concept if isinstance(concept, list) else (concept,):
+        if isinstance(item, list):
+            _codes_by_system(item, found)
+        elif isinstance(item, dict):
+            for cd in item.get("coding") or []:
+                if isinstance(cd, dict):
+                    system, code = cd.get("system"), cd.get("code")
+                    if code and isinstance(system, str):
+                        found.setdefault(system, []).append(code)
+    return found
 
 
 def has_code(concept: Any, system: str, code: str) -> bool:
@@ -97,39 +139,70 @@ class MemberRecord:
 
     def __post_init__(self) -> None:
         self.zone = self.config.zone
-        # resources are not changed while rules run: memoise the readers the rules share
-        self._when_cache: dict[tuple[int, str], datetime | date | None] = {}
+        self._parsed = _PARSED.setdefault(self.zone, {})
+        # resources are not changed while rules run: memoise what the rules read, keyed by id(resource)
+        self._dates: dict[tuple[int, str], Dated] = {}    # (resource, path) -> (moment, local day)
         self._list_cache: dict[tuple, list[dict]] = {}
-        self._memo: dict[tuple, Any] = {}
+        self._programs: dict[int, set[str]] = {}          # programs_of
+        self._service_programs: dict[int, set[str]] = {}  # bh-program codes of Encounter.serviceType
+        self._type_codes: dict[int, dict[str, list]] = {}  # Encounter.type codes by system
+        self._stay: dict[int, bool] = {}
+        self._mode: dict[int, str | None] = {}
+        self._types: dict[int, set[str]] = {}
+        self._billable: dict[int, bool] = {}
+        self._by_key: dict[str, dict] | None = None
         self.by_type: dict[str, list[dict]] = {}
-        self.by_key: dict[str, dict] = {}
         for res in self.resources:
-            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
-                continue
-            self.by_type.setdefault(res["resourceType"], []).append(res)
-            if res.get("id"):
-                self.by_key[key_of(res)] = res
+            if isinstance(res, dict) and isinstance(kind := res.get("resourceType"), str):
+                self.by_type.setdefault(kind, []).append(res)
+        self.as_of: date = self._evaluation_date()
+
+    @property
+    def by_key(self) -> dict[str, dict]:
+        """'Type/id', urn:uuid:{id} and fullUrl -> resource; built on the first resolve (several
+        programs' rules never resolve a reference)."""
+        if self._by_key is None:
+            self._by_key = {}
+            for res in self.resources:
+                if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str) or not res.get("id"):
+                    continue
+                self._by_key[key_of(res)] = res
                 # mapped Bundles use fullUrl urn:uuid:{id} (docs/design.md), and references may too
-                self.by_key.setdefault(f"urn:uuid:{res['id']}", res)
+                self._by_key.setdefault(f"urn:uuid:{res['id']}", res)
                 full = res.get("_fullUrl")
                 if isinstance(full, str):
-                    self.by_key[full] = res
-        self.as_of: date = self._evaluation_date()
+                    self._by_key[full] = res
+        return self._by_key
 
     def _evaluation_date(self) -> date:
         """config.as_of (or today) when given; otherwise the latest date the record shows, capped at
-        the current date: data says nothing about days after its last entry (docs/rules.md)."""
+        the current date: data says nothing about days after its last entry (docs/rules.md).
+
+        Reads every DATE_PATHS value of the record once, in resource then path order (so problems
+        are listed in that order), and leaves them in the cache the rules read from."""
         if self.config.as_of or self.config.today:
             return self.config.evaluation_date()
         now = datetime.now(self.zone).date()
         latest = None
+        dates = self._dates
         for res in self.resources:
-            if not isinstance(res, dict) or res.get("resourceType") in ("Patient", "Practitioner", "Organization"):
+            if not isinstance(res, dict) or res.get("resourceType") in _UNDATED_TYPES:
                 continue
-            for head, path in _DATE_HEADS:
-                if res.get(head) is None:
+            heads = _DATE_HEAD_NAMES.intersection(res)
+            if not heads:
+                continue
+            # most resources have one dated element: visit its paths only (same order as _DATE_HEADS)
+            for head, path, below in _DATE_HEADS if len(heads) > 1 else _DATE_HEADS_OF[next(iter(heads))]:
+                value = res.get(head)
+                if value is None:
                     continue  # nothing to read (self.day would give None and record no problem)
-                day = self.day(res, path)
+                for part in below:
+                    value = value.get(part) if isinstance(value, dict) else None
+                key = (id(res), path)
+                found = dates.get(key)
+                if found is None:
+                    found = dates[key] = self._parse(res, path, value)
+                day = found[1]
                 if day is not None and (latest is None or day > latest):
                     latest = day
         return min(latest, now) if latest else now
@@ -144,48 +217,67 @@ class MemberRecord:
 
     def when(self, resource: dict, path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
-        key = (id(resource), path)
-        cache = self._when_cache
-        moment = cache.get(key, _MISSING)
-        if moment is _MISSING:
-            moment = cache[key] = self._read_when(resource, path)
-        return moment  # type: ignore[return-value]
+        found = self._dates.get((id(resource), path))
+        if found is None:
+            found = self._read(resource, path)
+        return found[0]
 
-    def _read_when(self, resource: dict, path: str) -> datetime | date | None:
+    def day(self, resource: dict, path: str) -> date | None:
+        """The agency-local day of when(resource, path)."""
+        found = self._dates.get((id(resource), path))
+        if found is None:
+            found = self._read(resource, path)
+        return found[1]
+
+    def instant(self, resource: dict, path: str) -> datetime | None:
+        moment = self.when(resource, path)
+        return start_of(moment, self.zone) if moment is not None else None
+
+    def _read(self, resource: dict, path: str) -> Dated:
         parts = _PATH_PARTS.get(path)
         if parts is None:
             parts = _PATH_PARTS[path] = tuple(path.split("."))
         value: Any = resource
         for part in parts:
             value = value.get(part) if isinstance(value, dict) else None
-        if value is None:
-            return None
-        try:
-            if isinstance(value, str):
-                return _parse_cached(value, self.zone)
-            return parse_fhir(value, self.zone)
-        except BadDate:
-            self.problems[(describe(resource), path)] = (
-                f"{describe(resource)}.{path} is not a valid FHIR date/dateTime; rules that need it skipped it")
-            return None
+        found = self._dates[(id(resource), path)] = self._parse(resource, path, value)
+        return found
 
-    def day(self, resource: dict, path: str) -> date | None:
-        moment = self.when(resource, path)
-        return local_date(moment) if moment is not None else None
+    def _parse(self, resource: dict, path: str, value: Any) -> Dated:
+        if isinstance(value, str):
+            found = self._parsed.get(value)
+            if found is None:
+                try:
+                    found = _read_date(value, self.zone)
+                except BadDate:
+                    return self._bad_date(resource, path)
+                if len(self._parsed) >= _PARSED_LIMIT:
+                    self._parsed.clear()
+                self._parsed[value] = found
+            return found
+        return _NO_DATE if value is None else self._bad_date(resource, path)
 
-    def instant(self, resource: dict, path: str) -> datetime | None:
-        moment = self.when(resource, path)
-        return start_of(moment, self.zone) if moment is not None else None
+    def _bad_date(self, resource: dict, path: str) -> Dated:
+        self.problems[(describe(resource), path)] = (
+            f"{describe(resource)}.{path} is not a valid FHIR date/dateTime; rules that need it skipped it")
+        return _NO_DATE
 
     # ---- programs -------------------------------------------------------------------------
     def programs_of(self, resource: dict) -> set[str]:
-        key = ("programs", id(resource))
-        if key not in self._memo:
-            found: set[str] = set()
-            for element in ("serviceType", "category", "code"):
-                found |= codes(resource.get(element), c.PROGRAM_SYSTEM)
-            self._memo[key] = found
-        return self._memo[key]
+        """(shared per record: callers only read it)"""
+        found = self._programs.get(id(resource))
+        if found is None:
+            found = self._programs[id(resource)] = (
+                self._programs_served(resource) | codes(resource.get("category"), c.PROGRAM_SYSTEM)
+                | codes(resource.get("code"), c.PROGRAM_SYSTEM))
+        return found
+
+    def _programs_served(self, resource: dict) -> set[str]:
+        """The bh-program codes of serviceType (what makes an Encounter a program contact)."""
+        found = self._service_programs.get(id(resource))
+        if found is None:
+            found = self._service_programs[id(resource)] = codes(resource.get("serviceType"), c.PROGRAM_SYSTEM)
+        return found
 
     def programs(self) -> set[str]:
         found: set[str] = set()
@@ -196,15 +288,21 @@ class MemberRecord:
 
     # ---- program contacts and stays -------------------------------------------------------
     def is_stay(self, enc: dict) -> bool:
-        key = ("stay", id(enc))
-        found = self._memo.get(key)
+        found = self._stay.get(id(enc))
         if found is None:
-            found = self._memo[key] = bool(codes(enc.get("type"), c.STAY_TYPE_SYSTEM))
+            found = self._stay[id(enc)] = bool(self.type_codes(enc, c.STAY_TYPE_SYSTEM))
         return found
 
     def stay_type(self, enc: dict) -> str | None:
-        found = codes(enc.get("type"), c.STAY_TYPE_SYSTEM)
-        return next(iter(sorted(found)), None)
+        return next(iter(sorted(self.type_codes(enc, c.STAY_TYPE_SYSTEM))), None)
+
+    def type_codes(self, enc: dict, system: str) -> set[str]:
+        """codes(enc.get("type"), system): Encounter.type holds the stay type, contact mode and contact
+        types, read by several rules, so it is scanned once per record."""
+        by_system = self._type_codes.get(id(enc))
+        if by_system is None:
+            by_system = self._type_codes[id(enc)] = _codes_by_system(enc.get("type"))
+        return set(by_system.get(system, ()))
 
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
@@ -212,7 +310,7 @@ class MemberRecord:
         if key in self._list_cache:
             return list(self._list_cache[key])
         found = [e for e in self.of_type("Encounter")
-                 if has_code(e.get("serviceType"), c.PROGRAM_SYSTEM, program) and not self.is_stay(e)
+                 if program in self._programs_served(e) and not self.is_stay(e)
                  and (not finished_only or e.get("status") == "finished")]
         self._list_cache[key] = sorted(found, key=lambda e: self._sort_key(e, "period.start"))
         return list(self._list_cache[key])
@@ -230,27 +328,26 @@ class MemberRecord:
         return sorted(found, key=lambda e: self._sort_key(e, "period.start"))
 
     def contact_mode(self, enc: dict) -> str | None:
-        key = ("mode", id(enc))
-        if key not in self._memo:
-            self._memo[key] = next(iter(sorted(codes(enc.get("type"), c.CONTACT_MODE_SYSTEM))), None)
-        return self._memo[key]
+        mode = self._mode.get(id(enc), _MISSING)
+        if mode is _MISSING:
+            mode = self._mode[id(enc)] = next(iter(sorted(self.type_codes(enc, c.CONTACT_MODE_SYSTEM))), None)
+        return mode  # type: ignore[return-value]
 
     def contact_types(self, enc: dict) -> set[str]:
         """(shared per record: callers only read it)"""
-        key = ("types", id(enc))
-        found = self._memo.get(key)
+        found = self._types.get(id(enc))
         if found is None:
-            found = self._memo[key] = codes(enc.get("type"), c.CONTACT_TYPE_SYSTEM)
+            found = self._types[id(enc)] = self.type_codes(enc, c.CONTACT_TYPE_SYSTEM)
         return found
 
     def billing(self, enc: dict) -> dict | None:
         return ext(enc, c.EXT_BILLING)
 
     def is_billable(self, enc: dict) -> bool:
-        key = ("billable", id(enc))
-        if key not in self._memo:
-            self._memo[key] = sub_ext_value(self.billing(enc), "billable") is True
-        return self._memo[key]
+        found = self._billable.get(id(enc))
+        if found is None:
+            found = self._billable[id(enc)] = sub_ext_value(self.billing(enc), "billable") is True
+        return found
 
     # ---- referrals and plans --------------------------------------------------------------
     def referrals(self, program: str) -> list[dict]:
