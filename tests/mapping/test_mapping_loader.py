@@ -150,3 +150,16 @@ lookups:
     assert "lookups.dup: duplicate key 'A'" in problems
     assert "lookups.gone: cannot read lookup file missing.csv" in problems
     assert "lookups.cols: l.csv: column(s) fhir not in the header" in problems
+
+
+def test_directive_problems_point_at_the_option_and_outside_templates(write_mapping):
+    text = MINIMAL.replace("key: {$col: id}", "key: [{$col: id}, {$colum: x}]") + """\
+      gender: {$lookup: sex, col: a, from: {$col: b}}
+      birthDate: {$date: {$col: 7}, format: "%Y"}
+      active: {$col: flag, required: yes}
+"""
+    problems = "\n".join(_problems(write_mapping(text)))
+    assert "resources[0].key[1]: unknown directive '$colum'" in problems
+    assert "template.gender: $lookup takes col: or from:, not both" in problems
+    assert "template.birthDate.$date.$col: 7 is not of type 'string'" in problems
+    assert "template.active.required: 'yes' is not of type 'boolean'" in problems
