@@ -83,6 +83,18 @@ def _children(items: list, name: str, scan: bool | None = None) -> list:
     return out
 
 
+def _step(c: list, name: str, scan: bool) -> list:
+    """_children for the usual focus, one object with a present non-null value, without its loop."""
+    v = c[0].get(name) if len(c) == 1 and c[0].__class__ is dict else None
+    if v is None:   # absent (maybe a choice name), null, or not one object: the general walk
+        return _children(c, name, scan)
+    if v.__class__ is list:
+        return [x for x in v if x is not None]
+    if isinstance(v, list):
+        return _children(c, name, scan)
+    return [v]
+
+
 def _identity(f: list, env: dict) -> list:
     return f
 
@@ -94,21 +106,12 @@ def _path(base: Fn, names: tuple[str, ...]) -> Fn:
         name0, scan0 = steps[0]
 
         def fn(f: list, env: dict) -> list:
-            if len(f) == 1:   # the usual focus (one object, a present non-null value): no loop
-                it = f[0]
-                if it.__class__ is dict:
-                    v = it.get(name0)
-                    if v is not None:
-                        if v.__class__ is list:
-                            return [x for x in v if x is not None]
-                        if not isinstance(v, list):
-                            return [v]
-            return _children(f, name0, scan0)
+            return _step(f, name0, scan0)
     elif base is _identity:
         def fn(f: list, env: dict) -> list:
             c = f
             for name, scan in steps:
-                c = _children(c, name, scan)
+                c = _step(c, name, scan)
                 if not c:
                     break
             return c
@@ -116,7 +119,7 @@ def _path(base: Fn, names: tuple[str, ...]) -> Fn:
         def fn(f: list, env: dict) -> list:
             c = base(f, env)
             for name, scan in steps:
-                c = _children(c, name, scan)
+                c = _step(c, name, scan)
                 if not c:
                     break
             return c
@@ -592,6 +595,15 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
         return is_distinct
     if name == "extension" and n == 1:
         url_fn = args[0]
+        url_lit = getattr(url_fn, "literal", None)
+        if url_lit is not None:   # extension('http://...'): the usual spelling
+            ext_scan = not _CHOICE_STEMS or "extension" in _CHOICE_STEMS
+
+            def ext_lit(f: list, env: dict) -> list:
+                return [e for e in _children(base(f, env), "extension", ext_scan)
+                        if isinstance(e, dict) and e.get("url") == url_lit]
+            return ext_lit
+
         def ext(f: list, env: dict) -> list:
             url = _single(url_fn(f, env))
             return [e for e in _children(base(f, env), "extension") if isinstance(e, dict) and e.get("url") == url]

@@ -70,7 +70,7 @@ def _freeze_list(x: list) -> tuple:
 class _Plan:
     """What a value of one element and type is checked against, decided once (see Walker._plan)."""
     __slots__ = ("tcode", "tname", "check", "code_binding", "fixed", "resource", "node", "constraints",
-                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "hits", "misses")
+                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "plain", "hits", "misses")
 
     def __init__(self) -> None:
         self.tcode: str | None = None
@@ -83,6 +83,7 @@ class _Plan:
         self.constraints: list = []
         self.native = 0
         self.memo: set | None = None
+        self.plain = False   # an object value goes straight to Walker._complex (no check, nested resource, memo)
         self.hits = self.misses = 0
 
 
@@ -337,8 +338,13 @@ class Walker:
                         continue
                 elif kind is _K_SINGLE:   # one complex (or checked primitive) value
                     if not isinstance(val, list):
-                        counts[ent[0]] = 1
-                        self._value(val, ent[0], ent[1], f"{expr}.{key}", ctx)
+                        elem = ent[0]
+                        counts[elem] = 1
+                        plan = elem.plans.get(ent[1])
+                        if plan is not None and plan.plain and val.__class__ is dict:   # what _value would do
+                            self._complex(val, elem, plan, f"{expr}.{key}", ctx)
+                        else:
+                            self._value(val, elem, ent[1], f"{expr}.{key}", ctx)
                         continue
                 elif kind is _K_ARRAY:   # a non-empty array of complex values
                     if val.__class__ is list and val:
@@ -348,8 +354,13 @@ class Walker:
                             self._sliced(val, elem, ent[1], f"{expr}.{key}", ctx, None)
                         else:
                             loc, tcode = f"{expr}.{key}", ent[1]
+                            plan = elem.plans.get(tcode)
+                            plain = plan is not None and plan.plain
                             for i, item in enumerate(val):
-                                self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
+                                if plain and item.__class__ is dict:
+                                    self._complex(item, elem, plan, f"{loc}[{i}]", ctx)
+                                else:
+                                    self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
                         continue
                 elif kind is _K_PRIMS:   # an array of primitives: when every item passes, nothing to report
                     if val.__class__ is list and val:
@@ -630,6 +641,7 @@ class Walker:
         plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE}.get(tcode or "", 0)
         plan.coded = elem.binding is not None and tcode in _CODED
         plan.memo = set() if tcode in _MEMO_TYPES else None
+        plan.plain = plan.memo is None   # check and resource plans returned above
         return plan
 
     def _fixed(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:

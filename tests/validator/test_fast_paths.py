@@ -64,6 +64,11 @@ _FOCUS = [
     {"coding": [{"system": "s", "code": ["a"]}, {"system": ["s"], "code": "a"}]},
     {"coding": [{"system": "s", "code": True}, {"system": "s", "valueCode": "a"}]},
     {"coding": {"system": "s", "code": "a"}},
+    {"participant": [{"individual": {"reference": "P/1"}}]}, {"participant": {"individual": None}},
+    {"participant": [{"individual": [{"reference": "P/1"}, None]}, {"individual": {"reference": "P/2"}}]},
+    {"type": [{"coding": [{"code": "a"}]}], "extension": [{"url": "u", "valueString": "v"}, {"url": "w"}, None]},
+    {"type": {"coding": {"code": ["a", None]}}, "extension": {"url": "u"}},
+    {"extension": [{"url": "u", "extension": [{"url": "n", "valueBoolean": True}]}]},
 ]
 _PAIRS = [
     ("status", "status.select($this)"),
@@ -79,6 +84,11 @@ _PAIRS = [
      ".select(iif(code.select($this) = 'a' or code.select($this) = 'b', {}, $this)).empty()"),
     ("coding.all(code)", "coding.select(iif(code, {}, $this)).empty()"),
     ("coding.where(code)", "coding.select(iif(code, $this, {}))"),
+    ("participant.individual", "participant.select($this).individual"),
+    ("participant.individual.exists()", "participant.select($this).individual.exists()"),
+    ("type.coding.code", "type.select($this).coding.code"),
+    ("extension('u')", "extension('u' & '')"),
+    ("extension('u').all(extension('n').value = true)", "extension('u' & '').all(extension('n' & '').value = true)"),
 ]
 
 
