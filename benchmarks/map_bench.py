@@ -3,6 +3,7 @@ full validation, 1,000,000 contact rows in constant memory).
 
     python benchmarks/map_bench.py                       # 10,000 contact rows
     python benchmarks/map_bench.py --rows 1000000 --phases ndjson,bundles
+    python benchmarks/map_bench.py --examples            # `run --program all examples/`, per program
 
 Generates N synthetic contact rows (plus members) in a temporary folder, maps them with a
 contact mapping shaped like the shipped ones, and prints rows/s and the peak RSS of each phase.
@@ -112,13 +113,48 @@ def phase(folder: Path, name: str) -> dict:
             "rejected": summary["rows"]["rejected"], "validation": summary["validation"]}
 
 
+def examples() -> list[dict]:
+    """`run` on the shipped example exports (all five mappings, every resource type, planted bad rows):
+    per program, rows per CPU-second of map + validate + rules + write, and the load time apart."""
+    from fhiradapter.mapping.loader import load_mapping
+    from fhiradapter.mapping.run import load_checks, map_input
+    from fhiradapter.canonical import PROGRAMS
+    from fhiradapter.cli.run import shipped_mapping
+    results = []
+    with tempfile.TemporaryDirectory(prefix="map-bench-examples-") as tmp:
+        for program in PROGRAMS:
+            cpu_started = time.process_time()
+            mapping = load_mapping(shipped_mapping(program))
+            checks = load_checks(program, mapping.timezone)
+            load_cpu = time.process_time() - cpu_started
+            cpu_started = time.process_time()
+            summary = map_input(mapping, ROOT / "examples" / program, Path(tmp) / program, validate=True, checks=checks)
+            cpu = time.process_time() - cpu_started
+            results.append({"program": program, "rows": summary["rows"]["read"], "load_cpu_s": round(load_cpu, 2),
+                            "run_cpu_s": round(cpu, 2), "rows_per_cpu_s": round(summary["rows"]["read"] / cpu)})
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--phases", default="ndjson,bundles,validated",
                         help="comma list of: ndjson (NDJSON only), bundles (NDJSON + bundles), validated (run: + profiles + rules)")
+    parser.add_argument("--examples", action="store_true",
+                        help="instead: `run` on the shipped examples/ (all programs), rows per CPU-second")
     parser.add_argument("--child", nargs=2, metavar=("FOLDER", "PHASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.examples:
+        results = examples()
+        for r in results:
+            print(f"{r['program']:>7}: {r['rows']} rows, load {r['load_cpu_s']} s, run {r['run_cpu_s']} s CPU "
+                  f"= {r['rows_per_cpu_s']} rows per CPU-second")
+        rows, cpu = sum(r["rows"] for r in results), sum(r["run_cpu_s"] for r in results)
+        load = sum(r["load_cpu_s"] for r in results)
+        print(f"    all: {rows} rows = {round(rows / cpu)} rows per CPU-second of run "
+              f"({round(rows / (cpu + load))} with the loads), peak RSS "
+              f"{round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)} MB")
+        return
     if args.child:
         print(json.dumps(phase(Path(args.child[0]), args.child[1])))
         return
