@@ -41,7 +41,7 @@ def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
 def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]:
     """Each billable contact falls in the period of an active/completed ITP for the member."""
     plans = [p for p in record.plans(plan_type="itp") if p.get("status") in ("active", "completed", "on-hold")]
-    billable = [e for e in record.contacts(program) if record.is_billable(e)]
+    billable = record.billable_contacts(program)
     if billable and not plans:  # one cause, one finding
         yield Finding(f"{len(billable)} billable {program} contact(s) but no Individualized Treatment Plan "
                       f"(CarePlan category bh-plan-type|itp) in the member record", billable[0], "period.start",

@@ -22,6 +22,28 @@ def catalogue(program: str | None = None) -> list[Rule]:
     return rules
 
 
+# run_rules' rule list per set of active programs, valid while the catalogue holds the same rules
+_runnable_for: list[Rule] = []
+_runnable: dict[frozenset[str], list[Rule]] = {}
+
+
+def _rules_to_run(active: set[str]) -> list[Rule]:
+    """The checkable rules of the active programs and the 'all' rules, in catalogue order. Remembered
+    per program set (run_rules runs once per member); a changed catalogue (tests add rules) is seen by
+    comparing the rule list, which is cheap while its items are the same objects."""
+    global _runnable_for
+    rules = catalogue()
+    if rules != _runnable_for:
+        _runnable_for = rules
+        _runnable.clear()
+    key = frozenset(active)
+    found = _runnable.get(key)
+    if found is None:
+        found = _runnable[key] = [r for r in rules if r.checkable and r.check is not None
+                                  and (r.program == "all" or r.program in active)]
+    return found
+
+
 def fhirpath(resource: dict | None, path: str | None) -> str | None:
     """`Encounter.where(id='abc').period.start`: valid FHIRPath that names the resource."""
     if resource is None:
@@ -50,11 +72,7 @@ def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
     record = MemberRecord(list(member_resources or []), config)
     active = set(programs) if programs is not None else record.programs()
     issues: list[Issue] = []
-    for rule in catalogue():
-        if not rule.checkable or rule.check is None:
-            continue
-        if rule.program != "all" and rule.program not in active:
-            continue
+    for rule in _rules_to_run(active):
         try:
             findings: Iterable[Finding] = list(rule.check(record))
         except Exception as exc:  # one broken rule must not stop the others

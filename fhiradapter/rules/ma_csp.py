@@ -212,7 +212,7 @@ def unplanned_notice(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="ma-csp-claim-elements", program=P, severity="error", source=SRC, section="Billing Procedures",
       statement="Claims carry member name, address, DOB and CCA ID, provider number, date of service, diagnosis, HCPCS code and usual charge.")
 def claim_elements(record: MemberRecord) -> Iterator[Finding]:
-    billable = [e for e in record.contacts(P) if record.is_billable(e)]
+    billable = record.billable_contacts(P)
     if not billable:
         return
     patient = record.patient()

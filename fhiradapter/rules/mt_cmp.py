@@ -31,10 +31,11 @@ def _qualifying(record: MemberRecord) -> list[dict]:
       statement="At most 3 billable days per week per member (a day with one or more billable contacts is one billable day).")
 def billable_days(record: MemberRecord) -> Iterator[Finding]:
     weeks: dict[date, dict[date, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    first = record.config.week_start_index
     for enc in record.contacts(P):
         day = record.day(enc, "period.start")
         if day is not None and record.is_billable(enc):
-            weeks[week_start(day, record.config.week_start_index)][day].append(enc)
+            weeks[week_start(day, first)][day].append(enc)
     for week, days in sorted(weeks.items()):
         if len(days) > 3:
             ordered = sorted(days)
@@ -105,10 +106,8 @@ def referral_loi(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (5), (6)",
       statement="CMP is billed as a bundled service at the daily rate (billing unit per-diem, bundled = true).")
 def bundled(record: MemberRecord) -> Iterator[Finding]:
-    for enc in record.contacts(P):
+    for enc in record.billable_contacts(P):
         line = record.billing(enc)
-        if not record.is_billable(enc):
-            continue
         unit, is_bundled = sub_ext_value(line, "unitType"), sub_ext_value(line, "bundled")
         if unit != "per-diem" or is_bundled is not True:
             yield Finding(f"billable {describe(enc)} is not billed as a bundled daily service "

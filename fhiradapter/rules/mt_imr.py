@@ -52,9 +52,7 @@ def referral_sdmi(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (2)",
       statement="IMR is not a bundled service: billable contacts are not billed bundled or at a daily rate.")
 def not_bundled(record: MemberRecord) -> Iterator[Finding]:
-    for enc in record.contacts(P):
-        if not record.is_billable(enc):
-            continue
+    for enc in record.billable_contacts(P):
         line = record.billing(enc)
         if sub_ext_value(line, "bundled") is True or sub_ext_value(line, "unitType") == "per-diem":
             yield Finding(f"billable {describe(enc)} is billed as a bundled/per-diem service", enc, "extension")
@@ -64,8 +62,8 @@ def not_bundled(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (2)",
       statement="IMR is billed using the appropriate HCPCS code (a HCPCS coding is present on each billable contact).")
 def hcpcs_billed(record: MemberRecord) -> Iterator[Finding]:
-    for enc in record.contacts(P):
-        if record.is_billable(enc) and hcpcs_coding(record, enc) is None:
+    for enc in record.billable_contacts(P):
+        if hcpcs_coding(record, enc) is None:
             yield Finding(f"billable {describe(enc)} has no HCPCS code in ext-billing.code "
                           f"(the code itself is unconfirmed, so only its presence is checked)", enc, "extension")
 

@@ -36,12 +36,6 @@ _PARSED: dict[tzinfo, dict[str, tuple[datetime | date, date]]] = {}
 _PARSED_LIMIT = 65536
 
 
-def _read_date(value: str, zone: tzinfo) -> tuple[datetime | date, date]:
-    """A FHIR date/dateTime string read in `zone`, with its local day (raises BadDate)."""
-    moment = parse_fhir(value, zone)
-    return moment, (moment.date() if isinstance(moment, datetime) else moment)
-
-
 def codings(concept: Any) -> list[dict]:
     """The codings of a CodeableConcept (or of a list of them)."""
     if isinstance(concept, list):
@@ -184,7 +178,7 @@ class MemberRecord:
             return self.config.evaluation_date()
         now = datetime.now(self.zone).date()
         latest = None
-        dates = self._dates
+        dates, parsed = self._dates, self._parsed
         for res in self.resources:
             if not isinstance(res, dict) or res.get("resourceType") in _UNDATED_TYPES:
                 continue
@@ -198,10 +192,11 @@ class MemberRecord:
                     continue  # nothing to read (self.day would give None and record no problem)
                 for part in below:
                     value = value.get(part) if isinstance(value, dict) else None
-                key = (id(res), path)
-                found = dates.get(key)
+                # the cache is empty here (a resource listed twice is read twice, with the same result)
+                found = parsed.get(value) if isinstance(value, str) else None  # the common case inline
                 if found is None:
-                    found = dates[key] = self._parse(res, path, value)
+                    found = self._parse(res, path, value)
+                dates[(id(res), path)] = found
                 day = found[1]
                 if day is not None and (latest is None or day > latest):
                     latest = day
@@ -248,9 +243,10 @@ class MemberRecord:
             found = self._parsed.get(value)
             if found is None:
                 try:
-                    found = _read_date(value, self.zone)
+                    moment = parse_fhir(value, self.zone)
                 except BadDate:
                     return self._bad_date(resource, path)
+                found = (moment, moment.date() if isinstance(moment, datetime) else moment)
                 if len(self._parsed) >= _PARSED_LIMIT:
                     self._parsed.clear()
                 self._parsed[value] = found
@@ -290,19 +286,24 @@ class MemberRecord:
     def is_stay(self, enc: dict) -> bool:
         found = self._stay.get(id(enc))
         if found is None:
-            found = self._stay[id(enc)] = bool(self.type_codes(enc, c.STAY_TYPE_SYSTEM))
+            found = self._stay[id(enc)] = bool(set(self._type_index(enc).get(c.STAY_TYPE_SYSTEM, ())))
         return found
 
     def stay_type(self, enc: dict) -> str | None:
         return next(iter(sorted(self.type_codes(enc, c.STAY_TYPE_SYSTEM))), None)
 
     def type_codes(self, enc: dict, system: str) -> set[str]:
-        """codes(enc.get("type"), system): Encounter.type holds the stay type, contact mode and contact
-        types, read by several rules, so it is scanned once per record."""
+        """codes(enc.get("type"), system)."""
+        return set(self._type_index(enc).get(system, ()))
+
+    def _type_index(self, enc: dict) -> dict[str, list]:
+        """Encounter.type codes by system: it holds the stay type, contact mode and contact types, read
+        by several rules, so it is scanned once per record. Readers take set() of a list, as codes()
+        builds a set, so an unhashable code fails the same way."""
         by_system = self._type_codes.get(id(enc))
         if by_system is None:
             by_system = self._type_codes[id(enc)] = _codes_by_system(enc.get("type"))
-        return set(by_system.get(system, ()))
+        return by_system
 
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
@@ -312,7 +313,7 @@ class MemberRecord:
         found = [e for e in self.of_type("Encounter")
                  if program in self._programs_served(e) and not self.is_stay(e)
                  and (not finished_only or e.get("status") == "finished")]
-        self._list_cache[key] = sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+        self._list_cache[key] = sorted(found, key=self._start_key)
         return list(self._list_cache[key])
 
     def contacts_from(self, program: str) -> date | None:
@@ -325,19 +326,20 @@ class MemberRecord:
     def stays(self, *types: str) -> list[dict]:
         found = [e for e in self.of_type("Encounter") if self.is_stay(e)
                  and (not types or self.stay_type(e) in types) and e.get("status") != "entered-in-error"]
-        return sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+        return sorted(found, key=self._start_key)
 
     def contact_mode(self, enc: dict) -> str | None:
         mode = self._mode.get(id(enc), _MISSING)
         if mode is _MISSING:
-            mode = self._mode[id(enc)] = next(iter(sorted(self.type_codes(enc, c.CONTACT_MODE_SYSTEM))), None)
+            modes = set(self._type_index(enc).get(c.CONTACT_MODE_SYSTEM, ()))
+            mode = self._mode[id(enc)] = next(iter(sorted(modes)), None)
         return mode  # type: ignore[return-value]
 
     def contact_types(self, enc: dict) -> set[str]:
         """(shared per record: callers only read it)"""
         found = self._types.get(id(enc))
         if found is None:
-            found = self._types[id(enc)] = self.type_codes(enc, c.CONTACT_TYPE_SYSTEM)
+            found = self._types[id(enc)] = set(self._type_index(enc).get(c.CONTACT_TYPE_SYSTEM, ()))
         return found
 
     def billing(self, enc: dict) -> dict | None:
@@ -348,6 +350,13 @@ class MemberRecord:
         if found is None:
             found = self._billable[id(enc)] = sub_ext_value(self.billing(enc), "billable") is True
         return found
+
+    def billable_contacts(self, program: str) -> list[dict]:
+        """contacts(program) that ext-billing marks billable, by start."""
+        key = ("billable", program)
+        if key not in self._list_cache:
+            self._list_cache[key] = [e for e in self.contacts(program) if self.is_billable(e)]
+        return list(self._list_cache[key])
 
     # ---- referrals and plans --------------------------------------------------------------
     def referrals(self, program: str) -> list[dict]:
@@ -395,8 +404,19 @@ class MemberRecord:
 
     # ---- helpers --------------------------------------------------------------------------
     def _sort_key(self, res: dict, *paths: str) -> tuple:
+        """By the instant of the first path that has a date (dates from local midnight), then id."""
         for path in paths:
             moment = self.when(res, path)
             if moment is not None:
                 return (0, start_of(moment, self.zone).timestamp(), str(res.get("id")))
         return (1, 0.0, str(res.get("id")))
+
+    def _start_key(self, res: dict) -> tuple:
+        """_sort_key(res, "period.start") (how contacts and stays are ordered), with the reads inline:
+        it runs once per contact of every member."""
+        found = self._dates.get((id(res), "period.start")) or self._read(res, "period.start")
+        moment = found[0]
+        if moment is None:
+            return (1, 0.0, str(res.get("id")))
+        instant = moment if isinstance(moment, datetime) else start_of(moment, self.zone)
+        return (0, instant.timestamp(), str(res.get("id")))
