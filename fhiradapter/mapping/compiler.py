@@ -8,9 +8,10 @@ Compile problems (undefined lookup, bad format, ...) are collected with their YA
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from fhiradapter.ids import mapped_id
 from fhiradapter.mapping.errors import FieldError, FieldErrors
@@ -103,8 +104,14 @@ class Compiled:
         self.inline: Callable[["FastSource"], str] | None = None
 
 
-def _inlinable(node: Compiled) -> bool:
-    return node.const or node.inline is not None
+def _pure(node: Compiled) -> bool:
+    """Evaluating the node only reads the row: constants, inlinable leaves, maps and lists of them.
+    Only such nodes may be evaluated twice (a leaf's fallback calls its closure again)."""
+    if node.const or node.inline is not None:
+        return True
+    return node.shape in ("map", "list") and all(
+        _pure(part[1] if isinstance(part, tuple) else part) and not getattr(part, "splice", False)
+        for part in node.parts)
 
 
 def _const(value: Any) -> Compiled:
@@ -208,13 +215,7 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
             return None
         env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
         node = Compiled(csv_col, (name,))
-
-        def inline_col(src: FastSource) -> str:
-            v, f = src.var(), src.bind(csv_col)
-            src.line(f"{v} = row.get({name!r}, ABSENT)")
-            src.line(f"if {v} is ABSENT: {v} = {f}(ctx)")
-            return v
-        node.inline = inline_col
+        node.inline = _inline_csv_col(name, csv_col, as_kind, label)
         return node
 
     def fn(ctx: Ctx) -> Any:
@@ -239,7 +240,23 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
         env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
     if kind == "$item" and env.each_kinds[-1].startswith("value"):
         return Compiled(fn, (label,) if label and label != "." else ())
-    return Compiled(fn, (name,) if name != "." else ())
+    node = Compiled(fn, (name,) if name != "." else ())
+    if kind == "$col" and strict:
+        node.inline = _inline_csv_col(name, fn, as_kind, label)
+    return node
+
+
+def _inline_csv_col(name: str, closure: Node, as_kind: str, label: str) -> Callable[["FastSource"], str]:
+    """A CSV cell holds text or None (blank): text is the value (converted by `as:`); a blank or
+    absent cell goes to the closure, which knows required:, default: and the header check."""
+    def inline(src: FastSource) -> str:
+        v = src.var()
+        src.line(f"{v} = row.get({name!r})")
+        src.line(f"if {v}.__class__ is not str: {v} = {src.bind(closure)}(ctx)")
+        if as_kind != "string":
+            src.line(f"else: {v} = {src.bind(convert)}({v}, {as_kind!r}, {label!r})")
+        return v
+    return inline
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,7 +476,7 @@ def _d_lookup(spec: dict[str, Any], env: Env, where: str, element: str) -> Compi
             raise FieldError("code-invalid", f"code not in lookup '{name}'", column=column, value=value) from None
 
     node = Compiled(fn, source.columns)
-    if _inlinable(source) and not ignore_case:
+    if _pure(source) and not ignore_case:
         def inline_lookup(src: FastSource) -> str:
             value, v, t, f = src.emit(source), src.var(), src.bind(table), src.bind(fn)
             src.line(f"{v} = {t}.get({value}, ABSENT) if {value}.__class__ is str else ABSENT")
@@ -578,7 +595,7 @@ def _converting(source: Compiled, convert: Callable[[Ctx, Any], Any], columns: t
         return convert(ctx, get(ctx))
 
     node = Compiled(fn, columns)
-    if _inlinable(source):
+    if _pure(source):
         def inline_convert(src: FastSource) -> str:
             value, v, f = src.emit(source), src.var(), src.bind(convert)
             src.line(f"{v} = {f}(ctx, {value})")
@@ -613,7 +630,7 @@ def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compi
         return sep.join(texts)
 
     node = Compiled(fn, columns)
-    if parts and all(_inlinable(p) for p in parts):
+    if parts and all(_pure(p) for p in parts):
         def inline_concat(src: FastSource) -> str:
             values = [src.emit(p) for p in parts]
             v, f = src.var(), src.bind(fn)
@@ -732,7 +749,19 @@ def _d_if(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
     def fn(ctx: Ctx) -> Any:
         return then_fn(ctx) if test(ctx) else else_fn(ctx)
 
-    return Compiled(fn, cond_columns + then.columns + other.columns)
+    node = Compiled(fn, cond_columns + then.columns + other.columns)
+    if _pure(then) and _pure(other):
+        def inline_if(src: FastSource) -> str:
+            v = src.var()
+            src.line(f"if {src.bind(test)}(ctx):")
+            with src.block():
+                src.line(f"{v} = {src.emit(then)}")
+            src.line("else:")
+            with src.block():
+                src.line(f"{v} = {src.emit(other)}")
+            return v
+        node.inline = inline_if
+    return node
 
 
 def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -946,6 +975,7 @@ class FastSource:
         self.lines: list[str] = []
         self.names: dict[str, Any] = {"ABSENT": _ABSENT}
         self._count = 0
+        self._indent = "    "
 
     def var(self) -> str:
         self._count += 1
@@ -959,7 +989,16 @@ class FastSource:
         return name
 
     def line(self, text: str) -> None:
-        self.lines.append("    " + text)
+        self.lines.append(self._indent + text)
+
+    @contextmanager
+    def block(self) -> Iterator[None]:
+        """Lines emitted inside are the body of the `if`/`else:` line just written."""
+        self._indent += "    "
+        try:
+            yield
+        finally:
+            self._indent = self._indent[:-4]
 
     def emit(self, node: Compiled) -> str:
         """Lines computing `node`'s value; returns the variable holding it."""
