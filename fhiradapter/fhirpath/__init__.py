@@ -14,6 +14,10 @@ from typing import Any, Callable
 Fn = Callable[[list, dict], list]   # (focus collection, env) -> collection
 
 
+# https://hl7.org/fhir/R4/fhirpath.html#vars
+_CONSTANTS = {"%ucum": "http://unitsofmeasure.org", "%sct": "http://snomed.info/sct", "%loinc": "http://loinc.org"}
+
+
 class Unsupported(Exception):
     pass
 
@@ -276,6 +280,9 @@ class _Parser:
             if val in ("%resource", "%rootResource", "%context"):
                 key = val[1:]
                 return lambda f, env, key=key: [env[key]] if env.get(key) is not None else []
+            if val in _CONSTANTS:   # FHIR's fixed environment variables (drt-1 and the Quantity rules use %ucum)
+                constant = _CONSTANTS[val]
+                return lambda f, env, c=constant: [c]
             raise Unsupported(f"variable {val}")
         if kind == "id":
             if val in ("true", "false"):
