@@ -351,6 +351,26 @@ def _implies(a: Fn, b: Fn) -> Fn:
 
 
 def _or(a: Fn, b: Fn) -> Fn:
+    ea, eb = getattr(a, "name_eq", None), getattr(b, "name_eq", None)
+    if ea is not None and eb is not None and ea[0] == eb[0]:
+        return _or_same_name(ea[0], ea[1], eb[1], _or_general(a, b))
+    return _or_general(a, b)
+
+
+def _or_same_name(name: str, lit_a: str, lit_b: str, general: Fn) -> Fn:
+    """code = 'a' or code = 'b' on one object with one string value: one lookup, two comparisons."""
+    def or_eq(f: list, env: dict) -> list:
+        if len(f) == 1:
+            it = f[0]
+            if it.__class__ is dict:
+                x = it.get(name)
+                if x.__class__ is str:
+                    return [x == lit_a or x == lit_b]
+        return general(f, env)
+    return or_eq
+
+
+def _or_general(a: Fn, b: Fn) -> Fn:
     def fn(f: list, env: dict) -> list:
         c = a(f, env)
         if not c:
@@ -441,6 +461,8 @@ def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
             x = left[0]
             same = x is lit if x.__class__ is bool else x == lit
             return [same != negate]
+        if not negate:
+            eq_name_lit.name_eq = (name, lit)   # type: ignore[attr-defined]  # see _or
         return eq_name_lit
     if lit is not None:   # x = 'text': one string on the right, never empty
         def eq_lit(f: list, env: dict) -> list:

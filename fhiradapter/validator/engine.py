@@ -81,7 +81,7 @@ class Validator:
                     "please report it with --debug output", rule="internal")
             ctx.issues[-1].extra_expressions = []
             _debug(exc)
-        return _stamp(ctx.issues, source, line)
+        return _stamp(ctx.issues, source, line) if ctx.issues else ctx.issues
 
     def validate_bundle(self, bundle: dict, *, profile: str | None = None, program: str | None = None,
                         source: str | None = None, line: int | None = None,

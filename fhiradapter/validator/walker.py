@@ -31,6 +31,8 @@ _MEMO_TYPES = frozenset({"Coding", "CodeableConcept", "Extension"})
 _MEMO_MAX = 2048      # per element and type
 _MEMO_TOTAL = 20000   # per Validator: a few MB at most, so long NDJSON runs stay flat
 _MEMO_PROBATION = 512   # lookups before an element whose values hit less than 1 in 5 stops remembering
+_NO_IDS: frozenset[str] = frozenset()
+_NO_KEYS: Any = frozenset()   # stands in for the de-duplication set when there is one profile
 _REF_TYPES_MAX = 20000   # reference strings whose parse is remembered (a few MB at most)
 _LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
 _LEAF = object()   # tags a non-string leaf (with its class)
@@ -230,7 +232,7 @@ class Walker:
             ctx.contained_ids = frozenset(c.get("id") for c in contained
                                           if isinstance(c, dict) and isinstance(c.get("id"), str))
         elif root or ".contained[" not in expr:
-            ctx.contained_ids = frozenset()
+            ctx.contained_ids = _NO_IDS
         # else: a contained resource resolves "#id" against its container's other contained resources
         targets: list[tuple[Node, Elem]] = []
         for url in profiles:
@@ -247,7 +249,7 @@ class Walker:
             targets.append(compiled)
         if not targets:
             targets = [base]
-        seen: set[tuple[str | None, str]] = set()
+        seen: set[tuple[str | None, str]] = set() if len(targets) > 1 else _NO_KEYS
         for node, elem in targets:
             start = len(ctx.issues)
             self._object(res, node, elem, rtype, expr, ctx)
