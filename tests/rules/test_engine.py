@@ -10,7 +10,8 @@ import pytest
 from fhiradapter.outcome import RULE_SYSTEM, operation_outcome
 from fhiradapter.rules import RuleConfig, catalogue, run_rules
 from fhiradapter.rules import registry
-from fhiradapter.rules.registry import Rule
+from fhiradapter.rules.record import MemberRecord
+from fhiradapter.rules.registry import Finding, Rule
 from rules_factories import billing, contact, full_patient, plan, referral
 
 AS_OF = date(2026, 3, 1)
@@ -107,3 +108,23 @@ def test_unusable_billing_table_is_a_warning(tmp_path) -> None:
     issues = [i for i in run_rules(record, config=RuleConfig(as_of=AS_OF, billing_codes=str(bad)))
               if i.rule == "all-billing-code"]
     assert len(issues) == 1 and issues[0].severity == "warning" and "missing column" in issues[0].message
+
+
+def test_a_removed_rule_stops_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    # run_rules remembers its rule list per program set: a catalogue change must still be seen
+    broken = Rule(id="mt-cmp-broken", program="mt-cmp", severity="error", source="s", section="x",
+                  statement="test", check=lambda record: iter([Finding("seen")]))
+    monkeypatch.setitem(registry._RULES, broken.id, broken)
+    assert any(i.rule == "mt-cmp-broken" for i in run_rules(_over_limit(), config=RuleConfig(as_of=AS_OF)))
+    monkeypatch.undo()
+    assert not any(i.rule == "mt-cmp-broken" for i in run_rules(_over_limit(), config=RuleConfig(as_of=AS_OF)))
+
+
+def test_the_same_datetime_is_read_in_each_records_zone() -> None:
+    # parsed dateTimes are shared across member records per zone, never across zones
+    late = "2026-02-03T05:30:00Z"   # Feb 2 in Denver, Feb 3 in Tokyo
+    denver = MemberRecord([contact("mt-cmp", late)], RuleConfig(timezone="America/Denver"))
+    tokyo = MemberRecord([contact("mt-cmp", late)], RuleConfig(timezone="Asia/Tokyo"))
+    assert denver.as_of == date(2026, 2, 2) and tokyo.as_of == date(2026, 2, 3)
+    assert [denver.day(e, "period.start") for e in denver.contacts("mt-cmp")] == [date(2026, 2, 2)]
+    assert [tokyo.day(e, "period.start") for e in tokyo.contacts("mt-cmp")] == [date(2026, 2, 3)]
