@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import holidays
 
-_DATE_ONLY = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_DATE_ONLY = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?\Z")   # \Z: no trailing newline either
 
 
 class BadDate(ValueError):

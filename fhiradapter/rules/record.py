@@ -53,7 +53,7 @@ def codes(concept: Any, system: str) -> set[str]:
         for cd in concept.get("coding") or []:
             if isinstance(cd, dict) and cd.get("system") == system:
                 code = cd.get("code")
-                if code:
+                if code and isinstance(code, str):   # a malformed code is the validator's finding, not a crash
                     found.add(code)
     elif isinstance(concept, list):
         for item in concept:

@@ -51,6 +51,8 @@ def test_dates_and_offsetless_datetimes() -> None:
     assert isinstance(naive, datetime) and naive.utcoffset().total_seconds() == -7 * 3600
     with pytest.raises(BadDate):
         parse_fhir("03/02/2026", DENVER)
+    with pytest.raises(BadDate):   # FHIR dates allow no trailing whitespace
+        parse_fhir("2026-02-03\n", DENVER)
 
 
 def test_add_months_clamps_and_week_start() -> None:

@@ -62,6 +62,16 @@ def test_unreadable_date_is_reported_once_and_processing_goes_on() -> None:
     assert any(i.rule == "mt-cmp-billable-days-per-week" for i in issues)
 
 
+def test_malformed_program_codes_do_not_crash_program_inference() -> None:
+    # programs=None: the programs come from bh-program codings; a code that is a list is no program
+    bad = contact("mt-cmp", "2026-02-03T10:00:00-05:00")
+    bad["serviceType"] = {"coding": [{"system": "https://fhiradapter.org/fhir/CodeSystem/bh-program",
+                                      "code": ["mt-cmp"]}]}
+    issues = run_rules([full_patient(), bad, contact("dc-cs", "2026-02-03T10:00:00-05:00")],
+                       config=RuleConfig(as_of=AS_OF))
+    assert any(i.rule == "dc-cs-service-setting" for i in issues)   # the well-formed contact is judged
+
+
 def test_garbage_resources_do_not_crash() -> None:
     issues = run_rules([{"resourceType": "Encounter"}, "not a dict", {"no": "type"}],  # type: ignore[list-item]
                        programs={"mt-cmp", "dc-cs", "ma-csp", "pa-tcm", "mt-imr"}, config=RuleConfig(as_of=AS_OF))
