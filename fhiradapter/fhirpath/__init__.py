@@ -441,29 +441,6 @@ def _and(a: Fn, b: Fn) -> Fn:
 
 def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
     lit = getattr(b, "literal", None)
-    fused = getattr(a, "fused", None)
-    if lit is not None and fused is not None and fused[0] is _identity and len(fused[1]) == 1:
-        name = fused[1][0]   # name = 'text' on one object, e.g. inside where(): one dict lookup
-
-        def eq_name_lit(f: list, env: dict) -> list:
-            if len(f) == 1:
-                it = f[0]
-                if it.__class__ is dict:
-                    x = it.get(name)
-                    if x is not None and not isinstance(x, list):
-                        same = x is lit if x.__class__ is bool else x == lit
-                        return [same != negate]
-            left = a(f, env)   # absent, null, a list or a choice name: the general path
-            if not left:
-                return []
-            if len(left) != 1:
-                return [negate]
-            x = left[0]
-            same = x is lit if x.__class__ is bool else x == lit
-            return [same != negate]
-        if not negate:
-            eq_name_lit.name_eq = (name, lit)   # type: ignore[attr-defined]  # see _or
-        return eq_name_lit
     if lit is not None:   # x = 'text': one string on the right, never empty
         def eq_lit(f: list, env: dict) -> list:
             left = a(f, env)
@@ -474,7 +451,24 @@ def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
             x = left[0]
             same = x is lit if x.__class__ is bool else x == lit
             return [same != negate]
-        return eq_lit
+
+        fused = getattr(a, "fused", None)
+        if fused is None or fused[0] is not _identity or len(fused[1]) != 1:
+            return eq_lit
+        name = fused[1][0]   # name = 'text' on one object, e.g. inside where(): one dict lookup
+
+        def eq_name_lit(f: list, env: dict) -> list:
+            if len(f) == 1:
+                it = f[0]
+                if it.__class__ is dict:
+                    x = it.get(name)
+                    if x is not None and not isinstance(x, list):
+                        same = x is lit if x.__class__ is bool else x == lit
+                        return [same != negate]
+            return eq_lit(f, env)   # absent, null, a list or a choice name: the general path
+        if not negate:
+            eq_name_lit.name_eq = (name, lit)   # type: ignore[attr-defined]  # see _or
+        return eq_name_lit
 
     def fn(f: list, env: dict) -> list:
         left, right = a(f, env), b(f, env)
