@@ -941,6 +941,7 @@ def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled
             key, v, f = src.emit(key_node), src.var(), src.bind(fn)
             src.line(f"{v} = {{'reference': {src.bind(prefix)} + {src.bind(id_of)}({key})}} "
                      f"if {key}.__class__ is str and {key} else {f}(ctx)")
+            src.none_or_filled(v)   # the closure, too, returns a reference or None
             return v
         node.inline = inline_ref
     return node
@@ -976,6 +977,16 @@ class FastSource:
         self.names: dict[str, Any] = {"ABSENT": _ABSENT}
         self._count = 0
         self._indent = "    "
+        self._none_or_filled: set[str] = set()   # variables holding None or a non-empty map/list
+
+    def none_or_filled(self, var: str) -> None:
+        self._none_or_filled.add(var)
+
+    def present(self, var: str) -> str:
+        """The test that `var` holds a value to place (None, '', {} and [] are left out)."""
+        if var in self._none_or_filled:
+            return f"{var} is not None"
+        return _present(var)
 
     def var(self) -> str:
         self._count += 1
@@ -1015,8 +1026,9 @@ class FastSource:
                         self.line(f"{var}[{key!r}] = {self.bind(part.value)}")
                     continue
                 sub = self.emit(part)
-                self.line(f"if {_present(sub)}: {var}[{key!r}] = {sub}")
+                self.line(f"if {self.present(sub)}: {var}[{key!r}] = {sub}")
             self.line(f"if not {var}: {var} = None")
+            self.none_or_filled(var)
         elif node.shape == "list":
             self.line(f"{var} = []")
             for part in node.parts:
@@ -1027,8 +1039,9 @@ class FastSource:
                     self.line(f"if {spliced}: {var}.extend({spliced})")
                     continue
                 sub = self.emit(part)
-                self.line(f"if {_present(sub)}: {var}.append({sub})")
+                self.line(f"if {self.present(sub)}: {var}.append({sub})")
             self.line(f"if not {var}: {var} = None")
+            self.none_or_filled(var)
         else:
             self.line(f"{var} = {self.bind(node.fn)}(ctx)")
         return var

@@ -96,7 +96,9 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     file_errors.append(result.issues[0]["message"])
                     writer.write_error(result.error_record())
                     return
-                count = files.setdefault(result.file, FileCount())
+                count = files.get(result.file)
+                if count is None:   # (not setdefault: that would build a FileCount for every row)
+                    count = files[result.file] = FileCount()
                 count.read += 1
                 if result.issues:
                     count.rejected += 1
