@@ -65,3 +65,12 @@ def test_known_days_in_denver(value: str, add: float | None, expected: object) -
         got = ("error", str(exc))
     assert got == expected
     assert got == _general(value, fmt, "America/Denver", add)
+
+
+def test_the_remembered_reading_is_only_reused_for_the_same_text_format_and_zone() -> None:
+    # the end of a period reuses the start's reading; a change of zone or format must not
+    fmt_us, fmt_day_first = ("%m/%d/%Y %H:%M",), ("%d/%m/%Y %H:%M",)
+    assert _fast_datetime("03/04/2025 10:00", fmt_us, "America/Denver", None) == "2025-03-04T10:00:00-07:00"
+    assert _fast_datetime("03/04/2025 10:00", fmt_us, "America/New_York", 30.0) == "2025-03-04T10:30:00-05:00"
+    assert _fast_datetime("03/04/2025 10:00", fmt_day_first, "America/New_York", None) == "2025-04-03T10:00:00-04:00"
+    assert _fast_datetime("03/04/2025 10:00", fmt_us, "America/New_York", None) == "2025-03-04T10:00:00-05:00"
