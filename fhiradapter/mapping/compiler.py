@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, Callable, Iterator
 
 from fhiradapter.ids import mapped_id
@@ -22,6 +21,7 @@ from fhiradapter.mapping.values import as_text, convert, is_empty, same
 Node = Callable[["Ctx"], Any]
 _ABSENT = object()
 _INFINITY = float("inf")
+_REFERENCES_PER_NODE = 16384   # remembered reference texts per $ref of a template
 
 
 class Ctx:
@@ -935,12 +935,23 @@ def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled
     node = Compiled(fn, columns)
     key_node = key_parts[0] if len(key_parts) == 1 and key_parts[0].inline is not None else None
     if display is None and key_node is not None:
-        id_of = partial(mapped_id, agency, resource_type, kind)
+        # this reference's text per source key (the same member, staff, organization recur on
+        # every row); bounded: emptied when full
+        known: dict[str, str] = {}
+
+        def reference_text(key: str) -> str:
+            if len(known) >= _REFERENCES_PER_NODE:
+                known.clear()
+            text = known[key] = prefix + mapped_id(agency, resource_type, kind, key)
+            return text
 
         def inline_ref(src: FastSource) -> str:
             key, v, f = src.emit(key_node), src.var(), src.bind(fn)
-            src.line(f"{v} = {{'reference': {src.bind(prefix)} + {src.bind(id_of)}({key})}} "
-                     f"if {key}.__class__ is str and {key} else {f}(ctx)")
+            src.line(f"if {key}.__class__ is str and {key}:")
+            with src.block():
+                src.line(f"{v} = {src.bind(known)}.get({key}) or {src.bind(reference_text)}({key})")
+                src.line(f"{v} = {{'reference': {v}}}")
+            src.line(f"else: {v} = {f}(ctx)")
             src.none_or_filled(v)   # the closure, too, returns a reference or None
             return v
         node.inline = inline_ref
