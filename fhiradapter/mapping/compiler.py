@@ -874,6 +874,8 @@ def _key_function_of(compiled: list[Compiled]) -> tuple[Callable[[Ctx], str | No
             if value is None or value == "" or value == {} or value == []:
                 return None
             return value if isinstance(value, str) else str(as_text(value))
+        if compiled[0].inline is not None:   # a plain column: read in generated code, `one` decides the rest
+            return _generate_key(compiled[0], one), columns
         return one, columns
 
     def fn(ctx: Ctx) -> str | None:
@@ -1060,6 +1062,19 @@ class FastSource:
 
 def _present(var: str) -> str:
     return f"{var} is not None and {var} != '' and {var} != {{}} and {var} != []"
+
+
+def _generate_key(node: Compiled, general: Callable[[Ctx], str | None]) -> Callable[[Ctx], str | None]:
+    """A one-part key read by generated code: a non-empty text is the key, anything else goes to
+    `general` (which raises the same errors and converts or rejects other values)."""
+    src = FastSource()
+    value = src.emit(node)
+    fallback = src.bind(general)
+    source = ("def key(ctx):\n    row = ctx.row\n" + "\n".join(src.lines)
+              + f"\n    return {value} if {value}.__class__ is str and {value} else {fallback}(ctx)\n")
+    namespace: dict[str, Any] = dict(src.names)
+    exec(compile(source, "<mapping key>", "exec"), namespace)  # noqa: S102 - generated from the template tree
+    return namespace["key"]
 
 
 def generate_fast(body: Compiled) -> Node:
