@@ -1024,6 +1024,13 @@ class FastSource:
         finally:
             self._indent = self._indent[:-4]
 
+    def function(self, name: str, result: str) -> Callable[[Ctx], Any]:
+        """`def name(ctx)`: the lines emitted so far, then `return result`."""
+        source = f"def {name}(ctx):\n    row = ctx.row\n" + "\n".join(self.lines) + f"\n    return {result}\n"
+        namespace: dict[str, Any] = dict(self.names)
+        exec(compile(source, f"<mapping {name}>", "exec"), namespace)  # noqa: S102 - generated from the template tree
+        return namespace[name]
+
     def emit(self, node: Compiled) -> str:
         """Lines computing `node`'s value; returns the variable holding it."""
         if node.const:
@@ -1070,11 +1077,7 @@ def _generate_key(node: Compiled, general: Callable[[Ctx], str | None]) -> Calla
     src = FastSource()
     value = src.emit(node)
     fallback = src.bind(general)
-    source = ("def key(ctx):\n    row = ctx.row\n" + "\n".join(src.lines)
-              + f"\n    return {value} if {value}.__class__ is str and {value} else {fallback}(ctx)\n")
-    namespace: dict[str, Any] = dict(src.names)
-    exec(compile(source, "<mapping key>", "exec"), namespace)  # noqa: S102 - generated from the template tree
-    return namespace["key"]
+    return src.function("key", f"{value} if {value}.__class__ is str and {value} else {fallback}(ctx)")
 
 
 def generate_fast(body: Compiled) -> Node:
@@ -1088,8 +1091,4 @@ def generate_fast(body: Compiled) -> Node:
     records) go into the generated source.
     """
     src = FastSource()
-    result = src.emit(body)
-    source = "def fast(ctx):\n    row = ctx.row\n" + "\n".join(src.lines) + f"\n    return {result}\n"
-    namespace: dict[str, Any] = dict(src.names)
-    exec(compile(source, "<mapping template>", "exec"), namespace)  # noqa: S102 - generated from the template tree
-    return namespace["fast"]
+    return src.function("fast", src.emit(body))
