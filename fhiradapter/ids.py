@@ -32,10 +32,15 @@ def resource_id(agency: str, resource_type: str, source_key: str) -> str:
     return uuid5_text(f"{agency}|{resource_type}|{source_key}")
 
 
+def mapped_name_prefix(agency: str, resource_type: str, kind: str) -> str:
+    """The UUIDv5 name of a mapped record, up to its source key: name = prefix + key."""
+    return f"{agency}|{resource_type}|{kind}/"
+
+
 @lru_cache(maxsize=16384)
 def mapped_id(agency: str, resource_type: str, kind: str, key: str) -> str:
     """The id the mapping engine gives a record of key space `kind` with source key `key`."""
-    return resource_id(agency, resource_type, f"{kind}/{key}")
+    return uuid5_text(mapped_name_prefix(agency, resource_type, kind) + key)
 
 
 def identifier_system(agency: str, kind: str) -> str:

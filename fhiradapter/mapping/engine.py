@@ -114,7 +114,6 @@ class MappingRun:
         self.input_dir = Path(input_dir)
         self.show_values = show_values
         self.ctx = Ctx(mapping.timezone)
-        self._id_prefixes: dict[str, str] = {}   # template name -> "{agency}|{type}|{kind}/" (ids of mapped rows)
         # related rows: source -> list of state per row: None unused, True used by a mapped row,
         # False rejected (own error, or only used by rejected rows)
         self._related_state: dict[str, list[bool | None]] = {}
@@ -201,7 +200,6 @@ class MappingRun:
         result = RowResult(source, file, line, [], [], pointer=record.pointer, used=used)
         resources = result.resources
         applied = 0
-        id_prefixes = self._id_prefixes
         for template in templates:
             try:
                 if template.when is not None and not template.when(ctx):
@@ -228,11 +226,9 @@ class MappingRun:
             except (FieldError, FieldErrors) as exc:
                 self._add_errors(result, template, exc, file, line)
                 continue
-            id_prefix = id_prefixes.get(template.name)
-            if id_prefix is None:
-                id_prefix = id_prefixes[template.name] = f"{self.mapping.agency}|{template.resource_type}|{template.kind}/"
             # the row's own id is unique: computed directly, so the id cache keeps the references
-            resource: dict[str, Any] = {"resourceType": template.resource_type, "id": uuid5_text(id_prefix + key)}
+            resource: dict[str, Any] = {"resourceType": template.resource_type,
+                                        "id": uuid5_text(template.id_prefix + key)}
             meta = body.pop("meta", None)
             meta = dict(meta) if isinstance(meta, dict) else {}   # a constant meta is shared: copy it
             meta["source"] = prefix + str(line)

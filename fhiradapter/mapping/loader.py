@@ -15,7 +15,7 @@ from typing import Any, Callable
 import jsonschema
 from jsonschema.exceptions import best_match
 
-from fhiradapter.ids import identifier_system as default_identifier_system
+from fhiradapter.ids import identifier_system as default_identifier_system, mapped_name_prefix
 from fhiradapter.mapping.compiler import (
     Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, generate_fast,
     key_function,
@@ -48,6 +48,7 @@ class Template:
     resource_type: str
     kind: str
     identifier_system: str
+    id_prefix: str   # the rows' own ids: uuid5_text(id_prefix + key) (fhiradapter.ids.mapped_id)
     key: Callable[[Ctx], str | None]
     key_columns: tuple[str, ...]
     when: Callable[[Ctx], bool] | None
@@ -344,7 +345,7 @@ def load_mapping(path: str | Path) -> Mapping:
         templates.append(Template(
             name=name, source=source, resource_type=resource_type, kind=kind,
             identifier_system=spec.get("identifier_system") or default_identifier_system(agency, kind),
-            key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
+            id_prefix=mapped_name_prefix(agency, resource_type, kind), key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
             profiles=tuple(p for p in profiles if isinstance(p, str)),
             fast=generate_fast(body) if not compile_problems else None))
         problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
