@@ -174,10 +174,9 @@ def _schema_problems(doc: Any, file: str) -> list[LoadProblem]:
     explained: set[tuple[str, str]] = set()
     for error in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
         path = list(error.absolute_path)
-        # the value at the error's path (for a bad key, jsonschema's error.instance is only the key)
-        node = _value_at(doc, path)
         if path[:1] == ["resources"]:   # templates, keys, members, conditions: directives explained
-            readable = _directive_problems(node, _yaml_path(path))
+            # the value at the error's path (for a bad key, jsonschema's error.instance is only the key)
+            readable = _directive_problems(_value_at(doc, path), _yaml_path(path))
             if readable:
                 for where, message in readable:
                     if (where, message) not in explained:
