@@ -72,7 +72,7 @@ def _codes_by_system(concept: Any, found: dict[str, list] | None = None) -> dict
             for cd in item.get("coding") or []:
                 if isinstance(cd, dict):
                     system, code = cd.get("system"), cd.get("code")
-                    if code and isinstance(system, str):
+                    if code and isinstance(code, str) and isinstance(system, str):   # as codes()
                         found.setdefault(system, []).append(code)
     return found
 
@@ -298,8 +298,7 @@ class MemberRecord:
 
     def _type_index(self, enc: dict) -> dict[str, list]:
         """Encounter.type codes by system: it holds the stay type, contact mode and contact types, read
-        by several rules, so it is scanned once per record. Readers take set() of a list, as codes()
-        builds a set, so an unhashable code fails the same way."""
+        by several rules, so it is scanned once per record. Like codes(), it keeps text codes only."""
         by_system = self._type_codes.get(id(enc))
         if by_system is None:
             by_system = self._type_codes[id(enc)] = _codes_by_system(enc.get("type"))

@@ -138,3 +138,13 @@ def test_the_same_datetime_is_read_in_each_records_zone() -> None:
     assert denver.as_of == date(2026, 2, 2) and tokyo.as_of == date(2026, 2, 3)
     assert [denver.day(e, "period.start") for e in denver.contacts("mt-cmp")] == [date(2026, 2, 2)]
     assert [tokyo.day(e, "period.start") for e in tokyo.contacts("mt-cmp")] == [date(2026, 2, 3)]
+
+
+def test_malformed_contact_type_codes_are_ignored_like_program_codes() -> None:
+    # Encounter.type is read through its own index; a code that is a list is no code there either
+    odd = contact("mt-cmp", "2026-02-03T10:00:00-05:00")
+    odd["type"] = [{"coding": [{"system": "https://fhiradapter.org/fhir/CodeSystem/bh-contact-mode", "code": ["x"]}]}]
+    record = MemberRecord([full_patient(), odd], RuleConfig(as_of=AS_OF))
+    assert record.contact_mode(odd) is None and not record.is_stay(odd)
+    issues = run_rules([full_patient(), odd], config=RuleConfig(as_of=AS_OF))
+    assert not any(i.code == "exception" for i in issues)
