@@ -57,6 +57,7 @@ class UpstreamSettings:
     token_file: str = ""          # or a file holding it
     ca_bundle: str = ""
     timeout_seconds: float = 60.0
+    bundle_size: int = 100        # entries per upstream request (servers cap transactions; Medplum: 50)
     max_attempts: int = 6         # per delivery round; a later round tries again
     retry_interval_seconds: float = 5.0   # how often queued submissions are tried again
     wait_seconds: float = 10.0    # how long POST / waits for the upstream before answering 202

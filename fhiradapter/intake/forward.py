@@ -22,6 +22,7 @@ import requests
 
 from fhiradapter.exchange.auth import Auth, BearerAuth, NoAuth
 from fhiradapter.exchange.client import FhirClient
+from fhiradapter.exchange.inputs import prepare
 from fhiradapter.exchange.journal import Journal, JournalError
 from fhiradapter.exchange.retry import RetryPolicy
 from fhiradapter.exchange.sender import SendOptions, Sender
@@ -116,16 +117,17 @@ class Forwarder:
 
     def _deliver(self, path: Path, client: FhirClient, journal: Journal, retry: RetryPolicy) -> None:
         submission_id = path.stem
-        bundle_type = orjson.loads(path.read_bytes()).get("type")
-        mode = "batch" if bundle_type == "batch" else "transaction"
-        options = SendOptions(mode=mode, bundle_size=10_000)
-        Sender(client, journal, options=options, retry=retry, checker=lambda bundle, source: []).run([path])
+        original = orjson.loads(path.read_bytes())
+        mode = "batch" if original.get("type") == "batch" else "transaction"
+        size = self.settings.bundle_size
+        # validated already (the checker is a no-op); the Sender still makes entries idempotent and splits
+        Sender(client, journal, options=SendOptions(mode=mode, bundle_size=size), retry=retry,
+               checker=lambda bundle, source: []).run([path])
         rows = [r for r in journal.rows() if r.file == str(path) and r.endpoint == client.endpoint]
         attempts = sum(r.attempts for r in rows)
         if rows and all(r.state == "delivered" for r in rows):
-            entries = [e for r in rows for e in journal.entries(r.id)]
             self.ledger.set_delivery(submission_id, "delivered", None, attempts,
-                                     response=response_bundle(mode, entries))
+                                     response=self._response(path, original, mode, size, journal, rows))
             self._dequeue(path)
         elif any(r.state in ("failed", "rejected-local") and not r.retryable for r in rows):
             refused = next(r for r in rows if r.state in ("failed", "rejected-local") and not r.retryable)
@@ -136,6 +138,27 @@ class Forwarder:
             last = next((r for r in rows if r.state != "delivered"), None)
             detail = f"waiting for the upstream: {last.last_error or last.last_status}" if last else "queued"
             self.ledger.set_delivery(submission_id, "queued", detail, attempts)
+
+    def _response(self, path: Path, original: dict[str, Any], mode: str, size: int, journal: Journal,
+                  rows: list[Any]) -> dict[str, Any]:
+        """The upstream's per-entry answers in the order of the submitted entries. A Bundle split into
+        parts (upstream.bundle_size) is put back together by fullUrl, which the split keeps."""
+        by_hash = {r.hash: r for r in rows}
+        entries: list[Any] = original.get("entry") or []
+        position = {e.get("fullUrl"): i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("fullUrl")}
+        answers: list[dict[str, Any] | None] = [None] * len(entries)
+        spill: list[dict[str, Any]] = []
+        for unit in prepare(path, mode=mode, size=size).units:
+            row = by_hash.get(unit.hash)
+            results = journal.entries(row.id) if row is not None else []
+            for sent, result in zip(unit.bundle["entry"], results):
+                index = position.get(sent.get("fullUrl"))
+                if index is not None and answers[index] is None:
+                    answers[index] = result
+                else:
+                    spill.append(result)
+        ordered = [a if a is not None else (spill.pop(0) if spill else {}) for a in answers]
+        return response_bundle(mode, ordered)
 
     def _dequeue(self, path: Path) -> None:
         path.unlink(missing_ok=True)
