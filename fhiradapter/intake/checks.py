@@ -77,9 +77,25 @@ class Checks:
                 resources.append(resource)
                 keys.append(resource_key(entries[i], entries[i]["resource"]))
             prior = self.members.prior(member, keys) if self.members is not None else []
-            exprs = [f"Bundle.entry[{i}].resource" for i in current] + [str(r.get("resourceType")) for r in prior]
-            for k, issue in self.validator.rules_for(resources + prior, None, exprs):
-                # findings about earlier submissions alone were answered then; this one answers for its own
-                if k is None or k < len(current):
-                    verdict.issues.append(issue)
+            exprs = [f"Bundle.entry[{i}].resource" for i in current] + [_prior_expr(r) for r in prior]
+            found = self.validator.rules_for(resources + prior, None, exprs)
+            about_prior = [issue for k, issue in found if k is not None and k >= len(current)]
+            verdict.issues.extend(issue for k, issue in found if k is None or k < len(current))
+            if about_prior:
+                # A finding placed on an earlier resource counts when this submission caused it (e.g. the
+                # 4th billable day of a week, reported on the week's first contact): not one the earlier
+                # record had on its own (that was answered when it was accepted).
+                before = {_key(i) for _, i in self.validator.rules_for(prior, None, [_prior_expr(r) for r in prior])}
+                verdict.issues.extend(i for i in about_prior if _key(i) not in before)
             verdict.remember.append((member, [(keys[n], resources[n]) for n in range(len(indexes))]))
+
+
+def _prior_expr(resource: dict[str, Any]) -> str:
+    """How an issue names a resource of an earlier submission: the rules' own `Type.where(id='…')`."""
+    rtype = str(resource.get("resourceType"))
+    rid = resource.get("id")
+    return f"{rtype}.where(id='{rid}')" if isinstance(rid, str) and rid else rtype
+
+
+def _key(issue: Issue) -> tuple[str | None, str | None, str]:
+    return issue.rule, issue.expression, issue.message
