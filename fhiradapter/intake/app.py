@@ -34,7 +34,7 @@ from fhiradapter.outcome import Issue, operation_outcome
 from . import audit
 from .auth import ANONYMOUS, AuthFailure, Principal, TokenVerifier
 from .capability import capability_statement
-from .checks import SUBMISSION_TYPES, Checks, UnknownProfile
+from .checks import SUBMISSION_TYPES, BundleVerdict, Checks, UnknownProfile
 from .config import IntakeConfig
 from .forward import Forwarder
 from .ledger import Ledger, Submission, open_ledger
@@ -105,7 +105,7 @@ class Intake:
         data.mkdir(parents=True, exist_ok=True)
         self.verifier = TokenVerifier(config.auth) if config.auth.enabled else None
         self.ledger: Ledger = open_ledger(config.ledger.dsn, data)
-        self.members = MemberStore(data / "members.sqlite") if config.validation.rules else None
+        self.members = MemberStore(data / "members.sqlite")
         self.checks = Checks(config.validation, self.members)
         self.forwarder = Forwarder(config.upstream, self.ledger, data)
         limits = config.limits
@@ -273,7 +273,7 @@ async def submit(request: Request) -> Response:
         await run_in_threadpool(intake.ledger.finish, sub.id, verdict="rejected", http_status=status,
                                 outcome=outcome, response=None, delivery="not-forwarded")
         return fhir_response(outcome, status, headers)
-    await run_in_threadpool(_accept, intake, sub.id, body, verdict.remember)
+    await run_in_threadpool(_accept, intake, sub.id, body, verdict)
     provisional = _provisional_response(kind, entries)
     outcome = operation_outcome(verdict.issues)
     await run_in_threadpool(intake.ledger.finish, sub.id, verdict="accepted", http_status=202, outcome=outcome,
@@ -285,11 +285,11 @@ async def submit(request: Request) -> Response:
     return _answer(current, headers)
 
 
-def _accept(intake: Intake, sub_id: str, body: dict[str, Any],
-            remember: list[tuple[str, list[tuple[str, dict[str, Any]]]]]) -> None:
+def _accept(intake: Intake, sub_id: str, body: dict[str, Any], verdict: BundleVerdict) -> None:
     if intake.members is not None:
-        for member, items in remember:
+        for member, items in verdict.remember:
             intake.members.remember(member, items, sub_id)
+        intake.members.remember_parents(verdict.parents)
     intake.forwarder.enqueue(sub_id, body)
 
 

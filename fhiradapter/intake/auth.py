@@ -113,39 +113,76 @@ class TokenVerifier:
                          scopes, True)
 
 
-def org_issues(principal: Principal, resources: list[tuple[dict[str, Any], str]]) -> list[Issue]:
-    """The sender's organization (from the token) against what the resources say about their origin.
+def org_issues(principal: Principal, resources: list[tuple[dict[str, Any], str]],
+               known_parents: dict[str, str]) -> list[Issue]:
+    """The sender's organization (from the token) against who the resources say did the work.
 
-    A resource that names organizations (`meta.source` containing `Organization/id`, or a performer,
-    serviceProvider, author, requester, managingOrganization… reference) must name the sender among them;
-    resources naming none (a Patient, say) pass, but at least one resource of a submission must name the
-    sender, so nobody submits records in another agency's name. `resources`: (resource, FHIRPath root).
+    A resource is attributed to the organizations in its `meta.source` (`…Organization/id…`) and its
+    performer / serviceProvider references. Each of those must be the sender or part of it
+    (`Organization.partOf`, from Organizations in this Bundle or accepted earlier: `known_parents`).
+    Resources attributed to nobody (a Patient, a payer's Organization) pass, but a submission must show
+    the sender somewhere: attributed to it, or carrying its own Organization resource. So an agency
+    cannot submit records in another agency's name. `resources`: (resource, FHIRPath root).
     """
     if not principal.authenticated:
         return []
-    if not principal.organization:
+    own = principal.organization
+    if not own:
         return [Issue("error", "security", "the access token names no sending organization "
                       "(claim missing); the submission cannot be attributed")]
-    own = principal.organization
+    parents = dict(known_parents)
+    for resource, _ in resources:
+        if resource.get("resourceType") == "Organization" and isinstance(resource.get("id"), str):
+            parent = _reference(resource.get("partOf"))
+            if parent:
+                parents[f"Organization/{resource['id']}"] = parent
+
+    def within(org: str) -> bool:
+        seen: set[str] = set()
+        while org and org not in seen:
+            if org == own:
+                return True
+            seen.add(org)
+            org = parents.get(org, "")
+        return False
+
     issues: list[Issue] = []
-    named_sender = False
+    shows_sender = False
     for resource, expression in resources:
-        named = set(_organizations(resource))
-        if own in named:
-            named_sender = True
+        if resource.get("resourceType") == "Organization" and within(f"Organization/{resource.get('id')}"):
+            shows_sender = True
+        named = _organizations(resource)
+        outside = [org for org in named if not within(org)]
+        if outside:
+            issues.append(Issue("error", "forbidden", f"attributed to {outside[0]}, which is neither the sender "
+                                f"{own} nor known to be part of it (Organization.partOf; send that Organization "
+                                "first)", expression=expression))
         elif named:
-            issues.append(Issue("error", "forbidden", f"the resource is attributed to another organization "
-                                f"than the sender {own} (meta.source or performer/provider references)",
-                                expression=expression))
-    if not named_sender and not issues:
-        issues.append(Issue("error", "security", f"no resource names the sending organization {own} in "
-                            "meta.source or a performer/provider reference",
+            shows_sender = True
+    if not shows_sender and not issues:
+        issues.append(Issue("error", "security", f"no resource is attributed to the sending organization {own} "
+                            "(meta.source, performer or serviceProvider) and none is its Organization",
                             expression=resources[0][1] if resources else None))
     return issues
 
 
-_ORG_ELEMENTS = ("performer", "serviceProvider", "author", "requester", "managingOrganization",
-                 "organization", "participant", "custodian", "recorder")
+_ORG_ELEMENTS = ("performer", "serviceProvider")
+
+
+def parent_links(resources: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(Organization/id, Organization/parent) of the Organizations given, to remember once accepted."""
+    links = []
+    for resource in resources:
+        if resource.get("resourceType") == "Organization" and isinstance(resource.get("id"), str):
+            parent = _reference(resource.get("partOf"))
+            if parent:
+                links.append((f"Organization/{resource['id']}", parent))
+    return links
+
+
+def _reference(node: Any) -> str:
+    ref = node.get("reference") if isinstance(node, dict) else None
+    return ref.split("/_history")[0] if isinstance(ref, str) and ref.startswith("Organization/") else ""
 
 
 def _organizations(resource: dict[str, Any]) -> list[str]:

@@ -10,7 +10,7 @@ from fhiradapter.exchange.inputs import _idempotent_entry  # the outbox's own ru
 from fhiradapter.outcome import Issue
 from fhiradapter.validator import Validator
 
-from .auth import Principal, org_issues
+from .auth import Principal, org_issues, parent_links
 from .config import ValidationSettings
 from .members import MemberStore, bundle_members, resource_key
 
@@ -26,6 +26,7 @@ class BundleVerdict:
     issues: list[Issue] = field(default_factory=list)
     # (member key, [(resource key, resource with _fullUrl)]) to remember once accepted
     remember: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = field(default_factory=list)
+    parents: list[tuple[str, str]] = field(default_factory=list)   # Organization.partOf links
 
     @property
     def accepted(self) -> bool:
@@ -55,7 +56,10 @@ class Checks:
         verdict.issues.extend(self.validator.validate_bundle(bundle, run_rules=False))
         resources = [(e["resource"], f"Bundle.entry[{i}].resource") for i, e in enumerate(entries)
                      if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
-        verdict.issues.extend(org_issues(principal, resources))
+        if principal.authenticated:
+            known = self.members.parents() if self.members is not None else {}
+            verdict.issues.extend(org_issues(principal, resources, known))
+        verdict.parents = parent_links([r for r, _ in resources])
         for index, entry in enumerate(entries):
             _idempotent_entry(entry, index, "", verdict.issues)
         if self.validator.rules:

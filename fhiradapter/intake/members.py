@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS member_resources (
   resource BLOB NOT NULL,
   submission TEXT NOT NULL,
   PRIMARY KEY (member, key)
+);
+CREATE TABLE IF NOT EXISTS organization_parents (
+  organization TEXT PRIMARY KEY,
+  part_of TEXT NOT NULL
 )
 """
 
@@ -74,7 +78,7 @@ class MemberStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._conn().execute(_SCHEMA)
+        self._conn().executescript(_SCHEMA)
         try:
             os.chmod(path, 0o600)
         except OSError:
@@ -103,3 +107,11 @@ class MemberStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def parents(self) -> dict[str, str]:
+        """Organization.partOf links of accepted submissions (organizations, not members: no PHI)."""
+        return dict(self._conn().execute("SELECT organization, part_of FROM organization_parents"))
+
+    def remember_parents(self, links: list[tuple[str, str]]) -> None:
+        if links:
+            self._conn().executemany("INSERT OR REPLACE INTO organization_parents VALUES (?, ?)", links)
