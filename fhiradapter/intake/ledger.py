@@ -103,8 +103,16 @@ class SqlLedger:
         self.label = label
         self._local = threading.local()
         conn = self._conn()
-        for statement in filter(str.strip, _SCHEMA.split(";")):
-            self._run(conn, statement)
+        for attempt in (1, 2):   # two worker processes creating the tables at once: one loses, retries
+            try:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    self._run(conn, statement)
+                conn.commit()
+                break
+            except Exception:
+                conn.rollback()
+                if attempt == 2:
+                    raise
 
     # -- connections: one per thread (sqlite3 and psycopg connections are not shared across threads)
     def _conn(self) -> Any:

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,7 +242,8 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(message + ": .ci/run installs it")
         pytest.skip(message)
-    folder = tmp_path_factory.mktemp("pg")
+    # not under pytest's tmp folder: that is private to root, and the server runs as postgres
+    folder = Path(tempfile.mkdtemp(prefix="fhiradapter-pg-"))
     port = free_port()
     as_user: list[str] = []
     if os.geteuid() == 0:   # initdb refuses to run as root
@@ -256,3 +258,4 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
