@@ -29,3 +29,7 @@ def node_tools() -> Path:
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=TOOLS, check=True,
                        stdout=subprocess.DEVNULL)
     return TOOLS
+
+
+# The real test FHIR server, shared by tests/exchange and tests/intake (tests/ is on sys.path here).
+from fhir_server_fixtures import fhir_server, server  # noqa: E402,F401
