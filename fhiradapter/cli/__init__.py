@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run"),
     "send": ("send", "send"),
     "status": ("send", "status"),
+    "guide": ("guide", "guide"),
 }
 
 
