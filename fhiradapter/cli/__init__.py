@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("send", "send"),
     "status": ("send", "status"),
     "guide": ("guide", "guide"),
+    "testkit": ("testkit", "testkit"),
 }
 
 
