@@ -30,6 +30,9 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the citation table and narrative generator live in the package
+from fhiradapter.citations import BY_PROGRAM, publicize  # noqa: E402
+from fhiradapter.conformance.narrative import with_narrative  # noqa: E402
 PROFILES = REPO / "profiles"
 FSH_PROJECT = PROFILES / "fsh"
 TOOLS = REPO / "tools"
@@ -38,7 +41,8 @@ INVALID_SPEC = FSH_PROJECT / "invalid-fixtures.yaml"
 
 CONFORMANCE_TYPES = {"StructureDefinition", "CodeSystem", "ValueSet"}
 DEAD_END = "http://127.0.0.1:9"  # closed local port: registry/npm lookups fail immediately
-OFFLINE_WARNINGS = ("Failed to load automatically-provided", "Unable to determine the latest version of sushi")
+OFFLINE_WARNINGS = ("Failed to load automatically-provided", "Unable to determine the latest version of sushi",
+                    "The FSHOnly property is set to true")  # date and publisher: applied by this script
 
 PACKAGE_MANIFEST: dict[str, Any] = {
     "name": "fhiradapter.bh",
@@ -56,6 +60,17 @@ PACKAGE_MANIFEST: dict[str, Any] = {
     "author": "fhiradapter project",
     "jurisdiction": "urn:iso:std:iso:3166#US",
 }
+
+
+def package_manifest(config: dict[str, Any]) -> dict[str, Any]:
+    """package.json: the fixed fields above plus the release date and maintainer from sushi-config.yaml."""
+    publisher = config.get("publisher") or {}
+    manifest = dict(PACKAGE_MANIFEST)
+    manifest["version"] = config["version"]
+    manifest["date"] = str(config["date"]).replace("-", "") + "000000"  # FHIR NPM form YYYYMMDDhhmmss
+    manifest["author"] = publisher.get("name", manifest["author"])
+    manifest["maintainers"] = [{"name": publisher.get("name"), "url": publisher.get("url")}]
+    return manifest
 
 
 class BuildError(Exception):
@@ -139,18 +154,66 @@ def in_spec_order(resource: dict[str, Any], order: dict[str, list[str]]) -> dict
     return {key: resource[key] for key in sorted(resource, key=rank)}
 
 
+def sushi_config() -> dict[str, Any]:
+    return yaml.safe_load((FSH_PROJECT / "sushi-config.yaml").read_text(encoding="utf-8"))
+
+
+def _public(node: Any) -> Any:
+    """Every string of a resource with internal references (seed files, issues, design.md) made public."""
+    if isinstance(node, str):
+        return publicize(node)
+    if isinstance(node, list):
+        return [_public(v) for v in node]
+    if isinstance(node, dict):
+        return {k: _public(v) for k, v in node.items()}
+    return node
+
+
+# Metadata every conformance resource carries, in the place FHIR JSON puts it (after these keys).
+METADATA_KEYS = ("version", "status", "experimental", "date", "publisher", "contact", "jurisdiction")
+
+
+def with_metadata(resource: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+    """Version, status, date, publisher, contact and jurisdiction from sushi-config.yaml, so the package
+    says what its FSH project says (status draft), whatever an individual FSH file sets."""
+    publisher = config.get("publisher") or {}
+    meta: dict[str, Any] = {
+        "version": config["version"],
+        "status": config["status"],
+        "date": str(config["date"]),
+        "publisher": publisher.get("name"),
+        "contact": [{"name": publisher.get("name"),
+                     "telecom": [{"system": "url", "value": publisher.get("url")}]}],
+        "jurisdiction": [{"coding": [{"system": "urn:iso:std:iso:3166", "code": "US"}]}],
+    }
+    if resource.get("experimental") is not None:
+        meta["experimental"] = resource["experimental"]
+    out: dict[str, Any] = {}
+    for key, value in resource.items():
+        if key in METADATA_KEYS:
+            continue
+        out[key] = value
+        if key == "title" or (key == "name" and "title" not in resource):
+            out.update({k: meta[k] for k in METADATA_KEYS if k in meta})
+    return out
+
+
 def collect(generated: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Split SUSHI output into conformance resources and example instances: {file name: text}."""
+    """Split SUSHI output into conformance resources and example instances: {file name: text}.
+
+    Conformance resources get the project metadata of sushi-config.yaml; every text is made public
+    (fhiradapter.citations) and every resource gets a generated narrative."""
     conformance: dict[str, str] = {}
     examples: dict[str, str] = {}
     order = element_order()
+    config = sushi_config()
     for path in sorted(generated.glob("*.json")):
-        resource = json.loads(path.read_text(encoding="utf-8"))
+        resource = _public(json.loads(path.read_text(encoding="utf-8")))
         name = f"{resource['resourceType']}-{resource['id']}.json"
         if resource["resourceType"] in CONFORMANCE_TYPES:
-            conformance[name] = dump(resource)
+            conformance[name] = dump(with_narrative(with_metadata(resource, config)))
         else:
-            examples[name] = dump(in_spec_order(resource, order))
+            examples[name] = dump(with_narrative(in_spec_order(resource, order)))
     return conformance, examples
 
 
@@ -223,13 +286,7 @@ def invalid_fixtures(examples: dict[str, str]) -> dict[str, str]:
 DOC = REPO / "docs" / "profiles.md"
 DOC_BEGIN = "<!-- BEGIN GENERATED: tools/build_profiles.py writes the tables below from the package -->"
 DOC_END = "<!-- END GENERATED -->"
-PROGRAM_TITLES = {
-    "mt-cmp": "mt-cmp: Montana Community Maintenance Program (000_90208eba930f2875.txt)",
-    "mt-imr": "mt-imr: Montana Illness Management and Recovery (003_b1943e64eef8a2d8.txt)",
-    "dc-cs": "dc-cs: DC Community Support, MHRS 3418 (001_531c4a09cf20a817.txt)",
-    "ma-csp": "ma-csp: CCA Community Support Program (002_a91a28d9256cacc7.txt)",
-    "pa-tcm": "pa-tcm: PerformCare Targeted Case Management (004_55627d390f551fcd.txt)",
-}
+PROGRAM_TITLES = {p: f"{p}: {s.program_name} ({s.citation})" for p, s in BY_PROGRAM.items()}
 
 
 def _include_summary(include: dict) -> str:
@@ -331,7 +388,7 @@ def build_all(home: Path) -> dict[Path, str]:
     ensure_r4_cache(home)
     with tempfile.TemporaryDirectory(prefix="fhiradapter-sushi-") as tmp:
         conformance, examples = collect(run_sushi(Path(tmp), home))
-    files: dict[Path, str] = {PROFILES / "package.json": dump(PACKAGE_MANIFEST)}
+    files: dict[Path, str] = {PROFILES / "package.json": dump(package_manifest(sushi_config()))}
     files.update({PROFILES / name: text for name, text in conformance.items()})
     files.update({PROFILES / "examples" / name: text for name, text in examples.items()})
     files.update({PROFILES / "invalid" / name: text for name, text in invalid_fixtures(examples).items()})

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("send", "send"),
     "status": ("send", "status"),
     "serve": ("serve", "serve"),
+    "guide": ("guide", "guide"),
+    "testkit": ("testkit", "testkit"),
 }
 
 

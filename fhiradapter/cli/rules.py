@@ -15,7 +15,7 @@ def _rows(program: str | None) -> list[dict]:
     from ..rules import catalogue
     return [{
         "id": r.id, "program": r.program, "severity": r.severity, "checkable": r.checkable,
-        "source": r.source, "section": r.section, "citation": r.citation, "statement": r.statement,
+        "source": r.policy.citation if r.policy else r.citation, "section": r.section, "citation": r.citation, "statement": r.statement,
         "reason_if_not": r.reason_if_not, "needs": r.needs,
     } for r in catalogue(program)]
 

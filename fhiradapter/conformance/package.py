@@ -5,14 +5,18 @@ flat folder of JSON resources; `.index.json` is optional (we read the files them
 are not JSON or not FHIR resources are reported as `Issue`s and skipped, never raised.
 `export_package(out, registry)` writes `package/package.json`, every StructureDefinition WITH its
 snapshot, the CodeSystems and ValueSets, `package/examples/*.json` when the source has examples,
-and `package/.index.json` (index-version 1), so the HL7 validator, HAPI or Firely can load it.
+and `package/.index.json` plus `package/examples/.index.json` (index-version 1), so the HL7 validator,
+HAPI or Firely can load it. The tarball is byte-identical on every run: entries sorted, every timestamp
+(tar entries and the gzip header) taken from the package's release date, no owner names, no file name in
+the gzip header.
 """
 from __future__ import annotations
 
+import calendar
+import gzip
 import io
 import json
 import tarfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -136,12 +140,35 @@ def _index_entry(filename: str, resource: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
+def _add(tar: tarfile.TarFile, name: str, data: bytes, mtime: int) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
-    info.mtime = int(mtime)
+    info.mtime = mtime
     info.mode = 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
     tar.addfile(info, io.BytesIO(data))
+
+
+def _release_time(manifest: dict[str, Any]) -> int:
+    """The package's release date (package.json `date`, YYYYMMDDhhmmss) as a Unix time; 0 without one.
+
+    Why not now(): two exports of the same package must give the same bytes."""
+    stamp = str(manifest.get("date") or "")
+    if len(stamp) >= 8 and stamp[:8].isdigit():
+        padded = (stamp + "000000")[:14]
+        try:
+            parts = (int(padded[0:4]), int(padded[4:6]), int(padded[6:8]),
+                     int(padded[8:10]), int(padded[10:12]), int(padded[12:14]))
+            return calendar.timegm((*parts, 0, 0, 0))
+        except ValueError:
+            return 0
+    return 0
+
+
+def _index(entries: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"index-version": 1, "files": sorted(entries, key=lambda e: e["filename"])},
+                      indent=1).encode()
 
 
 def export_package(out_path: Path, registry: "Registry | None" = None) -> Path:
@@ -168,19 +195,30 @@ def export_package(out_path: Path, registry: "Registry | None" = None) -> Path:
         filename = f"{resource['resourceType']}-{resource['id']}.json"
         files[filename] = orjson.dumps(resource, option=orjson.OPT_INDENT_2)
         index.append(_index_entry(filename, resource))
-    examples = {f"examples/{r['resourceType']}-{r['id']}.json": orjson.dumps(r, option=orjson.OPT_INDENT_2)
-                for r in primary.examples if r.get("id")}
+    examples: dict[str, bytes] = {}
+    example_index: list[dict[str, Any]] = []
+    for r in primary.examples:
+        if not r.get("id"):
+            continue
+        filename = f"{r['resourceType']}-{r['id']}.json"
+        examples[f"examples/{filename}"] = orjson.dumps(r, option=orjson.OPT_INDENT_2)
+        example_index.append(_index_entry(filename, r))
     manifest = dict(primary.manifest)
     manifest.setdefault("name", primary.name)
     manifest.setdefault("fhirVersions", ["4.0.1"])
     manifest.setdefault("dependencies", {"hl7.fhir.r4.core": "4.0.1"})
-    now = time.time()
-    with tarfile.open(out_path, "w:gz") as tar:
-        _add(tar, "package/package.json", json.dumps(manifest, indent=2).encode(), now)
+    mtime = _release_time(manifest)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        _add(tar, "package/package.json", json.dumps(manifest, indent=2).encode(), mtime)
+        _add(tar, "package/.index.json", _index(index), mtime)
         for name in sorted(files):
-            _add(tar, f"package/{name}", files[name], now)
+            _add(tar, f"package/{name}", files[name], mtime)
+        if examples:
+            _add(tar, "package/examples/.index.json", _index(example_index), mtime)
         for name in sorted(examples):
-            _add(tar, f"package/{name}", examples[name], now)
-        index_doc = {"index-version": 1, "files": sorted(index, key=lambda e: e["filename"])}
-        _add(tar, "package/.index.json", json.dumps(index_doc, indent=1).encode(), now)
+            _add(tar, f"package/{name}", examples[name], mtime)
+    # gzip writes the file name and the current time into its header unless told otherwise.
+    with open(out_path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime) as gz:
+        gz.write(buffer.getvalue())
     return out_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
+from ..citations import publicize
 from ..outcome import RULE_SYSTEM, Issue
 from .config import RuleConfig
 from .record import MemberRecord
@@ -59,7 +60,7 @@ def fhirpath(resource: dict | None, path: str | None) -> str | None:
 def _issue(rule: Rule, finding: Finding) -> Issue:
     extra = [x for x in (fhirpath(res, path) for res, path in finding.others) if x]
     return Issue(severity=finding.severity or rule.severity, code=rule.issue_code,
-                 message=f"{finding.message} [{rule.citation}]",
+                 message=f"{publicize(finding.message)} [{rule.citation}]",
                  expression=fhirpath(finding.resource, finding.path), rule=rule.id,
                  rule_system=RULE_SYSTEM, extra_expressions=extra)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Literal
 
+from ..citations import BY_SEED, OTHER_SOURCES, PolicySource
+
 if TYPE_CHECKING:
     from .record import MemberRecord
 
@@ -29,7 +31,7 @@ class Rule:
     id: str
     program: str            # program id, or "all" for cross-program rules
     severity: RuleSeverity
-    source: str             # seed file name
+    source: str             # seed file name: the internal key of fhiradapter.citations.SOURCES
     section: str
     statement: str          # one line
     checkable: bool = True
@@ -39,8 +41,17 @@ class Rule:
     needs: str | None = None  # what the check needs besides the member record ("rosters", "recipient")
 
     @property
+    def policy(self) -> PolicySource | None:
+        """The cited policy (public title, issuer, number) from fhiradapter.citations."""
+        return BY_SEED.get(self.source)
+
+    @property
     def citation(self) -> str:
-        return f"{self.source} {self.section}"
+        """Public citation (title, issuer, number, section) for messages, the CLI and the guide."""
+        policy = self.policy
+        if policy is not None:
+            return policy.cite(self.section)
+        return OTHER_SOURCES.get(self.source, f"{self.source} {self.section}")
 
 
 _RULES: dict[str, Rule] = {}

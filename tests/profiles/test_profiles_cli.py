@@ -45,7 +45,7 @@ def test_show_lists_own_and_inherited_requirements_with_citations() -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "parent:    https://fhiradapter.org/fhir/StructureDefinition/bh-servicerequest" in out
-    assert "mt-cmp-sr-1 (error)" in out and "000_90208eba930f2875.txt Medical Necessity Criteria (3)" in out
+    assert "mt-cmp-sr-1 (error)" in out and "Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Medical Necessity Criteria (3)" in out and ".txt" not in out
     assert "ServiceRequest.reasonCode:sdmi: 1..1" in out
     assert "bh-eligibility-criterion|sdmi" in out
     # inherited from the shared base, marked as such
@@ -59,7 +59,7 @@ def test_show_json_names_binding_and_pattern() -> None:
     assert elements["CarePlan.activity.detail.code"]["binding"] == \
         "required https://fhiradapter.org/fhir/ValueSet/dc-cs-service-component"
     assert any("bh-program|dc-cs" in v for v in elements["CarePlan.category:program"]["values"])
-    assert "001_531c4a09cf20a817.txt" in elements["CarePlan.category:planType"]["note"]
+    assert "DC DMH MHRS Community Support Conditions of Payment, §3418" in elements["CarePlan.category:planType"]["note"]
 
 
 def test_show_unknown_profile_is_a_usage_error() -> None:
@@ -101,4 +101,6 @@ def test_show_every_program_profile_names_its_program_and_seed(profile_id: str) 
     program = profile_id.rsplit("-", 1)[0]
     assert f"program: {program}" in result.output
     assert f"bh-program|{program}" in result.output
-    assert ".txt" in result.output  # at least one seed citation is shown
+    from fhiradapter.citations import cite
+    assert cite(program) in result.output  # its policy is cited by its public title
+    assert ".txt" not in result.output  # never by the internal seed file name

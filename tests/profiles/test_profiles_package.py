@@ -12,21 +12,23 @@ import pytest
 import yaml
 
 from fhiradapter.canonical import PROFILED_RESOURCES, PROGRAMS, sd_url
+from fhiradapter.citations import BY_PROGRAM, INTERNAL_REFERENCE
 
 from .conftest import EXAMPLES, INVALID, PROFILES, REPO, read
 
-SEED_FILE = re.compile(r"0\d\d_[0-9a-f]{16}\.txt")
-# Program -> its policy seed (../shared/seeds/README.md).
-PROGRAM_SEED = {
-    "mt-cmp": "000_90208eba930f2875.txt",
-    "mt-imr": "003_b1943e64eef8a2d8.txt",
-    "dc-cs": "001_531c4a09cf20a817.txt",
-    "ma-csp": "002_a91a28d9256cacc7.txt",
-    "pa-tcm": "004_55627d390f551fcd.txt",
-}
+# Program -> the public citation of its policy (fhiradapter.citations, one table for the project).
+PROGRAM_SEED = {program: policy.citation for program, policy in BY_PROGRAM.items()}
+POLICY_CITED = re.compile("|".join(re.escape(c) for c in PROGRAM_SEED.values()))
 PROGRAM_PROFILES = [f"{p}-{r.lower()}" for p in PROGRAMS for r in PROFILED_RESOURCES]
 BASES = [f"bh-{r.lower()}" for r in PROFILED_RESOURCES]
 LOCAL = "https://fhiradapter.org/fhir/"
+
+
+def test_no_internal_references_in_the_package() -> None:
+    """Outside readers cannot follow seed file names, issue numbers or design.md (issue 16)."""
+    for path in sorted(PROFILES.glob("*.json")) + sorted(EXAMPLES.glob("*.json")):
+        hits = INTERNAL_REFERENCE.findall(path.read_text(encoding="utf-8"))
+        assert not hits, f"{path.name}: internal references {sorted(set(hits))}"
 
 
 def test_package_manifest() -> None:
@@ -74,7 +76,8 @@ def _constrained(element: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("profile_id", PROGRAM_PROFILES + BASES)
 def test_every_constrained_element_cites_its_source(structure_definitions: dict[str, Any], profile_id: str) -> None:
-    """Program constraints cite a seed file + section; shared-base ones cite issue 2 / US Core / SDOHCC."""
+    """Program constraints cite their policy by public title + section; shared-base ones cite the shared
+    base / US Core / SDOHCC / the design."""
     sd = structure_definitions[profile_id]
     is_base = profile_id in BASES
     missing = []
@@ -82,13 +85,13 @@ def test_every_constrained_element_cites_its_source(structure_definitions: dict[
         texts = [element.get("short", "") + " " + element.get("definition", "")] if _constrained(element) else []
         texts += [c["human"] for c in element.get("constraint", [])]
         for text in texts:
-            cited = SEED_FILE.search(text) or (is_base and re.search(r"issue 2|US Core|SDOHCC|design\.md", text))
+            cited = POLICY_CITED.search(text) or (is_base and re.search(r"shared base|US Core|SDOHCC|fhiradapter design", text))
             if not cited:
                 missing.append(element["id"])
     assert not missing, f"{profile_id}: no citation on {missing}"
     if not is_base:
         program = profile_id.rsplit("-", 1)[0]
-        assert PROGRAM_SEED[program] in json.dumps(sd["differential"]), "cites its own program's seed"
+        assert PROGRAM_SEED[program] in json.dumps(sd["differential"]), "cites its own program's policy"
 
 
 @pytest.mark.parametrize("program", PROGRAMS)

@@ -31,7 +31,7 @@ def test_findings_go_into_an_operation_outcome_with_rule_coding_and_citation() -
            [{"system": RULE_SYSTEM, "code": "mt-cmp-billable-days-per-week"}]]
     assert len(hit) == 1
     assert hit[0]["code"] == "business-rule" and hit[0]["severity"] == "error"
-    assert hit[0]["details"]["text"].endswith("[000_90208eba930f2875.txt Service Requirements (5)]")
+    assert hit[0]["details"]["text"].endswith("[Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (5)]")
     # the expression is FHIRPath that selects the element in the named resource
     target = record[-1]
     assert fhirpathpy.evaluate(target, hit[0]["expression"][0]) != []

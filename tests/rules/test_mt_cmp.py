@@ -21,7 +21,7 @@ def test_three_billable_days_ok_four_is_a_finding() -> None:
     issues = findings(bad, "mt-cmp-billable-days-per-week", as_of=AS_OF)
     assert len(issues) == 1 and issues[0].severity == "error"
     assert issues[0].expression == f"Encounter.where(id='{bad[4]['id']}').extension"
-    assert "[000_90208eba930f2875.txt Service Requirements (5)]" in issues[0].message
+    assert "[Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (5)]" in issues[0].message
 
 
 def test_non_billable_contacts_do_not_count_as_billable_days() -> None:

@@ -3,9 +3,9 @@
 Extension: BHBilling
 Id: ext-billing
 Title: "Billing line"
-Description: "The billing facts of one program contact (Encounter has no billing line): HCPCS code and modifiers, what a unit is, how many, whether billable and bundled. Codes are never fixed here: only DC H0036 is confirmed (docs/design.md Billing codes)."
+Description: "The billing facts of one program contact (Encounter has no billing line): HCPCS code and modifiers, what a unit is, how many, whether billable and bundled. Codes are never fixed here: only DC H0036 is confirmed (fhiradapter design Billing codes)."
 * ^url = "https://fhiradapter.org/fhir/StructureDefinition/ext-billing"
-* ^status = #active
+* ^status = #draft
 * ^context[0].type = #element
 * ^context[0].expression = "Encounter"
 * extension contains
@@ -16,7 +16,7 @@ Description: "The billing facts of one program contact (Encounter has no billing
     billable 1..1 and
     bundled 0..1 and
     charge 0..1
-* extension[code] ^short = "HCPCS code billed (003_b1943e64eef8a2d8.txt Service Requirements (2); 002_a91a28d9256cacc7.txt Billing Procedures)"
+* extension[code] ^short = "HCPCS code billed (Montana DPHHS BHDD Provider Manual, Policy 410 Illness Management and Recovery, Service Requirements (2); CCA Performance Specification #010 Community Support Program, Billing Procedures)"
 * extension[code].value[x] only Coding
 * extension[code].valueCoding.system = $HCPCS (exactly)
 * extension[modifier] ^short = "HCPCS modifier (e.g. DC HQ, UK, AM)"
@@ -26,19 +26,19 @@ Description: "The billing facts of one program contact (Encounter has no billing
 * extension[unitType].valueCode from BHBillingUnitVS (required)
 * extension[units] ^short = "Units billed"
 * extension[units].value[x] only decimal
-* extension[billable] ^short = "Whether this contact is billable (mt-cmp billable day: 000_90208eba930f2875.txt Service Requirements (5))"
+* extension[billable] ^short = "Whether this contact is billable (mt-cmp billable day: Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (5))"
 * extension[billable].value[x] only boolean
-* extension[bundled] ^short = "Billed as a bundled service (000_90208eba930f2875.txt Service Requirements (6))"
+* extension[bundled] ^short = "Billed as a bundled service (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (6))"
 * extension[bundled].value[x] only boolean
-* extension[charge] ^short = "Provider's usual charge (002_a91a28d9256cacc7.txt Billing Procedures)"
+* extension[charge] ^short = "Provider's usual charge (CCA Performance Specification #010 Community Support Program, Billing Procedures)"
 * extension[charge].value[x] only Money
 
 Extension: BHServiceSetting
 Id: ext-service-setting
 Title: "Service setting"
-Description: "Where the service was delivered and, for a residential facility, its bed capacity (001_531c4a09cf20a817.txt §3418.5)."
+Description: "Where the service was delivered and, for a residential facility, its bed capacity (DC DMH MHRS Community Support Conditions of Payment, §3418.5)."
 * ^url = "https://fhiradapter.org/fhir/StructureDefinition/ext-service-setting"
-* ^status = #active
+* ^status = #draft
 * ^context[0].type = #element
 * ^context[0].expression = "Encounter"
 * extension contains
@@ -47,15 +47,15 @@ Description: "Where the service was delivered and, for a residential facility, i
 * extension[setting] ^short = "Setting of the service (bh-service-setting)"
 * extension[setting].value[x] only Coding
 * extension[setting].valueCoding from BHServiceSettingVS (required)
-* extension[bedCapacity] ^short = "Licensed beds of the residential facility (001_531c4a09cf20a817.txt §3418.5(c))"
+* extension[bedCapacity] ^short = "Licensed beds of the residential facility (DC DMH MHRS Community Support Conditions of Payment, §3418.5(c))"
 * extension[bedCapacity].value[x] only integer
 
 Extension: BHLevelOfImpairment
 Id: ext-level-of-impairment
 Title: "Level of impairment"
-Description: "A level-of-impairment finding in one area (000_90208eba930f2875.txt Medical Necessity Criteria (3))."
+Description: "A level-of-impairment finding in one area (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Medical Necessity Criteria (3))."
 * ^url = "https://fhiradapter.org/fhir/StructureDefinition/ext-level-of-impairment"
-* ^status = #active
+* ^status = #draft
 * ^context[0].type = #element
 * ^context[0].expression = "ServiceRequest"
 * extension contains
@@ -71,9 +71,9 @@ Description: "A level-of-impairment finding in one area (000_90208eba930f2875.tx
 Extension: BHTerminationKind
 Id: ext-termination-kind
 Title: "Termination kind"
-Description: "Whether the program's services ended as planned or not (002_a91a28d9256cacc7.txt Components of Service: 30 days prior notice of planned termination; unplanned within 1 business day)."
+Description: "Whether the program's services ended as planned or not (CCA Performance Specification #010 Community Support Program, Components of Service: 30 days prior notice of planned termination; unplanned within 1 business day)."
 * ^url = "https://fhiradapter.org/fhir/StructureDefinition/ext-termination-kind"
-* ^status = #active
+* ^status = #draft
 * ^context[0].type = #element
 * ^context[0].expression = "CarePlan"
 * value[x] only code
