@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
 from fhiradapter.conformance import Registry
+
+if TYPE_CHECKING:
+    from reference_support import ReferenceValidator
 
 
 @pytest.fixture
@@ -24,3 +27,18 @@ def make_registry(tmp_path: Path) -> Callable[..., Registry]:
         reg.add_package(folder)
         return reg
     return make
+
+
+@pytest.fixture(scope="session")
+def exported_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Our package as users ship it: `fhiradapter profiles export --out pkg.tgz`."""
+    from reference_support import export_package
+    return export_package(tmp_path_factory.mktemp("pkg") / "fhiradapter.bh.tgz")
+
+
+@pytest.fixture(scope="session")
+def reference(reference_validator_jar: Path, exported_package: Path) -> Iterator["ReferenceValidator"]:
+    """One HL7 reference validator process (HAPI, batch mode) with our package loaded, for the whole session."""
+    from reference_support import ReferenceValidator
+    with ReferenceValidator(packages=[exported_package]) as ref:
+        yield ref
