@@ -20,7 +20,8 @@ from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 @click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
 @click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
 @click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
-@click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (e.g. America/Denver).")
+@click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (default: the agency zone of each record's program "
+              "in the programs table, e.g. America/New_York for dc-cs).")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "information"]), default="information",
               show_default=True, help="Text format: hide issues below this severity.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
