@@ -41,6 +41,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     from ..validator.inputs import NDJSON_SUFFIXES, InputError, expand_paths
     from ..validator.report import json_outcome, junit, summary, text_report
     from ..validator.runner import check_path, run_member_rules
+    from ..validator.submission import Submission
 
     for ig in igs:
         if not Path(ig).exists():
@@ -58,6 +59,12 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
         raise click.UsageError(str(exc)) from exc
     if not files:
         raise click.UsageError("no .json/.ndjson files found in the given paths")
+
+    # transaction Bundles' references must resolve inside the submission (all JSON inputs together)
+    submission = Submission()
+    for f in files:
+        if f != "-" and not f.endswith(NDJSON_SUFFIXES):
+            submission.add_file(f)
 
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     unreadable = False
@@ -85,6 +92,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
                 click.echo(f"error: {exc}", err=True)
                 unreadable = True
                 continue
+            r.issues.extend(submission.issues_for(r.source))
             results.append(r)
             if ndjson_rules and r.ndjson:
                 held.append(r)
