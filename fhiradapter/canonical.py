@@ -4,7 +4,9 @@ from __future__ import annotations
 BASE = "https://fhiradapter.org/fhir"
 PACKAGE_NAME = "fhiradapter.bh"
 
-PROGRAMS: tuple[str, ...] = ("mt-cmp", "mt-imr", "dc-cs", "ma-csp", "pa-tcm")
+from .programs import PROGRAM_IDS
+
+PROGRAMS: tuple[str, ...] = PROGRAM_IDS   # the programs table (fhiradapter/programs.py) lists them
 PROFILED_RESOURCES: tuple[str, ...] = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
 
 

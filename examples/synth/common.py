@@ -256,3 +256,44 @@ def consequences(export: Export) -> list[Consequence]:
             out += [Consequence("plan_activities.csv", act_lines[id(a)], b.stage, f"plan_activities.csv line {b.line}")
                     for a in acts if a["plan_id"] == plan["plan_id"] and id(a) not in bad_ids]
     return sorted(out, key=lambda c: (c.file, c.line))
+
+
+@dataclass
+class HeldBack:
+    """Valid rows `map`/`run` hold back because a resource they reference is not in the output
+    (issue 12 defect 1): the member's Patient row or the referral row was rejected."""
+    depends_on: str   # "members.csv:8"
+    stage: str        # the stage of the rejected row: "map" (held by map and run) or "validate" (run only)
+    file: str
+    rows: int
+
+
+# the files whose rows reference the member (subject/patient) and the referral (Encounter.basedOn)
+_MEMBER_FILES = ("referrals.csv", "plans.csv", "contacts.csv", "stays.csv", "consents.csv", "communications.csv",
+                 "documents.csv")
+
+
+def held_back(export: Export) -> list[HeldBack]:
+    bad_ids = {id(b.row) for b in export.bad}
+    gone = {(c.file, c.line) for c in consequences(export)}
+    held_members: set[str] = set()
+    out: list[HeldBack] = []
+
+    def keep(file: str, row: Row) -> bool:
+        return id(row) not in bad_ids and (file, export.lines.get(file, {}).get(id(row))) not in gone
+
+    for b in sorted(export.bad, key=lambda b: (b.file, b.line)):
+        if b.file == "members.csv" and b.stage in ("map", "validate"):
+            member = b.row["member_id"]
+            held_members.add(member)
+            for file in _MEMBER_FILES:
+                count = sum(1 for r in export.tables.get(file, []) if r.get("member_id") == member and keep(file, r))
+                if count:
+                    out.append(HeldBack(f"members.csv:{b.line}", b.stage, file, count))
+    for b in sorted(export.bad, key=lambda b: (b.file, b.line)):
+        if b.file == "referrals.csv" and b.stage in ("map", "validate"):
+            count = sum(1 for r in export.tables["contacts.csv"] if r.get("referral_id") == b.row["referral_id"]
+                        and r["member_id"] not in held_members and keep("contacts.csv", r))
+            if count:
+                out.append(HeldBack(f"referrals.csv:{b.line}", b.stage, "contacts.csv", count))
+    return out

@@ -114,6 +114,12 @@ def _violations(b: Builder, members, qualified, credentialed, act_staff, act_tea
     r = next(r for r in done[len(done) // 2 + 1:] if r["setting"] == "RES")
     x.break_row("contacts.csv", r, "setting_beds", "sixteen", "bed count is not an integer")
     x.break_row("members.csv", x.tables["members.csv"][7], "sex", "Q", "sex code not in the lookup")
+    # An orphan: a contact whose organization is in no organizations.csv row, so its Encounter's
+    # serviceProvider would point at nothing: held back (issue 12 defect 1), the rest of the member goes out.
+    held_member = x.tables["members.csv"][7]["member_id"]
+    r = next(r for r in done[len(done) * 3 // 5:] if r["member_id"] != held_member and r["setting"] == "HOME")
+    x.break_row("contacts.csv", r, "org_id", "AR-ORG-404",
+                "serviceProvider: an organization that is in no organizations.csv row", stage="held-back")
     x.break_row("consents.csv", x.tables["consents.csv"][9], "signed_datetime", "2026-01-12 10:00",
                 "date-time not in MM/DD/YYYY HH:MM")
 

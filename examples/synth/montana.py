@@ -139,8 +139,9 @@ def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str
         x.finding(m.member_id, "000 Service Requirements (4)",
                   f"no team meeting about the member in the week of {week_start(week).isoformat()}",
                   rule="mt-cmp-weekly-team-meeting")
-    # A crisis contact on the night of the DST change: 01:40 MST + 60 min ends 03:40 MDT.
-    m = steady[3]
+    # A crisis contact on the night of the DST change: 01:40 MST + 60 min ends 03:40 MDT. (steady[5]: the
+    # member of members.csv line 8, steady[3], is held back whole as its Patient row is rejected.)
+    m = steady[5]
     # Not billed: the week already has its billable days.
     _cmp_contact(b, m, DST_SPRING, staff[m.team], start=time(1, 40), contact_type="CRI", status="DONE",
                  minutes=60, billed=False)

@@ -1,7 +1,7 @@
 """examples/README.md: what the example data is, and every row that is wrong on purpose."""
 from __future__ import annotations
 
-from .common import WINDOW_END, WINDOW_START, Export, consequences
+from .common import WINDOW_END, WINDOW_START, Export, consequences, held_back
 
 INTRO = """# Example agency exports (synthetic)
 
@@ -72,6 +72,24 @@ Rows rejected together with them (stage `validate`):
 |---|---|---|---|
 {validate_with}
 
+## Rows held back (`fhiradapter map` and `run`, stage `held-back`)
+
+A resource that references a resource no output contains is held back with its whole row, so no
+Bundle reaches a server with an Encounter pointing at a Patient it does not have. Each held row is one
+line of `errors.ndjson` ("held back: depends on FILE:LINE", or naming the missing resource) and counts
+as rejected. Rows held back because a row above was rejected ("held in": `map` and `run` for a
+mapper rejection, `run` only for a validator rejection):
+
+| program | depends on | held in | file | rows |
+|---|---|---|---|---|
+{held_rows}
+
+Planted orphans: the row is valid, but it references a resource that no row of the export makes.
+
+| program | file | line | column | value | problem |
+|---|---|---|---|---|---|
+{orphan_rows}
+
 ## Policy violations the program rules should report (`fhiradapter run`, findings)
 
 The rows are valid; the care they record breaks a program rule (rule ids of `fhiradapter.rules`).
@@ -104,10 +122,13 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
         return "\n".join(f"| {p} | {c.file} | {c.line} | {c.because} |"
                          for p, x in exports.items() for c in consequences(x) if c.stage == stage)
 
+    held = "\n".join(f"| {p} | {h.depends_on} | {'map and run' if h.stage == 'map' else 'run'} | {h.file} | {h.rows} |"
+                     for p, x in exports.items() for h in held_back(x))
     findings = "\n".join(f"| {p} | {f.member_id} | {f.seed_ref} | {f.rule} | {f.what} |"
                          for p, x in exports.items() for f in x.findings)
     return INTRO.format(seed=seed, scale=scale, clients=clients, start=WINDOW_START.isoformat(),
                         end=WINDOW_END.isoformat(), count_heads=" | ".join(heads),
                         count_rule="---|" * len(heads), count_rows=count_rows, map_rows=rows("map"),
                         validate_rows=rows("validate"), finding_rows=findings,
-                        map_with=with_rows("map"), validate_with=with_rows("validate"))
+                        map_with=with_rows("map"), validate_with=with_rows("validate"), held_rows=held,
+                        orphan_rows=rows("held-back"))

@@ -106,7 +106,8 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--program", type=click.Choice(list(PROGRAMS)), help="Run this program's rules (default: the "
               "programs the records name).")
-@click.option("--timezone", default="America/Denver", show_default=True, help="Agency IANA time zone.")
+@click.option("--timezone", default=None, metavar="TZ", help="Agency IANA time zone (default: the agency zone "
+              "of the record's program in the programs table, e.g. America/New_York for dc-cs).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date and, for the consent "
               "rule, release date (default: the latest date in each member record; release: today).")
@@ -119,7 +120,7 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
               help="Team roster Group (or Bundle of Groups) JSON for the mt-cmp 20% rule; repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json = one OperationOutcome per member record.")
-def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start: str, as_of: object,
+def check(paths: tuple[str, ...], program: str | None, timezone: str | None, week_start: str, as_of: object,
           data_from: str, recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str) -> None:
     """Run only the program rules over member records (Bundles, or NDJSON grouped by subject)."""
     from ..outcome import operation_outcome

@@ -20,7 +20,8 @@ from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 @click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
 @click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
 @click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
-@click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (e.g. America/Denver).")
+@click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (default: the agency zone of each record's program "
+              "in the programs table, e.g. America/New_York for dc-cs).")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "information"]), default="information",
               show_default=True, help="Text format: hide issues below this severity.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -40,6 +41,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     from ..validator.inputs import NDJSON_SUFFIXES, InputError, expand_paths
     from ..validator.report import json_outcome, junit, summary, text_report
     from ..validator.runner import check_path, run_member_rules
+    from ..validator.submission import Submission
 
     for ig in igs:
         if not Path(ig).exists():
@@ -57,6 +59,12 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
         raise click.UsageError(str(exc)) from exc
     if not files:
         raise click.UsageError("no .json/.ndjson files found in the given paths")
+
+    # transaction Bundles' references must resolve inside the submission (all JSON inputs together)
+    submission = Submission()
+    for f in files:
+        if f != "-" and not f.endswith(NDJSON_SUFFIXES):
+            submission.add_file(f)
 
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     unreadable = False
@@ -84,6 +92,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
                 click.echo(f"error: {exc}", err=True)
                 unreadable = True
                 continue
+            r.issues.extend(submission.issues_for(r.source))
             results.append(r)
             if ndjson_rules and r.ndjson:
                 held.append(r)

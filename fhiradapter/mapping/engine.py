@@ -36,6 +36,7 @@ class RowResult:
     pointer: str | None = None
     used: list[tuple[str, int]] = field(default_factory=list)
     counted: bool = True       # False for a whole-file problem (no row was read)
+    intended: list[str] = field(default_factory=list)   # 'Type/id' a rejected row would have made (orphans.py)
 
     @property
     def ok(self) -> bool:
@@ -201,6 +202,7 @@ class MappingRun:
         resources = result.resources
         applied = 0
         for template in templates:
+            rid: str | None = None
             try:
                 if template.when is not None and not template.when(ctx):
                     continue
@@ -209,6 +211,7 @@ class MappingRun:
                 if key is None:
                     raise FieldError("required", "source key is missing",
                                      column=", ".join(template.key_columns) or None)
+                rid = uuid5_text(template.id_prefix + key)
                 fast = template.fast
                 if fast is not None:
                     mark = len(used)
@@ -225,10 +228,11 @@ class MappingRun:
                     member = ref.get("reference") if isinstance(ref, dict) else (ref if isinstance(ref, str) else None)
             except (FieldError, FieldErrors) as exc:
                 self._add_errors(result, template, exc, file, line)
+                if rid is not None:   # what references it is held back (orphans.py)
+                    result.intended.append(f"{template.resource_type}/{rid}")
                 continue
             # the row's own id is unique: computed directly, so the id cache keeps the references
-            resource: dict[str, Any] = {"resourceType": template.resource_type,
-                                        "id": uuid5_text(template.id_prefix + key)}
+            resource: dict[str, Any] = {"resourceType": template.resource_type, "id": rid}
             meta = body.pop("meta", None)
             meta = dict(meta) if isinstance(meta, dict) else {}   # a constant meta is shared: copy it
             meta["source"] = prefix + str(line)
@@ -245,6 +249,7 @@ class MappingRun:
             result.issues.append(row_issue("not-supported", "no resource template applies to this row",
                                            file=file, line=line))
         if result.issues:
+            result.intended.extend(f"{t.resource_type}/{r['id']}" for t, r, _m, _k in resources)
             result.resources = []
         return result
 

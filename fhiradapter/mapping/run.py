@@ -15,6 +15,7 @@ import orjson
 from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
+from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
 from fhiradapter.mapping.writers import OutputWriter, write_json
 from fhiradapter.provenance import source_of
 
@@ -88,6 +89,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         checks.findings = {"error": 0, "warning": 0, "information": 0}   # counts are per run
     files: dict[str, FileCount] = {spec["file"]: FileCount() for spec in mapping.sources.values()}
     file_errors: list[str] = []
+    graph = ReferenceGraph()   # what depends on a rejected or never-mapped resource is held back
     findings_handle = open(out / "findings.ndjson", "wb") if checks is not None else None
     with long_run():   # fewer collector passes over loaded profiles and held resources
         try:
@@ -103,6 +105,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                 if result.issues:
                     count.rejected += 1
                     writer.write_error(result.error_record())
+                    for key in result.intended:
+                        graph.rejected(key, result.file, result.line, result.pointer)
                 else:
                     count.mapped += 1
 
@@ -115,6 +119,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                 if ok:
                     for template, resource, member, key in result.resources:
                         write_resource(resource, member, (template.identifier_system, key))
+                        graph.written(resource, result.file, result.line, result.pointer)
                 if result.used:
                     run.settle(result, ok)
                 account(result)
@@ -124,6 +129,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                 account(result)
                 if progress is not None:
                     progress(1)
+
+            _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates})
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
@@ -152,6 +159,22 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     return summary
 
 
+def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, FileCount],
+               mapped_types: set[str]) -> None:
+    """Take the rows whose resources reference a resource no output contains out of the output:
+    reported in errors.ndjson ("held back: depends on FILE:LINE") and counted as rejected."""
+    rows = graph.held_back(mapped_types)
+    if not rows:
+        return
+    for row, why in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or "")):
+        writer.write_error(held_error(row, why))
+        count = files.get(row[0])
+        if count is not None:
+            count.mapped -= 1
+            count.rejected += 1
+    writer.drop(graph.held_keys(rows))
+
+
 def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values: bool) -> None:
     """Profile-validate each resource of a mapped row; errors reject the row, the rest are findings."""
     errors: list[dict[str, Any]] = []
@@ -178,6 +201,7 @@ def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values:
                     findings.write(orjson.dumps({"member": None, "file": result.file, "line": result.line,
                                                  "stage": "validate", "issue": record}) + b"\n")
     if errors:
+        result.intended.extend(f"{r['resourceType']}/{r['id']}" for _t, r, _m, _k in result.resources)
         result.issues = errors
         result.stage = "validate"
         result.template = result.resources[0][0].name

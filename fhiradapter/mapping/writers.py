@@ -78,6 +78,7 @@ class OutputWriter:
         self._spool: Any = None
         self._spooled = 0
         self.shared_context: list[dict[str, Any]] = []
+        self._dropped: set[tuple[str, str]] = set()   # (type, id) held back after writing (drop())
 
     # -- streaming part -------------------------------------------------------------------------
     def write_resource(self, resource: dict[str, Any], member: str | None, identifier: tuple[str, str]) -> None:
@@ -115,6 +116,34 @@ class OutputWriter:
 
     def write_error(self, record: dict[str, Any]) -> None:
         self.errors.write(dumps_line(record))
+
+    def drop(self, keys: set[tuple[str, str]]) -> None:
+        """Take written resources ((type, id)) out of the output, before the Bundles are written: the
+        NDJSON files of their types are rewritten without them and the Bundles skip them (orphans.py)."""
+        if not keys:
+            return
+        self._dropped |= keys
+        for resource_type in sorted({kind for kind, _ in keys}):
+            handle = self._ndjson.pop(resource_type, None)
+            if handle is None:
+                continue
+            handle.close()
+            path = self.out / "ndjson" / f"{resource_type}.ndjson"
+            tmp = path.with_suffix(".ndjson.tmp")
+            kept = 0
+            with open(path, "rb") as src, open(tmp, "wb") as dst:
+                for line in src:
+                    if (resource_type, orjson.loads(line).get("id")) not in keys:
+                        dst.write(line)
+                        kept += 1
+            os.replace(tmp, path)
+            if kept:
+                self.counts[resource_type] = kept
+                self._ndjson[resource_type] = open(path, "ab")
+            else:
+                self.counts.pop(resource_type, None)
+                path.unlink()
+        self.shared_context = [r for r in self.shared_context if (r["resourceType"], r["id"]) not in keys]
 
     # -- bundles --------------------------------------------------------------------------------
     def _partitions(self) -> Iterator[Iterable[bytes]]:
@@ -169,6 +198,8 @@ class OutputWriter:
         if self._held is not None:
             groups: dict[str, list[list[Any]]] = {}
             for member, system, value, resource_type, rid, body, parsed in self._held:
+                if self._dropped and (resource_type, rid) in self._dropped:
+                    continue
                 groups.setdefault(member, []).append([resource_type, rid, system, value, body, parsed])
             self._held = None
             yield groups
@@ -178,6 +209,8 @@ class OutputWriter:
             for raw in part:
                 head, body = raw.rstrip(b"\n").split(b"\t", 1)
                 member, system, value, resource_type, rid = orjson.loads(head)
+                if self._dropped and (resource_type, rid) in self._dropped:
+                    continue
                 groups.setdefault(member, []).append([resource_type, rid, system, value, body, None])
             yield groups
             del groups

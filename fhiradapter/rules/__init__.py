@@ -10,8 +10,11 @@ from .config import ConfigError, RuleConfig
 from .engine import catalogue, run_rules
 from .registry import Finding, Rule, rule, note
 
-# One module per program plus the all-program rules; importing registers their rules.
-RULE_MODULES = ("common", "mt_cmp", "mt_imr", "dc_cs", "ma_csp", "pa_tcm", "consent")
+from ..programs import PROGRAM_TABLE
+
+# One module per program (from the programs table) plus the all-program rules; importing registers
+# their rules.
+RULE_MODULES: tuple[str, ...] = ("common", *(p.rule_module for p in PROGRAM_TABLE), "consent")
 _loaded = False
 
 

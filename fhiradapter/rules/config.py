@@ -1,10 +1,12 @@
 """Settings the program rules need beyond the member's own records."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..programs import FALLBACK_TIMEZONE, timezone_for
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -15,7 +17,9 @@ class ConfigError(ValueError):
 
 @dataclass(slots=True)
 class RuleConfig:
-    timezone: str = "America/Denver"       # the agency's IANA zone: dates are compared in it
+    # the agency's IANA zone: dates are compared in it. None = the zone of the record's program in the
+    # programs table (fhiradapter/programs.py), resolved per member record by run_rules
+    timezone: str | None = None
     week_start: str = "monday"             # first day of a 'week' for weekly limits
     recipient: str | None = None           # "Organization/x" or "system|value": who receives the data
     purpose: str | None = None             # v3-ActReason code the data is released for (e.g. HPAYMT)
@@ -28,7 +32,7 @@ class RuleConfig:
 
     def __post_init__(self) -> None:
         try:
-            ZoneInfo(self.timezone)
+            ZoneInfo(self.timezone or FALLBACK_TIMEZONE)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"unknown time zone {self.timezone!r} (expected an IANA name such as "
                               f"America/Denver)") from exc
@@ -38,7 +42,13 @@ class RuleConfig:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return ZoneInfo(self.timezone or FALLBACK_TIMEZONE)
+
+    def for_programs(self, programs: set[str]) -> RuleConfig:
+        """This config with the agency zone of `programs` when no zone was set (else itself)."""
+        if self.timezone is not None:
+            return self
+        return replace(self, timezone=timezone_for(programs))
 
     @property
     def week_start_index(self) -> int:

@@ -7,7 +7,7 @@ from typing import Iterable
 from ..citations import publicize
 from ..outcome import RULE_SYSTEM, Issue
 from .config import RuleConfig
-from .record import MemberRecord
+from .record import MemberRecord, programs_named
 from .registry import Finding, Rule, registered
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,10 @@ def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
     """Check one member's records against the program rules; programs=None → the programs the
     resources' bh-program codings name."""
     config = config or RuleConfig()
-    record = MemberRecord(list(member_resources or []), config)
+    member_resources = list(member_resources or [])
+    if config.timezone is None:   # the agency zone of the record's program (programs table)
+        config = config.for_programs(set(programs) if programs is not None else programs_named(member_resources))
+    record = MemberRecord(member_resources, config)
     active = set(programs) if programs is not None else record.programs()
     issues: list[Issue] = []
     for rule in _rules_to_run(active):

@@ -76,10 +76,10 @@ def group(items: Iterable[tuple[str, int | None, object]]) -> tuple[list[MemberI
 def earliest_contact(records: list[MemberInput], config: RuleConfig) -> date | None:
     """The earliest program-contact day across an input's member records: where an extract window
     most likely begins (used by `rules check --data-from auto`)."""
-    from .record import MemberRecord
+    from .record import MemberRecord, programs_named
     earliest = None
     for member in records:
-        record = MemberRecord(member.resources, config)
+        record = MemberRecord(member.resources, config.for_programs(programs_named(member.resources)))
         for enc in record.of_type("Encounter"):
             if record.is_stay(enc) or not record.programs_of(enc):
                 continue

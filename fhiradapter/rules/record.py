@@ -115,6 +115,17 @@ def ref_key(reference: Any) -> str | None:
     return "/".join(parts[-2:]) if len(parts) >= 2 else text
 
 
+def programs_named(resources: list[dict]) -> set[str]:
+    """The table programs the resources' bh-program codings name (as MemberRecord.programs(), before a
+    record exists: the record's zone depends on it)."""
+    found: set[str] = set()
+    for res in resources:
+        if isinstance(res, dict):
+            for name in ("serviceType", "category", "code"):
+                found |= codes(res.get(name), c.PROGRAM_SYSTEM)
+    return found & set(c.PROGRAMS)
+
+
 def key_of(resource: dict) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}"
 

@@ -122,3 +122,39 @@ class PlantedFinding:
 def planted_findings() -> list[PlantedFinding]:
     text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
     return [PlantedFinding(c[0], c[1], c[3]) for c in _tables(_section(text, "## Policy violations"))]
+
+
+def documented_held(program: str, stage: str) -> tuple[dict[tuple[str, str], int], set[tuple[str, int]]]:
+    """The README's held-back rows of a program for `map` or `run`: ((depends on, file) -> rows, and
+    the planted orphans' (file, line))."""
+    section = _section((EXAMPLES / "README.md").read_text(encoding="utf-8"), "## Rows held back")
+    counts: dict[tuple[str, str], int] = {}
+    orphans: set[tuple[str, int]] = set()
+    for cells in _tables(section):
+        if cells[0] != program:
+            continue
+        if len(cells) == 5:
+            _, depends, held_in, file, rows = cells
+            if stage == "run" or held_in == "map and run":
+                counts[(depends, file)] = int(rows)
+        elif len(cells) == 6:
+            orphans.add((cells[1], int(cells[2])))
+        else:
+            raise AssertionError(f"examples/README.md: unexpected table row {cells}")
+    return counts, orphans
+
+
+def held_in_errors(errors: list[dict]) -> tuple[dict[tuple[str, str], int], set[tuple[str, int]]]:
+    """errors.ndjson's held-back lines in the same shape as documented_held."""
+    counts: dict[tuple[str, str], int] = {}
+    orphans: set[tuple[str, int]] = set()
+    for e in errors:
+        if e["stage"] != "held-back":
+            continue
+        found = re.search(r"held back: depends on (\S+:\d+)[ ,(]", e["issues"][0]["message"])
+        if found:
+            key = (found.group(1), e["file"])
+            counts[key] = counts.get(key, 0) + 1
+        else:
+            orphans.add((e["file"], e["line"]))
+    return counts, orphans
