@@ -64,6 +64,8 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
         click.echo(f"{prefix}{name}: {count['read']} read, {count['mapped']} mapped, {count['rejected']} rejected")
     for message in summary.get("file_errors", []):
         click.echo(f"{prefix}error: {message}")
+    for message in summary.get("file_warnings", []):
+        click.echo(f"{prefix}warning: {message}")
     errors_path = out / "errors.ndjson"
     shown = 0
     total_issues = 0
@@ -166,12 +168,16 @@ def explain(file: str, as_json: bool) -> None:
 @click.option("--update", is_flag=True, help="Write the current output as the expected files.")
 def test(file: str, update: bool) -> None:
     """Run the golden tests a mapping FILE declares (tests:)."""
-    from fhiradapter.mapping.golden import run_golden
+    from fhiradapter.mapping.golden import GoldenPathError, run_golden
     loaded = load_or_exit(file)
     if not loaded.tests:
         click.echo(f"{file}: declares no tests")
         sys.exit(EXIT_OK)
-    results = run_golden(loaded, update=update)
+    try:
+        results = run_golden(loaded, update=update)
+    except GoldenPathError as exc:
+        click.echo(f"error: {file}: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     for result in results:
         status = "updated" if update else ("pass" if result.passed else "FAIL")
         click.echo(f"{status}: {result.name}")

@@ -7,6 +7,7 @@ ends up in exactly one RowResult, so rows read = rows mapped + rows rejected.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,6 +23,22 @@ from fhiradapter.mapping.values import as_text
 from fhiradapter.provenance import PREFIX
 
 _MEMBER_FIELDS = ("subject", "patient", "beneficiary")
+_MEMBER_REF = re.compile(r"[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}")
+
+# Exceptions one bad value can raise deep in a conversion (a 5,000-digit number, nesting too deep for
+# recursion, a lone surrogate, a value out of range): the row is rejected, the run goes on.
+ROW_FAULTS = (ValueError, TypeError, OverflowError, RecursionError, UnicodeError, KeyError, IndexError,
+              AttributeError, ArithmeticError, MemoryError)
+
+
+def fault_text(exc: BaseException) -> str:
+    """What went wrong, without the value (exception texts often quote it)."""
+    kinds = {RecursionError: "a value is nested too deeply", OverflowError: "a number is out of range",
+             UnicodeError: "a value is not valid Unicode text", MemoryError: "a value is too large"}
+    for kind, text in kinds.items():
+        if isinstance(exc, kind):
+            return text
+    return f"a value cannot be converted ({type(exc).__name__})"
 
 
 @dataclass(slots=True)
@@ -104,9 +121,10 @@ def open_records(path: Path, spec: dict[str, Any]) -> Iterator[Record]:
     if fmt == "csv":
         return iter_csv(path, delimiter=spec.get("delimiter", ","), quote=spec.get("quote", '"'),
                         encoding=encoding, header=spec.get("header", True))
+    optional = spec.get("required", True) is False   # `required: false`: the records may be missing too
     if fmt == "ndjson":
-        return iter_ndjson(path, encoding=encoding, record_path=spec.get("record_path"))
-    return iter_json(path, encoding=encoding, record_path=spec.get("record_path"))
+        return iter_ndjson(path, encoding=encoding, record_path=spec.get("record_path"), optional=optional)
+    return iter_json(path, encoding=encoding, record_path=spec.get("record_path"), optional=optional)
 
 
 class MappingRun:
@@ -121,6 +139,7 @@ class MappingRun:
         self._related_lines: dict[str, list[int]] = {}
         self._related_own_errors: dict[tuple[str, int], bool] = {}
         self._pending: list[RowResult] = []
+        self._good_members: set[str] = set()
 
     # -- related sources ------------------------------------------------------------------------
     def _load_related(self) -> Iterator[RowResult]:
@@ -161,11 +180,12 @@ class MappingRun:
                         continue
                     related.groups.setdefault(key, []).append((index, record.line, data))
             except SourceReadError as exc:
-                yield self._file_problem(name, file, exc.message, exc.line)
+                yield self._file_problem(name, file, exc.message, exc.line, exc.severity)
 
-    def _file_problem(self, source: str, file: str, message: str, line: int | None = None) -> RowResult:
+    def _file_problem(self, source: str, file: str, message: str, line: int | None = None,
+                      severity: str = "error") -> RowResult:
         return RowResult(source, file, line, stage="read", counted=False,
-                         issues=[row_issue("structure", message, file=file, line=line)])
+                         issues=[row_issue("structure", message, file=file, line=line, severity=severity)])
 
     # -- rows -----------------------------------------------------------------------------------
     def rows(self) -> Iterator[RowResult]:
@@ -184,9 +204,19 @@ class MappingRun:
             prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
             try:
                 for record in open_records(path, spec):
-                    yield self._map_record(name, file, record, templates, prefix)
+                    try:
+                        result = self._map_record(name, file, record, templates, prefix)
+                    except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
+                        result = self._row_fault(name, file, record, exc)
+                    yield result
             except SourceReadError as exc:
-                yield self._file_problem(name, file, exc.message, exc.line)
+                yield self._file_problem(name, file, exc.message, exc.line, exc.severity)
+
+    def _row_fault(self, source: str, file: str, record: Record, exc: BaseException) -> RowResult:
+        self.ctx.used = []
+        return RowResult(source, file, record.line, pointer=record.pointer, issues=[row_issue(
+            "too-costly" if isinstance(exc, (RecursionError, MemoryError, OverflowError)) else "value",
+            f"this row cannot be mapped: {fault_text(exc)}", file=file, line=record.line)])
 
     def _map_record(self, source: str, file: str, record: Record, templates: list[Template], prefix: str) -> RowResult:
         line = record.line
@@ -244,7 +274,17 @@ class MappingRun:
                     isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
                 body["identifier"] = [{"system": template.identifier_system, "value": key}] + existing
             resource.update(body)
-            resources.append((template, resource, member or member_of(resource), key))
+            member = member or member_of(resource)
+            if member is not None and member not in self._good_members:
+                if not _MEMBER_REF.fullmatch(member):   # it names the member's Bundle file: ids only
+                    self._add_errors(result, template, FieldError(
+                        "invalid", "the member reference is not Type/id with a valid FHIR id "
+                        "([A-Za-z0-9-.]{1,64})"), file, line)
+                    continue
+                if len(self._good_members) >= 100_000:
+                    self._good_members.clear()
+                self._good_members.add(member)
+            resources.append((template, resource, member, key))
         if applied == 0 and not result.issues:
             result.issues.append(row_issue("not-supported", "no resource template applies to this row",
                                            file=file, line=line))

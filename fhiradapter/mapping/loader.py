@@ -22,6 +22,7 @@ from fhiradapter.mapping.compiler import (
 )
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
+from fhiradapter.mapping.sources import encoding_problem
 from fhiradapter.mapping.timefmt import TimeValueError, zone
 from fhiradapter.mapping.yamlload import load_yaml
 
@@ -303,6 +304,9 @@ def load_mapping(path: str | Path) -> Mapping:
             pass  # an index on a JSON source groups by a top-level field; allowed
         if spec.get("format", "csv") == "csv" and "record_path" in spec:
             problems.append(LoadProblem(file, f"sources.{name}.record_path", "record_path applies to json/ndjson sources"))
+        encoding_issue = encoding_problem(str(spec.get("encoding", "utf-8")))
+        if encoding_issue is not None:
+            problems.append(LoadProblem(file, f"sources.{name}.encoding", encoding_issue))
 
     uses: list[Use] = []
     templates: list[Template] = []

@@ -15,8 +15,9 @@ import orjson
 from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
+from fhiradapter.mapping.engine import fault_text
 from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
-from fhiradapter.mapping.writers import OutputWriter, write_json
+from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
 from fhiradapter.provenance import source_of
 
 ProgressHook = Callable[[int], None]
@@ -90,11 +91,18 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     files: dict[str, FileCount] = {spec["file"]: FileCount() for spec in mapping.sources.values()}
     file_errors: list[str] = []
     graph = ReferenceGraph()   # what depends on a rejected or never-mapped resource is held back
-    findings_handle = open(out / "findings.ndjson", "wb") if checks is not None else None
+    file_warnings: list[str] = []
+    findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
+    # resource id -> line of the row that gave it: a second row with the same source key would put
+    # two entries for one resource in a Bundle (the hash keeps this small on large exports)
+    first_rows: dict[int, tuple[str, int | None]] = {}
     with long_run():   # fewer collector passes over loaded profiles and held resources
         try:
             def account(result: RowResult) -> None:
                 if not result.counted:
+                    if result.issues[0]["severity"] == "warning":
+                        file_warnings.append(result.issues[0]["message"])
+                        return
                     file_errors.append(result.issues[0]["message"])
                     writer.write_error(result.error_record())
                     return
@@ -117,8 +125,11 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     _validate_row(result, checks, findings_handle, show_values)
                 ok = not result.issues
                 if ok:
-                    for template, resource, member, key in result.resources:
-                        write_resource(resource, member, (template.identifier_system, key))
+                    lines = _serialized(result, first_rows)
+                    ok = lines is not None
+                if ok:
+                    for (template, resource, member, key), line in zip(result.resources, lines or ()):
+                        write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer)
                 if result.used:
                     run.settle(result, ok)
@@ -149,6 +160,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         "rows": {"read": totals.read, "mapped": totals.mapped, "rejected": totals.rejected},
         "files": {name: {"read": c.read, "mapped": c.mapped, "rejected": c.rejected} for name, c in files.items()},
         "file_errors": file_errors,
+        **({"file_warnings": file_warnings} if file_warnings else {}),
         "resources": dict(sorted(writer.counts.items())),
         "bundles": writer.bundle_count,
         "validation": checks.status if checks is not None else "off",
@@ -173,6 +185,38 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
             count.mapped -= 1
             count.rejected += 1
     writer.drop(graph.held_keys(rows))
+
+
+def _serialized(result: RowResult, first_rows: dict[int, tuple[str, int | None]]) -> list[bytes] | None:
+    """The row's resources as JSON lines, or None after rejecting the row: a value that cannot be
+    written (a lone surrogate, an integer past 64 bits, nesting too deep) or a duplicate source key."""
+    lines: list[bytes] = []
+    for template, resource, _member, _key in result.resources:
+        try:
+            lines.append(orjson.dumps(resource))
+        except (TypeError, ValueError, RecursionError) as exc:
+            why = str(exc) if isinstance(exc, orjson.JSONEncodeError) else fault_text(exc)  # orjson's never quotes the value
+            _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
+                                                     file=result.file, line=result.line))
+            return None
+    for template, resource, _member, _key in result.resources:
+        mark = hash(resource["id"])
+        first = first_rows.get(mark)
+        if first is not None:
+            where = f"line {first[1]}" if first[0] == result.file else f"{first[0]}:{first[1]}"
+            _reject(result, template.name, row_issue(
+                "duplicate", f"the source key of template '{template.name}' was already used by {where} "
+                "(one resource cannot come from two rows)", file=result.file, line=result.line))
+            return None
+    for _template, resource, _member, _key in result.resources:
+        first_rows[hash(resource["id"])] = (result.file, result.line)
+    return lines
+
+
+def _reject(result: RowResult, template: str, issue: dict[str, Any]) -> None:
+    result.issues = [issue]
+    result.template = template
+    result.resources = []
 
 
 def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values: bool) -> None:

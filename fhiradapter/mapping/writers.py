@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 import uuid
 import zlib
@@ -38,14 +39,49 @@ def dumps_pretty(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_INDENT_2) + b"\n"
 
 
+class OutputPathError(OSError):
+    """The output folder holds something we must not write through (a symbolic link)."""
+
+
+# Names of the files we write: resource types and ids we generate or check (R4 id: [A-Za-z0-9-.]{1,64}),
+# so a value from a record can never choose a path; and nothing is opened through a symbolic link.
+_FILE_NAME = re.compile(r"[A-Za-z0-9.\-]{1,80}\.(?:ndjson|json|tmp)")
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def output_dir(path: Path) -> Path:
+    """A folder of the output that is a real folder, not a link to somewhere else (created if missing)."""
+    if path.is_symlink():
+        raise OutputPathError(f"{path} is a symbolic link; refusing to write through it (remove it)")
+    path.mkdir(parents=True, exist_ok=True)
+    if not path.is_dir():
+        raise OutputPathError(f"{path} is not a folder")
+    return path
+
+
+def open_output(folder: Path, name: str) -> Any:
+    """A new file `name` in `folder` (a checked output folder), for writing bytes; never through a link."""
+    if not _FILE_NAME.fullmatch(name):
+        raise OutputPathError(f"refusing to write a file named {name!r}")
+    path = folder / name
+    if path.is_symlink():
+        path.unlink()   # a planted link: remove the link itself, never write to where it points
+    return os.fdopen(os.open(path, _OPEN_FLAGS, 0o666), "wb")
+
+
 def clear_previous(out: Path) -> None:
-    """Remove the files a previous run wrote (only ours), so nothing stale survives."""
-    for pattern in ("ndjson/*.ndjson", "bundles/*.json"):
-        for path in out.glob(pattern):
-            path.unlink()
-    for name in ("errors.ndjson", "findings.ndjson", "summary.json"):
+    """Remove the files a previous run wrote (only ours, only inside OUT), so nothing stale survives."""
+    for folder, suffix in (("ndjson", ".ndjson"), ("bundles", ".json")):
+        sub = out / folder
+        if sub.is_symlink():
+            raise OutputPathError(f"{sub} is a symbolic link; refusing to delete or write through it (remove it)")
+        if sub.is_dir():
+            for path in sub.iterdir():
+                if path.name.endswith(suffix) and (path.is_symlink() or path.is_file()):
+                    path.unlink()   # a link is removed itself; its target is never touched
+    for name in ("errors.ndjson", "findings.ndjson", "summary.json", "summary.json.tmp"):
         path = out / name
-        if path.exists():
+        if path.is_symlink() or path.is_file():
             path.unlink()
 
 
@@ -56,10 +92,10 @@ class OutputWriter:
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         clear_previous(out)
-        (out / "ndjson").mkdir(exist_ok=True)
+        self._ndjson_dir = output_dir(out / "ndjson")
         self._ndjson: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
-        self.errors = open(out / "errors.ndjson", "wb")
+        self.errors = open_output(out, "errors.ndjson")
         self.bundles = bundles
         self.max_entries = max(1, max_entries)
         # one Provenance per Bundle (opt-in); its time is given, never the clock, so output stays reproducible
@@ -81,12 +117,15 @@ class OutputWriter:
         self._dropped: set[tuple[str, str]] = set()   # (type, id) held back after writing (drop())
 
     # -- streaming part -------------------------------------------------------------------------
-    def write_resource(self, resource: dict[str, Any], member: str | None, identifier: tuple[str, str]) -> None:
+    def write_resource(self, resource: dict[str, Any], member: str | None, identifier: tuple[str, str],
+                       line: bytes | None = None) -> None:
+        """Write one resource; `line` is its serialization when the caller already made it."""
         resource_type = resource["resourceType"]
         handle = self._ndjson.get(resource_type)
         if handle is None:
-            handle = self._ndjson[resource_type] = open(self.out / "ndjson" / f"{resource_type}.ndjson", "wb")
-        line = orjson.dumps(resource)
+            handle = self._ndjson[resource_type] = open_output(self._ndjson_dir, f"{resource_type}.ndjson")
+        if line is None:
+            line = orjson.dumps(resource)
         handle.write(line + b"\n")
         self.counts[resource_type] = self.counts.get(resource_type, 0) + 1
         if not member and resource_type in SHARED_CONTEXT_TYPES:
@@ -171,8 +210,7 @@ class OutputWriter:
         """Write bundles/ (and call on_member for each member's resources, e.g. program rules)."""
         if self._spool is None and self._held is None:
             return
-        bundle_dir = self.out / "bundles"
-        bundle_dir.mkdir(exist_ok=True)
+        bundle_dir = output_dir(self.out / "bundles")
         for groups in self._groups():
             for member, items in groups.items():
                 # the member's Patient first, then input order
@@ -185,7 +223,8 @@ class OutputWriter:
                 stem = member.split("/", 1)[1] if member else SHARED
                 for n, start in enumerate(range(0, len(items), self.max_entries), start=1):
                     name = f"{stem}-{n}.json"
-                    (bundle_dir / name).write_bytes(self._bundle(name, items[start:start + self.max_entries]))
+                    with open_output(bundle_dir, name) as handle:
+                        handle.write(self._bundle(name, items[start:start + self.max_entries]))
                     self.bundle_count += 1
         self._held = None
         if self._spool is not None:
@@ -227,7 +266,7 @@ class OutputWriter:
         }
         handle = self._ndjson.get("Provenance")
         if handle is None:
-            handle = self._ndjson["Provenance"] = open(self.out / "ndjson" / "Provenance.ndjson", "wb")
+            handle = self._ndjson["Provenance"] = open_output(self._ndjson_dir, "Provenance.ndjson")
         body = orjson.dumps(resource)
         handle.write(body + b"\n")
         self.counts["Provenance"] = self.counts.get("Provenance", 0) + 1
@@ -282,5 +321,6 @@ def _rewrite_local_refs(value: Any, local: set[str]) -> Any:
 
 def write_json(path: Path, obj: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(dumps_pretty(obj))
-    os.replace(tmp, path)
+    with open_output(path.parent, tmp.name) as handle:
+        handle.write(dumps_pretty(obj))
+    os.replace(tmp, path)   # replaces a link named like the file, never its target
