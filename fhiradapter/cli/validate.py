@@ -10,6 +10,16 @@ from ..canonical import PROGRAMS
 from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 
 
+def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ..validator.checks.catalogue import CHECKS
+    width = max(len(c.id) for c in CHECKS)
+    for c in CHECKS:
+        click.echo(f"{c.id:<{width}}  {c.severity:<11}  {c.summary}  [{c.basis}]")
+    ctx.exit(EXIT_OK)
+
+
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--profile", "profile", metavar="URL", help="Validate against this profile, ignoring meta.profile.")
@@ -20,6 +30,12 @@ from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 @click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
 @click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
 @click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
+@click.option("--strict-profiles", is_flag=True,
+              help="A claimed profile we do not know is an error (default: a warning, as in the HL7 validator).")
+@click.option("--allow-unknown-extensions", is_flag=True,
+              help="An extension with no definition is a note (default: an error, as in the HL7 validator).")
+@click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
+              help="Print the catalogue of validator checks (id, severity, basis) and exit.")
 @click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (default: the agency zone of each record's program "
               "in the programs table, e.g. America/New_York for dc-cs).")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "information"]), default="information",
@@ -27,8 +43,8 @@ from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report here instead of standard output.")
 def validate(paths: tuple[str, ...], profile: str | None, program: str | None, igs: tuple[str, ...], fmt: str,
-             show_values: bool, must_support: bool, no_rules: bool, timezone: str | None,
-             min_severity: str, output: str | None) -> int:
+             show_values: bool, must_support: bool, no_rules: bool, strict_profiles: bool,
+             allow_unknown_extensions: bool, timezone: str | None, min_severity: str, output: str | None) -> int:
     """Validate FHIR R4 resources, Bundles or NDJSON (files, folders, or - for stdin).
 
     \b
@@ -48,7 +64,8 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
             raise click.UsageError(f"--ig {ig}: no such file or directory")
     try:
         v = Validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
-                      timezone=timezone)
+                      timezone=timezone, strict_profiles=strict_profiles,
+                      allow_unknown_extensions=allow_unknown_extensions)
     except (OSError, ValueError, KeyError) as exc:
         raise click.UsageError(f"cannot load definitions: {exc}") from exc
     if profile and v.compiler.profile_root(profile) is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .checks.value_bounds import compile_bounds
 from .invariants import compile_constraint
 from .model import MISSING, Binding, Discriminator, Elem, Node, Slicing
 from .primitives import CHECKERS, PRIMITIVE_TYPES
@@ -179,12 +180,14 @@ class Compiler:
             must_support=bool(raw.get("mustSupport")), content_ref=raw.get("contentReference"),
             sd_url=sd_url, choice=name.endswith("[x]"),
         )
+        elem.bounds = compile_bounds(raw)
         for c in raw.get("constraint", []) or []:
-            compiled = compile_constraint(c, sd_url)
+            compiled = compile_constraint(c, sd_url, path)
             if compiled is not None:
                 elem.constraints.append(compiled)
         if len(types) == 1 and types[0] in CHECKERS and binding is None and fixed is MISSING \
-                and pattern is MISSING and not elem.constraints and elem.max != 0:
+                and pattern is MISSING and not elem.constraints and elem.max != 0 \
+                and elem.bounds is None:
             elem.prim = CHECKERS[types[0]]   # the walker's fast path: type and format only
         return elem
 

@@ -18,7 +18,8 @@ _WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id\s*=\s*'([^']*)'\)(.*)$")
 
 class Validator:
     def __init__(self, registry: Any = None, igs: Iterable[str | Path] = (), show_values: bool = False,
-                 must_support: bool = False, rules: bool = True, timezone: str | None = None) -> None:
+                 must_support: bool = False, rules: bool = True, timezone: str | None = None,
+                 strict_profiles: bool = False, allow_unknown_extensions: bool = False) -> None:
         if registry is None:
             registry = get_registry(igs)
         else:
@@ -31,6 +32,9 @@ class Validator:
         self.timezone = timezone
         self.compiler = Compiler(registry)
         self.walker = Walker(self.compiler, Terminology(registry))
+        # where we differ from the HL7 validator by choice, the reference's reading is the default
+        self.walker.unknown_profile = "error" if strict_profiles else "warning"
+        self.walker.unknown_extension = "information" if allow_unknown_extensions else "error"
 
     # -- profile choice
     def _profiles_for(self, res: dict, profile: str | None, program: str | None, ctx: Ctx,
@@ -68,7 +72,7 @@ class Validator:
             ctx.seen_info = notes_seen
         try:
             if not isinstance(resource, dict):
-                ctx.add("error", "structure", None or "", "input is not a JSON object (a FHIR resource)")
+                ctx.add("error", "structure", None or "", "input is not a JSON object (a FHIR resource)", rule="resource-json")
             else:
                 rtype = resource.get("resourceType")
                 expr = rtype if isinstance(rtype, str) and rtype else "Resource"

@@ -36,13 +36,13 @@ def _compiled(expression: str) -> tuple[Callable[..., Any] | None, str | None]:
         return None, f"FHIRPath not supported by the engine ({type(exc).__name__})"
 
 
-def compile_constraint(raw: dict, sd_url: str) -> Constraint | None:
+def compile_constraint(raw: dict, sd_url: str, base: str = "") -> Constraint | None:
     key = raw.get("key", "")
     expression = raw.get("expression")
     if key in NATIVE or not expression:
         return None
     return Constraint(key=key, severity=raw.get("severity", "error"), human=raw.get("human", key),
-                      expression=expression, source=sd_url)
+                      expression=expression, source=sd_url, base=base if "." in base else "")
 
 
 @lru_cache(maxsize=None)
@@ -70,11 +70,21 @@ def evaluate(constraint: Constraint, focus: Any, resource: Any, env: dict | None
     if constraint.fn is None:
         return None
     try:
-        result = constraint.fn(focus, env)
+        # an element's focus typed by its path, so choices (probability -> probabilityDecimal) resolve
+        node = _node(focus, constraint.base) if constraint.base and focus.__class__ is dict else focus
+        result = constraint.fn(node, env)
     except Exception as exc:  # functions fhirpathpy does not implement (memberOf, conformsTo, ...)
         constraint.unsupported = f"FHIRPath evaluation failed ({type(exc).__name__})"
         return None
     return _verdict(result)
+
+
+def _node(focus: Any, base: str) -> Any:
+    try:
+        from fhirpathpy.engine.nodes import ResourceNode
+        return ResourceNode.create_node(focus, base)
+    except Exception:   # a path the model does not know: untyped, as before
+        return focus
 
 
 def _verdict(result: list) -> bool:

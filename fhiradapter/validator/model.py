@@ -23,6 +23,7 @@ class Constraint:
     fn: Callable[..., Any] | None = None   # compiled FHIRPath, None when unsupported
     unsupported: str | None = None         # why it cannot be evaluated
     fast: Any = None                        # compiled fast-subset closure; False when not in the subset
+    base: str = ""                          # path of the declaring element: fhirpathpy types the focus by it
 
 
 @dataclass(slots=True)
@@ -70,6 +71,7 @@ class Elem:
     prim: Callable[[Any], "str | None"] | None = None   # checker when a bare primitive check suffices
     plans: dict = field(default_factory=dict)   # walker's per-type plan for values of this element
     slice_plan: Any = None                       # walker's precomputed slicing dispatch (SlicePlan)
+    bounds: Any = None                           # checks.value_bounds.Bounds: minValue/maxValue/maxLength
 
 
 @dataclass(slots=True, eq=False)

@@ -39,6 +39,8 @@ PRIMITIVE_TYPES = STRING_TYPES | NUMBER_TYPES | {"boolean"}
 _INT_MIN, _INT_MAX = -2147483648, 2147483647
 _MAX_STRING = 1024 * 1024
 _DATE_TYPES = frozenset({"date", "dateTime", "instant"})
+# R4 string (§2.24.0.1, made an error by the project): no characters below U+0020 except tab, CR, LF
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]").search
 
 
 def _real_calendar_date(value: str) -> bool:
@@ -56,7 +58,6 @@ def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
     """Common case first: a non-empty str matching the regex; anything unusual takes the full path."""
     matcher = _COMPILED.get(type_code)
     dates = type_code in _DATE_TYPES
-    plain = type_code in ("string", "markdown")
 
     seen_good: set[str] = set()   # values repeat (systems, codes, statuses): remember good ones, bounded
 
@@ -65,8 +66,7 @@ def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
             if value in seen_good:
                 return None
             if value and matcher is not None and len(value) < 4096 and matcher(value) is not None \
-                    and not (plain and not value.strip(" \r\n\t")) \
-                    and (not dates or _real_calendar_date(value)):
+                    and _CONTROL(value) is None and (not dates or _real_calendar_date(value)):
                 if len(seen_good) < 20000:
                     seen_good.add(value)
                 return None
@@ -97,8 +97,8 @@ def check_primitive(type_code: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         return f"must be a JSON string ({type_code})"
-    if type_code == "xhtml":
-        return None if value.lstrip().startswith("<div") else "must be an XHTML <div> element"
+    if type_code == "xhtml":   # the narrative rules are checks/narrative.py's (they parse the XHTML)
+        return None if value.strip() else "must be an XHTML <div> element"
     if len(value) > _MAX_STRING:
         return f"is longer than the 1 MB limit of {type_code}"
     if value == "":
@@ -108,9 +108,18 @@ def check_primitive(type_code: str, value: Any) -> str | None:
         return f"is not a valid {type_code}"
     if type_code in _DATE_TYPES and not _real_calendar_date(value):
         return f"is not a valid {type_code} (no such calendar date)"
-    if type_code in ("string", "markdown") and value.strip(" \r\n\t") == "":
-        return f"must contain non-whitespace characters ({type_code})"
+    # whitespace-only strings match R4's regex ([ \r\n\t\S]+): allowed, as the reference allows them
+    if _CONTROL(value) is not None:
+        return "contains a control character (below U+0020 other than tab, CR and LF), which FHIR strings do not allow"
     return None
+
+
+def primitive_check_id(type_code: str | None, value: Any) -> str:
+    """The catalogue id of a primitive finding (asked only once a value failed)."""
+    if value.__class__ is str and type_code != "xhtml" and _CONTROL(value) is not None \
+            and (type_code not in _COMPILED or _COMPILED[type_code](value) is not None):
+        return "string-control-char"
+    return "primitive-format"
 
 
 CheckFn = Callable[[Any], "str | None"]

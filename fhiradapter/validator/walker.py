@@ -12,9 +12,13 @@ from typing import Any, Callable
 from ..fhirpath import Unsupported
 from ..outcome import Issue
 from . import invariants
+from .checks import EVERY_RESOURCE, RESOURCE_CHECKS
+from .checks.attachment import check_attachment
+from .checks.extension_context import context_allows
+from .checks.value_bounds import check_bounds
 from .compile import Compiler, is_primitive
 from .model import MISSING, Elem, Node
-from .primitives import CHECKERS, PRIMITIVE_TYPES
+from .primitives import CHECKERS, PRIMITIVE_TYPES, primitive_check_id
 from .terminology import Terminology
 
 _ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
@@ -22,7 +26,12 @@ _COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
-_EXTENSION, _PERIOD, _REFERENCE = 1, 2, 3
+_EXTENSION, _PERIOD, _REFERENCE, _ATTACHMENT = 1, 2, 3, 4
+# Extensions from these example domains may stay unknown (as in the HL7 validator): a note, not an error
+_EXAMPLE_DOMAINS = ("example.org", "acme.com", "nema.org")
+# HL7's own extensions from later versions and the extensions pack (the reference knows them; we do not
+# ship them): not checked, a note
+_HL7_EXTENSIONS = "http://hl7.org/fhir/"
 
 
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
@@ -209,20 +218,23 @@ class Walker:
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
         self._type_cache: dict[str, Any] = {}
         self._ref_types: dict[str, tuple[str | None, bool]] = {}   # see _ref_type
+        # deliberate differences from the HL7 validator, chosen by the Validator's options
+        self.unknown_profile = "warning"      # a claimed profile we do not know ("error": --strict-profiles)
+        self.unknown_extension = "error"      # an extension with no definition ("information": --allow-unknown-extensions)
 
     # ---------------------------------------------------------------- resources
     def resource(self, res: Any, expr: str, ctx: Ctx, profiles: list[str], root: bool = True) -> None:
         """Validate a resource against its base type and the given profile urls."""
         if not isinstance(res, dict):
-            ctx.add("error", "structure", expr, "a resource must be a JSON object")
+            ctx.add("error", "structure", expr, "a resource must be a JSON object", rule="resource-json")
             return
         rtype = res.get("resourceType")
         if not isinstance(rtype, str) or not rtype:
-            ctx.add("error", "structure", expr, "resourceType is missing: cannot tell what this resource is")
+            ctx.add("error", "structure", expr, "resourceType is missing: cannot tell what this resource is", rule="resource-type")
             return
         base = self.c.type_root(rtype)
         if base is None or not base[0].is_resource:
-            ctx.add("error", "structure", expr, f"unknown resource type {rtype}")
+            ctx.add("error", "structure", expr, f"unknown resource type {rtype}", rule="resource-type")
             return
         ctx.marks += 1
         saved = (ctx.resource, ctx.contained_ids)
@@ -238,7 +250,7 @@ class Walker:
         for url in profiles:
             compiled = self.c.profile_root(url)
             if compiled is None:
-                ctx.add("error", "structure", f"{expr}.meta.profile" if expr == rtype else expr,
+                ctx.add(self.unknown_profile, "structure", f"{expr}.meta.profile" if expr == rtype else expr,
                         f"profile {url} is not known (load it with --ig); the resource was checked "
                         "against the base definition only", rule="profile-unknown")
                 continue
@@ -264,6 +276,13 @@ class Walker:
                 del ctx.issues[start:]
                 ctx.issues.extend(kept)
         self._dom(res, rtype, expr, ctx, root)
+        report = ctx.add
+        for check in EVERY_RESOURCE:
+            check(res, expr, report)
+        extra = RESOURCE_CHECKS.get(rtype)
+        if extra is not None:
+            for check in extra:
+                check(res, expr, report)
         ctx.resource, ctx.contained_ids = saved
 
     def _dom(self, res: dict, rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
@@ -377,7 +396,7 @@ class Walker:
             elif key[:1] == "_":
                 ent = keys.get(key[1:])
                 if ent is None or not is_primitive(ent[1]):
-                    ctx.add("error", "structure", f"{expr}.{key}", f"unknown element {key} in {tname}")
+                    ctx.add("error", "structure", f"{expr}.{key}", f"unknown element {key} in {tname}", rule="unknown-element")
                     continue
                 self._primitive_ext(val, ent[0], f"{expr}.{key[1:]}", ctx)
                 if key[1:] not in obj:
@@ -388,14 +407,14 @@ class Walker:
             if ent is None:
                 if key == "resourceType" and node.is_resource:
                     continue
-                if key == "fhir_comments":
-                    continue
-                ctx.add("error", "structure", f"{expr}.{key}", self._unknown_message(node, key, tname))
+                # fhir_comments (DSTU2 JSON) is no R4 property: unknown like any other
+                ctx.add("error", "structure", f"{expr}.{key}", self._unknown_message(node, key, tname),
+                        rule="unknown-element")
                 continue
             elem, tcode = ent
             if elem.max == 0:
                 ctx.add("error", "structure", f"{expr}.{key}",
-                        f"element {elem.path} is not allowed here (max 0 in {elem.sd_url.rsplit('/', 1)[-1]})")
+                        f"element {elem.path} is not allowed here (max 0 in {elem.sd_url.rsplit('/', 1)[-1]})", rule="cardinality-max")
                 continue
             if elem.choice:
                 self._choice(choice_seen, elem, key, expr, ctx)
@@ -404,7 +423,7 @@ class Walker:
                 loc = f"{expr}.{key}"
             if elem.array:
                 if not isinstance(val, list):
-                    ctx.add("error", "structure", loc, f"{elem.path} must be a JSON array")
+                    ctx.add("error", "structure", loc, f"{elem.path} must be a JSON array", rule="json-array")
                     val = [val]
                 elif not val:
                     ctx.add("error", "structure", loc, "an array must not be empty (omit the element)",
@@ -429,7 +448,7 @@ class Walker:
                         self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
             else:
                 if isinstance(val, list):
-                    ctx.add("error", "structure", loc, f"{elem.path} must be a single value, not an array")
+                    ctx.add("error", "structure", loc, f"{elem.path} must be a single value, not an array", rule="json-array")
                     continue
                 counts[elem] = 1
                 if elem.prim is not None and val is not None and not elem.choice:
@@ -446,11 +465,11 @@ class Walker:
                 name = elem.name[:-3] if elem.choice else elem.name
                 ctx.add("error", "required", f"{expr}.{name}",
                         f"{elem.path}: minimum required = {elem.min}, but only found {n}"
-                        + (f" (from {elem.sd_url})" if not elem.sd_url.startswith("http://hl7.org") else ""))
+                        + (f" (from {elem.sd_url})" if not elem.sd_url.startswith("http://hl7.org") else ""), rule="cardinality-min")
             elif elem.max is not None and n > elem.max:
                 name = elem.name[:-3] if elem.choice else elem.name
                 ctx.add("error", "structure", f"{expr}.{name}",
-                        f"{elem.path}: maximum allowed = {elem.max}, but found {n}")
+                        f"{elem.path}: maximum allowed = {elem.max}, but found {n}", rule="cardinality-max")
             elif n == 0 and ctx.must_support and elem.must_support:
                 self._ms_absent(elem, expr, ctx)
         if ctx.must_support:
@@ -480,7 +499,7 @@ class Walker:
         prev = seen.get(elem)
         if prev is not None and prev != key:
             ctx.add("error", "structure", f"{expr}.{elem.name[:-3]}",
-                    f"{elem.path} is a choice: only one of its types may be present")
+                    f"{elem.path} is a choice: only one of its types may be present", rule="choice-single")
         seen[elem] = key
 
     def _primitive_ext(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
@@ -491,7 +510,7 @@ class Walker:
             if item is None:
                 continue
             if not isinstance(item, dict):
-                ctx.add("error", "structure", loc, "the _element of a primitive must be an object (id, extension)")
+                ctx.add("error", "structure", loc, "the _element of a primitive must be an object (id, extension)", rule="primitive-extension")
                 continue
             if ext_node is not None:
                 self._object(item, ext_node[0], None, "Element", loc, ctx)
@@ -499,7 +518,7 @@ class Walker:
     # ---------------------------------------------------------------- values
     def _value(self, val: Any, elem: Elem, tcode: str | None, expr: str, ctx: Ctx) -> None:
         if val is None:
-            ctx.add("error", "structure", expr, "null is not a value (omit the element)")
+            ctx.add("error", "structure", expr, "null is not a value (omit the element)", rule="json-null")
             return
         plan = elem.plans.get(tcode)
         if plan is None:
@@ -509,12 +528,14 @@ class Walker:
             msg = check(val)
             if msg is not None:
                 code = "structure" if isinstance(val, (dict, list)) else "value"
-                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}")
+                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}", rule=primitive_check_id(tcode, val))
                 return
             if plan.code_binding:
                 self.term.check_code(val, elem, expr, ctx)
             if plan.fixed:
                 self._fixed(val, elem, expr, ctx)
+            if elem.bounds is not None:
+                check_bounds(val, elem.bounds, elem.path, expr, ctx.add)
             return
         if plan.resource:
             claimed = []
@@ -526,7 +547,7 @@ class Walker:
             return
         if not isinstance(val, dict):
             ctx.add("error", "structure", expr,
-                    f"{elem.path} must be a JSON object ({plan.tcode or 'element'}), not a {_json_kind(val)}")
+                    f"{elem.path} must be a JSON object ({plan.tcode or 'element'}), not a {_json_kind(val)}", rule="json-object")
             return
         memo = plan.memo
         if memo is not None:
@@ -566,14 +587,24 @@ class Walker:
                         node = ext_root[0]
                         if ext_root[1].constraints:
                             constraints = constraints + ext_root[1].constraints
+                        sd = self.c.registry.structure_definition(url.split("|")[0])
+                        if isinstance(sd, dict) and not context_allows(sd, elem.path, expr):
+                            ctx.add("error", "structure", expr, f"extension {url} is not allowed here: its "
+                                    "definition's context does not include this element", rule="extension-context")
                     elif plan.ext_note and "/" in url:
-                        ctx.once(("ext", url), "information", "informational", expr,
-                                 f"extension {url} has no definition here: only its base structure was checked",
-                                 rule="extension-unknown")
+                        if self.unknown_extension == "error" and not url.startswith(_HL7_EXTENSIONS) \
+                                and not any(d in url for d in _EXAMPLE_DOMAINS):
+                            ctx.marks += 1
+                            ctx.add("error", "structure", expr, f"extension {url} has no definition here (load "
+                                    "it with --ig), so it is not allowed", rule="extension-unknown")
+                        else:
+                            ctx.once(("ext", url), "information", "informational", expr,
+                                     f"extension {url} has no definition here: only its base structure was "
+                                     "checked", rule="extension-unknown")
                 if node is None:
                     node = plan.fallback
             if node is None:
-                ctx.add("error", "structure", expr, f"no definition for type {plan.tcode} of {elem.path}")
+                ctx.add("error", "structure", expr, f"no definition for type {plan.tcode} of {elem.path}", rule="type-unknown")
                 return
         self._object(val, node, elem, plan.tname, expr, ctx)
         # type-level and element-level invariants, natives first
@@ -588,12 +619,16 @@ class Walker:
                             rule="ext-1")
             elif native == _PERIOD:
                 self._period(val, expr, ctx)
+            elif native == _ATTACHMENT:
+                check_attachment(val, expr, ctx.add)
             else:
                 self._reference(val, elem, expr, ctx)
         if plan.coded:
             self.term.check_coded(val, plan.tcode, elem, expr, ctx)
         if plan.fixed:
             self._fixed(val, elem, expr, ctx)
+        if elem.bounds is not None:
+            check_bounds(val, elem.bounds, elem.path, expr, ctx.add)
         if constraints:
             self._constraints(constraints, val, expr, ctx)
 
@@ -640,7 +675,8 @@ class Walker:
         plan.ext_dynamic = node is None and tcode == "Extension"
         plan.ext_note = elem.path.endswith("xtension")
         plan.fallback = type_root[0] if type_root is not None else None
-        plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE}.get(tcode or "", 0)
+        plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE,
+                       "Attachment": _ATTACHMENT}.get(tcode or "", 0)
         plan.coded = elem.binding is not None and tcode in _CODED
         plan.memo = set() if tcode in _MEMO_TYPES else None
         plan.plain = plan.memo is None   # check and resource plans returned above
@@ -649,10 +685,10 @@ class Walker:
     def _fixed(self, val: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
         if elem.fixed is not MISSING and val != elem.fixed:
             ctx.add("error", "value", expr, f"{elem.path} must be exactly the value fixed by "
-                    f"{elem.sd_url}: {_brief(elem.fixed)}{_shown(ctx, val)}")
+                    f"{elem.sd_url}: {_brief(elem.fixed)}{_shown(ctx, val)}", rule="fixed-value")
         if elem.pattern is not MISSING and not self._pattern_fn(elem)(val):
             ctx.add("error", "value", expr, f"{elem.path} must match the pattern of {elem.sd_url}: "
-                    f"{_brief(elem.pattern)}{_shown(ctx, val)}")
+                    f"{_brief(elem.pattern)}{_shown(ctx, val)}", rule="pattern-value")
 
     def _pattern_fn(self, elem: Elem) -> Callable[[Any], bool]:
         fn = self._pattern_cache.get(elem)
@@ -667,6 +703,11 @@ class Walker:
             after = _start_after_end(start, end)
             if after is None:
                 after = _instant_key(start, low=True) > _instant_key(end, low=False)
+                if not after and _precision_tie(start, end):
+                    ctx.add("error", "invariant", expr, "period start and end have different precisions and "
+                            "are equal as far as both go, so start <= end is not known (FHIRPath gives empty)",
+                            rule="per-1")
+                    return
             if after:
                 ctx.add("error", "invariant", expr, "period start must not be after its end", rule="per-1")
 
@@ -693,13 +734,13 @@ class Walker:
             if "://" in ref:   # a URL we cannot parse as [base]/Type/id: legal (logical), nothing to check
                 return
             ctx.add("error", "value", expr + ".reference",
-                    "reference is not of the form Type/id, Type?search, an absolute URL, urn: or #id" + _shown(ctx, ref))
+                    "reference is not of the form Type/id, Type?search, an absolute URL, urn: or #id" + _shown(ctx, ref), rule="reference-format")
             return
         if not known:
-            ctx.add("error", "value", expr + ".reference", f"reference names an unknown resource type {rtype}")
+            ctx.add("error", "value", expr + ".reference", f"reference names an unknown resource type {rtype}", rule="reference-type-unknown")
         elif targets is not None and rtype not in targets:
             ctx.add("error", "value", expr + ".reference",
-                    f"{elem.path} may refer to {', '.join(sorted(targets))}, not {rtype}")
+                    f"{elem.path} may refer to {', '.join(sorted(targets))}, not {rtype}", rule="reference-target")
 
     def _ref_type(self, ref: str) -> tuple[str | None, bool]:
         """(resource type named by a reference or None when it has no Type/id shape, is that type known).
@@ -740,7 +781,7 @@ class Walker:
             if found < 0:
                 if closed and slices:
                     ctx.add("error", "structure", f"{loc}[{i}]",
-                            f"{elem.path}: item matches none of the slices and the slicing is closed")
+                            f"{elem.path}: item matches none of the slices and the slicing is closed", rule="slice-closed")
                 seen_unmatched = True
                 self._value(item, elem, tcode, f"{loc}[{i}]", ctx)
                 continue
@@ -748,10 +789,10 @@ class Walker:
             target = slices[found]
             if ordered and found < last_slice:
                 ctx.add("error", "structure", f"{loc}[{i}]",
-                        f"{elem.path}: slice '{target.slice_name}' is out of order (the slicing is ordered)")
+                        f"{elem.path}: slice '{target.slice_name}' is out of order (the slicing is ordered)", rule="slice-order")
             if open_at_end and seen_unmatched:
                 ctx.add("error", "structure", f"{loc}[{i}]",
-                        f"{elem.path}: items that match no slice must come last (openAtEnd)")
+                        f"{elem.path}: items that match no slice must come last (openAtEnd)", rule="slice-open-at-end")
             if found > last_slice:
                 last_slice = found
             self._value(item, target, target.types[0] if len(target.types) == 1 else tcode, f"{loc}[{i}]", ctx)
@@ -1023,6 +1064,17 @@ def _start_after_end(start: str, end: str) -> bool | None:
     if (s.tzinfo is None) != (e.tzinfo is None) or not (1000 < s.year < 9999 and 1000 < e.year < 9999):
         return None
     return s > e   # aware datetimes compare as UTC instants, like the keys
+
+
+def _precision_tie(start: str, end: str) -> bool:
+    """per-1 with mixed precision: FHIRPath's start <= end is empty (not true) when the two values have
+    different precisions and agree at the coarser one, e.g. 2023-06-21 and 2023-06-21T06:20:00Z."""
+    ls = 19 if "T" in start else len(start)
+    le = 19 if "T" in end else len(end)
+    if ls == le:
+        return False
+    n = min(ls, le)
+    return start[:n] == end[:n]
 
 
 def _instant_key(value: str, low: bool) -> str:

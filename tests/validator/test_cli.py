@@ -117,7 +117,9 @@ def test_ig_folder_and_tgz_add_profiles(tmp_path):
     enc = dict(ENCOUNTER, meta={"profile": [sd["url"]]})
     f = _write(tmp_path / "e.json", enc)
     without = run(str(f), "--no-rules")
-    assert without.exit_code == 1 and "not known" in without.output
+    assert without.exit_code == 0 and "WARNING" in without.output and "not known" in without.output
+    strict = run(str(f), "--no-rules", "--strict-profiles")
+    assert strict.exit_code == 1 and "not known" in strict.output
     with_dir = run(str(f), "--no-rules", "--ig", str(ig))
     assert with_dir.exit_code == 1 and "Encounter.reasonCode" in with_dir.output
     tgz = tmp_path / "ig.tgz"

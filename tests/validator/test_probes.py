@@ -63,8 +63,12 @@ def test_per_1_compares_instants_across_zones(validator, encounter):
     # 10:00-07:00 is 17:00Z, which is after 16:00Z: broken even though the local hours read earlier
     encounter["period"] = {"start": "2024-03-01T10:00:00-07:00", "end": "2024-03-01T16:00:00Z"}
     assert [i.rule for i in at(validator.validate_resource(encounter), "Encounter.period")] == ["per-1"]
-    encounter["period"] = {"start": "2024-03-01", "end": "2024-03-01T16:00:00Z"}   # same day: fine
+    encounter["period"] = {"start": "2024-02-29", "end": "2024-03-01T16:00:00Z"}   # an earlier day: fine
     assert errors(validator.validate_resource(encounter)) == []
+    # the same day at two precisions: FHIRPath's start <= end is empty, so per-1 fails (as in the
+    # HL7 validator's encounter-period case)
+    encounter["period"] = {"start": "2024-03-01", "end": "2024-03-01T16:00:00Z"}
+    assert [i.rule for i in at(validator.validate_resource(encounter), "Encounter.period")] == ["per-1"]
 
 
 def test_broken_slice(validator, load):

@@ -23,7 +23,7 @@ def test_valid_primitives(type_code, value):
     ("dateTime", "2024-03-01T10:00:00"), ("instant", "2024-03-01"), ("time", "24:00:00"),
     ("id", "a" * 65), ("id", "a_b"), ("code", " x"), ("boolean", "true"), ("integer", True),
     ("integer", 2 ** 31), ("positiveInt", 0), ("unsignedInt", -1), ("decimal", "1.5"),
-    ("string", ""), ("string", "   "), ("string", 5), ("oid", "1.2.3"), ("uuid", "urn:uuid:XYZ"),
+    ("string", ""), ("string", "a\x01b"), ("code", "a\x1fb"), ("string", 5), ("oid", "1.2.3"), ("uuid", "urn:uuid:XYZ"),
 ])
 def test_invalid_primitives(type_code, value):
     assert check_primitive(type_code, value) is not None
@@ -84,11 +84,14 @@ def test_unknown_extension_is_reported_not_rejected(validator, encounter):
 
 
 def test_known_extension_checked_against_its_definition(validator, encounter):
-    ext = "https://fhiradapter.org/fhir/StructureDefinition/ext-termination-kind"
-    encounter["extension"] = [{"url": ext, "valueCode": "planned"}]
-    assert errors(validator.validate_resource(encounter)) == []
-    encounter["extension"] = [{"url": ext, "valueString": "planned"}]   # wrong value type
-    assert errors(validator.validate_resource(encounter))
+    ext = "https://fhiradapter.org/fhir/StructureDefinition/ext-termination-kind"   # context: CarePlan
+    plan = {"resourceType": "CarePlan", "status": "active", "intent": "plan",
+            "subject": {"reference": "Patient/p1"}, "extension": [{"url": ext, "valueCode": "planned"}]}
+    assert errors(validator.validate_resource(plan)) == []
+    plan["extension"] = [{"url": ext, "valueString": "planned"}]   # wrong value type
+    assert errors(validator.validate_resource(plan))
+    encounter["extension"] = [{"url": ext, "valueCode": "planned"}]   # outside its context
+    assert [i.rule for i in errors(validator.validate_resource(encounter))] == ["extension-context"]
 
 
 def test_reference_target_type(validator, encounter):

@@ -1,0 +1,23 @@
+"""Resource.id: R4 types it as System.String in the definitions, but the Resource page fixes its form
+(`[A-Za-z0-9\\-\\.]{1,64}`, the `id` datatype). Checked on every resource that has one."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .base import Reporter
+
+_ID = re.compile(r"[A-Za-z0-9\-\.]{1,64}", re.ASCII).fullmatch
+
+
+def check_resource_id(res: dict[str, Any], expr: str, report: Reporter) -> None:
+    rid = res.get("id")
+    if rid.__class__ is not str or _ID(rid) is not None:
+        return   # absent, or a non-string the structural walk already reports
+    if len(rid) > 64:
+        why = f"too long ({len(rid)} characters, at most 64)"
+    elif not rid:
+        why = "empty"
+    else:
+        why = "it has characters other than A-Z, a-z, 0-9, '-' and '.'"
+    report("error", "value", f"{expr}.id", f"invalid resource id: {why}", "resource-id")
