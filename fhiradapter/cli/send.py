@@ -23,7 +23,8 @@ Auth (secrets are never taken on the command line):
                                    SMART Backend Services (signed JWT assertion)
   --cert client.pem --key client.key   mutual TLS (combines with any of the above)
   --ca-bundle ca.pem               trust these CAs instead of the system store
-TLS certificates are always verified."""
+TLS certificates are always verified. A token is never sent over plain http://
+(--allow-insecure-http permits it for a loopback test server only)."""
 
 
 def _fail(message: str) -> "click.exceptions.Exit":
@@ -40,8 +41,12 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 _DELIVERY_OPTIONS = [
     click.option("--mode", type=click.Choice(["transaction", "batch"]), default="transaction", show_default=True),
-    click.option("--bundle-size", type=click.IntRange(1, 10000), default=100, show_default=True,
-                 help="Most entries per request; larger Bundles are split."),
+    click.option("--bundle-size", type=click.IntRange(1, 10000), default=50, show_default=True,
+                 help="Most entries per request; larger Bundles are split. A smaller limit stated in the "
+                      "server's CapabilityStatement, or learned from a refusal, wins."),
+    click.option("--verify", is_flag=True,
+                 help="After delivery, read back what was delivered: older content a superseded request of ours "
+                      "wrote is overwritten again, a change by another writer is reported."),
     click.option("--server-validate", is_flag=True, help="Call $validate on the server before sending."),
     click.option("--state", "state_path", type=click.Path(path_type=Path),
                  help="Journal file (default: {out}/outbox.sqlite of the output folder)."),
@@ -65,6 +70,8 @@ _DELIVERY_OPTIONS = [
     click.option("--cert", type=click.Path(path_type=Path), help="mTLS client certificate (PEM)."),
     click.option("--key", "cert_key", type=click.Path(path_type=Path), help="mTLS client key (PEM)."),
     click.option("--ca-bundle", type=click.Path(path_type=Path)),
+    click.option("--allow-insecure-http", is_flag=True,
+                 help="Allow a token over plain http:// to a loopback host (a local test server); never elsewhere."),
 ]
 
 
@@ -78,7 +85,8 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
          state_path: Path | None, retry_failed: bool, timeout: float, max_attempts: int, max_backoff: float,
          auth_kind: str, token_env: str | None, token_file: Path | None, client_id: str | None,
          token_url: str | None, key_file: Path | None, key_id: str | None, alg: str, scope: str,
-         cert: Path | None, cert_key: Path | None, ca_bundle: Path | None, fmt: str, verbose: bool) -> None:
+         cert: Path | None, cert_key: Path | None, ca_bundle: Path | None, fmt: str, verbose: bool,
+         verify: bool = False, allow_insecure_http: bool = False) -> None:
     """Deliver Bundles (files, or a map/run output folder) to ENDPOINT, exactly once.
 
     Every Bundle is validated locally first (nothing invalid is sent), recorded in the outbox journal,
@@ -88,11 +96,10 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
     import requests
 
     from fhiradapter.exchange.auth import AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls, read_secret
-    from fhiradapter.exchange.client import FhirClient
-    from fhiradapter.exchange.inputs import InputError, default_state_path
-    from fhiradapter.exchange.journal import Journal, JournalError
+    from fhiradapter.exchange.folderlock import FolderBusy, FolderLock, output_folders
+    from fhiradapter.exchange.inputs import default_state_path
     from fhiradapter.exchange.retry import RetryPolicy
-    from fhiradapter.exchange.sender import SendOptions, Sender
+    from fhiradapter.exchange.sender import SendOptions
 
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
@@ -106,6 +113,13 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
     state = state_path or default_state_path(list(paths))
     if state is None:
         raise _fail("give --state FILE (the journal) when PATHS is not a map/run output folder")
+    if auth_kind != "none":
+        for label, url in (("--endpoint", endpoint), ("--token-url", token_url or "")):
+            problem = insecure_http_problem(url, allow_insecure_http)
+            if problem:
+                raise _fail(f"{label}: {problem}")
+    elif allow_insecure_http and not _is_loopback(parts.hostname or ""):
+        raise _fail("--allow-insecure-http is only allowed for a loopback host (127.0.0.1, ::1, localhost)")
     session = requests.Session()
     try:
         configure_tls(session, ca_bundle=str(ca_bundle) if ca_bundle else None,
@@ -128,39 +142,102 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
             auth = NoAuth()
     except AuthError as exc:
         raise _fail(str(exc)) from None
+    locks = [FolderLock(folder, "send") for folder in output_folders(list(paths))]
     try:
-        journal = Journal(state)
-    except JournalError as exc:
+        for lock in locks:
+            lock.acquire()
+    except FolderBusy as exc:
+        for lock in locks:
+            lock.release()
         raise _fail(str(exc)) from None
-    client = FhirClient(endpoint, auth=auth, session=session, timeout=timeout)
-    echo = (lambda message: click.echo(message, err=True)) if fmt == "text" else None
-    sender = Sender(client, journal, options=SendOptions(mode=mode, bundle_size=bundle_size,
-                                                         server_validate=server_validate,
-                                                         retry_failed=retry_failed),
-                    retry=RetryPolicy(max_attempts=max_attempts, max_delay=max_backoff), progress=echo)
     try:
-        summary = sender.run(list(paths))
-    except InputError as exc:
-        raise _fail(str(exc)) from None
-    except AuthError as exc:
-        raise _fail(f"authentication: {exc}") from None
-    except JournalError as exc:
-        raise _fail(str(exc)) from None
+        summary = _deliver(state, endpoint, auth, session, timeout, fmt, list(paths),
+                           SendOptions(mode=mode, bundle_size=bundle_size, server_validate=server_validate,
+                                       retry_failed=retry_failed, verify=verify),
+                           RetryPolicy(max_attempts=max_attempts, max_delay=max_backoff))
     finally:
-        journal.close()
+        for lock in locks:
+            lock.release()
     result = {"journal": str(state), "files": summary.files, "bundles": summary.units,
               "delivered": summary.delivered, "already_delivered": summary.already_delivered,
               "failed": summary.failed, "rejected_local": summary.rejected_local,
+              "not_sent": summary.deferred, "in_doubt": summary.in_doubt, "verified": summary.verified,
+              "repaired": summary.repaired, "conflicts": summary.conflicts,
               "full_local_validation": summary.full_validation, "notes": summary.messages}
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
     else:
         for note in summary.messages:
             click.echo(f"note: {note}", err=True)
+        extra = "".join(f", {n} {label}" for n, label in (
+            (summary.deferred, "not sent (endpoint waiting)"), (summary.in_doubt, "superseded in doubt"),
+            (summary.verified, "verified"), (summary.repaired, "repaired"), (summary.conflicts, "conflicts"))
+            if n)
         click.echo(f"{summary.delivered} delivered, {summary.already_delivered} already delivered, "
-                   f"{summary.failed} failed, {summary.rejected_local} rejected locally "
+                   f"{summary.failed} failed, {summary.rejected_local} rejected locally{extra} "
                    f"(journal {state}; `fhiradapter status --state {state}` for details)")
     raise click.exceptions.Exit(EXIT_OK if summary.ok else EXIT_FINDINGS)
+
+
+def _deliver(state: Path, endpoint: str, auth: Any, session: Any, timeout: float, fmt: str, paths: list[Path],
+             options: Any, retry: Any) -> Any:
+    """Open the journal and run the Sender; every failure a user can fix exits 2 with one clear line."""
+    import sqlite3
+
+    from fhiradapter.exchange.auth import AuthError
+    from fhiradapter.exchange.client import FhirClient
+    from fhiradapter.exchange.inputs import InputError
+    from fhiradapter.exchange.journal import Journal, JournalError
+    from fhiradapter.exchange.sender import Sender
+
+    try:
+        journal = Journal(state)
+    except JournalError as exc:
+        raise _fail(str(exc)) from None
+    echo = (lambda message: click.echo(message, err=True)) if fmt == "text" else None
+    try:
+        sender = Sender(FhirClient(endpoint, auth=auth, session=session, timeout=timeout), journal,
+                        options=options, retry=retry, progress=echo)
+        return sender.run(list(paths))
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    except AuthError as exc:
+        raise _fail(f"authentication: {exc}") from None
+    except JournalError as exc:
+        raise _fail(str(exc)) from None
+    except sqlite3.Error as exc:   # corrupt journal, disk full, I/O error: not a bug of ours
+        raise _fail(f"{state}: the journal cannot be used ({exc}); nothing more was sent") from None
+    except OSError as exc:
+        raise _fail(f"I/O error: {exc.strerror or exc}") from None
+    finally:
+        try:
+            journal.close()
+        except sqlite3.Error:
+            pass
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http_problem(url: str, allowed: bool) -> str | None:
+    """Why a credential must not go to `url` (plain http), or None."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return None
+    if not allowed:
+        return ("refusing to send a token over plain http:// (anyone on the path could read it); use https://, "
+                "or --allow-insecure-http for a loopback test server")
+    if not _is_loopback(parts.hostname or ""):
+        return "--allow-insecure-http is only allowed for a loopback host (127.0.0.1, ::1, localhost)"
+    return None
 
 
 @click.command()
@@ -177,11 +254,16 @@ def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
     state = state_path or (out / "outbox.sqlite" if out else Path("outbox.sqlite"))
     if not state.is_file():
         raise _fail(f"{state}: no journal here (send writes it; give --state FILE)")
+    import sqlite3
     try:
         with Journal(state) as journal:
             report = build_report(journal)
     except JournalError as exc:
         raise _fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise _fail(f"{state}: not a usable journal ({exc})") from None
     click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
-    failed = report["bundles"]["failed"] + report["bundles"]["rejected-local"]
-    raise click.exceptions.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+    # Anything not known delivered: failed, refused locally, waiting to be re-sent, or in doubt.
+    open_items = (report["bundles"]["failed"] + report["bundles"]["rejected-local"] + len(report["in_doubt"])
+                  + sum(1 for f in report["failures"] if f["state"] in ("pending", "sending")))
+    raise click.exceptions.Exit(EXIT_FINDINGS if open_items else EXIT_OK)

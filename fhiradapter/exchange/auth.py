@@ -20,6 +20,7 @@ import requests
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 300  # seconds; SMART: "no more than five minutes in the future"
 SUPPORTED_ALGS = ("RS384", "ES384")
+MAX_SECRET_BYTES = 64 * 1024   # a token or a PEM key is a few KiB at most
 
 
 class AuthError(Exception):
@@ -53,11 +54,20 @@ def read_secret(*, env: str | None = None, file: str | Path | None = None, what:
     if file:
         path = Path(file)
         try:
-            value = path.read_text(encoding="utf-8").strip()
-            if first_line and value:
-                value = value.splitlines()[0].strip()
+            # Bounded: /dev/zero or a huge file by mistake must not fill memory.
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_SECRET_BYTES + 1)
         except OSError as exc:
             raise AuthError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+        if len(raw) > MAX_SECRET_BYTES:
+            raise AuthError(f"{what}: {path} is larger than {MAX_SECRET_BYTES // 1024} KiB; "
+                            "that is not a token or key file")
+        try:
+            value = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise AuthError(f"{what}: {path} is not UTF-8 text") from None
+        if first_line and value:
+            value = value.splitlines()[0].strip()
         if not value:
             raise AuthError(f"{what}: {path} is empty")
         return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -25,6 +26,10 @@ from fhiradapter.outcome import Issue
 from .journal import EntryMeta
 
 _ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+# R4: resource type names are letters only; ids [A-Za-z0-9\-\.]{1,64}. Checked before any URL is built.
+_TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
+_RELATIVE_REF = re.compile(r"[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}(/_history/[A-Za-z0-9\-.]{1,64})?")
+DEFAULT_BUNDLE_SIZE = 50  # no more than common server caps (Medplum: 50 updates per transaction)
 
 
 class InputError(Exception):
@@ -101,7 +106,7 @@ def load(path: Path) -> tuple[dict[str, Any] | None, list[Issue]]:
     return data, []
 
 
-def prepare(path: Path, *, mode: str = "transaction", size: int = 100) -> Prepared:
+def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE_SIZE) -> Prepared:
     if mode not in ("transaction", "batch"):
         raise ValueError(mode)
     if size < 1:
@@ -142,7 +147,7 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = 100) -> Prepar
         groups = [list(range(len(ready)))]
     else:
         _rewrite_refs(ready, literal)
-        groups = _components(ready)
+        groups = _member_groups(ready, _components(ready), size)
     chunks = _pack(groups, size)
     for part, indexes in enumerate(chunks, start=1):
         unit_bundle = {"resourceType": "Bundle", "type": mode, "entry": [ready[i] for i in indexes]}
@@ -157,7 +162,7 @@ def _meta(idx: int, entry: dict[str, Any]) -> EntryMeta:
     meta = resource.get("meta") if isinstance(resource.get("meta"), dict) else {}
     source = meta.get("source") if isinstance(meta.get("source"), str) else None
     return EntryMeta(idx=idx, resource_type=resource.get("resourceType"),
-                     method=(entry.get("request") or {}).get("method"), source=source)
+                     method=(entry.get("request") or {}).get("method"), source=source, ref=_literal(entry))
 
 
 def _identifier_query(resource: dict[str, Any]) -> str | None:
@@ -184,7 +189,26 @@ def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) ->
         issues.append(Issue("error", "required", "resource has no resourceType",
                             expression=f"{where}.resource.resourceType", source=file, entry=index))
         return None
-    request = entry.get("request") if isinstance(entry.get("request"), dict) else None
+    if not _TYPE.fullmatch(rtype):
+        issues.append(Issue("error", "value", "resourceType is not a FHIR resource type name (letters only)",
+                            expression=f"{where}.resource.resourceType", source=file, entry=index))
+        return None
+    if "id" in resource and not _valid_id(resource["id"]):
+        issues.append(Issue("error", "value", "Resource.id is not a valid FHIR id ([A-Za-z0-9-.], 1-64 characters)",
+                            expression=f"{where}.resource.id", source=file, entry=index))
+        return None
+    bad_ref = _bad_reference(resource)
+    if bad_ref is not None:
+        issues.append(Issue("error", "value", "a reference is not Type/id (FHIR id), urn:uuid, #local or an "
+                            "absolute URL without '..' segments", expression=f"{where}.resource.{bad_ref}",
+                            source=file, entry=index))
+        return None
+    raw_request = entry.get("request")
+    if raw_request is not None and not isinstance(raw_request, dict):
+        issues.append(Issue("error", "structure", "entry.request must be an object",
+                            expression=f"{where}.request", source=file, entry=index))
+        return None
+    request = raw_request
     if request is None:
         if _valid_id(resource.get("id")):
             entry["request"] = {"method": "PUT", "url": f"{rtype}/{resource['id']}"}
@@ -195,17 +219,34 @@ def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) ->
             return None
         return entry
     method = str(request.get("method", "")).upper()
-    url = str(request.get("url", ""))
-    if method == "PUT" and url:
-        if "?" not in url:
-            rid = url.split("/", 1)[1] if "/" in url else ""
-            if resource.get("id") not in (None, rid):
-                issues.append(Issue("error", "invariant", "request.url id and resource.id differ",
-                                    expression=f"{where}.request.url", source=file, entry=index))
-                return None
+    url = request.get("url")
+    if method in ("PUT", "POST") and not isinstance(url, str):
+        issues.append(Issue("error", "required", "request.url is missing or not a string",
+                            expression=f"{where}.request.url", source=file, entry=index))
+        return None
+    if method == "PUT":
+        assert isinstance(url, str)
+        problem = _put_url_problem(url, rtype, resource.get("id"))
+        if problem:
+            issues.append(Issue("error", "invariant", problem, expression=f"{where}.request.url", source=file,
+                                entry=index))
+            return None
         return entry
     if method == "POST":
+        if url != rtype:
+            issues.append(Issue("error", "invariant", f"request.url of a create must be the resource type {rtype}",
+                                expression=f"{where}.request.url", source=file, entry=index))
+            return None
+        if _valid_id(resource.get("id")):
+            # The resource names its own id, and other Bundles may refer to it by `Type/id`: a create would
+            # get the server's id and break those references. PUT Type/id keeps the id (and is idempotent).
+            entry["request"] = {"method": "PUT", "url": f"{rtype}/{resource['id']}"}
+            return entry
         if request.get("ifNoneExist"):
+            if not isinstance(request["ifNoneExist"], str):
+                issues.append(Issue("error", "value", "request.ifNoneExist must be a string",
+                                    expression=f"{where}.request.ifNoneExist", source=file, entry=index))
+                return None
             return entry
         query = _identifier_query(resource)
         if query is None:
@@ -216,6 +257,39 @@ def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) ->
     issues.append(Issue("error", "not-supported",
                         f"request.method {method or '(missing)'} is not sent: only PUT and POST with ifNoneExist",
                         expression=f"{where}.request.method", source=file, entry=index))
+    return None
+
+
+def _put_url_problem(url: str, rtype: str, rid: Any) -> str | None:
+    """Why a PUT request.url is not `{resourceType}/{resource.id}` (or `{resourceType}?query`), else None."""
+    if "?" in url:
+        return None if url.split("?", 1)[0] == rtype else f"request.url must start with the resource type {rtype}"
+    head, _, tail = url.partition("/")
+    if head != rtype:
+        return f"request.url names another type than the resource ({rtype})"
+    if not _valid_id(tail):
+        return "request.url id is not a valid FHIR id ([A-Za-z0-9-.], 1-64 characters)"
+    if rid is not None and rid != tail:
+        return "request.url id and resource.id differ"
+    return None
+
+
+def _bad_reference(resource: dict[str, Any]) -> str | None:
+    """The first reference that could steer a request elsewhere (`Patient/../x`, bad id), else None."""
+    for ref in _walk_refs(resource):
+        value = ref["reference"]
+        if value.startswith(("urn:uuid:", "urn:oid:", "#")):
+            continue
+        if "://" in value:
+            if "/../" in value or value.endswith("/.."):
+                return "reference"
+            continue
+        if "?" in value:  # a conditional reference (transactions)
+            if _TYPE.fullmatch(value.split("?", 1)[0]):
+                continue
+            return "reference"
+        if not _RELATIVE_REF.fullmatch(value):
+            return "reference"
     return None
 
 
@@ -278,6 +352,42 @@ def _components(entries: list[dict[str, Any]]) -> list[list[int]]:
     for i in range(len(entries)):
         groups.setdefault(find(i), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
+
+
+def _member_groups(entries: list[dict[str, Any]], hard: list[list[int]], size: int) -> list[list[int]]:
+    """Join hard groups linked by literal references inside the Bundle (a member with its contacts), so a
+    split keeps a member's entries together; a member larger than `size` falls back to its hard groups."""
+    parent = list(range(len(hard)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner = {}
+    for g, group in enumerate(hard):
+        for i in group:
+            ref = _literal(entries[i])
+            if ref:
+                owner[ref] = g
+    for g, group in enumerate(hard):
+        for i in group:
+            for ref in _walk_refs(entries[i]["resource"]):
+                target = owner.get(ref["reference"])
+                if target is not None:
+                    parent[find(g)] = find(target)
+    members: dict[int, list[int]] = {}
+    for g in range(len(hard)):
+        members.setdefault(find(g), []).append(g)
+    out: list[list[int]] = []
+    for gs in sorted(members.values(), key=lambda m: hard[m[0]][0]):
+        joined = sorted(i for g in gs for i in hard[g])
+        if len(joined) <= size:
+            out.append(joined)
+        else:
+            out.extend(hard[g] for g in gs)
+    return out
 
 
 def _pack(groups: list[list[int]], size: int) -> list[list[int]]:

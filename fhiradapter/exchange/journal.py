@@ -62,10 +62,31 @@ CREATE TABLE IF NOT EXISTS attempts (
   status INTEGER,
   error TEXT,
   server_request_id TEXT,
+  correlation_id TEXT,
   PRIMARY KEY (bundle_id, attempt)
 );
+CREATE TABLE IF NOT EXISTS endpoints (
+  endpoint TEXT PRIMARY KEY,
+  not_before REAL NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  reason TEXT,
+  max_entries INTEGER,
+  capability TEXT,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+  endpoint TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  version TEXT NOT NULL,
+  bundle_id INTEGER NOT NULL,
+  PRIMARY KEY (endpoint, ref)
+);
 """
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Columns added after schema 1: (table, column, type). Older journals get them on open.
+_ADDED_COLUMNS = (("attempts", "correlation_id", "TEXT"), ("entries", "ref", "TEXT"),
+                  ("entries", "if_match", "TEXT"), ("entries", "version", "TEXT"), ("entries", "held", "TEXT"),
+                  ("bundles", "settled", "TEXT"))
 
 
 def _now() -> str:
@@ -94,6 +115,7 @@ class Row:
     last_error: str | None
     outcome: dict[str, Any] | None
     superseded: bool
+    settled: str | None = None
 
 
 @dataclass(slots=True)
@@ -102,6 +124,22 @@ class EntryMeta:
     resource_type: str | None
     method: str | None
     source: str | None
+    ref: str | None = None          # `Type/id` a PUT writes (known before sending), else None
+
+
+# (entry index, HTTP status, `Type/id` location, OperationOutcome): what the server said of one entry
+EntryOutcome = tuple[int, int | None, str | None, dict[str, Any] | None]
+
+
+@dataclass(slots=True)
+class EndpointState:
+    """Per endpoint, across Bundles and runs: the back-off clock, the circuit breaker, learned limits."""
+    endpoint: str
+    not_before: float = 0.0         # epoch seconds: no request before this (Retry-After, open circuit)
+    failures: int = 0               # consecutive transient failures (all Bundles together)
+    reason: str | None = None       # why the clock was set ("HTTP 429 Retry-After 600 s", ...)
+    max_entries: int | None = None  # largest transaction/batch the server takes (stated or learned)
+    capability: dict[str, Any] | None = None  # a summary of its CapabilityStatement (no free text)
 
 
 class Journal:
@@ -114,9 +152,18 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: not a usable journal ({exc})") from None
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot open the journal ({exc.strerror or exc})") from None
+
+    def _migrate(self) -> None:
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
 
     def lock_for_sending(self) -> None:
         """Claim the journal for one `send` at a time (two senders would race on the same rows).
@@ -171,8 +218,8 @@ class Journal:
                 (endpoint, hash, file, part, parts, len(entries), mode, str(uuid.uuid4()), now, now))
             bundle_id = int(cur.lastrowid)
             self._db.executemany(
-                "INSERT INTO entries (bundle_id, idx, resource_type, method, source) VALUES (?,?,?,?,?)",
-                [(bundle_id, e.idx, e.resource_type, e.method, e.source) for e in entries])
+                "INSERT INTO entries (bundle_id, idx, resource_type, method, source, ref) VALUES (?,?,?,?,?,?)",
+                [(bundle_id, e.idx, e.resource_type, e.method, e.source, e.ref) for e in entries])
             # Older, undelivered content for the same file part is replaced by this one.
             # (A new split may have fewer parts: parts beyond it are replaced too.)
             self._db.execute(
@@ -182,22 +229,36 @@ class Journal:
             assert row is not None
             return row
 
-    def begin_attempt(self, row: Row) -> int:
-        """Mark `sending` and count the try, committed before the request leaves."""
+    def begin_attempt(self, row: Row, correlation_id: str | None = None,
+                      if_match: dict[int, str] | None = None) -> int:
+        """Mark `sending` and count the try, committed before the request leaves. `if_match`: the
+        version each entry is conditioned on in this try (idx -> version)."""
         with self._tx():
             self._db.execute("UPDATE bundles SET state='sending', attempts=attempts+1, updated_at=?"
                              " WHERE id=?", (_now(), row.id))
             attempt = self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0]
-            self._db.execute("INSERT OR REPLACE INTO attempts (bundle_id, attempt, request_id, started_at)"
-                             " VALUES (?,?,?,?)", (row.id, attempt, row.request_id, _now()))
+            self._db.execute("INSERT OR REPLACE INTO attempts (bundle_id, attempt, request_id, started_at,"
+                             " correlation_id) VALUES (?,?,?,?,?)",
+                             (row.id, attempt, row.request_id, _now(), correlation_id))
+            if attempt == 1:
+                if if_match:
+                    self._db.executemany("UPDATE entries SET if_match=? WHERE bundle_id=? AND idx=?",
+                                         [(version, row.id, idx) for idx, version in if_match.items()])
+            else:
+                # Kept only while every try carried the same If-Match: an unanswered earlier try without it
+                # (or with another version) may still land, so the entry no longer counts as conditioned.
+                self._db.executemany(
+                    "UPDATE entries SET if_match=NULL WHERE bundle_id=? AND idx=? AND (if_match IS NULL OR"
+                    " if_match<>?)", [(row.id, idx, (if_match or {}).get(idx, "")) for idx in range(row.entries)])
         row.state, row.attempts = "sending", attempt
         return attempt
 
     def end_attempt(self, row: Row, attempt: int, *, state: str, status: int | None, error: str | None,
                     retryable: bool = False, outcome: dict[str, Any] | None = None,
                     server_request_id: str | None = None,
-                    entry_results: list[tuple[int, int | None, str | None, dict[str, Any] | None]] = ()
-                    ) -> None:
+                    entry_results: list[EntryOutcome] = (),
+                    versions: list[tuple[int, str, str]] = ()) -> None:
+        """Record one try's answer. `versions`: (idx, `Type/id`, version) the server reported stored."""
         if state not in STATES:
             raise ValueError(state)
         with self._tx():
@@ -209,15 +270,25 @@ class Journal:
                 "UPDATE bundles SET state=?, last_status=?, last_error=?, retryable=?, outcome=?, updated_at=?"
                 " WHERE id=?", (state, status, error, int(retryable),
                                 json.dumps(outcome) if outcome else None, now, row.id))
-            for idx, entry_status, location, entry_outcome in entry_results:
-                self._db.execute("UPDATE entries SET status=?, location=?, outcome=? WHERE bundle_id=? AND"
-                                 " idx=?", (entry_status, location,
-                                            json.dumps(entry_outcome) if entry_outcome else None, row.id, idx))
+            self._entry_results(row, entry_results)
+            if versions:
+                self._db.executemany("UPDATE entries SET version=? WHERE bundle_id=? AND idx=?",
+                                     [(version, row.id, idx) for idx, _, version in versions])
+                self._db.executemany("INSERT OR REPLACE INTO versions (endpoint, ref, version, bundle_id)"
+                                     " VALUES (?,?,?,?)",
+                                     [(row.endpoint, ref, version, row.id) for _, ref, version in versions])
         row.state, row.last_status, row.last_error, row.retryable = state, status, error, retryable
+
+    def _entry_results(self, row: Row, entry_results: list[EntryOutcome]) -> None:
+        if entry_results:
+            self._db.executemany(
+                "UPDATE entries SET status=?, location=?, outcome=? WHERE bundle_id=? AND idx=?",
+                [(entry_status, location, json.dumps(entry_outcome) if entry_outcome else None, row.id, idx)
+                 for idx, entry_status, location, entry_outcome in entry_results])
 
     def mark(self, row: Row, state: str, *, error: str | None = None, status: int | None = None,
              retryable: bool = False, outcome: dict[str, Any] | None = None,
-             entry_results: list[tuple[int, int | None, str | None, dict[str, Any] | None]] = ()) -> None:
+             entry_results: list[EntryOutcome] = ()) -> None:
         """A state change without a delivery request (local rejection, $validate refusal, giving up)."""
         if state not in STATES:
             raise ValueError(state)
@@ -226,15 +297,90 @@ class Journal:
                              " retryable=?, outcome=?, updated_at=? WHERE id=?",
                              (state, error, status, int(retryable), json.dumps(outcome) if outcome else None,
                               _now(), row.id))
-            for idx, entry_status, location, entry_outcome in entry_results:
-                self._db.execute("UPDATE entries SET status=?, location=?, outcome=? WHERE bundle_id=? AND"
-                                 " idx=?", (entry_status, location,
-                                            json.dumps(entry_outcome) if entry_outcome else None, row.id, idx))
+            self._entry_results(row, entry_results)
         row.state, row.last_error, row.retryable = state, error, retryable
         if status is not None:
             row.last_status = status
 
+    def set_held(self, row: Row, held: dict[int, str]) -> None:
+        """What the server says it holds for each entry (after a refusal: `stored v3` or `absent`)."""
+        with self._tx():
+            self._db.executemany("UPDATE entries SET held=? WHERE bundle_id=? AND idx=?",
+                                 [(value, row.id, idx) for idx, value in held.items()])
+
+    def settle(self, bundle_id: int, reason: str) -> None:
+        """A superseded request is known dead (it can no longer land and overwrite newer data)."""
+        with self._tx():
+            self._db.execute("UPDATE bundles SET settled=? WHERE id=?", (reason[:300], bundle_id))
+
+    def record_versions(self, endpoint: str, bundle_id: int, versions: dict[str, str]) -> None:
+        """Versions read back from the server (`send --verify`): the newest we have seen."""
+        with self._tx():
+            self._db.executemany("INSERT OR REPLACE INTO versions (endpoint, ref, version, bundle_id)"
+                                 " VALUES (?,?,?,?)", [(endpoint, ref, v, bundle_id) for ref, v in versions.items()])
+
+    def forget_versions(self, endpoint: str, refs: list[str]) -> None:
+        with self._tx():
+            self._db.executemany("DELETE FROM versions WHERE endpoint=? AND ref=?", [(endpoint, r) for r in refs])
+
+    def endpoint_state(self, endpoint: str) -> EndpointState:
+        r = self._db.execute("SELECT not_before, failures, reason, max_entries, capability FROM endpoints"
+                             " WHERE endpoint=?", (endpoint,)).fetchone()
+        if r is None:
+            return EndpointState(endpoint)
+        return EndpointState(endpoint, float(r[0]), int(r[1]), r[2], r[3], json.loads(r[4]) if r[4] else None)
+
+    def endpoints(self) -> list[EndpointState]:
+        names = [r[0] for r in self._db.execute("SELECT endpoint FROM endpoints ORDER BY endpoint")]
+        return [self.endpoint_state(name) for name in names]
+
+    def save_endpoint(self, state: EndpointState) -> None:
+        with self._tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO endpoints (endpoint, not_before, failures, reason, max_entries, capability,"
+                " updated_at) VALUES (?,?,?,?,?,?,?)",
+                (state.endpoint, state.not_before, state.failures, state.reason, state.max_entries,
+                 json.dumps(state.capability) if state.capability is not None else None, _now()))
+
     # -- reading -------------------------------------------------------------------------------
+    def known_versions(self, endpoint: str, refs: list[str]) -> dict[str, str]:
+        """The last version seen on `endpoint` for each of `refs` (`Type/id`) that has one."""
+        out: dict[str, str] = {}
+        for start in range(0, len(refs), 500):
+            chunk = refs[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for ref, version in self._db.execute(f"SELECT ref, version FROM versions WHERE endpoint=? AND ref IN"
+                                                 f" ({marks})", (endpoint, *chunk)):
+                out[ref] = version
+        return out
+
+    def has_versions(self, endpoint: str) -> bool:
+        return self._db.execute("SELECT 1 FROM versions WHERE endpoint=? LIMIT 1", (endpoint,)).fetchone() is not None
+
+    def in_doubt(self) -> list[Row]:
+        """Superseded rows whose request may still be in flight: sent, never answered, not known dead."""
+        cur = self._db.execute(
+            "SELECT * FROM bundles b WHERE superseded=1 AND state IN ('sending','pending','failed') AND settled IS NULL"
+            " AND EXISTS (SELECT 1 FROM attempts a WHERE a.bundle_id=b.id AND a.status IS NULL) ORDER BY id")
+        return [self._row(r, cur.description) for r in cur.fetchall()]
+
+    def delivered_refs(self, endpoint: str, files: list[str] | None = None) -> list[tuple[int, int, str, str | None]]:
+        """(bundle id, idx, `Type/id`, version stored at delivery) of delivered PUT entries."""
+        sql = ("SELECT b.id, e.idx, e.ref, e.version FROM entries e JOIN bundles b ON b.id=e.bundle_id WHERE"
+               " b.endpoint=? AND b.state='delivered' AND b.superseded=0 AND e.ref IS NOT NULL")
+        rows = [(int(a), int(b), str(c), d) for a, b, c, d in self._db.execute(sql + " ORDER BY b.id, e.idx",
+                                                                               (endpoint,))]
+        if files is None:
+            return rows
+        wanted = {r[0] for r in self._db.execute("SELECT id FROM bundles WHERE file IN (%s)" % ",".join(
+            "?" * len(files)), files)} if files else set()
+        return [r for r in rows if r[0] in wanted]
+
+    def superseded_refs(self, bundle_id: int) -> list[tuple[str, str | None]]:
+        """(`Type/id`, If-Match version it carried) of a superseded row's PUT entries."""
+        return [(r, v) for r, v in self._db.execute("SELECT ref, if_match FROM entries WHERE bundle_id=? AND ref IS"
+                                                    " NOT NULL ORDER BY idx", (bundle_id,))]
+
     def rows(self, *, include_superseded: bool = False) -> list[Row]:
         sql = "SELECT * FROM bundles" + ("" if include_superseded else " WHERE superseded=0") + " ORDER BY id"
         return [self._row(r) for r in self._db.execute(sql)]
@@ -246,16 +392,18 @@ class Journal:
         return out
 
     def entries(self, bundle_id: int) -> list[dict[str, Any]]:
-        cur = self._db.execute("SELECT idx, resource_type, method, source, status, location, outcome FROM entries"
-                               " WHERE bundle_id=? ORDER BY idx", (bundle_id,))
+        cur = self._db.execute("SELECT idx, resource_type, method, source, status, location, outcome, ref, version,"
+                               " held, if_match FROM entries WHERE bundle_id=? ORDER BY idx", (bundle_id,))
         return [{"idx": i, "resource_type": t, "method": m, "source": s, "status": st, "location": loc,
-                 "outcome": json.loads(o) if o else None} for i, t, m, s, st, loc, o in cur]
+                 "outcome": json.loads(o) if o else None, "ref": ref, "version": ver, "held": held,
+                 "if_match": im} for i, t, m, s, st, loc, o, ref, ver, held, im in cur]
 
     def attempts(self, bundle_id: int) -> list[dict[str, Any]]:
         cur = self._db.execute("SELECT attempt, request_id, started_at, finished_at, status, error,"
-                               " server_request_id FROM attempts WHERE bundle_id=? ORDER BY attempt", (bundle_id,))
+                               " server_request_id, correlation_id FROM attempts WHERE bundle_id=? ORDER BY attempt",
+                               (bundle_id,))
         return [dict(zip(("attempt", "request_id", "started_at", "finished_at", "status", "error",
-                          "server_request_id"), r)) for r in cur]
+                          "server_request_id", "correlation_id"), r)) for r in cur]
 
     def delivered_locations(self) -> list[str]:
         """Every `Type/id` the server reported for delivered entries (for exactly-once checks)."""
@@ -280,7 +428,7 @@ class Journal:
                    state=d["state"], attempts=d["attempts"], retryable=bool(d["retryable"]),
                    last_status=d["last_status"], last_error=d["last_error"],
                    outcome=json.loads(d["outcome"]) if d["outcome"] else None,
-                   superseded=bool(d["superseded"]))
+                   superseded=bool(d["superseded"]), settled=d.get("settled"))
 
     def iter_states(self) -> Iterator[tuple[str, str]]:
         for file, state in self._db.execute("SELECT file, state FROM bundles WHERE superseded=0 ORDER BY id"):

@@ -55,6 +55,7 @@ class EntryResult:
     status: int | None
     location: Location | None
     outcome: dict[str, Any] | None
+    version: str | None = None      # the version the server stored (ETag, location _history, meta.versionId)
 
     @property
     def ok(self) -> bool:
@@ -83,15 +84,36 @@ def parse_bundle_response(body: Any, expected_entries: int) -> BundleResult:
         response = entry.get("response") if isinstance(entry, dict) else None
         response = response if isinstance(response, dict) else {}
         outcome = response.get("outcome")
+        location = parse_location(response.get("location"))
+        resource = entry.get("resource") if isinstance(entry, dict) else None
         result.entries.append(EntryResult(
             index=index,
             status=parse_status(response.get("status")),
-            location=parse_location(response.get("location")),
+            location=location,
             outcome=outcome if isinstance(outcome, dict) else None,
+            version=parse_etag(response.get("etag")) or (location.version if location else None)
+            or resource_version(resource),
         ))
     if len(entries) != expected_entries:
         result.problem = f"response has {len(entries)} entries for {expected_entries} sent"
     return result
+
+
+def parse_etag(value: Any) -> str | None:
+    """`W/"3"` or `"3"` -> "3"; None when absent or not an entity tag."""
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"([^"]{1,64})"\s*', value)
+    return match.group(1) if match else None
+
+
+def resource_version(resource: Any) -> str | None:
+    """meta.versionId of a resource a server returned (only the version is kept, never the resource)."""
+    if isinstance(resource, dict) and isinstance(resource.get("meta"), dict):
+        version = resource["meta"].get("versionId")
+        if isinstance(version, str) and 0 < len(version) <= 64:
+            return version
+    return None
 
 
 def outcome_issues(body: Any) -> list[dict[str, Any]]:
@@ -106,10 +128,55 @@ def outcome_has_errors(body: Any) -> bool:
 
 
 def slim_outcome(body: Any) -> dict[str, Any] | None:
-    """An OperationOutcome with only severity, code, details, diagnostics, expression kept."""
+    """A server's OperationOutcome reduced to what may be stored: severity, code, expression, location, the
+    codes of `details`, and its text with anything that may echo a record redacted (see `redact`)."""
     issues = outcome_issues(body)
     if not issues:
         return None
-    keep = ("severity", "code", "details", "diagnostics", "expression", "location")
-    return {"resourceType": "OperationOutcome",
-            "issue": [{k: i[k] for k in keep if k in i} for i in issues]}
+    out = []
+    for issue in issues[:200]:
+        kept: dict[str, Any] = {k: issue[k] for k in ("severity", "code") if isinstance(issue.get(k), str)}
+        for key in ("expression", "location"):
+            paths = [redact_path(p) for p in issue.get(key) or [] if isinstance(p, str)][:10]
+            if paths:
+                kept[key] = paths
+        details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+        codings = [{k: c[k] for k in ("system", "code") if isinstance(c.get(k), str)}
+                   for c in details.get("coding") or [] if isinstance(c, dict)]
+        text = details.get("text") if isinstance(details.get("text"), str) else issue.get("diagnostics")
+        slim_details: dict[str, Any] = {}
+        if codings:
+            slim_details["coding"] = codings[:5]
+        if isinstance(text, str) and text.strip():
+            slim_details["text"] = redact(text)
+        if slim_details:
+            kept["details"] = slim_details
+        out.append(kept)
+    return {"resourceType": "OperationOutcome", "issue": out}
+
+
+_REDACT = [
+    re.compile(r"(?i)\b(authorization|proxy-authorization|cookie)\b\s*[:=]\s*.*"),  # a header echoed back
+    re.compile(r"(?i)\bbearer\s+\S+"),
+    re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|“[^”]*”"),              # quoted values: what the record held
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),                             # e-mail addresses
+    re.compile(r"(?<![\[\d])(?:\d[\d:./T+\-]*\d|\d)"),   # numbers, dates, phones (not `entry[3]` indexes)
+    re.compile(r"(?i)\b(value|found|got|name|named|for)\s*[:=]\s*\S+"),  # `value: x`, `found x`
+]
+_PATH_INDEX = re.compile(r"\[\d+\]")
+
+
+def redact(text: str) -> str:
+    """A server's message without what may echo a record (names in quotes, dates, numbers, addresses,
+    tokens): those become `…`. What is left is the server's own wording ("Missing required property")."""
+    for pattern in _REDACT:
+        text = pattern.sub("…", text)
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", text)
+    return text[:300]
+
+
+def redact_path(path: str) -> str:
+    """A FHIRPath location as stored: element names and indexes only (no values, no filters' literals)."""
+    if len(path) > 200 or "'" in path or '"' in path or "=" in path:
+        return _PATH_INDEX.sub("[…]", re.sub(r"\(.*", "(…)", path))[:200]
+    return path

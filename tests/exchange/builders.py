@@ -61,3 +61,15 @@ def members_out(folder: Path, count: int, contacts: int = 2, encounter_method: s
                                                                  source_file=f"contacts-{i:03d}.csv",
                                                                  encounter_method=encounter_method)
                               for i in range(count)})
+
+
+def fhir_calls() -> list[Any]:
+    """`responses.calls` without the CapabilityStatement probe (GET [base]/metadata) every run starts with,
+    and without read-backs (batch Bundles of GETs, after a refusal or for --verify)."""
+    import responses
+    return [c for c in responses.calls if not c.request.url.endswith("/metadata")
+            and b'"method":"GET"' not in _bytes(c.request.body)]
+
+
+def _bytes(body: Any) -> bytes:
+    return body.encode() if isinstance(body, str) else (body or b"")

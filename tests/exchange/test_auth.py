@@ -19,7 +19,7 @@ from fhiradapter.exchange.client import FhirClient
 from fhiradapter.exchange.journal import Journal
 from fhiradapter.exchange.sender import Sender
 
-from .builders import members_out
+from .builders import fhir_calls, members_out
 
 BASE = "https://payer.example/fhir"
 TOKEN_URL = "https://auth.payer.example/token"
@@ -98,7 +98,7 @@ def test_smart_token_cached_until_expiry_and_refreshed_on_401(tmp_path):
     assert sender.run([out]).delivered == 1
     # 3rd request: 401 with tok-2 → invalidated, tok-3 fetched, same Bundle resent at once
     assert seen[2:] == ["Bearer tok-2", "Bearer tok-3"]
-    assert len([c for c in responses.calls if c.request.url == TOKEN_URL]) == 3
+    assert len([c for c in fhir_calls() if c.request.url == TOKEN_URL]) == 3
 
 
 def test_read_secret_names_source_not_value(tmp_path, monkeypatch):
@@ -137,7 +137,7 @@ def test_bearer_from_file(tmp_path):
     result = CliRunner().invoke(cli, ["send", "--endpoint", BASE, "--auth", "bearer", "--token-file",
                                       str(tmp_path / "token"), str(out)])
     assert result.exit_code == 0, result.output
-    assert responses.calls[0].request.headers["Authorization"] == f"Bearer {SECRET}"
+    assert fhir_calls()[0].request.headers["Authorization"] == f"Bearer {SECRET}"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -167,7 +167,7 @@ def test_refused_credentials_stop_the_run_and_nothing_is_sent(tmp_path):
                                       "--key-id", "k1", str(out)])
     assert result.exit_code == 2
     assert "token endpoint answered 401 invalid_client" in result.output
-    assert [c.request.url for c in responses.calls] == [TOKEN_URL]  # one try, no FHIR request
+    assert [c.request.url for c in fhir_calls()] == [TOKEN_URL]  # one try, no FHIR request
     with Journal(out / "outbox.sqlite") as journal:
         [row] = journal.rows()  # the run stopped at the first Bundle
         assert row.state == "pending" and "authentication" in row.last_error

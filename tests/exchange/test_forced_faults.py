@@ -12,7 +12,7 @@ from fhiradapter.exchange.journal import Journal
 from fhiradapter.exchange.report import build_report
 from fhiradapter.exchange.sender import SendOptions, Sender
 
-from .builders import member_bundle, write_out
+from .builders import fhir_calls, member_bundle, write_out
 
 BASE = "https://payer.example/fhir"
 
@@ -43,8 +43,8 @@ def test_503_then_success_keeps_one_request_id(out, no_sleep_retry):
     sender, journal = _sender(out, retry)
     summary = sender.run([out])
     assert summary.delivered == 1
-    ids = {call.request.headers["X-Request-Id"] for call in responses.calls}
-    assert len(responses.calls) == 3 and len(ids) == 1
+    ids = {call.request.headers["X-Request-Id"] for call in fhir_calls()}
+    assert len(fhir_calls()) == 3 and len(ids) == 1
     row = journal.rows()[0]
     assert row.state == "delivered" and row.attempts == 3 and row.request_id in ids
     assert [a["status"] for a in journal.attempts(row.id)] == [503, 503, 200]
@@ -70,7 +70,7 @@ def test_400_with_operation_outcome_is_not_retried(out, no_sleep_retry):
     responses.post(BASE, json=outcome, status=400)
     sender, journal = _sender(out, retry)
     summary = sender.run([out])
-    assert summary.failed == 1 and len(responses.calls) == 1 and slept.waits == []
+    assert summary.failed == 1 and len(fhir_calls()) == 1 and slept.waits == []
     row = journal.rows()[0]
     assert row.state == "failed" and row.last_status == 400 and not row.retryable
     failure = build_report(journal)["failures"][0]
@@ -79,7 +79,7 @@ def test_400_with_operation_outcome_is_not_retried(out, no_sleep_retry):
     assert (issue["source_file"], issue["source_line"], issue["resource_type"]) == ("contacts.csv", 8, "Encounter")
     # A second run does not resend a refused Bundle unless asked.
     summary = sender.run([out])
-    assert len(responses.calls) == 1 and summary.failed == 1
+    assert len(fhir_calls()) == 1 and summary.failed == 1
 
 
 @responses.activate
@@ -101,13 +101,16 @@ def test_retries_exhausted_leave_bundle_for_next_run(out, no_sleep_retry):
         responses.post(BASE, status=502)
     sender, journal = _sender(out, retry)
     summary = sender.run([out])
-    assert summary.failed == 1 and len(responses.calls) == retry.max_attempts
+    # The endpoint's circuit opened after max_attempts failures in a row: the Bundle waits for the next run.
+    assert summary.deferred == 1 and not summary.ok and len(fhir_calls()) == retry.max_attempts
     row = journal.rows()[0]
-    assert row.state == "failed" and row.retryable and "retries exhausted" in row.last_error
+    assert row.state == "pending" and row.retryable and row.last_error == "HTTP 502"
+    assert journal.endpoint_state(BASE).failures == retry.max_attempts
     first_id = row.request_id
     responses.post(BASE, json=_ok_response(3), status=200)
     assert sender.run([out]).delivered == 1
-    assert responses.calls[-1].request.headers["X-Request-Id"] == first_id
+    assert fhir_calls()[-1].request.headers["X-Request-Id"] == first_id
+    assert journal.endpoint_state(BASE).failures == 0
 
 
 @responses.activate
@@ -149,7 +152,7 @@ def test_server_validate_answers(out, no_sleep_retry, status):
     responses.post(BASE, json=_ok_response(3), status=200)
     sender, journal = _sender(out, retry, server_validate=True)
     summary = sender.run([out])
-    posted = [c for c in responses.calls if c.request.url == BASE]
+    posted = [c for c in fhir_calls() if c.request.url == BASE]
     if errors:
         assert summary.failed == 1 and posted == []
         assert journal.rows()[0].state == "failed"
@@ -163,7 +166,7 @@ def test_validate_not_supported_sends_nothing(out, no_sleep_retry):
     responses.post(f"{BASE}/Patient/$validate", status=404, body="no such operation")
     sender, journal = _sender(out, retry, server_validate=True)
     assert sender.run([out]).failed == 1
-    assert [c.request.url for c in responses.calls] == [f"{BASE}/Patient/$validate"]
+    assert [c.request.url for c in fhir_calls()] == [f"{BASE}/Patient/$validate"]
     assert "unavailable" in journal.rows()[0].last_error
 
 
@@ -175,7 +178,7 @@ def test_locally_invalid_bundle_is_never_sent(tmp_path, no_sleep_retry):
     out = write_out(tmp_path / "out", {"inv-1": bundle})
     sender, journal = _sender(out, retry)
     summary = sender.run([out])
-    assert summary.rejected_local == 1 and len(responses.calls) == 0
+    assert summary.rejected_local == 1 and len(fhir_calls()) == 0
     row = journal.rows()[0]
     assert row.state == "rejected-local"
     issues = build_report(journal)["failures"][0]["issues"]
@@ -188,7 +191,7 @@ def test_redirect_is_reported_not_followed(out, no_sleep_retry):
     responses.post(BASE, status=302, headers={"Location": "https://login.example/"})
     sender, journal = _sender(out, retry)
     assert sender.run([out]).failed == 1
-    assert len(responses.calls) == 1 and journal.rows()[0].last_status == 302
+    assert len(fhir_calls()) == 1 and journal.rows()[0].last_status == 302
 
 
 @pytest.mark.parametrize("endpoint", ["https://user:pw@payer.example/fhir", "https://payer.example/fhir?key=abc"])

@@ -66,6 +66,7 @@ def test_split_never_separates_a_reference_to_a_conditional_create(tmp_path):
     # The Patient becomes a conditional create: its id is the server's, so all three contacts that
     # point at its urn:uuid must travel with it, even past the size limit.
     patient = bundle["entry"][0]
+    patient["resource"].pop("id")  # a create without an id of its own (one with an id is sent by PUT)
     patient["request"] = {"method": "POST", "url": "Patient",
                           "ifNoneExist": "identifier=https://fhiradapter.org/fhir/sid/testagency/member|S2"}
     units = prepare(_write(tmp_path, bundle), size=2).units
@@ -74,6 +75,7 @@ def test_split_never_separates_a_reference_to_a_conditional_create(tmp_path):
 
 def test_batch_mode_refuses_urn_references_to_conditional_creates(tmp_path):
     bundle = member_bundle("B1", contacts=1)
+    bundle["entry"][0]["resource"].pop("id")
     bundle["entry"][0]["request"] = {"method": "POST", "url": "Patient",
                                      "ifNoneExist": "identifier=https://x/sid|B1"}
     prepared = prepare(_write(tmp_path, bundle), mode="batch")

