@@ -41,7 +41,8 @@ def codings(concept: Any) -> list[dict]:
     if isinstance(concept, list):
         return [cd for item in concept for cd in codings(item)]
     if isinstance(concept, dict):
-        return [cd for cd in concept.get("coding") or [] if isinstance(cd, dict)]
+        coding = concept.get("coding")
+        return [cd for cd in coding if isinstance(cd, dict)] if isinstance(coding, list) else []
     return []
 
 
@@ -50,7 +51,10 @@ def codes(concept: Any, system: str) -> set[str]:
     loops (a hot path of the rules: no intermediate lists or comprehension calls)."""
     found: set[str] = set()
     if isinstance(concept, dict):
-        for cd in concept.get("coding") or []:
+        coding = concept.get("coding")
+        if not isinstance(coding, list):   # a malformed coding is the validator's finding, not a crash
+            return found
+        for cd in coding:
             if isinstance(cd, dict) and cd.get("system") == system:
                 code = cd.get("code")
                 if code and isinstance(code, str):   # a malformed code is the validator's finding, not a crash
