@@ -32,11 +32,11 @@ resources:
   - name: note
     source: notes
     key: {$col: note_id}
-    member: {$concat: ["Patient/", {$col: member}]}
+    member: {$concat: ["Group/", {$col: member}]}
     template:
       resourceType: Communication
       status: completed
-      subject: {reference: {$concat: ["Patient/", {$col: member}]}}
+      subject: {reference: {$concat: ["Group/", {$col: member}]}}
 """
 
 
@@ -53,6 +53,8 @@ def _files(folder: Path) -> set[str]:
 def test_a_cell_in_the_member_reference_cannot_choose_a_path(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "m.yaml").write_text(MEMBER_FROM_CELL)
+    # the member is a Group no template maps, so the rows with well-formed ids are not held back as
+    # orphans: their Bundle file names are what is under test
     (tmp_path / "in" / "members.csv").write_text("member_id\nM1\n")
     hostile = ["../../../escaped", "/tmp/abs", "a/b", "x" * 65, "..", "ok.id-1"]
     (tmp_path / "in" / "notes.csv").write_text("note_id,member\n" + "".join(
