@@ -88,8 +88,6 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
         click.echo(f"{prefix}validation: {summary['validation']}; findings: {findings['error']} error, "
                    f"{findings['warning']} warning, {findings['information']} information "
                    f"(see {out / 'findings.ndjson'})")
-    if summary.get("validation", "").startswith("unavailable") or "unavailable" in summary.get("validation", ""):
-        click.echo(f"{prefix}validation unavailable: {summary['validation']}", err=True)
     failed = rows["rejected"] or summary.get("file_errors") or (findings or {}).get("error")
     return EXIT_FINDINGS if failed else EXIT_OK
 

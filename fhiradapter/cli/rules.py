@@ -5,13 +5,14 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..canonical import PROGRAMS
 
 
-def _rows(program: str | None) -> list[dict]:
+def _rows(program: str | None) -> list[dict[str, Any]]:
     from ..rules import catalogue
     return [{
         "id": r.id, "program": r.program, "severity": r.severity, "checkable": r.checkable,
@@ -20,7 +21,7 @@ def _rows(program: str | None) -> list[dict]:
     } for r in catalogue(program)]
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict[str, Any]]) -> str:
     """The two catalogue tables of docs/rules.md (checked rules; statements judged not checkable)."""
     def cell(text: object) -> str:
         return str(text).replace("|", "\\|")
@@ -86,8 +87,8 @@ def billing_codes(path: str | None) -> None:
         click.echo(f"{r.program:8} {code:14} {r.unit or '-':9} {dates:24} {r.status:11} {r.source_citation}")
 
 
-def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
-    groups: list[dict] = []
+def _load_rosters(paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
     for p in paths:
         try:
             data = json.loads(Path(p).read_text(encoding="utf-8"))
@@ -145,7 +146,7 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start
         raise click.UsageError(str(exc)) from None
     errors = False
     outcomes = []
-    seen_roster: set[tuple] = set()  # a team-level (Group) finding repeats in every member record
+    seen_roster: set[tuple[Any, ...]] = set()  # a team-level (Group) finding repeats in every member record
     items: list[tuple[str, int | None, object]] = []
     for path in files:
         source = "<stdin>" if path == "-" else path

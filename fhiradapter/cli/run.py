@@ -34,7 +34,7 @@ def shipped_mapping(program: str) -> Path:
               "(as `fhiradapter send`: local validation, journal, retries, exactly once).")
 @delivery_options
 @click.pass_context
-def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool,
+def run(ctx: click.Context, /, program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool,
         max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
         endpoint: str | None, **delivery: Any) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
@@ -47,7 +47,7 @@ def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file
     rows that passed validation are in it; review findings.ndjson first if program-rule findings
     must hold a release back (they do not block sending).
     """
-    from fhiradapter.mapping.run import load_checks, map_input
+    from fhiradapter.mapping.run import Checks, load_checks, map_input
     if provenance_time and no_bundles:
         raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     if no_bundles and endpoint:
@@ -58,7 +58,7 @@ def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file
             else [(program, Path(input_dir), Path(out))])
     worst = EXIT_OK
     totals = {"read": 0, "mapped": 0, "rejected": 0}
-    checks_cache: dict[tuple[str, str], object] = {}
+    checks_cache: dict[tuple[str, str], Checks] = {}
     written: list[Path] = []
     for name, folder, target in jobs:
         label = name if program == "all" else ""

@@ -87,7 +87,7 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
     """
     import requests
 
-    from fhiradapter.exchange.auth import AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls, read_secret
+    from fhiradapter.exchange.auth import Auth, AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls, read_secret
     from fhiradapter.exchange.client import FhirClient
     from fhiradapter.exchange.inputs import InputError, default_state_path
     from fhiradapter.exchange.journal import Journal, JournalError
@@ -107,6 +107,7 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
     if state is None:
         raise _fail("give --state FILE (the journal) when PATHS is not a map/run output folder")
     session = requests.Session()
+    auth: Auth
     try:
         configure_tls(session, ca_bundle=str(ca_bundle) if ca_bundle else None,
                       cert=str(cert) if cert else None, key=str(cert_key) if cert_key else None)

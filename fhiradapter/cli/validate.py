@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -63,8 +64,8 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     results = []
     # NDJSON member records span files: with rules on, their findings come after all inputs are read
     ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
-    groups: dict = {}
-    held: list = []
+    groups: dict[str, Any] = {}
+    held: list[Any] = []
 
     def emit(r: object) -> None:
         if fmt == "text":

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from fhiradapter.ids import uuid5_text
+from fhiradapter.members import member_key
 from fhiradapter.outcome import Issue
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
@@ -20,8 +21,6 @@ from fhiradapter.mapping.loader import Mapping, Template
 from fhiradapter.mapping.sources import Record, SourceReadError, clear_cache, iter_csv, iter_json, iter_ndjson
 from fhiradapter.mapping.values import as_text
 from fhiradapter.provenance import PREFIX
-
-_MEMBER_FIELDS = ("subject", "patient", "beneficiary")
 
 
 @dataclass(slots=True)
@@ -80,21 +79,8 @@ def to_issues(record: dict[str, Any]) -> list[Issue]:
     return issues
 
 
-def member_of(resource: dict[str, Any]) -> str | None:
-    """The Patient a resource is about: itself, or its subject/patient/beneficiary reference."""
-    if resource.get("resourceType") == "Patient":
-        return f"Patient/{resource['id']}"
-    for name in _MEMBER_FIELDS:
-        ref = resource.get(name)
-        if isinstance(ref, dict):
-            text = ref.get("reference")
-            if isinstance(text, str) and text.startswith("Patient/"):
-                return text
-    return None
-
-
 def source_path(input_dir: Path, spec: dict[str, Any]) -> Path:
-    return input_dir / spec["file"]
+    return input_dir / str(spec["file"])
 
 
 def open_records(path: Path, spec: dict[str, Any]) -> Iterator[Record]:
@@ -240,7 +226,7 @@ class MappingRun:
                     isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
                 body["identifier"] = [{"system": template.identifier_system, "value": key}] + existing
             resource.update(body)
-            resources.append((template, resource, member or member_of(resource), key))
+            resources.append((template, resource, member or member_key(resource), key))
         if applied == 0 and not result.issues:
             result.issues.append(row_issue("not-supported", "no resource template applies to this row",
                                            file=file, line=line))

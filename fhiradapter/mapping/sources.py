@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol, cast
 
 csv.field_size_limit(16 * 1024 * 1024)  # long free-text notes are legitimate
 
@@ -93,7 +93,7 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
         raise SourceReadError(f"cannot open file ({exc.strerror})") from exc
     with handle:
         decoder = _LineDecoder(handle, encoding) if not _wide(encoding) else None
-        reader = csv.reader(decoder if decoder is not None else handle, delimiter=delimiter, quotechar=quote,
+        reader = csv.reader(decoder if decoder is not None else cast("Iterable[str]", handle), delimiter=delimiter, quotechar=quote,
                             strict=False)
         columns: list[str] | None = list(header) if isinstance(header, list) else None
         width = len(columns) if columns is not None else 0
@@ -199,7 +199,7 @@ def iter_ndjson(path: Path, *, encoding: str = "utf-8", record_path: str | None 
                     continue
                 try:
                     doc = json.loads(text)
-                except ValueError as exc:
+                except json.JSONDecodeError as exc:
                     yield Record(number, None, problem=("structure", f"not valid JSON ({exc.msg} at column {exc.colno})"))
                     continue
                 for value, pointer, parents in _records_of(doc, steps):
@@ -211,7 +211,15 @@ def iter_ndjson(path: Path, *, encoding: str = "utf-8", record_path: str | None 
             raise SourceReadError(f"file is not valid {encoding} text (at line {number + 1})", number + 1) from exc
 
 
-_WS = re.compile(r"[ \t\n\r]*")
+
+
+class _AlwaysMatches(Protocol):
+    def match(self, string: str, pos: int = ...) -> re.Match[str]: ...
+
+
+_WS = cast(_AlwaysMatches, re.compile(r"[ \t\n\r]*"))   # '*': matches at every position
+# the C string scanner json itself uses (not in typeshed's json.decoder)
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
@@ -248,7 +256,7 @@ class _PositionParser:
             return self._array(i)
         if ch == '"':
             try:
-                return json.decoder.scanstring(text, i + 1, True)
+                return _scanstring(text, i + 1, True)
             except ValueError as exc:
                 raise JsonPositionError(f"bad string ({getattr(exc, 'msg', exc)})", i) from exc
         for word, value in _LITERALS.items():
@@ -330,8 +338,8 @@ def iter_json(path: Path, *, encoding: str = "utf-8", record_path: str | None = 
         try:
             doc = json.loads(text)
         except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            raise SourceReadError(f"not valid JSON ({getattr(exc, 'msg', exc)} at line {line})", line) from exc
+            bad_line: int | None = getattr(exc, "lineno", None)
+            raise SourceReadError(f"not valid JSON ({getattr(exc, 'msg', exc)} at line {bad_line})", bad_line) from exc
         starts, newlines, positions = {}, [], False
     # several sources often read one document: parse it once per run (one entry, cleared by the engine)
     _PARSED["doc"] = (key, doc, starts, newlines, positions)

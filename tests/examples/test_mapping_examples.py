@@ -12,7 +12,7 @@ import pytest
 
 from fhiradapter.canonical import PROGRAMS, profile_url
 
-from .support import EXAMPLES, MAPPINGS, documented, origin, read_ndjson, resources, run_cli
+from .support import EXAMPLES, MAPPINGS, documented, read_ndjson, resources, run_cli
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
 STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"

@@ -62,7 +62,7 @@ def test_faults_then_proxy_killed_then_resume(server, tmp_path):
     # Every injected fault was met, and each Bundle kept one X-Request-Id across its retries.
     assert set(plan) <= set(proxy.actions())
     by_bundle: dict[str, set[str]] = {}
-    for action, path, request_id in proxy.log:
+    for action, _path, request_id in proxy.log:
         assert request_id
         by_bundle.setdefault(request_id, set()).add(action)
     assert len(by_bundle) == 4 and len(proxy.log) >= len(plan) + 1  # + the 4th Bundle's clean pass
