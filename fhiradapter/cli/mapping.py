@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from fhiradapter.cli.options import show_values_option
 
 MAX_PRINTED_ERRORS = 20
 
@@ -103,7 +104,7 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> s
 
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--show-values", is_flag=True, help="Include record values in error messages (may be PHI)."),
+        show_values_option(),
         click.option("--max-entries", type=click.IntRange(1, 100000), default=500, show_default=True,
                      help="Largest transaction Bundle."),
         click.option("--bundle-method", type=click.Choice(["put", "post"]), default="put", show_default=True,

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import click
 
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from fhiradapter.cli.options import format_option
 
 AUTH_HELP = """\b
 Auth (secrets are never taken on the command line):
@@ -32,10 +33,34 @@ def _fail(message: str) -> "click.exceptions.Exit":
 
 
 def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The delivery options `send` and `run --endpoint` share (mode, journal, retries, auth, TLS)."""
+    """The delivery options `send` and `run --endpoint` share (mode, journal, retries, auth, TLS);
+    the command receives them as the fields of fhiradapter.api.Delivery."""
     for option in reversed(_DELIVERY_OPTIONS):
         command = option(command)
     return command
+
+
+def deliver(paths: list[Path], endpoint: str, delivery: dict[str, Any], fmt: str = "text") -> int:
+    """Send and report as `fhiradapter send` does; returns the exit code."""
+    from fhiradapter import api
+    echo = (lambda message: click.echo(message, err=True)) if fmt == "text" else None
+    try:
+        summary, state = api.send(paths, endpoint, api.Delivery(**delivery), progress=echo)
+    except api.UsageError as exc:
+        raise _fail(str(exc)) from None
+    result = {"journal": str(state), "files": summary.files, "bundles": summary.units,
+              "delivered": summary.delivered, "already_delivered": summary.already_delivered,
+              "failed": summary.failed, "rejected_local": summary.rejected_local,
+              "full_local_validation": summary.full_validation, "notes": summary.messages}
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for note in summary.messages:
+            click.echo(f"note: {note}", err=True)
+        click.echo(f"{summary.delivered} delivered, {summary.already_delivered} already delivered, "
+                   f"{summary.failed} failed, {summary.rejected_local} rejected locally "
+                   f"(journal {state}; `fhiradapter status --state {state}` for details)")
+    return EXIT_OK if summary.ok else EXIT_FINDINGS
 
 
 _DELIVERY_OPTIONS = [
@@ -72,116 +97,35 @@ _DELIVERY_OPTIONS = [
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--endpoint", required=True, help="FHIR base URL of the payer, e.g. https://payer.example/fhir")
 @delivery_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 @click.option("-v", "--verbose", is_flag=True, help="Log each retry (no bodies, no secrets).")
-def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, server_validate: bool,
-         state_path: Path | None, retry_failed: bool, timeout: float, max_attempts: int, max_backoff: float,
-         auth_kind: str, token_env: str | None, token_file: Path | None, client_id: str | None,
-         token_url: str | None, key_file: Path | None, key_id: str | None, alg: str, scope: str,
-         cert: Path | None, cert_key: Path | None, ca_bundle: Path | None, fmt: str, verbose: bool) -> None:
+def send(paths: tuple[Path, ...], endpoint: str, fmt: str, verbose: bool, **delivery: Any) -> None:
     """Deliver Bundles (files, or a map/run output folder) to ENDPOINT, exactly once.
 
     Every Bundle is validated locally first (nothing invalid is sent), recorded in the outbox journal,
     and sent as a transaction (or batch) with retries. Re-running resumes: delivered Bundles are
     skipped, interrupted ones re-sent with the same X-Request-Id.
     """
-    import requests
-
-    from fhiradapter.exchange.auth import Auth, AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls, read_secret
-    from fhiradapter.exchange.client import FhirClient
-    from fhiradapter.exchange.inputs import InputError, default_state_path
-    from fhiradapter.exchange.journal import Journal, JournalError
-    from fhiradapter.exchange.retry import RetryPolicy
-    from fhiradapter.exchange.sender import SendOptions, Sender
-
     if verbose:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    if not endpoint.startswith(("https://", "http://")):
-        raise _fail("--endpoint must be an http(s) URL")
-    from urllib.parse import urlsplit
-    parts = urlsplit(endpoint)
-    if parts.username or parts.password or parts.query:
-        # It would be logged and stored in the journal: credentials belong in --auth.
-        raise _fail("--endpoint must not carry credentials or a query string; use --auth")
-    state = state_path or default_state_path(list(paths))
-    if state is None:
-        raise _fail("give --state FILE (the journal) when PATHS is not a map/run output folder")
-    session = requests.Session()
-    auth: Auth
-    try:
-        configure_tls(session, ca_bundle=str(ca_bundle) if ca_bundle else None,
-                      cert=str(cert) if cert else None, key=str(cert_key) if cert_key else None)
-        if auth_kind == "bearer":
-            if bool(token_env) == bool(token_file):
-                raise _fail("--auth bearer needs exactly one of --token-env VAR or --token-file FILE")
-            auth = BearerAuth(read_secret(env=token_env, file=token_file, what="bearer token", first_line=True))
-        elif auth_kind == "smart":
-            missing = [flag for flag, value in (("--client-id", client_id), ("--token-url", token_url),
-                                                ("--key-file", key_file)) if not value]
-            if missing:
-                raise _fail(f"--auth smart needs {', '.join(missing)}")
-            auth = SmartBackendAuth(client_id=str(client_id), token_url=str(token_url),
-                                    private_key_pem=read_secret(file=key_file, what="SMART key"),
-                                    key_id=key_id, alg=alg, scope=scope, session=session, timeout=timeout)
-        else:
-            if token_env or token_file:
-                raise _fail("--token-env/--token-file need --auth bearer")
-            auth = NoAuth()
-    except AuthError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        journal = Journal(state)
-    except JournalError as exc:
-        raise _fail(str(exc)) from None
-    client = FhirClient(endpoint, auth=auth, session=session, timeout=timeout)
-    echo = (lambda message: click.echo(message, err=True)) if fmt == "text" else None
-    sender = Sender(client, journal, options=SendOptions(mode=mode, bundle_size=bundle_size,
-                                                         server_validate=server_validate,
-                                                         retry_failed=retry_failed),
-                    retry=RetryPolicy(max_attempts=max_attempts, max_delay=max_backoff), progress=echo)
-    try:
-        summary = sender.run(list(paths))
-    except InputError as exc:
-        raise _fail(str(exc)) from None
-    except AuthError as exc:
-        raise _fail(f"authentication: {exc}") from None
-    except JournalError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        journal.close()
-    result = {"journal": str(state), "files": summary.files, "bundles": summary.units,
-              "delivered": summary.delivered, "already_delivered": summary.already_delivered,
-              "failed": summary.failed, "rejected_local": summary.rejected_local,
-              "full_local_validation": summary.full_validation, "notes": summary.messages}
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
-    else:
-        for note in summary.messages:
-            click.echo(f"note: {note}", err=True)
-        click.echo(f"{summary.delivered} delivered, {summary.already_delivered} already delivered, "
-                   f"{summary.failed} failed, {summary.rejected_local} rejected locally "
-                   f"(journal {state}; `fhiradapter status --state {state}` for details)")
-    raise click.exceptions.Exit(EXIT_OK if summary.ok else EXIT_FINDINGS)
+    raise click.exceptions.Exit(deliver(list(paths), endpoint, delivery, fmt))
 
 
 @click.command()
 @click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
                  help="Journal file (default: OUT/outbox.sqlite, or ./outbox.sqlite).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
     """What the outbox journal says: Bundles per state, and each failure with the server's issues
     traced back to the source file and row. Exit 1 when anything failed or was rejected."""
-    from fhiradapter.exchange.journal import Journal, JournalError
-    from fhiradapter.exchange.report import build_report, format_text
+    from fhiradapter import api
+    from fhiradapter.exchange.report import format_text
 
     state = state_path or (out / "outbox.sqlite" if out else Path("outbox.sqlite"))
-    if not state.is_file():
-        raise _fail(f"{state}: no journal here (send writes it; give --state FILE)")
     try:
-        with Journal(state) as journal:
-            report = build_report(journal)
-    except JournalError as exc:
+        report = api.status(state)
+    except api.UsageError as exc:
         raise _fail(str(exc)) from None
     click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
     failed = report["bundles"]["failed"] + report["bundles"]["rejected-local"]
