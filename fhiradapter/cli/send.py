@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import click
 
+from fhiradapter.api import Delivery
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from fhiradapter.cli.options import format_option
 
@@ -63,21 +64,22 @@ def deliver(paths: list[Path], endpoint: str, delivery: dict[str, Any], fmt: str
     return EXIT_OK if summary.ok else EXIT_FINDINGS
 
 
+_DEFAULT = Delivery()   # the defaults live in one place: fhiradapter.api.Delivery
 _DELIVERY_OPTIONS = [
-    click.option("--mode", type=click.Choice(["transaction", "batch"]), default="transaction", show_default=True),
-    click.option("--bundle-size", type=click.IntRange(1, 10000), default=100, show_default=True,
+    click.option("--mode", type=click.Choice(["transaction", "batch"]), default=_DEFAULT.mode, show_default=True),
+    click.option("--bundle-size", type=click.IntRange(1, 10000), default=_DEFAULT.bundle_size, show_default=True,
                  help="Most entries per request; larger Bundles are split."),
     click.option("--server-validate", is_flag=True, help="Call $validate on the server before sending."),
     click.option("--state", "state_path", type=click.Path(path_type=Path),
                  help="Journal file (default: {out}/outbox.sqlite of the output folder)."),
     click.option("--retry-failed", is_flag=True, help="Also resend Bundles the server refused earlier (4xx)."),
-    click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True,
+    click.option("--timeout", type=click.FloatRange(0.1, 3600), default=_DEFAULT.timeout, show_default=True,
                  help="Seconds to wait for an answer."),
-    click.option("--max-attempts", type=click.IntRange(1, 100), default=6, show_default=True,
+    click.option("--max-attempts", type=click.IntRange(1, 100), default=_DEFAULT.max_attempts, show_default=True,
                  help="Tries per Bundle in one run."),
-    click.option("--max-backoff", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+    click.option("--max-backoff", type=click.FloatRange(0, 3600), default=_DEFAULT.max_backoff, show_default=True,
                  help="Longest computed wait between tries (Retry-After is honoured up to 300 s)."),
-    click.option("--auth", "auth_kind", type=click.Choice(["none", "bearer", "smart"]), default="none",
+    click.option("--auth", "auth_kind", type=click.Choice(["none", "bearer", "smart"]), default=_DEFAULT.auth_kind,
                  show_default=True),
     click.option("--token-env", metavar="VAR"),
     click.option("--token-file", type=click.Path(path_type=Path)),
@@ -85,8 +87,8 @@ _DELIVERY_OPTIONS = [
     click.option("--token-url"),
     click.option("--key-file", type=click.Path(path_type=Path), help="SMART private key (PEM)."),
     click.option("--key-id", help="SMART key id (kid) as published in your JWKS."),
-    click.option("--alg", type=click.Choice(["RS384", "ES384"]), default="RS384", show_default=True),
-    click.option("--scope", default="system/*.write", show_default=True),
+    click.option("--alg", type=click.Choice(["RS384", "ES384"]), default=_DEFAULT.alg, show_default=True),
+    click.option("--scope", default=_DEFAULT.scope, show_default=True),
     click.option("--cert", type=click.Path(path_type=Path), help="mTLS client certificate (PEM)."),
     click.option("--key", "cert_key", type=click.Path(path_type=Path), help="mTLS client key (PEM)."),
     click.option("--ca-bundle", type=click.Path(path_type=Path)),

@@ -86,3 +86,16 @@ def test_send_and_status_refuse_unusable_arguments(tmp_path: Path) -> None:
                                                                        state_path=tmp_path / "j.sqlite"))
     with pytest.raises(api.UsageError, match="no journal here"):
         api.status(tmp_path / "outbox.sqlite")
+
+
+def test_send_and_run_take_exactly_the_delivery_options() -> None:
+    """The shared delivery options map one to one onto api.Delivery (`send` and `run --endpoint`)."""
+    from dataclasses import fields
+
+    from fhiradapter.cli.run import run
+    from fhiradapter.cli.send import send
+    wanted = {f.name for f in fields(api.Delivery)}
+    for command, own in ((send, {"paths", "endpoint", "fmt", "verbose"}),
+                         (run, {"program", "input_dir", "out", "mapping_file", "show_values", "max_entries",
+                                "bundle_method", "no_bundles", "progress", "provenance_time", "endpoint"})):
+        assert {p.name for p in command.params} - own == wanted
