@@ -14,5 +14,6 @@ def member_key(resource: dict[str, Any]) -> str | None:
     for name in SUBJECT_ELEMENTS:
         ref = resource.get(name)
         if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
-            return ref["reference"].split("/_history")[0]
+            reference: str = ref["reference"]
+            return reference.split("/_history")[0]
     return None

@@ -7,21 +7,20 @@ exchange journal consume them. Messages name elements and expected value sets, n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, NamedTuple
 
 Severity = Literal["fatal", "error", "warning", "information"]
 
-# FHIR IssueType codes we use (http://hl7.org/fhir/issue-type).
-ISSUE_TYPES = frozenset({
-    "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown",
-    "expired", "forbidden", "suppressed", "processing", "not-supported", "duplicate",
-    "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
-    "too-costly", "business-rule", "conflict", "transient", "lock-error", "no-store",
-    "exception", "timeout", "incomplete", "throttled", "informational",
-})
-
 RULE_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-rule"
 CHECK_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/validator-check"
+
+
+class Target(NamedTuple):
+    """The resource an issue is about, as data: a program rule names a member's resource by type and id
+    (its expression reads `Type.where(id='…').path`), so readers never parse that text back."""
+    type: str
+    id: str
+    path: str   # below the resource ('' for the resource itself)
 
 
 @dataclass(slots=True)
@@ -36,6 +35,7 @@ class Issue:
     line: int | None = None        # 1-based line in the input (NDJSON line, CSV row)
     entry: int | None = None       # Bundle entry index
     extra_expressions: list[str] = field(default_factory=list)
+    target: Target | None = None   # set by the program rules: the resource `expression` names by id
 
     @property
     def is_error(self) -> bool:

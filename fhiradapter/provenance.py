@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
+from typing import Any
 
 PREFIX = "urn:fhiradapter:"
 _PART = re.compile(r"^[0-9A-Za-z.+_-]+$")
@@ -48,7 +49,7 @@ def parse_source(value: object) -> SourceRef | None:
     return SourceRef(mapping_id, version, unquote(file), int(line))
 
 
-def source_of(resource: dict) -> SourceRef | None:
+def source_of(resource: dict[str, Any]) -> SourceRef | None:
     """parse_source(resource.meta.source), tolerant of resources without meta."""
     meta = resource.get("meta") if isinstance(resource, dict) else None
     return parse_source(meta.get("source")) if isinstance(meta, dict) else None

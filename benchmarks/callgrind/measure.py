@@ -64,7 +64,7 @@ def prepare(kind: str, rows: int, folder: Path) -> None:
         from fhiradapter.mapping.loader import load_mapping
         from fhiradapter.mapping.run import map_input
         map_input(load_mapping(folder / "bench.yaml"), folder / "in", folder / "mapped", bundles=False)
-        shutil.copy(folder / "mapped" / "Encounter.ndjson", folder / "Encounter.ndjson")
+        shutil.copy(folder / "mapped" / "ndjson" / "Encounter.ndjson", folder / "Encounter.ndjson")
 
 
 def instructions(kind: str, folder: Path) -> int:

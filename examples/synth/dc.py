@@ -82,7 +82,7 @@ def _cs_contact(b: Builder, m: Member, day, qualified: list[str], credentialed: 
 
 
 def _violations(b: Builder, members, qualified, credentialed, act_staff, act_team) -> None:
-    x, rng = b.x, b.rng
+    x = b.x
     contacts = x.tables["contacts.csv"]
     # CS billed on the same day as ACT (001 §3418.10).
     act_rows = [r for r in contacts if r["program"] == "ACT"]

@@ -104,7 +104,7 @@ def _cmp_contact(b: Builder, m: Member, day: date, team_staff: list[str], start:
 
 
 def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str]]) -> None:
-    x, rng = b.x, b.rng
+    x = b.x
     steady = [m for m in members if m.enroll < WINDOW_START and m.end is None]
     if len(steady) < 5:
         return
@@ -153,7 +153,7 @@ def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str
 
 
 def _cmp_bad_rows(b: Builder, members: list[Member], staff: dict[str, list[str]], orgs: dict[str, str]):
-    x, rng = b.x, b.rng
+    x = b.x
     # Quality contacts of weeks that keep others, so each bad row costs only itself.
     contacts = [r for r in x.tables["contacts.csv"] if r["contact_type"] == "QC"]
     picks = [contacts[i] for i in (37, 211, 402, 877)] if len(contacts) > 900 else contacts[1:5]

@@ -31,7 +31,7 @@ def tcm_export(rng: random.Random, n_members: int) -> Export:
     supervisor = b.hire("MLC", unit)[0]
 
     members: list[Member] = []
-    for i in range(n_members):
+    for _i in range(n_members):
         youth = rng.random() < 0.35
         m = b.member(unit, new_share=0.2, min_age=9 if youth else 19, max_age=17 if youth else 64,
                      payer_id=f"{rng.randint(1000000000, 9999999999)}",

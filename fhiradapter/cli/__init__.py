@@ -14,8 +14,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
-
 import click
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -100,8 +98,3 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"internal error: {type(exc).__name__} (run with --debug for details)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(rc if isinstance(rc, int) else EXIT_OK)
-
-
-def fail_usage(message: str) -> Any:
-    """Raise a usage error (exit 2) with a clear message."""
-    raise click.UsageError(message)

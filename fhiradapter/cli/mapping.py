@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from fhiradapter.cli.options import show_values_option
 
 MAX_PRINTED_ERRORS = 20
 
@@ -90,8 +91,6 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
         click.echo(f"{prefix}validation: {summary['validation']}; findings: {findings['error']} error, "
                    f"{findings['warning']} warning, {findings['information']} information "
                    f"(see {out / 'findings.ndjson'})")
-    if summary.get("validation", "").startswith("unavailable") or "unavailable" in summary.get("validation", ""):
-        click.echo(f"{prefix}validation unavailable: {summary['validation']}", err=True)
     failed = rows["rejected"] or summary.get("file_errors") or (findings or {}).get("error")
     return EXIT_FINDINGS if failed else EXIT_OK
 
@@ -107,7 +106,7 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> s
 
 def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--show-values", is_flag=True, help="Include record values in error messages (may be PHI)."),
+        show_values_option(),
         click.option("--max-entries", type=click.IntRange(1, 100000), default=500, show_default=True,
                      help="Largest transaction Bundle."),
         click.option("--bundle-method", type=click.Choice(["put", "post"]), default="put", show_default=True,

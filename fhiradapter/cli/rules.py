@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..canonical import PROGRAMS
+from ..outcome import Issue
+from .options import format_option, program_option, timezone_option
 
 
-def _rows(program: str | None) -> list[dict]:
+def _rows(program: str | None) -> list[dict[str, Any]]:
     from ..rules import catalogue
     return [{
         "id": r.id, "program": r.program, "severity": r.severity, "checkable": r.checkable,
@@ -20,7 +22,7 @@ def _rows(program: str | None) -> list[dict]:
     } for r in catalogue(program)]
 
 
-def markdown(rows: list[dict]) -> str:
+def markdown(rows: list[dict[str, Any]]) -> str:
     """The two catalogue tables of docs/rules.md (checked rules; statements judged not checkable)."""
     def cell(text: object) -> str:
         return str(text).replace("|", "\\|")
@@ -40,10 +42,8 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--program", type=click.Choice(list(PROGRAMS) + ["all"]),
-              help="Only this program's rules (plus the all-program rules).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
-              show_default=True, help="markdown = the catalogue tables of docs/rules.md")
+@program_option(with_all=True, help="Only this program's rules (plus the all-program rules).")
+@format_option("table", "json", "markdown", help="markdown = the catalogue tables of docs/rules.md")
 def list_rules(program: str | None, fmt: str) -> None:
     """Print every rule: id, program, severity, citation, statement; non-checkable ones say why."""
     rows = _rows(None if program == "all" else program)
@@ -86,8 +86,8 @@ def billing_codes(path: str | None) -> None:
         click.echo(f"{r.program:8} {code:14} {r.unit or '-':9} {dates:24} {r.status:11} {r.source_citation}")
 
 
-def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
-    groups: list[dict] = []
+def _load_rosters(paths: tuple[str, ...]) -> list[dict[str, Any]]:
+    groups: list[dict[str, Any]] = []
     for p in paths:
         try:
             data = json.loads(Path(p).read_text(encoding="utf-8"))
@@ -104,10 +104,9 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
 
 @rules.command("check")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--program", type=click.Choice(list(PROGRAMS)), help="Run this program's rules (default: the "
-              "programs the records name).")
-@click.option("--timezone", default=None, metavar="TZ", help="Agency IANA time zone (default: the agency zone "
-              "of the record's program in the programs table, e.g. America/New_York for dc-cs).")
+@program_option(help="Run this program's rules (default: the programs the records name).")
+@timezone_option(help="Agency IANA time zone (default: the agency zone of the record's program in the programs "
+                 "table, e.g. America/New_York for dc-cs).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date and, for the consent "
               "rule, release date (default: the latest date in each member record; release: today).")
@@ -118,15 +117,14 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
 @click.option("--purpose", help="Release purpose (v3-ActReason code, e.g. HPAYMT).")
 @click.option("--roster", "rosters", multiple=True, type=click.Path(dir_okay=False),
               help="Team roster Group (or Bundle of Groups) JSON for the mt-cmp 20% rule; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json = one OperationOutcome per member record.")
-def check(paths: tuple[str, ...], program: str | None, timezone: str | None, week_start: str, as_of: object,
+@format_option("text", "json", help="json = one OperationOutcome per member record.")
+def check(paths: tuple[str, ...], program: str | None, timezone: str | None, week_start: str, as_of: datetime | None,
           data_from: str, recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str) -> None:
     """Run only the program rules over member records (Bundles, or NDJSON grouped by subject)."""
+    from .. import api
     from ..outcome import operation_outcome
-    from ..rules import ConfigError, RuleConfig, run_rules
-    from ..rules.members import earliest_contact, group
-    from ..validator.inputs import InputError, expand_paths, read
+    from ..rules import ConfigError, RuleConfig
+    from ..validator.report import text_line
 
     window: date | None = None
     if data_from not in ("auto", "none"):
@@ -136,62 +134,30 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str | None, wee
             raise click.UsageError(f"--data-from must be auto, none or YYYY-MM-DD, not {data_from!r}") from None
     try:
         config = RuleConfig(timezone=timezone, week_start=week_start, recipient=recipient, purpose=purpose,
-                            as_of=as_of.date() if as_of else None, rosters=_load_rosters(rosters) or None,  # type: ignore[attr-defined]
+                            as_of=as_of.date() if as_of else None, rosters=_load_rosters(rosters) or None,
                             data_from=window)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+
+    def line(issue: Issue) -> str:
+        return text_line(issue, unplaced="-")
+
     try:
-        files = expand_paths(list(paths))
-    except InputError as exc:
+        report = api.check_rules(paths, config, program=program, data_from_auto=data_from == "auto",
+                                 on_read_issue=(lambda issue: click.echo(line(issue))) if fmt == "text" else None)
+    except api.UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    errors = False
-    outcomes = []
-    seen_roster: set[tuple] = set()  # a team-level (Group) finding repeats in every member record
-    items: list[tuple[str, int | None, object]] = []
-    for path in files:
-        source = "<stdin>" if path == "-" else path
-        try:
-            for item in read(path):
-                if item.issue is not None:
-                    errors = errors or item.issue.is_error
-                    if fmt == "text":
-                        click.echo(_line(item.issue))
-                else:
-                    items.append((source, item.line, item.resource))
-        except InputError as exc:
-            raise click.UsageError(str(exc)) from None
-    records, problems = group(items)
-    for issue in problems:
-        errors = True
-        if fmt == "text":
-            click.echo(_line(issue))
-    if data_from == "auto" and len(records) > 1:
-        config.data_from = earliest_contact(records, config)
-        if config.data_from:
-            click.echo(f"note: contacts taken as complete from {config.data_from.isoformat()} (the earliest "
-                       f"contact in the input); --data-from sets the window", err=True)
-    for record in records:
-        found = []
-        for issue in run_rules(record.resources, programs={program} if program else None, config=config):
-            if (issue.expression or "").startswith("Group."):
-                key = (issue.rule, issue.expression, issue.message)
-                if key in seen_roster:
-                    continue
-                seen_roster.add(key)
-            found.append(record.stamp(issue))
-        errors = errors or any(i.is_error for i in found)
-        if fmt == "json":
-            outcomes.append(operation_outcome(found, resource_id=None))
-        else:
-            for issue in found:
-                click.echo(_line(issue))
+    if fmt == "text":
+        for issue in report.problems:
+            click.echo(line(issue))
+    if report.data_from:
+        click.echo(f"note: contacts taken as complete from {report.data_from.isoformat()} (the earliest "
+                   f"contact in the input); --data-from sets the window", err=True)
     if fmt == "json":
+        outcomes = [operation_outcome(found, resource_id=None) for _, found in report.records]
         click.echo(json.dumps(outcomes if len(outcomes) != 1 else outcomes[0], indent=2, ensure_ascii=False))
-    sys.exit(1 if errors else 0)
-
-
-def _line(issue: object) -> str:
-    where = issue.location_text() or "-"  # type: ignore[attr-defined]
-    expr = f" {issue.expression}" if issue.expression else ""  # type: ignore[attr-defined]
-    tag = f" [{issue.rule}]" if issue.rule else ""  # type: ignore[attr-defined]
-    return f"{where}: {issue.severity.upper()}{expr}: {issue.message}{tag}"  # type: ignore[attr-defined]
+    else:
+        for _, found in report.records:
+            for issue in found:
+                click.echo(line(issue))
+    sys.exit(1 if report.has_errors else 0)

@@ -1,13 +1,12 @@
-"""`fhiradapter validate PATH...`: check resources, Bundles and NDJSON offline."""
+"""`fhiradapter validate PATH...`: check resources, Bundles and NDJSON offline (fhiradapter.api does it)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
-from ..canonical import PROGRAMS
 from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from .options import format_option, program_option, show_values_option, timezone_option
 
 
 def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -23,11 +22,11 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @click.command("validate")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--profile", "profile", metavar="URL", help="Validate against this profile, ignoring meta.profile.")
-@click.option("--program", type=click.Choice(PROGRAMS), help="Use the program's profile for each resource type.")
+@program_option(help="Use the program's profile for each resource type.")
 @click.option("--ig", "igs", multiple=True, metavar="DIR_OR_TGZ",
               help="Load more StructureDefinitions/ValueSets (FHIR package folder or .tgz). Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
-@click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
+@format_option("text", "json", "junit")
+@show_values_option()
 @click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
 @click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
 @click.option("--strict-profiles", is_flag=True,
@@ -36,8 +35,8 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="An extension with no definition is a note (default: an error, as in the HL7 validator).")
 @click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
               help="Print the catalogue of validator checks (id, severity, basis) and exit.")
-@click.option("--timezone", default=None, metavar="TZ", help="Agency time zone for date rules (default: the agency zone of each record's program "
-              "in the programs table, e.g. America/New_York for dc-cs).")
+@timezone_option(help="Agency time zone for date rules (default: the agency zone of each record's program "
+                 "in the programs table, e.g. America/New_York for dc-cs).")
 @click.option("--min-severity", type=click.Choice(["error", "warning", "information"]), default="information",
               show_default=True, help="Text format: hide issues below this severity.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
@@ -53,74 +52,38 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     slicing and fixed/pattern values, Bundle references, and the program rules.
     Exit code: 0 no errors, 1 errors found, 2 usage error or unreadable input.
     """
-    from ..validator.engine import Validator
-    from ..validator.inputs import NDJSON_SUFFIXES, InputError, expand_paths
+    from .. import api
     from ..validator.report import json_outcome, junit, summary, text_report
-    from ..validator.runner import check_path, run_member_rules
-    from ..validator.submission import Submission
+    from ..validator.runner import Result
 
-    for ig in igs:
-        if not Path(ig).exists():
-            raise click.UsageError(f"--ig {ig}: no such file or directory")
     try:
-        v = Validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
-                      timezone=timezone, strict_profiles=strict_profiles,
-                      allow_unknown_extensions=allow_unknown_extensions)
-    except (OSError, ValueError, KeyError) as exc:
-        raise click.UsageError(f"cannot load definitions: {exc}") from exc
-    if profile and v.compiler.profile_root(profile) is None:
-        raise click.UsageError(f"--profile {profile}: no such StructureDefinition (load it with --ig)")
-    try:
-        files = expand_paths(list(paths))
-    except InputError as exc:
+        v = api.open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
+                               timezone=timezone, profile=profile, strict_profiles=strict_profiles,
+                               allow_unknown_extensions=allow_unknown_extensions)
+        files = api.input_files(paths)
+    except api.UsageError as exc:
         raise click.UsageError(str(exc)) from exc
-    if not files:
-        raise click.UsageError("no .json/.ndjson files found in the given paths")
-
-    # transaction Bundles' references must resolve inside the submission (all JSON inputs together)
-    submission = Submission()
-    for f in files:
-        if f != "-" and not f.endswith(NDJSON_SUFFIXES):
-            submission.add_file(f)
 
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     unreadable = False
-    results = []
-    # NDJSON member records span files: with rules on, their findings come after all inputs are read
-    ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
-    groups: dict = {}
-    held: list = []
-
-    def emit(r: object) -> None:
-        if fmt == "text":
-            for line in text_report(r, min_severity):  # type: ignore[arg-type]
-                out.write(line + "\n")
-        elif fmt == "json":
-            out.write(json_outcome(r).decode() + "\n")  # type: ignore[arg-type]
-        if out is sys.stdout:
-            out.flush()
-
+    results: list[Result] = []
     try:
-        for f in files:
-            try:
-                r = check_path(v, f, profile=profile, program=program,
-                               groups=groups if ndjson_rules else None)
-            except InputError as exc:
-                click.echo(f"error: {exc}", err=True)
+        for r in api.validate_files(v, files, profile=profile, program=program):
+            if isinstance(r, api.Unreadable):
+                click.echo(f"error: {r.message}", err=True)
                 unreadable = True
                 continue
-            r.issues.extend(submission.issues_for(r.source))
             results.append(r)
-            if ndjson_rules and r.ndjson:
-                held.append(r)
-            else:
-                emit(r)
-        if held:
-            run_member_rules(v, groups, program, {r.source: r for r in held})
-            for r in held:
-                emit(r)
-        if fmt == "junit":
-            out.write(junit(results))
+            if fmt == "text":
+                for line in text_report(r, min_severity):
+                    out.write(line + "\n")
+            elif fmt == "json":
+                out.write(json_outcome(r).decode() + "\n")
+            if out is sys.stdout:
+                out.flush()
+        if fmt == "junit":   # in input order (NDJSON results with member rules came last)
+            position = {("<stdin>" if f == "-" else f): i for i, f in enumerate(files)}
+            out.write(junit(sorted(results, key=lambda r: position.get(r.source, 0))))
         elif fmt == "text":
             out.write(summary(results) + "\n")
     finally:

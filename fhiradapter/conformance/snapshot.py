@@ -33,11 +33,6 @@ def split_id(element_id: str) -> list[str]:
     return element_id.split(".")
 
 
-def path_of(element_id: str) -> str:
-    """The element path of an id: slice names removed."""
-    return ".".join(seg.split(":", 1)[0] for seg in split_id(element_id))
-
-
 def _type_names(element: dict[str, Any]) -> list[str]:
     return [t.get("code", "") for t in element.get("type") or []]
 
@@ -220,7 +215,8 @@ class _Builder:
             sd = self.resolve(code if "/" in code else FHIR_BASE + code)
         if sd is None or not (sd.get("snapshot") or {}).get("element"):
             raise self._fail(parent["id"], f"type {t.get('code')} has no definition to unfold")
-        return sd["snapshot"]["element"]
+        elements: list[dict[str, Any]] = sd["snapshot"]["element"]
+        return elements
 
     def _slice(self, plain_i: int, plain_id: str, slice_name: str) -> int:
         slice_id = f"{plain_id}:{slice_name}"

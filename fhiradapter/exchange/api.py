@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import requests
 
@@ -16,15 +17,16 @@ from .sender import RunSummary, SendOptions, Sender
 def send_paths(paths: list[str | Path], endpoint: str, *, state: str | Path | None = None,
                auth: Auth | None = None, session: requests.Session | None = None,
                options: SendOptions | None = None, retry: RetryPolicy | None = None,
-               timeout: float = 60.0) -> RunSummary:
+               timeout: float = 60.0, progress: Callable[[str], None] | None = None) -> RunSummary:
     """Validate, journal and deliver `paths` to `endpoint` (what `fhiradapter send` does).
 
     `state` defaults to `{out}/outbox.sqlite` for an output folder. Raises inputs.InputError for a
     missing path, journal.JournalError for an unusable journal, auth.AuthError for refused credentials.
+    `progress` hears one line per Bundle and retry (what `send` prints on standard error).
     """
     journal_path = Path(state) if state else default_state_path(list(paths))
     if journal_path is None:
         raise ValueError("state is required when paths are not a map/run output folder")
     with Journal(journal_path) as journal:
         client = FhirClient(endpoint, auth=auth or NoAuth(), session=session, timeout=timeout)
-        return Sender(client, journal, options=options, retry=retry).run(list(paths))
+        return Sender(client, journal, options=options, retry=retry, progress=progress).run(list(paths))

@@ -187,3 +187,28 @@ def configure_tls(session: requests.Session, *, ca_bundle: str | None, cert: str
     session.verify = ca_bundle or True
     if cert:
         session.cert = (cert, key) if key else cert
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: the only hosts a token may reach over plain http (local tests)."""
+    import ipaddress
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http_problem(url: str, allowed: bool) -> str | None:
+    """Why a credential must not go to `url` (plain http), or None."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return None
+    if not allowed:
+        return ("refusing to send a token over plain http:// (anyone on the path could read it); use https://, "
+                "or --allow-insecure-http for a loopback test server")
+    if not is_loopback(parts.hostname or ""):
+        return "--allow-insecure-http is only allowed for a loopback host (127.0.0.1, ::1, localhost)"
+    return None

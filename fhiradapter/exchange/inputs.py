@@ -130,7 +130,7 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE
             ready.append(fixed)
     if any(i.is_error for i in prepared.issues):
         return prepared
-    literal = {e["fullUrl"]: _literal(e) for e in ready if e.get("fullUrl") and _literal(e)}
+    literal = {e["fullUrl"]: lit for e in ready if e.get("fullUrl") and (lit := _literal(e))}
     if mode == "batch":
         _rewrite_refs(ready, literal)
         dangling = _refs_to_local(ready)
@@ -159,7 +159,7 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE
 
 def _meta(idx: int, entry: dict[str, Any]) -> EntryMeta:
     resource = entry.get("resource") or {}
-    meta = resource.get("meta") if isinstance(resource.get("meta"), dict) else {}
+    meta: dict[str, Any] = resource["meta"] if isinstance(resource.get("meta"), dict) else {}
     source = meta.get("source") if isinstance(meta.get("source"), str) else None
     return EntryMeta(idx=idx, resource_type=resource.get("resourceType"),
                      method=(entry.get("request") or {}).get("method"), source=source, ref=_literal(entry))
@@ -183,6 +183,7 @@ def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) ->
                             source=file, entry=index))
         return None
     entry = copy.deepcopy(entry)
+    assert isinstance(entry, dict)   # checked above; lets the checker know the copy's type
     resource = entry["resource"]
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Sequence
 
 STATES = ("pending", "sending", "delivered", "failed", "rejected-local")
 
@@ -216,7 +216,8 @@ class Journal:
                 "INSERT INTO bundles (endpoint, hash, file, part, parts, entries, mode, request_id, state,"
                 " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?, 'pending', ?, ?)",
                 (endpoint, hash, file, part, parts, len(entries), mode, str(uuid.uuid4()), now, now))
-            bundle_id = int(cur.lastrowid)
+            bundle_id = cur.lastrowid
+            assert bundle_id is not None   # set by every INSERT
             self._db.executemany(
                 "INSERT INTO entries (bundle_id, idx, resource_type, method, source, ref) VALUES (?,?,?,?,?,?)",
                 [(bundle_id, e.idx, e.resource_type, e.method, e.source, e.ref) for e in entries])
@@ -236,7 +237,7 @@ class Journal:
         with self._tx():
             self._db.execute("UPDATE bundles SET state='sending', attempts=attempts+1, updated_at=?"
                              " WHERE id=?", (_now(), row.id))
-            attempt = self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0]
+            attempt: int = self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0]
             self._db.execute("INSERT OR REPLACE INTO attempts (bundle_id, attempt, request_id, started_at,"
                              " correlation_id) VALUES (?,?,?,?,?)",
                              (row.id, attempt, row.request_id, _now(), correlation_id))
@@ -429,10 +430,6 @@ class Journal:
                    last_status=d["last_status"], last_error=d["last_error"],
                    outcome=json.loads(d["outcome"]) if d["outcome"] else None,
                    superseded=bool(d["superseded"]), settled=d.get("settled"))
-
-    def iter_states(self) -> Iterator[tuple[str, str]]:
-        for file, state in self._db.execute("SELECT file, state FROM bundles WHERE superseded=0 ORDER BY id"):
-            yield file, state
 
 
 class _Tx:

@@ -106,7 +106,7 @@ def _whole_bundle_issue(issue: dict[str, Any], entries: list[dict[str, Any]]) ->
 
 
 def _issue(issue: dict[str, Any], entry: dict[str, Any] | None) -> dict[str, Any]:
-    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+    details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
     out: dict[str, Any] = {
         "severity": issue.get("severity"), "code": issue.get("code"),
         "message": details.get("text") or issue.get("diagnostics") or "",

@@ -68,10 +68,6 @@ class BundleResult:
     entries: list[EntryResult] = field(default_factory=list)
     problem: str | None = None  # set when the body was not a usable response Bundle
 
-    @property
-    def all_ok(self) -> bool:
-        return self.problem is None and all(e.ok for e in self.entries)
-
 
 def parse_bundle_response(body: Any, expected_entries: int) -> BundleResult:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":

@@ -26,7 +26,7 @@ from fhiradapter.outcome import Issue, operation_outcome
 from .auth import AuthError
 from .client import TLS_ERROR, FhirClient, HttpResult
 from .endpoint import EndpointClosed, EndpointGuard, parse_capability
-from .gate import MINIMAL_NOTE, Checker, load_checker
+from .gate import Checker, load_checker
 from .inputs import DEFAULT_BUNDLE_SIZE, Prepared, Unit, content_hash, discover, prepare
 from .journal import EntryMeta, EntryOutcome, Journal, Row
 from .responses import (VALIDATE_ANSWER_CODES, outcome_has_errors, parse_bundle_response, slim_outcome)
@@ -62,7 +62,7 @@ class RunSummary:
     verified: int = 0             # resources read back and found as delivered (--verify)
     repaired: int = 0             # Bundles re-sent because --verify found older content on the server
     conflicts: int = 0            # resources changed on the server by someone else
-    full_validation: bool = True
+    full_validation: bool = True  # always, now: `send --format json` keeps reporting it
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -78,11 +78,7 @@ class Sender:
         self.client, self.journal = client, journal
         self.options = options or SendOptions()
         self.retry = retry or RetryPolicy()
-        if checker is None:
-            checker, full = load_checker()
-        else:
-            full = True
-        self.checker, self.full_validation = checker, full
+        self.checker = checker or load_checker()
         self.progress = progress or (lambda message: None)
         self.clock = clock
         self.guard = EndpointGuard(journal, client.endpoint, self.retry, clock)
@@ -91,12 +87,9 @@ class Sender:
     def run(self, paths: list[str | Path]) -> RunSummary:
         from .stale import Verifier, settle_in_doubt
         self.journal.lock_for_sending()
-        summary = RunSummary(full_validation=self.full_validation)
+        summary = RunSummary()
         self.guard = EndpointGuard(self.journal, self.client.endpoint, self.retry, self.clock)
         self._closed = None
-        if not self.full_validation:
-            summary.messages.append(MINIMAL_NOTE)
-            log.warning(MINIMAL_NOTE)
         files = discover(paths)
         self._probe_capability()
         for path in files:

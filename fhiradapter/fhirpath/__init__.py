@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-Fn = Callable[[list, dict], list]   # (focus collection, env) -> collection
+Fn = Callable[[list[Any], dict[str, Any]], list[Any]]   # (focus collection, env) -> collection
 
 
 # https://hl7.org/fhir/R4/fhirpath.html#vars
@@ -57,8 +57,8 @@ def _choice_stems() -> frozenset[str]:
 _CHOICE_STEMS = _choice_stems()
 
 
-def _children(items: list, name: str, scan: bool | None = None) -> list:
-    out: list = []
+def _children(items: list[Any], name: str, scan: bool | None = None) -> list[Any]:
+    out: list[Any] = []
     if scan is None:
         scan = not _CHOICE_STEMS or name in _CHOICE_STEMS
     for it in items:
@@ -87,7 +87,7 @@ def _children(items: list, name: str, scan: bool | None = None) -> list:
     return out
 
 
-def _step(c: list, name: str, scan: bool) -> list:
+def _step(c: list[Any], name: str, scan: bool) -> list[Any]:
     """_children for the usual focus, one object with a present non-null value, without its loop."""
     v = c[0].get(name) if len(c) == 1 and c[0].__class__ is dict else None
     if v is None:   # absent (maybe a choice name), null, or not one object: the general walk
@@ -99,7 +99,7 @@ def _step(c: list, name: str, scan: bool) -> list:
     return [v]
 
 
-def _identity(f: list, env: dict) -> list:
+def _identity(f: list[Any], env: dict[str, Any]) -> list[Any]:
     return f
 
 
@@ -109,10 +109,10 @@ def _path(base: Fn, names: tuple[str, ...]) -> Fn:
     if base is _identity and len(steps) == 1:
         name0, scan0 = steps[0]
 
-        def fn(f: list, env: dict) -> list:
+        def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
             return _step(f, name0, scan0)
     elif base is _identity:
-        def fn(f: list, env: dict) -> list:
+        def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
             c = f
             for name, scan in steps:
                 c = _step(c, name, scan)
@@ -120,7 +120,7 @@ def _path(base: Fn, names: tuple[str, ...]) -> Fn:
                     break
             return c
     else:
-        def fn(f: list, env: dict) -> list:
+        def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
             c = base(f, env)
             for name, scan in steps:
                 c = _step(c, name, scan)
@@ -134,7 +134,7 @@ def _path(base: Fn, names: tuple[str, ...]) -> Fn:
 _NONE = object()
 
 
-def _truth(c: list) -> bool | None:
+def _truth(c: list[Any]) -> bool | None:
     if not c:
         return None
     if len(c) == 1:
@@ -143,7 +143,7 @@ def _truth(c: list) -> bool | None:
     raise Unsupported("boolean of a collection")  # surfaced at runtime -> fallback
 
 
-def _single(c: list) -> Any:
+def _single(c: list[Any]) -> Any:
     if len(c) > 1:
         raise Unsupported("singleton expected")
     return c[0] if c else _NONE
@@ -263,7 +263,7 @@ class _Parser:
         if kind == "num":
             self.take()
             n = float(val) if "." in val else int(val)
-            return lambda f, env, n=n: [n]
+            return lambda f, env: [n]
         if kind == "op" and val == "(":
             self.take()
             inner = self.implies()
@@ -279,16 +279,16 @@ class _Parser:
                 return lambda f, env: f
             if val in ("%resource", "%rootResource", "%context"):
                 key = val[1:]
-                return lambda f, env, key=key: [env[key]] if env.get(key) is not None else []
+                return lambda f, env: [env[key]] if env.get(key) is not None else []
             if val in _CONSTANTS:   # FHIR's fixed environment variables (drt-1 and the Quantity rules use %ucum)
                 constant = _CONSTANTS[val]
-                return lambda f, env, c=constant: [c]
+                return lambda f, env: [constant]
             raise Unsupported(f"variable {val}")
         if kind == "id":
             if val in ("true", "false"):
                 self.take()
                 b = val == "true"
-                return lambda f, env, b=b: [b]
+                return lambda f, env: [b]
             return self.invocation(_identity)
         raise Unsupported(f"unexpected {val!r}")
 
@@ -312,7 +312,7 @@ class _Parser:
             return _function(name, base, self.args())
         if name[:1].isupper() and name not in ("CodeableConcept",):
             # type name at the root of an expression (e.g. 'Patient.name'): the focus itself
-            return lambda f, env, name=name: [x for x in base(f, env)
+            return lambda f, env: [x for x in base(f, env)
                                               if not (isinstance(x, dict) and x.get("resourceType") not in (None, name))]
         fused = getattr(base, "fused", None)
         if fused is not None:
@@ -321,7 +321,7 @@ class _Parser:
 
 
 def _implies(a: Fn, b: Fn) -> Fn:
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         c = a(f, env)
         if not c:
             left = None
@@ -359,7 +359,7 @@ def _or(a: Fn, b: Fn) -> Fn:
 
 def _or_same_name(name: str, lit_a: str, lit_b: str, general: Fn) -> Fn:
     """code = 'a' or code = 'b' on one object with one string value: one lookup, two comparisons."""
-    def or_eq(f: list, env: dict) -> list:
+    def or_eq(f: list[Any], env: dict[str, Any]) -> list[Any]:
         if len(f) == 1:
             it = f[0]
             if it.__class__ is dict:
@@ -371,7 +371,7 @@ def _or_same_name(name: str, lit_a: str, lit_b: str, general: Fn) -> Fn:
 
 
 def _or_general(a: Fn, b: Fn) -> Fn:
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         c = a(f, env)
         if not c:
             left = None
@@ -401,7 +401,7 @@ def _or_general(a: Fn, b: Fn) -> Fn:
 
 
 def _xor(a: Fn, b: Fn) -> Fn:
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         left, right = _truth(a(f, env)), _truth(b(f, env))
         if left is None or right is None:
             return []
@@ -410,7 +410,7 @@ def _xor(a: Fn, b: Fn) -> Fn:
 
 
 def _and(a: Fn, b: Fn) -> Fn:
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         c = a(f, env)
         if not c:
             left = None
@@ -442,7 +442,7 @@ def _and(a: Fn, b: Fn) -> Fn:
 def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
     lit = getattr(b, "literal", None)
     if lit is not None:   # x = 'text': one string on the right, never empty
-        def eq_lit(f: list, env: dict) -> list:
+        def eq_lit(f: list[Any], env: dict[str, Any]) -> list[Any]:
             left = a(f, env)
             if not left:
                 return []
@@ -457,7 +457,7 @@ def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
             return eq_lit
         name = fused[1][0]   # name = 'text' on one object, e.g. inside where(): one dict lookup
 
-        def eq_name_lit(f: list, env: dict) -> list:
+        def eq_name_lit(f: list[Any], env: dict[str, Any]) -> list[Any]:
             if len(f) == 1:
                 it = f[0]
                 if it.__class__ is dict:
@@ -470,7 +470,7 @@ def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
             eq_name_lit.name_eq = (name, lit)   # type: ignore[attr-defined]  # see _or
         return eq_name_lit
 
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         left, right = a(f, env), b(f, env)
         if not left or not right:
             return []
@@ -484,11 +484,12 @@ def _eq(a: Fn, b: Fn, negate: bool) -> Fn:
 def _equal(x: Any, y: Any) -> bool:
     if isinstance(x, bool) or isinstance(y, bool):
         return x is y
-    return x == y
+    same: bool = x == y
+    return same
 
 
 def _compare(a: Fn, b: Fn, op: str) -> Fn:
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         x, y = _single(a(f, env)), _single(b(f, env))
         if x is _NONE or y is _NONE:
             return []
@@ -500,7 +501,7 @@ def _compare(a: Fn, b: Fn, op: str) -> Fn:
 
 
 def _arith(a: Fn, b: Fn, op: str) -> Fn:
-    def fn(f: list, env: dict) -> list:
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
         x, y = _single(a(f, env)), _single(b(f, env))
         if op == "&":   # string concatenation treats empty as ''
             xs = "" if x is _NONE else x
@@ -528,8 +529,8 @@ def _arith(a: Fn, b: Fn, op: str) -> Fn:
 
 
 def _union(a: Fn, b: Fn) -> Fn:
-    def fn(f: list, env: dict) -> list:
-        out: list = []
+    def fn(f: list[Any], env: dict[str, Any]) -> list[Any]:
+        out: list[Any] = []
         for v in a(f, env) + b(f, env):
             if not any(_equal(v, o) for o in out):
                 out.append(v)
@@ -544,7 +545,7 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
             return lambda f, env: [bool(base(f, env))]
         crit = args[0]
 
-        def exists_where(f: list, env: dict) -> list:
+        def exists_where(f: list[Any], env: dict[str, Any]) -> list[Any]:
             hit = False
             for x in base(f, env):   # every item is evaluated, as an error in any must surface
                 if _truth(crit([x], env)) is True:
@@ -554,14 +555,14 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
     if name == "empty" and n == 0:
         return lambda f, env: [not base(f, env)]
     if name == "not" and n == 0:
-        def not_(f: list, env: dict) -> list:
+        def not_(f: list[Any], env: dict[str, Any]) -> list[Any]:
             t = _truth(base(f, env))
             return [] if t is None else [not t]
         return not_
     if name == "where" and n == 1:
         crit = args[0]
 
-        def where(f: list, env: dict) -> list:
+        def where(f: list[Any], env: dict[str, Any]) -> list[Any]:
             out = []
             for x in base(f, env):
                 c = crit([x], env)   # _truth(c) is True, inline
@@ -576,7 +577,7 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
     if name == "all" and n == 1:
         crit = args[0]
 
-        def all_(f: list, env: dict) -> list:
+        def all_(f: list[Any], env: dict[str, Any]) -> list[Any]:
             ok = True
             for x in base(f, env):   # every item is evaluated, as an error in any must surface
                 c = crit([x], env)   # _truth(c) is not True, inline
@@ -604,15 +605,15 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
     if name == "hasValue" and n == 0:
         return lambda f, env: [len(c := base(f, env)) == 1 and not isinstance(c[0], (dict, list))]
     if name == "distinct" and n == 0:
-        def distinct(f: list, env: dict) -> list:
-            out: list = []
+        def distinct(f: list[Any], env: dict[str, Any]) -> list[Any]:
+            out: list[Any] = []
             for v in base(f, env):
                 if not any(_equal(v, o) for o in out):
                     out.append(v)
             return out
         return distinct
     if name == "isDistinct" and n == 0:
-        def is_distinct(f: list, env: dict) -> list:
+        def is_distinct(f: list[Any], env: dict[str, Any]) -> list[Any]:
             c = base(f, env)
             return [all(not _equal(c[i], c[j]) for i in range(len(c)) for j in range(i))]
         return is_distinct
@@ -622,18 +623,18 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
         if url_lit is not None:   # extension('http://...'): the usual spelling
             ext_scan = not _CHOICE_STEMS or "extension" in _CHOICE_STEMS
 
-            def ext_lit(f: list, env: dict) -> list:
+            def ext_lit(f: list[Any], env: dict[str, Any]) -> list[Any]:
                 return [e for e in _children(base(f, env), "extension", ext_scan)
                         if isinstance(e, dict) and e.get("url") == url_lit]
             return ext_lit
 
-        def ext(f: list, env: dict) -> list:
+        def ext(f: list[Any], env: dict[str, Any]) -> list[Any]:
             url = _single(url_fn(f, env))
             return [e for e in _children(base(f, env), "extension") if isinstance(e, dict) and e.get("url") == url]
         return ext
     if name in ("startsWith", "endsWith", "contains", "matches") and n == 1:
         arg = args[0]
-        def strfn(f: list, env: dict) -> list:
+        def strfn(f: list[Any], env: dict[str, Any]) -> list[Any]:
             s, a = _single(base(f, env)), _single(arg(f, env))
             if s is _NONE or a is _NONE:
                 return []
@@ -648,7 +649,7 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
             return [re.search(a, s) is not None]
         return strfn
     if name == "length" and n == 0:
-        def length(f: list, env: dict) -> list:
+        def length(f: list[Any], env: dict[str, Any]) -> list[Any]:
             s = _single(base(f, env))
             return [] if s is _NONE else [len(s)] if isinstance(s, str) else []
         return length
@@ -659,7 +660,7 @@ def _function(name: str, base: Fn, args: list[Fn]) -> Fn:
     raise Unsupported(f"function {name}/{n}")
 
 
-def compile_expression(expression: str) -> Callable[[Any, dict], list]:
+def compile_expression(expression: str) -> Callable[[Any, dict[str, Any]], list[Any]]:
     """Compile or raise Unsupported. The result takes (focus item, env) and returns a collection."""
     fn = _Parser(expression).parse()
     return lambda item, env: fn([item], env)

@@ -1,16 +1,11 @@
 """`mapping check` lint beyond the schema, and `mapping explain` (columns -> elements)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.sources import SourceReadError, read_csv_header
-
-
-# a use's `via` names the lookups it goes through: "lookup X" or "concat (lookup X, lookup Y)"
-LOOKUP_IN_VIA = re.compile(r"\blookup ([A-Za-z_][A-Za-z0-9_-]*)")
 
 
 @dataclass
@@ -23,12 +18,12 @@ class Finding:
 def lint(mapping: Mapping, input_dir: Path | None = None) -> list[Finding]:
     """Problems a loaded (schema-valid, compiled) mapping still has."""
     findings: list[Finding] = []
-    used_lookups = {name for u in mapping.uses for name in LOOKUP_IN_VIA.findall(u.via)}
+    used_lookups = {name for u in mapping.uses for name in u.lookups}
     for name in mapping.lookups:
         if name not in used_lookups:
             findings.append(Finding("warning", f"lookups.{name}", "lookup is never used"))
     for name, spec in mapping.sources.items():
-        if spec.get("index") and not any(u.via == f"rows of {name}" for u in mapping.uses):
+        if spec.get("index") and not any(u.rows_of == name for u in mapping.uses):
             findings.append(Finding("warning", f"sources.{name}", "related source is never used by $each"))
     if input_dir is None:
         return findings

@@ -57,11 +57,15 @@ class RelatedItem:
 
 @dataclass
 class Use:
-    """One fact for `mapping explain`: these columns feed that element."""
+    """One fact for `mapping explain`: these columns feed that element. `via` is the printed text;
+    what readers need from it is data beside it (never parsed back out of the text)."""
     template: str
     columns: tuple[str, ...]
     element: str
     via: str
+    lookup: str | None = None       # the lookup table this use goes through directly ("lookup X")
+    lookups: tuple[str, ...] = ()   # every lookup table named in `via`
+    rows_of: str | None = None      # the related source whose rows a $rows directive iterates
 
 
 @dataclass
@@ -452,12 +456,12 @@ def _d_lookup(spec: dict[str, Any], env: Env, where: str, element: str) -> Compi
     column = _column_label(source.columns)
     for use in env.uses[::-1]:
         if use.element == element and use.via == "value":
-            use.via = f"lookup {name}"
+            use.via, use.lookup, use.lookups = f"lookup {name}", name, (name,)
             break
     else:
         if source.columns:
             env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in source.columns), element,
-                                f"lookup {name}"))
+                                f"lookup {name}", lookup=name, lookups=(name,)))
 
     def fn(ctx: Ctx) -> Any:
         value = get(ctx)
@@ -503,8 +507,8 @@ def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str, start:
     # directive; lookups used inside stay named in it, so `mapping check` knows they are used.
     first = start if start is not None else 0
     nested = [u for u in env.uses[first:] if u.element == element and (start is not None or u.via == "value"
-                                                                         or u.via.startswith("lookup "))]
-    lookups = sorted({u.via.split(" ", 1)[1] for u in nested if u.via.startswith("lookup ")})
+                                                                         or u.lookup is not None)]
+    lookups = sorted({u.lookup for u in nested if u.lookup is not None})
     if start is not None:
         env.uses[start:] = [u for u in env.uses[start:] if u.element != element]
     else:
@@ -512,7 +516,8 @@ def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str, start:
     if lookups:
         via = f"{via} ({', '.join(f'lookup {name}' for name in lookups)})"
     if columns:
-        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in columns), element, via))
+        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in columns), element, via,
+                            lookups=tuple(lookups)))
 
 
 def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
@@ -789,7 +794,7 @@ def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compile
         list_fn = match.fn
         list_columns = match.columns
         env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in match.columns) +
-                            (f"{related}.{src['index']}",), element, f"rows of {related}"))
+                            (f"{related}.{src['index']}",), element, f"rows of {related}", rows_of=related))
     else:
         source = compile_value(lst, env, f"{where}.$each", element)
         list_fn = source.fn
@@ -857,7 +862,7 @@ def _key_fns(raw: Any, env: Env, where: str, element: str) -> tuple[list[Compile
     return compiled, len(parts)
 
 
-def key_function(raw: Any, env: Env, where: str, element: str, *, missing_message: str) -> tuple[Callable[[Ctx], str | None], tuple[str, ...], int]:
+def key_function(raw: Any, env: Env, where: str, element: str) -> tuple[Callable[[Ctx], str | None], tuple[str, ...], int]:
     """A source key: one expression or several joined with '|'. Returns (fn, columns, arity)."""
     compiled, arity = _key_fns(raw, env, where, element)
     return _key_function_of(compiled) + (arity,)
@@ -1029,7 +1034,8 @@ class FastSource:
         source = f"def {name}(ctx):\n    row = ctx.row\n" + "\n".join(self.lines) + f"\n    return {result}\n"
         namespace: dict[str, Any] = dict(self.names)
         exec(compile(source, f"<mapping {name}>", "exec"), namespace)  # noqa: S102 - generated from the template tree
-        return namespace[name]
+        generated: Callable[[Ctx], Any] = namespace[name]
+        return generated
 
     def emit(self, node: Compiled) -> str:
         """Lines computing `node`'s value; returns the variable holding it."""

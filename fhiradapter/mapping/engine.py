@@ -14,6 +14,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from fhiradapter.ids import uuid5_text
+from fhiradapter.members import member_key
 from fhiradapter.outcome import Issue
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
@@ -98,21 +99,8 @@ def to_issues(record: dict[str, Any]) -> list[Issue]:
     return issues
 
 
-def member_of(resource: dict[str, Any]) -> str | None:
-    """The Patient a resource is about: itself, or its subject/patient/beneficiary reference."""
-    if resource.get("resourceType") == "Patient":
-        return f"Patient/{resource['id']}"
-    for name in _MEMBER_FIELDS:
-        ref = resource.get(name)
-        if isinstance(ref, dict):
-            text = ref.get("reference")
-            if isinstance(text, str) and text.startswith("Patient/"):
-                return text
-    return None
-
-
 def source_path(input_dir: Path, spec: dict[str, Any]) -> Path:
-    return input_dir / spec["file"]
+    return input_dir / str(spec["file"])
 
 
 def open_records(path: Path, spec: dict[str, Any]) -> Iterator[Record]:
@@ -274,7 +262,7 @@ class MappingRun:
                     isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
                 body["identifier"] = [{"system": template.identifier_system, "value": key}] + existing
             resource.update(body)
-            member = member or member_of(resource)
+            member = member or member_key(resource)
             if member is not None and member not in self._good_members:
                 if not _MEMBER_REF.fullmatch(member):   # it names the member's Bundle file: ids only
                     self._add_errors(result, template, FieldError(

@@ -33,7 +33,8 @@ _TOP_ONLY = ("id", "version", "agency", "timezone", "program", "tests", "title",
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     text = importlib_resources.files("fhiradapter.mapping").joinpath("schema", SCHEMA_FILE).read_text("utf-8")
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -330,8 +331,7 @@ def load_mapping(path: str | Path) -> Mapping:
         env = Env(lookups=lookups, vars=vars_, targets=targets, sources=sources, agency=agency,
                   timezone=top["timezone"], template=name, source=source, problems=compile_problems, uses=uses)
         start = len(uses)
-        key_fn, key_columns, _ = key_function(spec["key"], env, f"{where}.key", f"{resource_type}.id",
-                                              missing_message="source key is missing")
+        key_fn, key_columns, _ = key_function(spec["key"], env, f"{where}.key", f"{resource_type}.id")
         del uses[start:]   # explain lists the key once, from key_columns
         when_fn = None
         if "when" in spec:

@@ -71,7 +71,7 @@ def load_lookup(name: str, spec: dict[str, Any], base_dir: Path) -> tuple[Lookup
                     if not key:
                         continue
                     if "value" in spec:
-                        value: Any = (row.get(spec["value"]) or "").strip()
+                        value = (row.get(spec["value"]) or "").strip()
                         if not value:
                             problems.append(f"{spec['csv']}:{reader.line_num}: empty '{spec['value']}'")
                             continue

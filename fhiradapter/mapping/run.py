@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import orjson
 
@@ -18,7 +18,11 @@ from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
 from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
-from fhiradapter.provenance import source_of
+from fhiradapter.outcome import Issue
+from fhiradapter.provenance import SourceRef, source_of
+
+if TYPE_CHECKING:
+    from fhiradapter.validator import Validator
 
 ProgressHook = Callable[[int], None]
 
@@ -32,9 +36,9 @@ class FileCount:
 
 @dataclass
 class Checks:
-    """Validation glue: per-resource validator and per-member program rules (both optional)."""
-    validator: Any = None
-    run_rules: Any = None
+    """Validation glue: per-resource validator and per-member program rules."""
+    validator: Validator | None = None
+    run_rules: Callable[..., list[Issue]] | None = None
     program: str | None = None
     timezone: str | None = None
     status: str = "off"
@@ -44,34 +48,16 @@ class Checks:
 
 
 def load_checks(program: str | None, timezone: str, show_values: bool = False) -> Checks:
-    """The validator and the rules, imported lazily; a missing piece is reported, not fatal."""
-    checks = Checks(program=program, timezone=timezone)
-    parts = []
-    try:
-        from fhiradapter.validator import Validator  # type: ignore[attr-defined]
-        checks.validator = Validator(rules=False, timezone=timezone, show_values=show_values)
-        parts.append("profiles")
-    except Exception as exc:  # ImportError, or a validator that cannot start: map anyway, say so
-        checks.status = f"unavailable: validator ({type(exc).__name__}: {exc})"
-    try:
-        from fhiradapter.rules import run_rules  # type: ignore[attr-defined]
-        checks.run_rules = run_rules
-        parts.append("rules")
-    except Exception as exc:
-        note = f"rules ({type(exc).__name__}: {exc})"
-        checks.status = f"{checks.status}; {note}" if checks.status.startswith("unavailable") else f"unavailable: {note}"
-    if parts and not checks.status.startswith("unavailable"):
-        checks.status = "+".join(parts)
-    elif parts:
-        checks.status = "+".join(parts) + " only; " + checks.status
-    return checks
+    """The validator (profiles) and the program rules, imported here so that `map` never loads them."""
+    from fhiradapter.rules import run_rules
+    from fhiradapter.validator import Validator
+    return Checks(validator=Validator(rules=False, timezone=timezone, show_values=show_values),
+                  run_rules=run_rules, program=program, timezone=timezone, status="profiles+rules")
 
 
-def _issue_dict(issue: Any, *, file: str, line: int | None, show_values: bool) -> dict[str, Any]:
-    message = getattr(issue, "message", str(issue))
-    return row_issue(getattr(issue, "code", "processing"), message, file=file, line=line,
-                     expression=getattr(issue, "expression", None), severity=getattr(issue, "severity", "error"),
-                     show_values=False) | ({"rule": issue.rule} if getattr(issue, "rule", None) else {})
+def _issue_dict(issue: Issue, *, file: str, line: int | None, show_values: bool) -> dict[str, Any]:
+    return row_issue(issue.code, issue.message, file=file, line=line, expression=issue.expression,
+                     severity=issue.severity, show_values=False) | ({"rule": issue.rule} if issue.rule else {})
 
 
 def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_values: bool = False,
@@ -121,7 +107,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
             for result in run.rows():
-                if validator is not None and result.resources and not result.issues:
+                if checks is not None and validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values)
                 ok = not result.issues
                 if ok:
@@ -222,15 +208,17 @@ def _reject(result: RowResult, template: str, issue: dict[str, Any]) -> None:
 def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values: bool) -> None:
     """Profile-validate each resource of a mapped row; errors reject the row, the rest are findings."""
     errors: list[dict[str, Any]] = []
+    validator = checks.validator
+    assert validator is not None   # called only when the run validates
     for _template, resource, _member, _key in result.resources:
         try:
             # profiles come from the resource's meta.profile claims (the mapping decides: a stay
             # Encounter is no program contact and claims no program profile)
-            issues = checks.validator.validate_resource(resource, source=result.file, line=result.line)
+            issues = validator.validate_resource(resource, source=result.file, line=result.line)
         except Exception as exc:  # a validator bug must not kill the run: reject the row, say why
-            issues = [_Internal(f"validator failed on this resource ({type(exc).__name__})")]
+            issues = [Issue("error", "exception", f"validator failed on this resource ({type(exc).__name__})")]
         for issue in issues:
-            if getattr(issue, "rule", None) == NOT_CHECKED:
+            if issue.rule == NOT_CHECKED:
                 key = (_INDEX.sub("", issue.expression or ""), issue.message)
                 if key in checks.not_checked_noted:
                     continue
@@ -252,30 +240,17 @@ def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values:
         result.resources = []
 
 
-class _Internal:
-    severity = "error"
-    code = "exception"
-    expression = None
-    rule = None
-
-    def __init__(self, message: str):
-        self.message = message
-
-
 NOT_CHECKED = "binding-not-checked"   # the validator's note for value sets it cannot expand offline
 _INDEX = re.compile(r"\[\d+\]")
 
-_WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
-
-
-def _origin(issue: Any, resources: list[dict[str, Any]]) -> Any:
-    """The meta.source of the resource a rule issue is about (by where(id=...) or entry index)."""
-    match = _WHERE_ID.match(getattr(issue, "expression", None) or "")
-    if match:
+def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
+    """The meta.source of the resource a rule issue is about (its target, or its entry index)."""
+    t = issue.target
+    if t is not None:
         for resource in resources:
-            if resource.get("resourceType") == match.group(1) and resource.get("id") == match.group(2):
+            if resource.get("resourceType") == t.type and resource.get("id") == t.id:
                 return source_of(resource)
-    entry = getattr(issue, "entry", None)
+    entry = issue.entry
     if isinstance(entry, int) and 0 <= entry < len(resources):
         return source_of(resources[entry])
     return None
@@ -286,17 +261,19 @@ def _rules_hook(checks: Checks, findings: Any,
     """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
     from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
 
+    run_rules = checks.run_rules
+    assert run_rules is not None   # the hook is made only when the run checks rules
     programs = {checks.program} if checks.program else None
     config = RuleConfig(timezone=checks.timezone) if checks.timezone else RuleConfig()
 
     shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
     reported_team_findings: set[tuple[Any, ...]] = set()
 
-    def about_shared(issue: Any) -> tuple[Any, ...] | None:
+    def about_shared(issue: Issue) -> tuple[Any, ...] | None:
         """A finding about a shared resource (a team roster) is the team's: key it to report it once."""
-        match = _WHERE_ID.match(getattr(issue, "expression", None) or "")
-        if match and (match.group(1), match.group(2)) in shared_refs:
-            return (getattr(issue, "rule", None), issue.expression, getattr(issue, "message", None))
+        t = issue.target
+        if t is not None and (t.type, t.id) in shared_refs:
+            return (issue.rule, issue.expression, issue.message)
         return None
 
     def on_member(member: str | None, resources: list[dict[str, Any]]) -> None:
@@ -304,9 +281,9 @@ def _rules_hook(checks: Checks, findings: Any,
             return  # shared resources (organizations, practitioners) are no member record
         try:
             member_record = resources + shared
-            issues = checks.run_rules(member_record, programs=programs, config=config)
+            issues = run_rules(member_record, programs=programs, config=config)
         except Exception as exc:
-            issues = [_Internal(f"program rules failed on this member ({type(exc).__name__})")]
+            issues = [Issue("error", "exception", f"program rules failed on this member ({type(exc).__name__})")]
         for issue in issues:
             team_key = about_shared(issue)
             if team_key is not None:
@@ -314,13 +291,11 @@ def _rules_hook(checks: Checks, findings: Any,
                     continue
                 reported_team_findings.add(team_key)
             origin = _origin(issue, member_record)
-            severity = getattr(issue, "severity", "error")
+            severity = issue.severity
             key = severity if severity in checks.findings else ("error" if severity == "fatal" else "information")
             checks.findings[key] += 1
-            record = {"member": None if team_key else member, "file": origin.file if origin else getattr(issue, "source", None),
-                      "line": origin.line if origin else getattr(issue, "line", None), "stage": "rules",
-                      "issue": issue.to_fhir() if hasattr(issue, "to_fhir") else {"severity": severity,
-                                                                                   "message": issue.message}}
+            record = {"member": None if team_key else member, "file": origin.file if origin else issue.source,
+                      "line": origin.line if origin else issue.line, "stage": "rules", "issue": issue.to_fhir()}
             findings.write(orjson.dumps(record) + b"\n")
 
     return on_member

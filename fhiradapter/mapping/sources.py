@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol, cast
 
 # Limits on what one record may hold (docs/limits.md). Past each, that record is one row error and
 # the rest of the file is read: a hostile or broken file costs its bad rows, never the file or memory.
@@ -512,7 +512,15 @@ def iter_ndjson(path: Path, *, encoding: str = "utf-8", record_path: str | None 
             yield Record(number, None, problem=("structure", f"record_path '{record_path}' matches nothing in this line"))
 
 
-_WS = re.compile(r"[ \t\n\r]*")
+
+
+class _AlwaysMatches(Protocol):
+    def match(self, string: str, pos: int = ...) -> re.Match[str]: ...
+
+
+_WS = cast(_AlwaysMatches, re.compile(r"[ \t\n\r]*"))   # '*': matches at every position
+# the C string scanner json itself uses (not in typeshed's json.decoder)
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
@@ -553,7 +561,7 @@ class _PositionParser:
             return inner
         if ch == '"':
             try:
-                return json.decoder.scanstring(text, i + 1, True)
+                return _scanstring(text, i + 1, True)
             except ValueError as exc:
                 raise JsonPositionError(f"bad string ({getattr(exc, 'msg', exc)})", i) from exc
         for word, value in _LITERALS.items():

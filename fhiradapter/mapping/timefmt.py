@@ -211,7 +211,8 @@ def _fast_datetime(value: str, formats: tuple[str, ...], tz_name: str, add_minut
         if seconds >= 86400:
             return None   # ends on another day: the general path finds that day's offset
         minute_of_day, second = divmod(seconds, 60)
-    return prefix + _CLOCK[minute_of_day] + _SECONDS[second] + offset
+    text: str = prefix + _CLOCK[minute_of_day] + _SECONDS[second] + offset
+    return text
 
 
 _last_read: tuple[Any, ...] = (None, None, None, None)   # (value, format, zone, _read_local's answer)

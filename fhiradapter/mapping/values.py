@@ -60,4 +60,4 @@ def convert(value: Any, kind: str, column: str | None) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """`equals:` compares as text, so true == "true" and 1 == "1"."""
-    return as_text(a) == as_text(b)
+    return bool(as_text(a) == as_text(b))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .billing_codes import BillingTableError, confirmed_for, load_billing_codes
@@ -57,7 +57,7 @@ def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]
                           enc, "period.start")
 
 
-def hcpcs_coding(record: MemberRecord, enc: dict) -> dict | None:
+def hcpcs_coding(record: MemberRecord, enc: dict[str, Any]) -> dict[str, Any] | None:
     coding = sub_ext_value(record.billing(enc), "code")
     if isinstance(coding, dict) and coding.get("system") == c.HCPCS_SYSTEM and coding.get("code"):
         return coding
@@ -66,10 +66,10 @@ def hcpcs_coding(record: MemberRecord, enc: dict) -> dict | None:
 
 # ---- all-program rule: billing lines agree with the confirmed rows of the billing-code table ----
 
-_TABLES: dict[str, list] = {}
+_TABLES: dict[str, list[Any]] = {}
 
 
-def _table(record: MemberRecord) -> list:
+def _table(record: MemberRecord) -> list[Any]:
     path = record.config.billing_codes or ""
     if path not in _TABLES:
         _TABLES[path] = load_billing_codes(path or None)

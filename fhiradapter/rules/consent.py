@@ -3,7 +3,7 @@ Part 2 consent for SUD-labelled records."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .record import MemberRecord, codes, describe, has_code, ref_key
@@ -20,7 +20,7 @@ CONSENT_SECTION = ("Components of Service ('If the Member consents ...'); Discha
                    "('When consent is given, a copy ... will be forwarded')")
 
 
-def _date_of(record: MemberRecord, res: dict) -> tuple[date, str | None]:
+def _date_of(record: MemberRecord, res: dict[str, Any]) -> tuple[date, str | None]:
     for path in DATE_PATHS:
         day = record.day(res, path)
         if day is not None:
@@ -28,12 +28,12 @@ def _date_of(record: MemberRecord, res: dict) -> tuple[date, str | None]:
     return record.as_of, None
 
 
-def _matches_recipient(record: MemberRecord, actor_ref: dict, recipient: str) -> bool:
+def _matches_recipient(record: MemberRecord, actor_ref: dict[str, Any] | None, recipient: str) -> bool:
     if not isinstance(actor_ref, dict):
         return False
     if "|" in recipient:  # "system|value": an identifier; a reference never holds '|'
         system, value = recipient.split("|", 1)
-        idents = [actor_ref.get("identifier")] if isinstance(actor_ref.get("identifier"), dict) else []
+        idents: list[dict[str, Any]] = [actor_ref["identifier"]] if isinstance(actor_ref.get("identifier"), dict) else []
         target = record.resolve(actor_ref)
         if target:
             idents += [i for i in target.get("identifier") or [] if isinstance(i, dict)]
@@ -41,7 +41,7 @@ def _matches_recipient(record: MemberRecord, actor_ref: dict, recipient: str) ->
     return ref_key(actor_ref) == ref_key({"reference": recipient})
 
 
-def _actor_ok(record: MemberRecord, provision: dict, recipient: str | None) -> bool | None:
+def _actor_ok(record: MemberRecord, provision: dict[str, Any], recipient: str | None) -> bool | None:
     """True/False if the provision names actors, None when it names none (applies to anyone)."""
     actors = [a for a in provision.get("actor") or [] if isinstance(a, dict)]
     if not actors:
@@ -52,14 +52,14 @@ def _actor_ok(record: MemberRecord, provision: dict, recipient: str | None) -> b
                and _matches_recipient(record, a.get("reference"), recipient) for a in actors)
 
 
-def _purpose_ok(provision: dict, purpose: str | None) -> bool | None:
+def _purpose_ok(provision: dict[str, Any], purpose: str | None) -> bool | None:
     purposes = {p.get("code") for p in provision.get("purpose") or [] if isinstance(p, dict)}
     if not purposes:
         return None
     return purpose is None or purpose in purposes
 
 
-def _period_ok(record: MemberRecord, provision: dict, day: date, element: str = "period") -> bool:
+def _period_ok(record: MemberRecord, provision: dict[str, Any], day: date, element: str = "period") -> bool:
     start, end = record.day(provision, f"{element}.start"), record.day(provision, f"{element}.end")
     return (start is None or start <= day) and (end is None or day <= end)
 
@@ -70,7 +70,7 @@ def release_date(record: MemberRecord) -> date:
     return cfg.as_of or cfg.today or datetime.now(record.zone).date()
 
 
-def _permits(record: MemberRecord, consent: dict, res: dict, day: date, recipient: str | None,
+def _permits(record: MemberRecord, consent: dict[str, Any], res: dict[str, Any], day: date, recipient: str | None,
              purpose: str | None) -> bool:
     """Whether `consent` permits releasing `res` (dated `day`).
 
@@ -101,25 +101,25 @@ def _permits(record: MemberRecord, consent: dict, res: dict, day: date, recipien
     return True
 
 
-def _is_part2(consent: dict) -> bool:
+def _is_part2(consent: dict[str, Any]) -> bool:
     if any(isinstance(p, dict) and p.get("uri") == c.PART2_POLICY_URI for p in consent.get("policy") or []):
         return True
     labels = (consent.get("provision") or {}).get("securityLabel") or []
-    return any(isinstance(l, dict) and l.get("code") == "42CFRPart2" for l in labels)
+    return any(isinstance(label, dict) and label.get("code") == "42CFRPart2" for label in labels)
 
 
-def _released(record: MemberRecord) -> list[dict]:
+def _released(record: MemberRecord) -> list[dict[str, Any]]:
     return [r for r in record.resources if isinstance(r, dict) and r.get("resourceType")
             and r.get("resourceType") not in NOT_RELEASED]
 
 
-def _sud_labelled(res: dict) -> bool:
+def _sud_labelled(res: dict[str, Any]) -> bool:
     meta = res.get("meta")
     labels = meta.get("security") if isinstance(meta, dict) else None
     return isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") in SUD_LABELS for s in labels)
 
 
-def _one_finding(resources: list[tuple[dict, str | None]], text: str, severity: str | None = None) -> Finding:
+def _one_finding(resources: list[tuple[dict[str, Any], str | None]], text: str, severity: str | None = None) -> Finding:
     """All uncovered resources of a member in one finding: the cause is usually one missing consent."""
     first, path = resources[0]
     names = ", ".join(describe(r) for r, _ in resources)
@@ -135,7 +135,7 @@ def consent_recipient(record: MemberRecord) -> Iterator[Finding]:
     if recipient is None:
         return
     consents = record.of_type("Consent")
-    uncovered: list[tuple[dict, str | None]] = []
+    uncovered: list[tuple[dict[str, Any], str | None]] = []
     for res in _released(record):
         day, path = _date_of(record, res)
         if not any(_permits(record, cons, res, day, recipient, purpose) for cons in consents):
@@ -153,7 +153,7 @@ def consent_recipient(record: MemberRecord) -> Iterator[Finding]:
 def consent_part2(record: MemberRecord) -> Iterator[Finding]:
     recipient, purpose = record.config.recipient, record.config.purpose
     consents = record.of_type("Consent")
-    uncovered: list[tuple[dict, str | None]] = []
+    uncovered: list[tuple[dict[str, Any], str | None]] = []
     for res in _released(record):
         if not _sud_labelled(res):
             continue

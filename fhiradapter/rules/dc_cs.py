@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .record import MemberRecord, codes, describe, ext, sub_ext_value
@@ -24,7 +24,7 @@ PART_SYSTEM = c.PARTICIPATION_TYPE_SYSTEM
 @rule(id="dc-cs-no-same-day-act", program=P, severity="error", source=SRC, section="§3418.10",
       statement="Community Support is not billed on a day the member had an ACT contact.")
 def no_same_day_act(record: MemberRecord) -> Iterator[Finding]:
-    act_days: dict[date, list[dict]] = defaultdict(list)
+    act_days: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for enc in record.contacts("dc-act"):
         day = record.day(enc, "period.start")
         if day:
@@ -61,14 +61,14 @@ def service_setting(record: MemberRecord) -> Iterator[Finding]:
                               f"beds", enc, "extension")
 
 
-def _qualifications(practitioner: dict | None) -> set[str]:
+def _qualifications(practitioner: dict[str, Any] | None) -> set[str]:
     if not practitioner:
         return set()
     return {code for q in practitioner.get("qualification") or [] if isinstance(q, dict)
             for code in codes(q.get("code"), c.QUALIFICATION_SYSTEM)}
 
 
-def _participants(enc: dict, role: str | None) -> list[dict]:
+def _participants(enc: dict[str, Any], role: str | None) -> list[dict[str, Any]]:
     found = []
     for part in enc.get("participant") or []:
         if not isinstance(part, dict):
@@ -82,7 +82,7 @@ def _participants(enc: dict, role: str | None) -> list[dict]:
 @rule(id="dc-cs-qualified-practitioner", program=P, severity="error", source=SRC, section="§3418.11, §3418.12",
       statement="The performer is a qualified practitioner (§3418.11 (a)-(h)) or credentialed staff supervised by one.")
 def qualified_practitioner(record: MemberRecord) -> Iterator[Finding]:
-    unknown: list[dict] = []
+    unknown: list[dict[str, Any]] = []
     for enc in record.contacts(P):
         performers = _participants(enc, None)
         if not performers:

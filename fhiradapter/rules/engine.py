@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..citations import publicize
-from ..outcome import RULE_SYSTEM, Issue
+from ..outcome import RULE_SYSTEM, Issue, Target
 from .config import RuleConfig
 from .record import MemberRecord, programs_named
 from .registry import Finding, Rule, registered
@@ -45,7 +45,7 @@ def _rules_to_run(active: set[str]) -> list[Rule]:
     return found
 
 
-def fhirpath(resource: dict | None, path: str | None) -> str | None:
+def fhirpath(resource: dict[str, Any] | None, path: str | None) -> str | None:
     """`Encounter.where(id='abc').period.start`: valid FHIRPath that names the resource."""
     if resource is None:
         return None
@@ -57,15 +57,23 @@ def fhirpath(resource: dict | None, path: str | None) -> str | None:
     return f"{root}.{path}" if path else root
 
 
+def target(resource: dict[str, Any] | None, path: str | None) -> Target | None:
+    """The resource fhirpath() names by id, as data (None when it has no id to name it by)."""
+    rid = resource.get("id") if resource is not None else None
+    if resource is None or not isinstance(rid, str) or not rid:
+        return None
+    return Target(str(resource.get("resourceType")), rid, path or "")
+
+
 def _issue(rule: Rule, finding: Finding) -> Issue:
     extra = [x for x in (fhirpath(res, path) for res, path in finding.others) if x]
     return Issue(severity=finding.severity or rule.severity, code=rule.issue_code,
                  message=f"{publicize(finding.message)} [{rule.citation}]",
                  expression=fhirpath(finding.resource, finding.path), rule=rule.id,
-                 rule_system=RULE_SYSTEM, extra_expressions=extra)
+                 rule_system=RULE_SYSTEM, extra_expressions=extra, target=target(finding.resource, finding.path))
 
 
-def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
+def run_rules(member_resources: list[dict[str, Any]], *, programs: set[str] | None = None,
               config: RuleConfig | None = None) -> list[Issue]:
     """Check one member's records against the program rules; programs=None → the programs the
     resources' bh-program codings name."""
@@ -78,7 +86,9 @@ def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
     issues: list[Issue] = []
     for rule in _rules_to_run(active):
         try:
-            findings: Iterable[Finding] = list(rule.check(record))
+            check = rule.check
+            assert check is not None   # _rules_to_run keeps only rules with a check
+            findings: Iterable[Finding] = list(check(record))
         except Exception as exc:  # one broken rule must not stop the others
             log.debug("rule %s failed", rule.id, exc_info=True)
             issues.append(Issue(severity="warning", code="exception", rule=rule.id, rule_system=RULE_SYSTEM,

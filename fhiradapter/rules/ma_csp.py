@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days, add_months, end_of_day, start_of
@@ -15,7 +15,7 @@ ASSESS = "Assessment, Treatment/Recovery Planning and Documentation"
 COMPONENTS = "Components of Service/Provider Responsibilities"
 
 
-def _received(record: MemberRecord, sr: dict) -> tuple[datetime, date, bool] | None:
+def _received(record: MemberRecord, sr: dict[str, Any]) -> tuple[datetime, date, bool] | None:
     moment = record.when(sr, "authoredOn")
     if moment is None:
         return None
@@ -24,7 +24,7 @@ def _received(record: MemberRecord, sr: dict) -> tuple[datetime, date, bool] | N
     return instant, instant.date(), has_time
 
 
-def _attempts(record: MemberRecord) -> list[dict]:
+def _attempts(record: MemberRecord) -> list[dict[str, Any]]:
     """Contacts (finished Encounters, any mode) and logged attempts: `first-contact` Encounters in any
     status but planned or entered-in-error (e.g. cancelled when the member was not reached)."""
     found = []
@@ -41,7 +41,7 @@ def _before_input(record: MemberRecord, day: date) -> bool:
     return complete_from is not None and day < complete_from
 
 
-def _judged_referrals(record: MemberRecord) -> Iterator[tuple[dict, datetime, date, bool]]:
+def _judged_referrals(record: MemberRecord) -> Iterator[tuple[dict[str, Any], datetime, date, bool]]:
     """(referral, received instant, received local day, whether a time was given) for each referral
     whose follow-up the input can show: a receipt date is known and the contacts reach back to it."""
     for sr in record.referrals(P):
@@ -50,8 +50,8 @@ def _judged_referrals(record: MemberRecord) -> Iterator[tuple[dict, datetime, da
             yield (sr, *got)
 
 
-def _first_after(record: MemberRecord, encounters: list[dict], since: datetime) -> tuple[dict, datetime] | None:
-    best: tuple[dict, datetime] | None = None
+def _first_after(record: MemberRecord, encounters: list[dict[str, Any]], since: datetime) -> tuple[dict[str, Any], datetime] | None:
+    best: tuple[dict[str, Any], datetime] | None = None
     for enc in encounters:
         at = record.instant(enc, "period.start")
         if at is not None and at >= since and (best is None or at < best[1]):
@@ -108,7 +108,7 @@ def needs_assessment(record: MemberRecord) -> Iterator[Finding]:
                           f"referral {describe(sr)}", first[0], "period.start", [(sr, "authoredOn")])
 
 
-def _service_plans(record: MemberRecord) -> list[dict]:
+def _service_plans(record: MemberRecord) -> list[dict[str, Any]]:
     return record.plans(P, "csp-service-plan")
 
 
@@ -118,7 +118,7 @@ def quarterly_review(record: MemberRecord) -> Iterator[Finding]:
     plans = _service_plans(record)
     if not plans:
         return
-    dates: list[tuple[date, dict, str]] = []
+    dates: list[tuple[date, dict[str, Any], str]] = []
     for plan in plans:
         day = record.day(plan, "created") or record.day(plan, "period.start")
         if day:
@@ -161,7 +161,7 @@ def crisis_plan(record: MemberRecord) -> Iterator[Finding]:
                       crisis[-1], "partOf", severity="warning")
 
 
-def _notices(record: MemberRecord) -> list[tuple[dict, datetime]]:
+def _notices(record: MemberRecord) -> list[tuple[dict[str, Any], datetime]]:
     found = []
     for comm in record.of_type("Communication"):
         if has_code(comm.get("reasonCode"), c.CONTACT_TYPE_SYSTEM, "termination-notice") \
@@ -172,7 +172,7 @@ def _notices(record: MemberRecord) -> list[tuple[dict, datetime]]:
     return sorted(found, key=lambda item: item[1])
 
 
-def _terminations(record: MemberRecord, kind: str) -> Iterator[tuple[dict, date]]:
+def _terminations(record: MemberRecord, kind: str) -> Iterator[tuple[dict[str, Any], date]]:
     for plan in _service_plans(record):
         item = ext(plan, c.EXT_TERMINATION_KIND)
         end = record.day(plan, "period.end")
@@ -224,7 +224,7 @@ def claim_elements(record: MemberRecord) -> Iterator[Finding]:
         if missing:
             yield Finding(f"{describe(patient)} lacks claim element(s): {', '.join(missing)}", patient, missing[0],
                           [(patient, m) for m in missing[1:]])
-    groups: dict[tuple[str, ...], list[dict]] = {}
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for enc in billable:
         missing = []
         if not (enc.get("period") or {}).get("start"):
@@ -241,10 +241,10 @@ def claim_elements(record: MemberRecord) -> Iterator[Finding]:
         if missing:
             groups.setdefault(tuple(missing), []).append(enc)
     # one finding per set of missing elements: a systematic gap is one finding, not one per claim
-    for missing, encs in groups.items():
+    for gaps, encs in groups.items():
         what = "billable contact" if len(encs) == 1 else f"{len(encs)} billable contacts"
         yield Finding(f"{what} ({', '.join(describe(e) for e in encs)}) lack claim element(s): "
-                      f"{'; '.join(missing)}", encs[0], "extension", [(e, "extension") for e in encs[1:]])
+                      f"{'; '.join(gaps)}", encs[0], "extension", [(e, "extension") for e in encs[1:]])
 
 
 @rule(id="ma-csp-aftercare-plan", program=P, severity="warning", source=SRC,

@@ -3,10 +3,9 @@ NDJSON/loose resources are grouped by their subject/patient reference. Reference
 subject (Practitioner, Organization, Location, Group) is shared by every record of the input."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from ..members import member_key
 from ..outcome import Issue
@@ -14,20 +13,18 @@ from ..outcome import Issue
 if TYPE_CHECKING:
     from .config import RuleConfig
 
-_WHERE_ID = re.compile(r"^([A-Za-z]+)\.where\(id='((?:[^'\\]|\\.)*)'\)")
-
 
 @dataclass
 class MemberInput:
     key: str
-    resources: list[dict] = field(default_factory=list)
+    resources: list[dict[str, Any]] = field(default_factory=list)
     # where each resource came from: (file, NDJSON line or None, Bundle entry or None)
     origins: dict[tuple[str, str], tuple[str, int | None, int | None]] = field(default_factory=dict)
 
     def stamp(self, issue: Issue) -> Issue:
         """Name file and NDJSON line / Bundle entry of the resource the issue is about."""
-        m = _WHERE_ID.match(issue.expression or "")
-        origin = self.origins.get((m.group(1), m.group(2).replace("\\'", "'"))) if m else None
+        t = issue.target
+        origin = self.origins.get((t.type, t.id)) if t is not None else None
         if origin is None and self.origins:
             origin = (next(iter(self.origins.values()))[0], None, None)
         if origin is not None:
@@ -40,7 +37,7 @@ def group(items: Iterable[tuple[str, int | None, object]]) -> tuple[list[MemberI
     """(file, line, parsed JSON) triples of all inputs → member records, plus issues about unusable
     items. A Bundle is one record; other resources are grouped by member across files."""
     members: dict[str, MemberInput] = {}
-    shared: list[tuple[dict, tuple[str, int | None, int | None]]] = []
+    shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]] = []
     records: list[MemberInput] = []
     problems: list[Issue] = []
     for source, line, data in items:
@@ -58,7 +55,7 @@ def group(items: Iterable[tuple[str, int | None, object]]) -> tuple[list[MemberI
             records.append(record)
             continue
         key = member_key(data)
-        origin = (source, line, None)
+        origin: tuple[str, int | None, int | None] = (source, line, None)
         if key is None:
             shared.append((data, origin))
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import run_label, week_label, week_runs, week_start
@@ -21,7 +21,7 @@ QUALIFYING_MODES = frozenset({"face-to-face", "telehealth"})
 NOT_MEMBER_CONTACT_TYPES = frozenset({"team-meeting"})
 
 
-def _qualifying(record: MemberRecord) -> list[dict]:
+def _qualifying(record: MemberRecord) -> list[dict[str, Any]]:
     return [e for e in record.contacts(P) if record.contact_mode(e) in QUALIFYING_MODES
             and NOT_MEMBER_CONTACT_TYPES.isdisjoint(record.contact_types(e))]
 
@@ -30,7 +30,7 @@ def _qualifying(record: MemberRecord) -> list[dict]:
       section="Service Requirements (5)",
       statement="At most 3 billable days per week per member (a day with one or more billable contacts is one billable day).")
 def billable_days(record: MemberRecord) -> Iterator[Finding]:
-    weeks: dict[date, dict[date, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    weeks: dict[date, dict[date, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
     first = record.config.week_start_index
     for enc in record.contacts(P):
         day = record.day(enc, "period.start")
@@ -144,7 +144,7 @@ def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
-def _snapshot(group: dict) -> str:
+def _snapshot(group: dict[str, Any]) -> str:
     """The date a roster count holds for. The contract has no element for it (docs/rules.md): read
     characteristic.period, else an ISO date in Group.name ('PACT roster as of 2026-01-31')."""
     for item in group.get("characteristic") or []:
@@ -155,9 +155,9 @@ def _snapshot(group: dict) -> str:
     return found.group(1) if found else ""
 
 
-def _roster_counts(groups: list[dict]) -> dict[tuple[str, str], dict[str, tuple[int, dict]]]:
+def _roster_counts(groups: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[int, dict[str, Any]]]]:
     """(team, snapshot date) → roster kind → (member count, Group)."""
-    teams: dict[tuple[str, str], dict[str, tuple[int, dict]]] = defaultdict(dict)
+    teams: dict[tuple[str, str], dict[str, tuple[int, dict[str, Any]]]] = defaultdict(dict)
     for group in groups:
         if not isinstance(group, dict) or group.get("resourceType") != "Group":
             continue

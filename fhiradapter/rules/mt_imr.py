@@ -1,7 +1,7 @@
 """Montana Illness Management and Recovery, policy 410 (003_b1943e64eef8a2d8.txt)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .common import billed_without_plan, hcpcs_coding, missing_sdmi
@@ -15,7 +15,7 @@ def _involved(record: MemberRecord) -> bool:
     return bool(record.contacts(P, finished_only=False) or record.referrals(P) or record.plans(P))
 
 
-def _includes_imr(plan: dict) -> bool:
+def _includes_imr(plan: dict[str, Any]) -> bool:
     if has_code(plan.get("category"), c.PROGRAM_SYSTEM, P):
         return True
     activity_codes = [codes(((a or {}).get("detail") or {}).get("code"), c.service_component_system(P))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Iterator
+from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days
@@ -112,7 +112,7 @@ def jail(record: MemberRecord) -> Iterator[Finding]:
                               [(stay, "period")])
 
 
-def _detention_days(record: MemberRecord, stay: dict, enc: dict) -> int | None:
+def _detention_days(record: MemberRecord, stay: dict[str, Any], enc: dict[str, Any]) -> int | None:
     """Day number of the contact within the detention placement (admission day = day 1), or None."""
     admitted = record.day(stay, "period.start")
     released = record.instant(stay, "period.end")

@@ -36,7 +36,7 @@ _PARSED: dict[tzinfo, dict[str, tuple[datetime | date, date]]] = {}
 _PARSED_LIMIT = 65536
 
 
-def codings(concept: Any) -> list[dict]:
+def codings(concept: Any) -> list[dict[str, Any]]:
     """The codings of a CodeableConcept (or of a list of them)."""
     if isinstance(concept, list):
         return [cd for item in concept for cd in codings(item)]
@@ -65,7 +65,7 @@ def codes(concept: Any, system: str) -> set[str]:
     return found
 
 
-def _codes_by_system(concept: Any, found: dict[str, list] | None = None) -> dict[str, list]:
+def _codes_by_system(concept: Any, found: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
     """system -> codes of a CodeableConcept (or list of them), in one scan: codes(concept, system)
     is set(_codes_by_system(concept).get(system, ())) for any str system."""
     found = {} if found is None else found
@@ -85,14 +85,14 @@ def has_code(concept: Any, system: str, code: str) -> bool:
     return code in codes(concept, system)
 
 
-def ext(resource: dict, url: str) -> dict | None:
+def ext(resource: dict[str, Any], url: str) -> dict[str, Any] | None:
     for item in resource.get("extension") or []:
         if isinstance(item, dict) and item.get("url") == url:
             return item
     return None
 
 
-def sub_ext_value(extension: dict | None, name: str) -> Any:
+def sub_ext_value(extension: dict[str, Any] | None, name: str) -> Any:
     """value[x] of a sub-extension of a complex extension (None when absent)."""
     if not extension:
         return None
@@ -119,7 +119,7 @@ def ref_key(reference: Any) -> str | None:
     return "/".join(parts[-2:]) if len(parts) >= 2 else text
 
 
-def programs_named(resources: list[dict]) -> set[str]:
+def programs_named(resources: list[dict[str, Any]]) -> set[str]:
     """The table programs the resources' bh-program codings name (as MemberRecord.programs(), before a
     record exists: the record's zone depends on it)."""
     found: set[str] = set()
@@ -130,11 +130,11 @@ def programs_named(resources: list[dict]) -> set[str]:
     return found & set(c.PROGRAMS)
 
 
-def key_of(resource: dict) -> str:
+def key_of(resource: dict[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{resource.get('id')}"
 
 
-def describe(resource: dict) -> str:
+def describe(resource: dict[str, Any]) -> str:
     """How messages name a resource: type and id only."""
     rid = resource.get("id")
     return f"{resource.get('resourceType')}/{rid}" if rid else f"a {resource.get('resourceType')} without id"
@@ -142,7 +142,7 @@ def describe(resource: dict) -> str:
 
 @dataclass
 class MemberRecord:
-    resources: list[dict]
+    resources: list[dict[str, Any]]
     config: RuleConfig
     problems: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -151,23 +151,23 @@ class MemberRecord:
         self._parsed = _PARSED.setdefault(self.zone, {})
         # resources are not changed while rules run: memoise what the rules read, keyed by id(resource)
         self._dates: dict[tuple[int, str], Dated] = {}    # (resource, path) -> (moment, local day)
-        self._list_cache: dict[tuple, list[dict]] = {}
+        self._list_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         self._programs: dict[int, set[str]] = {}          # programs_of
         self._service_programs: dict[int, set[str]] = {}  # bh-program codes of Encounter.serviceType
-        self._type_codes: dict[int, dict[str, list]] = {}  # Encounter.type codes by system
+        self._type_codes: dict[int, dict[str, list[Any]]] = {}  # Encounter.type codes by system
         self._stay: dict[int, bool] = {}
         self._mode: dict[int, str | None] = {}
         self._types: dict[int, set[str]] = {}
         self._billable: dict[int, bool] = {}
-        self._by_key: dict[str, dict] | None = None
-        self.by_type: dict[str, list[dict]] = {}
+        self._by_key: dict[str, dict[str, Any]] | None = None
+        self.by_type: dict[str, list[dict[str, Any]]] = {}
         for res in self.resources:
             if isinstance(res, dict) and isinstance(kind := res.get("resourceType"), str):
                 self.by_type.setdefault(kind, []).append(res)
         self.as_of: date = self._evaluation_date()
 
     @property
-    def by_key(self) -> dict[str, dict]:
+    def by_key(self) -> dict[str, dict[str, Any]]:
         """'Type/id', urn:uuid:{id} and fullUrl -> resource; built on the first resolve (several
         programs' rules never resolve a reference)."""
         if self._by_key is None:
@@ -208,7 +208,7 @@ class MemberRecord:
                 for part in below:
                     value = value.get(part) if isinstance(value, dict) else None
                 # the cache is empty here (a resource listed twice is read twice, with the same result)
-                found = parsed.get(value) if isinstance(value, str) else None  # the common case inline
+                found: Dated | None = parsed.get(value) if isinstance(value, str) else None  # the common case inline
                 if found is None:
                     found = self._parse(res, path, value)
                 dates[(id(res), path)] = found
@@ -218,32 +218,32 @@ class MemberRecord:
         return min(latest, now) if latest else now
 
     # ---- generic access -------------------------------------------------------------------
-    def of_type(self, resource_type: str) -> list[dict]:
+    def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         return self.by_type.get(resource_type, [])
 
-    def resolve(self, reference: Any) -> dict | None:
+    def resolve(self, reference: Any) -> dict[str, Any] | None:
         key = ref_key(reference)
         return self.by_key.get(key) if key else None
 
-    def when(self, resource: dict, path: str) -> datetime | date | None:
+    def when(self, resource: dict[str, Any], path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
         found = self._dates.get((id(resource), path))
         if found is None:
             found = self._read(resource, path)
         return found[0]
 
-    def day(self, resource: dict, path: str) -> date | None:
+    def day(self, resource: dict[str, Any], path: str) -> date | None:
         """The agency-local day of when(resource, path)."""
         found = self._dates.get((id(resource), path))
         if found is None:
             found = self._read(resource, path)
         return found[1]
 
-    def instant(self, resource: dict, path: str) -> datetime | None:
+    def instant(self, resource: dict[str, Any], path: str) -> datetime | None:
         moment = self.when(resource, path)
         return start_of(moment, self.zone) if moment is not None else None
 
-    def _read(self, resource: dict, path: str) -> Dated:
+    def _read(self, resource: dict[str, Any], path: str) -> Dated:
         parts = _PATH_PARTS.get(path)
         if parts is None:
             parts = _PATH_PARTS[path] = tuple(path.split("."))
@@ -253,7 +253,7 @@ class MemberRecord:
         found = self._dates[(id(resource), path)] = self._parse(resource, path, value)
         return found
 
-    def _parse(self, resource: dict, path: str, value: Any) -> Dated:
+    def _parse(self, resource: dict[str, Any], path: str, value: Any) -> Dated:
         if isinstance(value, str):
             found = self._parsed.get(value)
             if found is None:
@@ -268,13 +268,13 @@ class MemberRecord:
             return found
         return _NO_DATE if value is None else self._bad_date(resource, path)
 
-    def _bad_date(self, resource: dict, path: str) -> Dated:
+    def _bad_date(self, resource: dict[str, Any], path: str) -> Dated:
         self.problems[(describe(resource), path)] = (
             f"{describe(resource)}.{path} is not a valid FHIR date/dateTime; rules that need it skipped it")
         return _NO_DATE
 
     # ---- programs -------------------------------------------------------------------------
-    def programs_of(self, resource: dict) -> set[str]:
+    def programs_of(self, resource: dict[str, Any]) -> set[str]:
         """(shared per record: callers only read it)"""
         found = self._programs.get(id(resource))
         if found is None:
@@ -283,7 +283,7 @@ class MemberRecord:
                 | codes(resource.get("code"), c.PROGRAM_SYSTEM))
         return found
 
-    def _programs_served(self, resource: dict) -> set[str]:
+    def _programs_served(self, resource: dict[str, Any]) -> set[str]:
         """The bh-program codes of serviceType (what makes an Encounter a program contact)."""
         found = self._service_programs.get(id(resource))
         if found is None:
@@ -298,20 +298,20 @@ class MemberRecord:
         return found & set(c.PROGRAMS)
 
     # ---- program contacts and stays -------------------------------------------------------
-    def is_stay(self, enc: dict) -> bool:
+    def is_stay(self, enc: dict[str, Any]) -> bool:
         found = self._stay.get(id(enc))
         if found is None:
             found = self._stay[id(enc)] = bool(set(self._type_index(enc).get(c.STAY_TYPE_SYSTEM, ())))
         return found
 
-    def stay_type(self, enc: dict) -> str | None:
+    def stay_type(self, enc: dict[str, Any]) -> str | None:
         return next(iter(sorted(self.type_codes(enc, c.STAY_TYPE_SYSTEM))), None)
 
-    def type_codes(self, enc: dict, system: str) -> set[str]:
+    def type_codes(self, enc: dict[str, Any], system: str) -> set[str]:
         """codes(enc.get("type"), system)."""
         return set(self._type_index(enc).get(system, ()))
 
-    def _type_index(self, enc: dict) -> dict[str, list]:
+    def _type_index(self, enc: dict[str, Any]) -> dict[str, list[Any]]:
         """Encounter.type codes by system: it holds the stay type, contact mode and contact types, read
         by several rules, so it is scanned once per record. Like codes(), it keeps text codes only."""
         by_system = self._type_codes.get(id(enc))
@@ -319,7 +319,7 @@ class MemberRecord:
             by_system = self._type_codes[id(enc)] = _codes_by_system(enc.get("type"))
         return by_system
 
-    def contacts(self, program: str, *, finished_only: bool = True) -> list[dict]:
+    def contacts(self, program: str, *, finished_only: bool = True) -> list[dict[str, Any]]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
         key = ("contacts", program, finished_only)
         if key in self._list_cache:
@@ -337,35 +337,35 @@ class MemberRecord:
         are not judged: the data cannot show them."""
         return self.config.data_from
 
-    def stays(self, *types: str) -> list[dict]:
+    def stays(self, *types: str) -> list[dict[str, Any]]:
         found = [e for e in self.of_type("Encounter") if self.is_stay(e)
                  and (not types or self.stay_type(e) in types) and e.get("status") != "entered-in-error"]
         return sorted(found, key=self._start_key)
 
-    def contact_mode(self, enc: dict) -> str | None:
+    def contact_mode(self, enc: dict[str, Any]) -> str | None:
         mode = self._mode.get(id(enc), _MISSING)
         if mode is _MISSING:
             modes = set(self._type_index(enc).get(c.CONTACT_MODE_SYSTEM, ()))
             mode = self._mode[id(enc)] = next(iter(sorted(modes)), None)
         return mode  # type: ignore[return-value]
 
-    def contact_types(self, enc: dict) -> set[str]:
+    def contact_types(self, enc: dict[str, Any]) -> set[str]:
         """(shared per record: callers only read it)"""
         found = self._types.get(id(enc))
         if found is None:
             found = self._types[id(enc)] = set(self._type_index(enc).get(c.CONTACT_TYPE_SYSTEM, ()))
         return found
 
-    def billing(self, enc: dict) -> dict | None:
+    def billing(self, enc: dict[str, Any]) -> dict[str, Any] | None:
         return ext(enc, c.EXT_BILLING)
 
-    def is_billable(self, enc: dict) -> bool:
+    def is_billable(self, enc: dict[str, Any]) -> bool:
         found = self._billable.get(id(enc))
         if found is None:
             found = self._billable[id(enc)] = sub_ext_value(self.billing(enc), "billable") is True
         return found
 
-    def billable_contacts(self, program: str) -> list[dict]:
+    def billable_contacts(self, program: str) -> list[dict[str, Any]]:
         """contacts(program) that ext-billing marks billable, by start."""
         key = ("billable", program)
         if key not in self._list_cache:
@@ -373,13 +373,13 @@ class MemberRecord:
         return list(self._list_cache[key])
 
     # ---- referrals and plans --------------------------------------------------------------
-    def referrals(self, program: str) -> list[dict]:
+    def referrals(self, program: str) -> list[dict[str, Any]]:
         found = [s for s in self.of_type("ServiceRequest")
                  if has_code(s.get("category"), c.PROGRAM_SYSTEM, program)
                  and s.get("status") not in ("entered-in-error",)]
         return sorted(found, key=lambda s: self._sort_key(s, "authoredOn"))
 
-    def plans(self, program: str | None = None, plan_type: str | None = None) -> list[dict]:
+    def plans(self, program: str | None = None, plan_type: str | None = None) -> list[dict[str, Any]]:
         key = ("plans", program, plan_type)
         if key in self._list_cache:
             return list(self._list_cache[key])
@@ -395,10 +395,10 @@ class MemberRecord:
         self._list_cache[key] = sorted(found, key=lambda p: self._sort_key(p, "created", "period.start"))
         return list(self._list_cache[key])
 
-    def plan_start(self, plan: dict) -> date | None:
+    def plan_start(self, plan: dict[str, Any]) -> date | None:
         return self.day(plan, "period.start") or self.day(plan, "created")
 
-    def covers(self, plan: dict, day: date) -> bool:
+    def covers(self, plan: dict[str, Any], day: date) -> bool:
         start, end = self.plan_start(plan), self.day(plan, "period.end")
         return (start is None or start <= day) and (end is None or day <= end)
 
@@ -407,17 +407,17 @@ class MemberRecord:
         plans = [p for p in self.plans(program) if self.plan_start(p)]
         if not plans:
             return None
-        start = min(self.plan_start(p) for p in plans)  # type: ignore[type-var]
+        start = min(d for p in plans if (d := self.plan_start(p)) is not None)
         ends = [self.day(p, "period.end") for p in plans]
-        end = None if any(e is None for e in ends) else max(ends)  # type: ignore[type-var]
+        end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         return start, end
 
-    def patient(self) -> dict | None:
+    def patient(self) -> dict[str, Any] | None:
         patients = self.of_type("Patient")
         return patients[0] if patients else None
 
     # ---- helpers --------------------------------------------------------------------------
-    def _sort_key(self, res: dict, *paths: str) -> tuple:
+    def _sort_key(self, res: dict[str, Any], *paths: str) -> tuple[Any, ...]:
         """By the instant of the first path that has a date (dates from local midnight), then id."""
         for path in paths:
             moment = self.when(res, path)
@@ -425,7 +425,7 @@ class MemberRecord:
                 return (0, start_of(moment, self.zone).timestamp(), str(res.get("id")))
         return (1, 0.0, str(res.get("id")))
 
-    def _start_key(self, res: dict) -> tuple:
+    def _start_key(self, res: dict[str, Any]) -> tuple[Any, ...]:
         """_sort_key(res, "period.start") (how contacts and stays are ordered), with the reads inline:
         it runs once per contact of every member."""
         found = self._dates.get((id(res), "period.start")) or self._read(res, "period.start")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
 from ..citations import BY_SEED, OTHER_SOURCES, PolicySource
 
@@ -17,9 +17,9 @@ RuleSeverity = Literal["error", "warning", "information"]
 class Finding:
     """What a check reports; the engine turns it into an `Issue` with the rule's id and citation."""
     message: str                           # no patient values: name resources, elements, weeks
-    resource: dict | None = None           # the resource the finding is about
+    resource: dict[str, Any] | None = None           # the resource the finding is about
     path: str | None = None                # element path inside it, e.g. "period.start"
-    others: list[tuple[dict, str | None]] = field(default_factory=list)  # other resources involved
+    others: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)  # other resources involved
     severity: RuleSeverity | None = None   # overrides the rule's default when set
 
 

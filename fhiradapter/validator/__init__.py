@@ -15,7 +15,7 @@ from .engine import Validator
 
 __all__ = ["validate", "validate_issues", "Validator"]
 
-_cache: dict[tuple, Validator] = {}
+_cache: dict[tuple[Any, ...], Validator] = {}
 
 
 def _validator(igs: Iterable[str | Path], show_values: bool, must_support: bool, rules: bool,

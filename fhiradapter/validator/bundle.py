@@ -6,6 +6,7 @@ while walking the entries.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .walker import Ctx, RefUse
 
@@ -21,7 +22,7 @@ def entry_of(expression: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def check_bundle(bundle: dict, ctx: Ctx, refs: list[RefUse]) -> None:
+def check_bundle(bundle: dict[str, Any], ctx: Ctx, refs: list[RefUse]) -> None:
     btype = bundle.get("type")
     entries = bundle.get("entry")
     entries = entries if isinstance(entries, list) else []
@@ -80,7 +81,7 @@ def check_bundle(bundle: dict, ctx: Ctx, refs: list[RefUse]) -> None:
     _resolve(entries, by_full, by_key, ctx, refs)
 
 
-def _resolve(entries: list, by_full: dict[str, int], by_key: dict[str, int], ctx: Ctx,
+def _resolve(entries: list[Any], by_full: dict[str, int], by_key: dict[str, int], ctx: Ctx,
              refs: list[RefUse]) -> None:
     for ref in refs:
         target: int | None = None

@@ -7,6 +7,7 @@ from .checks.value_bounds import compile_bounds
 from .invariants import compile_constraint
 from .model import MISSING, Binding, Discriminator, Elem, Node, Slicing
 from .primitives import CHECKERS, PRIMITIVE_TYPES
+from .registry import DefinitionSource
 
 R4 = "http://hl7.org/fhir/StructureDefinition/"
 FHIRPATH_TYPE_PREFIX = "http://hl7.org/fhirpath/System."
@@ -16,22 +17,23 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _type_code(t: dict) -> str:
-    code = t.get("code", "")
+def _type_code(t: dict[str, Any]) -> str:
+    code: str = t.get("code", "")
     if code.startswith(FHIRPATH_TYPE_PREFIX):   # e.g. the value of a primitive, id of an element
         return {"String": "string", "Boolean": "boolean", "Integer": "integer",
                 "Decimal": "decimal", "Date": "date", "DateTime": "dateTime",
                 "Time": "time"}.get(code[len(FHIRPATH_TYPE_PREFIX):], "string")
     for ext in t.get("extension", []):   # R4 id/url elements: code carries the fhir-type extension
         if ext.get("url", "").endswith("structuredefinition-fhir-type"):
-            return ext.get("valueUrl") or ext.get("valueUri") or code
+            declared: str = ext.get("valueUrl") or ext.get("valueUri") or code
+            return declared
     return code
 
 
 class Compiler:
     """Turns definitions from a registry into nodes. One per Validator; everything cached."""
 
-    def __init__(self, registry: Any) -> None:
+    def __init__(self, registry: DefinitionSource) -> None:
         self.registry = registry
         self._type_nodes: dict[str, tuple[Node, Elem] | None] = {}
         self._sd_roots: dict[str, tuple[Node, Elem] | None] = {}
@@ -46,7 +48,7 @@ class Compiler:
         return self._type_nodes[type_name]
 
     def profile_root(self, url: str) -> tuple[Node, Elem] | None:
-        found = self._sd_roots.get(url, MISSING)   # the claimed url as written (once per resource)
+        found: tuple[Node, Elem] | None = self._sd_roots.get(url, MISSING)   # the claimed url as written (once per resource)
         if found is not MISSING:
             return found
         key = url.split("|")[0]
@@ -62,12 +64,12 @@ class Compiler:
         if key.startswith(R4) and "/" not in key[len(R4):]:
             return key[len(R4):]
         if key not in self._type_of_url:
-            sd = self.registry.resource(key) if hasattr(self.registry, "resource") else None
+            sd = self.registry.resource(key)
             self._type_of_url[key] = sd.get("type") if isinstance(sd, dict) else None
         return self._type_of_url[key]
 
     # -- compilation
-    def _compile_sd(self, sd: dict) -> tuple[Node, Elem] | None:
+    def _compile_sd(self, sd: dict[str, Any]) -> tuple[Node, Elem] | None:
         elements = (sd.get("snapshot") or {}).get("element") or []
         if not elements:
             return None
@@ -132,7 +134,7 @@ class Compiler:
                 node.keys[elem.name] = (elem, elem.types[0] if len(elem.types) == 1 else None)
         return node
 
-    def _elem(self, raw: dict, sd_url: str) -> Elem:
+    def _elem(self, raw: dict[str, Any], sd_url: str) -> Elem:
         path = raw.get("path", "")
         eid = raw.get("id") or path
         types_raw = raw.get("type") or []

@@ -1,7 +1,6 @@
 """`Validator`: compile once, validate many. Chooses profiles, walks, runs Bundle checks and rules."""
 from __future__ import annotations
 
-import re
 import traceback
 from pathlib import Path
 from typing import Any, Iterable
@@ -9,17 +8,16 @@ from typing import Any, Iterable
 from ..outcome import Issue
 from .bundle import check_bundle, entry_of
 from .compile import Compiler
-from .registry import get_registry
+from .registry import DefinitionSource, get_registry
 from .terminology import Terminology
 from .walker import Ctx, Walker
 
-_WHERE_ID = re.compile(r"^([A-Z][A-Za-z]+)\.where\(id\s*=\s*'([^']*)'\)(.*)$")
-
 
 class Validator:
-    def __init__(self, registry: Any = None, igs: Iterable[str | Path] = (), show_values: bool = False,
-                 must_support: bool = False, rules: bool = True, timezone: str | None = None,
-                 strict_profiles: bool = False, allow_unknown_extensions: bool = False) -> None:
+    def __init__(self, registry: DefinitionSource | None = None, igs: Iterable[str | Path] = (),
+                 show_values: bool = False, must_support: bool = False, rules: bool = True,
+                 timezone: str | None = None, strict_profiles: bool = False,
+                 allow_unknown_extensions: bool = False) -> None:
         if registry is None:
             registry = get_registry(igs)
         else:
@@ -37,7 +35,7 @@ class Validator:
         self.walker.unknown_extension = "information" if allow_unknown_extensions else "error"
 
     # -- profile choice
-    def _profiles_for(self, res: dict, profile: str | None, program: str | None, ctx: Ctx,
+    def _profiles_for(self, res: dict[str, Any], profile: str | None, program: str | None, ctx: Ctx,
                       expr: str) -> list[str]:
         if profile:
             return [profile]
@@ -58,7 +56,7 @@ class Validator:
     # -- public API
     def validate_resource(self, resource: Any, *, profile: str | None = None, program: str | None = None,
                           source: str | None = None, line: int | None = None,
-                          run_rules: bool | None = None, notes_seen: set | None = None) -> list[Issue]:
+                          run_rules: bool | None = None, notes_seen: set[Any] | None = None) -> list[Issue]:
         """Issues for one resource (a Bundle is handed to validate_bundle).
 
         notes_seen: share one set across the lines of an NDJSON file so "not checked" notes come once.
@@ -87,14 +85,14 @@ class Validator:
             _debug(exc)
         return _stamp(ctx.issues, source, line) if ctx.issues else ctx.issues
 
-    def validate_bundle(self, bundle: dict, *, profile: str | None = None, program: str | None = None,
+    def validate_bundle(self, bundle: dict[str, Any], *, profile: str | None = None, program: str | None = None,
                         source: str | None = None, line: int | None = None,
                         run_rules: bool | None = None) -> list[Issue]:
         ctx = self._new_ctx()
         try:
             self.walker.resource(bundle, "Bundle", ctx, [profile] if profile and _is_bundle_profile(
                 self.compiler, profile) else [])
-            entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+            entries: list[Any] = bundle["entry"] if isinstance(bundle.get("entry"), list) else []
             # entry resources: walked by the Bundle definition (type Resource) with their own claims;
             # --profile/--program applies to them, so re-walk those entries with the forced profile
             if profile or program:
@@ -116,7 +114,7 @@ class Validator:
                 issue.entry = entry_of(issue.expression)
         return _stamp(ctx.issues, source, line)
 
-    def _force_entries(self, entries: list, profile: str | None, program: str | None, ctx: Ctx) -> None:
+    def _force_entries(self, entries: list[Any], profile: str | None, program: str | None, ctx: Ctx) -> None:
         # Drop the base-only findings of the forced entries and walk them again with the profile.
         for i, e in enumerate(entries):
             res = e.get("resource") if isinstance(e, dict) else None
@@ -133,18 +131,11 @@ class Validator:
             self.walker.resource(res, prefix, ctx, profiles, root=False)
 
     # -- rules
-    def rules_for(self, members: list[dict], program: str | None,
+    def rules_for(self, members: list[dict[str, Any]], program: str | None,
                   exprs: list[str]) -> list[tuple[int | None, Issue]]:
         """Program rules on one member record: (index of the member the issue is about, issue)."""
-        try:
-            from ..rules import RuleConfig, run_rules  # type: ignore[attr-defined]
-        except ImportError:
-            return [(None, Issue("information", "not-supported", "program rules not run: fhiradapter.rules "
-                                 "is not available in this installation", rule="rules-unavailable"))]
-        try:
-            config = RuleConfig(timezone=self.timezone) if self.timezone else RuleConfig()
-        except TypeError:
-            config = RuleConfig()
+        from ..rules import RuleConfig, run_rules   # imported on first use: `validate --no-rules` never loads them
+        config = RuleConfig(timezone=self.timezone) if self.timezone else RuleConfig()
         try:
             found = run_rules(members, programs={program} if program else None, config=config)
         except Exception as exc:
@@ -153,23 +144,16 @@ class Validator:
                                  rule="rules-internal"))]
         return [_reroot(issue, members, exprs) for issue in found]
 
-    def rules_available(self) -> bool:
-        try:
-            from ..rules import run_rules  # type: ignore[attr-defined]  # noqa: F401
-        except ImportError:
-            return False
-        return True
 
-
-def _reroot(issue: Issue, members: list[dict], exprs: list[str]) -> tuple[int | None, Issue]:
+def _reroot(issue: Issue, members: list[dict[str, Any]], exprs: list[str]) -> tuple[int | None, Issue]:
     """Rule issues are rooted at the resource ('Encounter.period'); put them under their entry."""
     k = issue.entry if issue.entry is not None and 0 <= issue.entry < len(members) else None
     expr = issue.expression or ""
-    m = _WHERE_ID.match(expr)
-    if m is not None:   # "Encounter.where(id='x').period" names the member by id
+    t = issue.target
+    if t is not None:   # "Encounter.where(id='x').period" names the member by id
         for j, mem in enumerate(members):
-            if mem.get("resourceType") == m.group(1) and mem.get("id") == m.group(2):
-                k, expr = j, m.group(1) + m.group(3)
+            if mem.get("resourceType") == t.type and mem.get("id") == t.id:
+                k, expr = j, t.type + ("." + t.path if t.path else "")
                 issue.expression = expr
                 break
     if k is None and expr:
@@ -210,14 +194,14 @@ _PROGRAM_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
 _STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
 
 
-def _codings(value: Any) -> list[dict]:
+def _codings(value: Any) -> list[dict[str, Any]]:
     """The codings of a CodeableConcept or a list of them (ill-typed input gives none)."""
     concepts = value if isinstance(value, list) else [value]
     return [c for cc in concepts if isinstance(cc, dict) and isinstance(cc.get("coding"), list)
             for c in cc["coding"] if isinstance(c, dict)]
 
 
-def _outside_program(res: dict, program: str) -> bool:
+def _outside_program(res: dict[str, Any], program: str) -> bool:
     """--program forces its profile only on the program's own records: a stay Encounter (docs/design.md)
     or a resource coded for another program (e.g. a DC ACT contact) keeps its own claims."""
     codings = _codings(res.get("type")) + _codings(res.get("serviceType")) + _codings(res.get("category"))

@@ -36,7 +36,7 @@ def _compiled(expression: str) -> tuple[Callable[..., Any] | None, str | None]:
         return None, f"FHIRPath not supported by the engine ({type(exc).__name__})"
 
 
-def compile_constraint(raw: dict, sd_url: str, base: str = "") -> Constraint | None:
+def compile_constraint(raw: dict[str, Any], sd_url: str, base: str = "") -> Constraint | None:
     key = raw.get("key", "")
     expression = raw.get("expression")
     if key in NATIVE or not expression:
@@ -53,7 +53,7 @@ def _fast(expression: str) -> Callable[..., Any] | None:
         return None
 
 
-def evaluate(constraint: Constraint, focus: Any, resource: Any, env: dict | None = None) -> bool | None:
+def evaluate(constraint: Constraint, focus: Any, resource: Any, env: dict[str, Any] | None = None) -> bool | None:
     """True/False for pass/fail; None when the expression cannot be evaluated here."""
     if env is None:
         env = {"resource": resource, "rootResource": resource}
@@ -87,7 +87,7 @@ def _node(focus: Any, base: str) -> Any:
         return focus
 
 
-def _verdict(result: list) -> bool:
+def _verdict(result: list[Any]) -> bool:
     if not result:
         return True   # empty: nothing to check
     return result[0] is not False

@@ -69,7 +69,7 @@ class Elem:
     sd_url: str = ""
     choice: bool = False                     # name ends with [x]
     prim: Callable[[Any], "str | None"] | None = None   # checker when a bare primitive check suffices
-    plans: dict = field(default_factory=dict)   # walker's per-type plan for values of this element
+    plans: dict[str | None, Any] = field(default_factory=dict)   # walker's per-type plan for values of this element
     slice_plan: Any = None                       # walker's precomputed slicing dispatch (SlicePlan)
     bounds: Any = None                           # checks.value_bounds.Bounds: minValue/maxValue/maxLength
 
@@ -82,4 +82,4 @@ class Node:
     is_resource: bool = False
     bounded: list[Elem] = field(default_factory=list)   # elems whose count needs checking
     must_support: list[Elem] = field(default_factory=list)   # other must-support elems (opt-in report)
-    slots: dict | None = None     # walker's dispatch per JSON key: (elem, type, kind, primitive checker)
+    slots: dict[str, Any] | None = None     # walker's dispatch per JSON key: (elem, type, kind, primitive checker)

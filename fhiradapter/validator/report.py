@@ -12,8 +12,9 @@ from .runner import Result
 SEVERITY_ORDER = {"fatal": 0, "error": 1, "warning": 2, "information": 3}
 
 
-def text_line(issue: Issue) -> str:
-    where = issue.location_text() or "<input>"
+def text_line(issue: Issue, unplaced: str = "<input>") -> str:
+    """`FILE[:LINE|#ENTRY]: SEVERITY EXPRESSION: message [rule]`, the text report line of every command."""
+    where = issue.location_text() or unplaced
     loc = f" {issue.expression}" if issue.expression else ""
     rid = f" [{issue.rule}]" if issue.rule else ""
     return f"{where}: {issue.severity.upper()}{loc}: {issue.message}{rid}"

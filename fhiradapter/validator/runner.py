@@ -26,7 +26,7 @@ class Result:
         return any(i.is_error for i in self.issues)
 
 
-Groups = dict[str, list[tuple[str, int, dict]]]   # member key -> (source, line, resource)
+Groups = dict[str, list[tuple[str, int, dict[str, Any]]]]   # member key -> (source, line, resource)
 
 
 def check_path(v: Validator, path: str, *, profile: str | None = None, program: str | None = None,
@@ -42,7 +42,7 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
     own_groups = groups is None
     if groups is None:
         groups = {}
-    notes_seen: set = set()
+    notes_seen: set[Any] = set()
     for item in read(path):
         if result is None:
             result = Result(item.source, ndjson=item.line is not None)

@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .model import Elem
+    from .registry import DefinitionSource
     from .walker import Ctx
 
 _MISSING = object()
 
 
 class Terminology:
-    def __init__(self, registry: Any) -> None:
+    def __init__(self, registry: DefinitionSource) -> None:
         self.registry = registry
         self._cache: dict[str, Any] = {}
-        self._external: dict[str, frozenset] = {}
+        self._external: dict[str, frozenset[Any]] = {}
 
     def expansion(self, vs_url: str) -> Any:
         exp = self._cache.get(vs_url, _MISSING)
@@ -82,7 +83,7 @@ class Terminology:
         if not self._has(exp, None, value):
             self._fail(elem, expr, ctx, value)
 
-    def check_coded(self, value: dict, tcode: str, elem: "Elem", expr: str, ctx: "Ctx") -> None:
+    def check_coded(self, value: dict[str, Any], tcode: str | None, elem: "Elem", expr: str, ctx: "Ctx") -> None:
         b = elem.binding
         assert b is not None
         # (system, code) of the well-typed codings; structurally broken ones were reported by the walk

@@ -47,7 +47,7 @@ _LIST = object()   # tags a frozen JSON array, so it never equals a frozen objec
 _LEAF = object()   # tags a non-string leaf (with its class)
 
 
-def _freeze(obj: dict) -> tuple:
+def _freeze(obj: dict[str, Any]) -> tuple[Any, ...]:
     """Hashable exact form of a JSON object. Non-string leaves carry their class, so True, 1 and 1.0
     never look the same."""
     out = []
@@ -58,7 +58,7 @@ def _freeze(obj: dict) -> tuple:
         elif c is dict:
             out.append((k, _freeze(x)))
         elif c is list:
-            items: list = [_LIST]
+            items: list[Any] = [_LIST]
             for y in x:
                 cy = y.__class__
                 if cy is str:
@@ -73,7 +73,7 @@ def _freeze(obj: dict) -> tuple:
     return tuple(out)
 
 
-def _freeze_list(x: list) -> tuple:
+def _freeze_list(x: list[Any]) -> tuple[Any, ...]:
     return (_LIST, *[_freeze(y) if y.__class__ is dict else _freeze_list(y) if y.__class__ is list
                      else (_LEAF, y.__class__, y) for y in x])
 
@@ -91,9 +91,9 @@ class _Plan:
         self.coded = False
         self.node: Node | None = None
         self.fallback: Node | None = None
-        self.constraints: list = []
+        self.constraints: list[Any] = []
         self.native = 0
-        self.memo: set | None = None
+        self.memo: set[Any] | None = None
         self.plain = False   # an object value goes straight to Walker._complex (no check, nested resource, memo)
         self.hits = self.misses = 0
 
@@ -101,9 +101,9 @@ class _Plan:
 _K_PRIM, _K_SINGLE, _K_ARRAY, _K_PRIMS, _K_OTHER = "prim", "single", "array", "prims", "other"
 
 
-def _slots(node: Node) -> dict[str, tuple]:
+def _slots(node: Node) -> dict[str, tuple[Any, ...]]:
     """Per JSON key of a node: (elem, type code, kind, checker, sliced); kind picks the walker's fast path."""
-    out: dict[str, tuple] = {}
+    out: dict[str, tuple[Any, ...]] = {}
     for key, (elem, tcode) in node.keys.items():
         sliced = bool(elem.slices) or (elem.slicing is not None and elem.slicing.rules == "closed")
         if elem.prim is not None and not elem.array:
@@ -123,6 +123,11 @@ def _slots(node: Node) -> dict[str, tuple]:
 
 class _SlicePlan:
     __slots__ = ("closed", "ordered", "open_at_end", "index", "matchers")
+    closed: bool
+    ordered: bool
+    open_at_end: bool
+    index: tuple[tuple[str, ...], dict[tuple[Any, ...], int]] | None
+    matchers: list[Callable[[Any], bool]]
 
 
 @dataclass(slots=True)
@@ -141,7 +146,7 @@ class Ctx:
     contained_ids: frozenset[str] = frozenset()
     refs: list[RefUse] = field(default_factory=list)
     seen_info: set[tuple[str, str]] = field(default_factory=set)
-    env: dict | None = None                 # FHIRPath %resource for the resource being walked
+    env: dict[str, Any] | None = None                 # FHIRPath %resource for the resource being walked
     marks: int = 0   # context-dependent checks so far (notes, references, invariants, nested resources)
     keep_refs: bool = True   # collect `refs` (only a Bundle's reference resolution reads them)
 
@@ -241,7 +246,7 @@ class Walker:
         ctx.resource = res
         contained = res.get("contained")
         if isinstance(contained, list):
-            ctx.contained_ids = frozenset(c.get("id") for c in contained
+            ctx.contained_ids = frozenset(c["id"] for c in contained
                                           if isinstance(c, dict) and isinstance(c.get("id"), str))
         elif root or ".contained[" not in expr:
             ctx.contained_ids = _NO_IDS
@@ -285,7 +290,7 @@ class Walker:
                 check(res, expr, report)
         ctx.resource, ctx.contained_ids = saved
 
-    def _dom(self, res: dict, rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
+    def _dom(self, res: dict[str, Any], rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
         contained = res.get("contained")
         if not isinstance(contained, list):
             return
@@ -337,7 +342,7 @@ class Walker:
         return False
 
     # ---------------------------------------------------------------- objects
-    def _object(self, obj: dict, node: Node, owner: Elem | None, tname: str, expr: str, ctx: Ctx) -> None:
+    def _object(self, obj: dict[str, Any], node: Node, owner: Elem | None, tname: str, expr: str, ctx: Ctx) -> None:
         if not obj:
             ctx.add("error", "invariant", expr, "element has neither a value nor children", rule="ele-1")
             return
@@ -573,7 +578,7 @@ class Walker:
             return
         self._complex(val, elem, plan, expr, ctx)
 
-    def _complex(self, val: dict, elem: Elem, plan: "_Plan", expr: str, ctx: Ctx) -> None:
+    def _complex(self, val: dict[str, Any], elem: Elem, plan: "_Plan", expr: str, ctx: Ctx) -> None:
         node = plan.node
         constraints = plan.constraints
         if node is None:
@@ -662,7 +667,7 @@ class Walker:
                     break
         if node is None and type_root is not None and not (tcode == "Extension"):
             node = type_root[0]
-        constraints: list = []
+        constraints: list[Any] = []
         seen: set[str] = set()
         for group in ((type_root[1].constraints if type_root else []),
                       (prof_root[1].constraints if prof_root else []), elem.constraints):
@@ -697,7 +702,7 @@ class Walker:
         return fn
 
     @staticmethod
-    def _period(val: dict, expr: str, ctx: Ctx) -> None:
+    def _period(val: dict[str, Any], expr: str, ctx: Ctx) -> None:
         start, end = val.get("start"), val.get("end")
         if isinstance(start, str) and isinstance(end, str):
             after = _start_after_end(start, end)
@@ -711,7 +716,7 @@ class Walker:
             if after:
                 ctx.add("error", "invariant", expr, "period start must not be after its end", rule="per-1")
 
-    def _reference(self, val: dict, elem: Elem, expr: str, ctx: Ctx) -> None:
+    def _reference(self, val: dict[str, Any], elem: Elem, expr: str, ctx: Ctx) -> None:
         ctx.marks += 1   # depends on the resource's contained ids, feeds the Bundle's reference list
         ref = val.get("reference")
         if not isinstance(ref, str) or not ref:
@@ -752,7 +757,7 @@ class Walker:
         return parsed
 
     # ---------------------------------------------------------------- slicing
-    def _sliced(self, items: list, elem: Elem, tcode: str | None, loc: str, ctx: Ctx, ext: Any) -> None:
+    def _sliced(self, items: list[Any], elem: Elem, tcode: str | None, loc: str, ctx: Ctx, ext: Any) -> None:
         sp = elem.slice_plan
         if sp is None:
             sp = elem.slice_plan = self._slice_plan(elem)
@@ -826,7 +831,8 @@ class Walker:
             if expected is MISSING:
                 return lambda item: False
             if expected[0] == "value":
-                return expected[2]
+                matcher: Callable[[Any], bool] = expected[2]
+                return matcher
         return lambda item: self._slice_matches(item, elem, sl)
 
     def _expected_compiled(self, sl: Elem, path: str) -> Any:
@@ -839,16 +845,16 @@ class Walker:
             self._expected_cache[ck] = expected
         return expected
 
-    def _slice_index(self, elem: Elem) -> tuple[tuple[str, ...], dict[tuple, int]] | None:
+    def _slice_index(self, elem: Elem) -> tuple[tuple[str, ...], dict[tuple[Any, ...], int]] | None:
         """For slicing on plain keys with string values (extension url, coding system): value -> slice."""
-        cached = self._index_cache.get(elem, MISSING)
+        cached: tuple[tuple[str, ...], dict[tuple[Any, ...], int]] | None = self._index_cache.get(elem, MISSING)
         if cached is not MISSING:
             return cached
         result = None
         discs = elem.slicing.discriminators if elem.slicing else []
         if discs and all(d.type in ("value", "pattern") and d.path.isidentifier() for d in discs):
             keys = tuple(d.path for d in discs)
-            table: dict[tuple, int] = {}
+            table: dict[tuple[Any, ...], int] = {}
             ok = True
             for si, sl in enumerate(elem.slices):
                 exp = [self._expected(sl, k) for k in keys]
@@ -861,7 +867,7 @@ class Walker:
         self._index_cache[elem] = result
         return result
 
-    def _candidates(self, elem: Elem, item: dict) -> list[int] | range:
+    def _candidates(self, elem: Elem, item: dict[str, Any]) -> list[int] | range:
         """Slices worth testing for an item. For $this patterns on CodeableConcept that each name a
         coding system (our category/type slices), only slices whose system the item carries."""
         by_system = self._system_cache.get(elem, MISSING)
@@ -899,7 +905,7 @@ class Walker:
             index.setdefault(codings[0]["system"], []).append(si)
         return index
 
-    def _slice_matches(self, item: dict, elem: Elem, sl: Elem) -> bool:
+    def _slice_matches(self, item: dict[str, Any], elem: Elem, sl: Elem) -> bool:
         discs = elem.slicing.discriminators if elem.slicing else []
         if not discs:
             return False
@@ -929,7 +935,7 @@ class Walker:
                 # best effort: profile discriminators on resources match by claimed meta.profile
                 wanted = {p for ps in sl.type_profiles.values() for p in ps}
                 vals = _eval_path(item, d.path)
-                claims = set()
+                claims: set[str] = set()
                 for v in vals:
                     meta = v.get("meta") if isinstance(v, dict) else None
                     prof = meta.get("profile") if isinstance(meta, dict) else None
@@ -974,7 +980,7 @@ class Walker:
         return MISSING
 
     # ---------------------------------------------------------------- invariants
-    def _constraints(self, constraints: list, focus: Any, expr: str, ctx: Ctx) -> None:
+    def _constraints(self, constraints: list[Any], focus: Any, expr: str, ctx: Ctx) -> None:
         ctx.marks += 1   # FHIRPath may read %resource
         env = ctx.env
         if env is None or env["resource"] is not ctx.resource:

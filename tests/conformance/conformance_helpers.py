@@ -1,9 +1,7 @@
 """Builders for synthetic StructureDefinitions used by the conformance tests."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 
 BASE = "https://example.org/fhir"

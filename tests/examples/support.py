@@ -64,7 +64,7 @@ def records_by_line(path: Path) -> dict[int, dict[str, str]]:
     out = {}
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        reader.fieldnames   # reads the header line
+        reader.fieldnames   # noqa: B018 - reading it consumes the header line
         end = reader.line_num
         for record in reader:
             out[end + 1] = record

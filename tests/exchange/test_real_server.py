@@ -35,7 +35,7 @@ def test_transaction_resolves_urn_uuid_references(server, tmp_path):
     refs = {e["resource"]["subject"]["reference"] for e in found["entry"]}
     assert refs == {f"Patient/{pid}"}  # the urn:uuid became the server's literal reference
     # The journal holds every location the server reported, one per entry.
-    assert sorted(l.split("/")[0] for l in journal.delivered_locations()) == ["Encounter"] * 6 + ["Patient"] * 2
+    assert sorted(loc.split("/")[0] for loc in journal.delivered_locations()) == ["Encounter"] * 6 + ["Patient"] * 2
 
 
 def test_resend_creates_nothing_twice(server, tmp_path):

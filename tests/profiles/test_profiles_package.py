@@ -158,7 +158,10 @@ def _references(node: Any) -> Iterator[str]:
 @pytest.mark.parametrize("profile_id", PROGRAM_PROFILES)
 def test_each_profile_has_a_valid_example_and_an_invalid_fixture(profile_id: str) -> None:
     url = sd_url(profile_id)
-    claims = lambda folder: [p.name for p in folder.glob("*.json") if url in read(p).get("meta", {}).get("profile", [])]
+
+    def claims(folder: Path) -> list[str]:
+        return [p.name for p in folder.glob("*.json") if url in read(p).get("meta", {}).get("profile", [])]
+
     assert claims(EXAMPLES), f"no example claims {profile_id}"
     assert claims(INVALID), f"no invalid fixture claims {profile_id}"
 

@@ -28,7 +28,7 @@ def test_ndjson_grouped_by_subject_with_shared_reference_data(tmp_path: Path) ->
     path = _ndjson(tmp_path / "all.ndjson", good + bad, raw_lines=("{not json",))
     result = CliRunner().invoke(rules, ["check", str(path), "--as-of", "2026-03-01"])
     assert result.exit_code == 1
-    lines = [l for l in result.output.splitlines() if "dc-cs-qualified-practitioner" in l]
+    lines = [line for line in result.output.splitlines() if "dc-cs-qualified-practitioner" in line]
     # the finding is about member b's Encounter: NDJSON line 5
     assert len(lines) == 1 and lines[0].startswith(f"{path}:5: ERROR Encounter.where(id='{bad[1]['id']}')")
     assert f"{path}:7: FATAL" in result.output   # the broken line is named, the rest still checked

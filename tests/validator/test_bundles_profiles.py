@@ -125,7 +125,6 @@ def test_profile_invariant(validator, load):
 def test_rules_run_on_bundles_and_are_rerooted(load):
     from fhiradapter.validator import Validator
     v = Validator(rules=True)
-    assert v.rules_available()
     enc = load("mt-cmp-encounter-phone-contact.json")
     b = {"resourceType": "Bundle", "type": "collection",
          "entry": [{"fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333", "resource": enc}]}

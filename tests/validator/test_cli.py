@@ -6,7 +6,6 @@ import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from validator_support import ENCOUNTER, EXAMPLES, INVALID
