@@ -38,7 +38,8 @@ def serve(config_file: str | None, host: str | None, port: int | None, workers: 
     """
     from ..intake.config import ConfigError, load_config
     from ..intake.ledger import LedgerError
-    from ..intake.server import CONFIG_ENV, serve as run
+    from ..intake.server import CONFIG_ENV
+    from ..intake.server import serve as run
 
     overrides = {"server.host": host, "server.port": port, "server.workers": workers,
                  "server.data_dir": data_dir, "upstream.url": upstream}

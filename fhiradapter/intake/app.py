@@ -17,8 +17,9 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -53,7 +54,7 @@ class Problem(Exception):
                  issues: list[Issue] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.issues = issues or [Issue("error", code, message)]  # type: ignore[arg-type]
+        self.issues = issues or [Issue("error", code, message)]
         self.headers = headers or {}
 
 
@@ -90,7 +91,7 @@ class Gate:
         future.add_done_callback(self._release)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Problem(503, "timeout", f"validation took longer than {self.timeout:g} s; try again later",
                           headers={"Retry-After": str(self.retry_after)}) from None
 
@@ -157,7 +158,7 @@ class Intake:
 
         try:
             await asyncio.wait_for(read(), self.config.limits.validation_timeout_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Problem(408, "timeout", "the request body did not arrive in time") from None
         try:
             return orjson.loads(b"".join(chunks))
@@ -356,7 +357,7 @@ async def submissions(request: Request) -> Response:
         raise Problem(400, "value", "_count must be a number") from None
     delivery = request.query_params.get("delivery")
     sender = intake.sender(principal) if principal.authenticated else request.query_params.get("sender")
-    found = await run_in_threadpool(intake.ledger.list, sender, count, delivery)
+    found = await run_in_threadpool(intake.ledger.find, sender, count, delivery)
     base = intake.config.public_base
     return Response(orjson.dumps({"total": len(found), "submissions": [s.to_json(base) for s in found]}),
                     media_type="application/json")
@@ -381,7 +382,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = "not-found" if exc.status_code == 404 else "not-supported"
     message = {404: f"no such endpoint: {request.method} {request.url.path}",
                405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
-    return fhir_response(operation_outcome([Issue("error", code, message)]), exc.status_code, exc.headers)
+    return fhir_response(operation_outcome([Issue("error", code, message)]), exc.status_code, dict(exc.headers or {}))
 
 
 async def _internal(request: Request, exc: Exception) -> Response:

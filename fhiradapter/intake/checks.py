@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fhiradapter.exchange.inputs import _idempotent_entry  # the outbox's own rule for a safe retry
+from fhiradapter.exchange.inputs import (
+    _idempotent_entry,  # the outbox's own rule for a safe retry
+)
 from fhiradapter.outcome import Issue
 from fhiradapter.validator import Validator
 
@@ -52,7 +54,8 @@ class Checks:
 
     def check_submission(self, bundle: dict[str, Any], principal: Principal) -> BundleVerdict:
         verdict = BundleVerdict()
-        entries: list[Any] = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+        raw = bundle.get("entry")
+        entries: list[Any] = raw if isinstance(raw, list) else []
         verdict.issues.extend(self.validator.validate_bundle(bundle, run_rules=False))
         resources = [(e["resource"], f"Bundle.entry[{i}].resource") for i, e in enumerate(entries)
                      if isinstance(e, dict) and isinstance(e.get("resource"), dict)]

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,7 +50,7 @@ class LedgerError(Exception):
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(slots=True)
@@ -88,7 +88,7 @@ class Ledger(Protocol):
     def set_delivery(self, sub_id: str, delivery: str, detail: str | None, attempts: int,
                      response: dict[str, Any] | None = None) -> None: ...
     def get(self, sub_id: str) -> Submission | None: ...
-    def list(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]: ...
+    def find(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]: ...
     def forget(self, sub_id: str) -> None: ...
     def close(self) -> None: ...
 
@@ -187,7 +187,7 @@ class SqlLedger:
         found = self._select("id=?", (sub_id,))
         return found[0] if found else None
 
-    def list(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]:
+    def find(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]:
         where, args = ["1=1"], []
         if sender is not None:
             where.append("sender=?")
