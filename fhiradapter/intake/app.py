@@ -80,12 +80,20 @@ class Gate:
         with self.lock:
             self.in_flight -= 1
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, fn: Callable[..., Any], *args: Any, small: bool = False) -> Any:
+        """Run fn(*args) in the pool. `small` work (one resource) runs on the event loop itself when a
+        worker is free: a thread hop costs about as much as validating one Encounter."""
         with self.lock:
             if self.in_flight >= self.workers + self.queue:
                 raise Problem(429, "throttled", "too many validations in progress; try again later",
                               headers={"Retry-After": str(self.retry_after)})
             self.in_flight += 1
+            inline = small and self.in_flight <= self.workers
+        if inline:
+            try:
+                return fn(*args)
+            finally:
+                self._release(None)
         # released when the work really ends (a timed-out validation still holds its slot until then)
         future = self.pool.submit(fn, *args)
         future.add_done_callback(self._release)
@@ -160,6 +168,7 @@ class Intake:
             await asyncio.wait_for(read(), self.config.limits.validation_timeout_seconds)
         except TimeoutError:
             raise Problem(408, "timeout", "the request body did not arrive in time") from None
+        request.state.body_size = size
         try:
             return orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError as exc:
@@ -196,7 +205,8 @@ async def validate(request: Request) -> Response:
     if isinstance(rtype, str) and not (principal.may(rtype, "read") or principal.may(rtype, "write")):
         raise Problem(403, "forbidden", f"the access token has no system/{rtype} scope")
     try:
-        issues = await intake.gate.run(intake.checks.validate, resource, profile)
+        issues = await intake.gate.run(intake.checks.validate, resource, profile,
+                                       small=request.state.body_size <= intake.config.limits.inline_bytes)
     except UnknownProfile as exc:
         raise Problem(400, "not-found", f"unknown profile {exc}: no such StructureDefinition is loaded "
                       "(a payer adds its own with validation.igs)") from None
