@@ -86,7 +86,8 @@ def rss_mb(root_pid: int) -> float:
 
 class Sampler:
     def __init__(self, pid: int, every: float = 1.0) -> None:
-        self.pid, self.every, self.samples = pid, every, []  # type: ignore[var-annotated]
+        self.pid, self.every = pid, every
+        self.samples: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -94,7 +95,7 @@ class Sampler:
         while not self._stop.wait(self.every):
             self.samples.append(rss_mb(self.pid))
 
-    def __enter__(self) -> Sampler:
+    def __enter__(self) -> Sampler:  # noqa: PYI034
         self._thread.start()
         return self
 
