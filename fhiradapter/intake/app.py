@@ -284,7 +284,11 @@ async def submit(request: Request) -> Response:
         await run_in_threadpool(intake.ledger.finish, sub.id, verdict="rejected", http_status=status,
                                 outcome=outcome, response=None, delivery="not-forwarded")
         return fhir_response(outcome, status, headers)
-    await run_in_threadpool(_accept, intake, sub.id, body, verdict)
+    try:
+        await run_in_threadpool(_accept, intake, sub.id, body, verdict)
+    except BaseException:
+        await run_in_threadpool(intake.ledger.forget, sub.id)   # not spooled (e.g. disk full): try again later
+        raise
     provisional = _provisional_response(kind, entries)
     outcome = operation_outcome(verdict.issues)
     await run_in_threadpool(intake.ledger.finish, sub.id, verdict="accepted", http_status=202, outcome=outcome,

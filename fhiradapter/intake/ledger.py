@@ -49,6 +49,13 @@ class LedgerError(Exception):
     pass
 
 
+STALE_CLAIM_SECONDS = 600
+
+
+def _age_seconds(stamp: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -155,9 +162,15 @@ class SqlLedger:
                     (sub_id, request_id, sender, kind, stamp, stamp, entries, body_hash))
         except self._integrity:
             found = self._select("sender=? AND request_id=?", (sender, request_id))
-            if found:
-                return found[0], False
-            raise LedgerError("submission vanished while being claimed") from None
+            if not found:
+                raise LedgerError("submission vanished while being claimed") from None
+            old = found[0]
+            if old.verdict == "processing" and _age_seconds(old.updated_at) > STALE_CLAIM_SECONDS:
+                # its process died while judging it (nothing was spooled: that would have made it
+                # accepted): judge it again instead of answering "still being processed" forever
+                self._x("DELETE FROM intake_submissions WHERE id=? AND verdict='processing'", (old.id,))
+                return self.claim(sender, request_id, kind, entries, body_hash)
+            return old, False
         created = self.get(sub_id)
         assert created is not None
         return created, True
