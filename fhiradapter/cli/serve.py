@@ -36,9 +36,9 @@ def serve(config_file: str | None, host: str | None, port: int | None, workers: 
     (e.g. FHIRADAPTER_INTAKE_LEDGER_DSN=postgresql://…), then these options. Without auth settings
     it only listens on a loopback interface. Stop with Ctrl-C. See docs/intake.md.
     """
-    from ..intake.config import ConfigError, load_config
+    from ..intake.config import CONFIG_ENV, ConfigError, load_config
     from ..intake.ledger import LedgerError
-    from ..intake.server import CONFIG_ENV, serve as run
+    from ..intake.server import serve as run
 
     overrides = {"server.host": host, "server.port": port, "server.workers": workers,
                  "server.data_dir": data_dir, "upstream.url": upstream}

@@ -17,8 +17,9 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -53,7 +54,7 @@ class Problem(Exception):
                  issues: list[Issue] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.issues = issues or [Issue("error", code, message)]  # type: ignore[arg-type]
+        self.issues = issues or [Issue("error", code, message)]
         self.headers = headers or {}
 
 
@@ -79,18 +80,26 @@ class Gate:
         with self.lock:
             self.in_flight -= 1
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, fn: Callable[..., Any], *args: Any, small: bool = False) -> Any:
+        """Run fn(*args) in the pool. `small` work (one resource) runs on the event loop itself when a
+        worker is free: a thread hop costs about as much as validating one Encounter."""
         with self.lock:
             if self.in_flight >= self.workers + self.queue:
                 raise Problem(429, "throttled", "too many validations in progress; try again later",
                               headers={"Retry-After": str(self.retry_after)})
             self.in_flight += 1
+            inline = small and self.in_flight <= self.workers
+        if inline:
+            try:
+                return fn(*args)
+            finally:
+                self._release(None)
         # released when the work really ends (a timed-out validation still holds its slot until then)
         future = self.pool.submit(fn, *args)
         future.add_done_callback(self._release)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Problem(503, "timeout", f"validation took longer than {self.timeout:g} s; try again later",
                           headers={"Retry-After": str(self.retry_after)}) from None
 
@@ -157,8 +166,9 @@ class Intake:
 
         try:
             await asyncio.wait_for(read(), self.config.limits.validation_timeout_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Problem(408, "timeout", "the request body did not arrive in time") from None
+        request.state.body_size = size
         try:
             return orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError as exc:
@@ -195,7 +205,8 @@ async def validate(request: Request) -> Response:
     if isinstance(rtype, str) and not (principal.may(rtype, "read") or principal.may(rtype, "write")):
         raise Problem(403, "forbidden", f"the access token has no system/{rtype} scope")
     try:
-        issues = await intake.gate.run(intake.checks.validate, resource, profile)
+        issues = await intake.gate.run(intake.checks.validate, resource, profile,
+                                       small=request.state.body_size <= intake.config.limits.inline_bytes)
     except UnknownProfile as exc:
         raise Problem(400, "not-found", f"unknown profile {exc}: no such StructureDefinition is loaded "
                       "(a payer adds its own with validation.igs)") from None
@@ -273,7 +284,11 @@ async def submit(request: Request) -> Response:
         await run_in_threadpool(intake.ledger.finish, sub.id, verdict="rejected", http_status=status,
                                 outcome=outcome, response=None, delivery="not-forwarded")
         return fhir_response(outcome, status, headers)
-    await run_in_threadpool(_accept, intake, sub.id, body, verdict)
+    try:
+        await run_in_threadpool(_accept, intake, sub.id, body, verdict)
+    except BaseException:
+        await run_in_threadpool(intake.ledger.forget, sub.id)   # not spooled (e.g. disk full): try again later
+        raise
     provisional = _provisional_response(kind, entries)
     outcome = operation_outcome(verdict.issues)
     await run_in_threadpool(intake.ledger.finish, sub.id, verdict="accepted", http_status=202, outcome=outcome,
@@ -356,7 +371,7 @@ async def submissions(request: Request) -> Response:
         raise Problem(400, "value", "_count must be a number") from None
     delivery = request.query_params.get("delivery")
     sender = intake.sender(principal) if principal.authenticated else request.query_params.get("sender")
-    found = await run_in_threadpool(intake.ledger.list, sender, count, delivery)
+    found = await run_in_threadpool(intake.ledger.find, sender, count, delivery)
     base = intake.config.public_base
     return Response(orjson.dumps({"total": len(found), "submissions": [s.to_json(base) for s in found]}),
                     media_type="application/json")
@@ -381,7 +396,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     code = "not-found" if exc.status_code == 404 else "not-supported"
     message = {404: f"no such endpoint: {request.method} {request.url.path}",
                405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
-    return fhir_response(operation_outcome([Issue("error", code, message)]), exc.status_code, exc.headers)
+    return fhir_response(operation_outcome([Issue("error", code, message)]), exc.status_code, dict(exc.headers or {}))
 
 
 async def _internal(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,7 @@ submission id / X-Request-Id. Never resource contents, ids of records or identif
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -38,7 +38,7 @@ def audit_event(*, interaction: str, status: int, subject: str, organization: st
         "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest"},
         "subtype": [{"system": _INTERACTION, "code": interaction}],
         "action": _ACTION.get(interaction, "E"),
-        "recorded": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "recorded": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "outcome": outcome_code(status),
         "outcomeDesc": f"HTTP {status}{' ' + detail if detail else ''} in {millis:.1f} ms",
         "agent": [agent],

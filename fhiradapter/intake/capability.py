@@ -1,7 +1,7 @@
 """The CapabilityStatement of the gateway: what it really does, built from the loaded definitions."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fhiradapter.canonical import BASE, PROGRAMS
@@ -50,7 +50,7 @@ def capability_statement(config: IntakeConfig, registry: Any) -> dict[str, Any]:
         "name": "FhiradapterIntake",
         "title": "fhiradapter payer intake gateway",
         "status": "active",
-        "date": datetime.now(timezone.utc).date().isoformat(),
+        "date": datetime.now(UTC).date().isoformat(),
         "kind": "instance",
         "software": {"name": "fhiradapter intake"},
         "implementation": {"description": "Validates agency submissions against the program profiles and "

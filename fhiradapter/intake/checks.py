@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fhiradapter.exchange.inputs import _idempotent_entry  # the outbox's own rule for a safe retry
 from fhiradapter.outcome import Issue
 from fhiradapter.validator import Validator
 
@@ -52,7 +51,8 @@ class Checks:
 
     def check_submission(self, bundle: dict[str, Any], principal: Principal) -> BundleVerdict:
         verdict = BundleVerdict()
-        entries: list[Any] = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+        raw = bundle.get("entry")
+        entries: list[Any] = raw if isinstance(raw, list) else []
         verdict.issues.extend(self.validator.validate_bundle(bundle, run_rules=False))
         resources = [(e["resource"], f"Bundle.entry[{i}].resource") for i, e in enumerate(entries)
                      if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
@@ -61,7 +61,9 @@ class Checks:
             verdict.issues.extend(org_issues(principal, resources, known))
         verdict.parents = parent_links([r for r, _ in resources])
         for index, entry in enumerate(entries):
-            _idempotent_entry(entry, index, "", verdict.issues)
+            problem = forwarding_issue(entry, index)
+            if problem is not None:
+                verdict.issues.append(problem)
         if self.validator.rules:
             self._member_rules(entries, verdict)
         for issue in verdict.issues:
@@ -103,3 +105,49 @@ def _prior_expr(resource: dict[str, Any]) -> str:
 
 def _key(issue: Issue) -> tuple[str | None, str | None, str]:
     return issue.rule, issue.expression, issue.message
+
+
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+
+
+def forwarding_issue(entry: Any, index: int) -> Issue | None:
+    """Can the outbox forward this entry so that a retry never stores it twice? The same rule as
+    `fhiradapter send` (exchange/inputs.py), checked here without copying the entry: PUT Type/id, a
+    conditional create, or no request and an id or identifier to make one from."""
+    where = f"Bundle.entry[{index}]"
+    resource = entry.get("resource") if isinstance(entry, dict) else None
+    if not isinstance(resource, dict):
+        return Issue("error", "required", "entry has no resource to forward", expression=where, entry=index)
+    request = entry.get("request")
+    if request is None:
+        rid = resource.get("id")
+        if isinstance(rid, str) and 0 < len(rid) <= 64 and set(rid) <= _ID_CHARS or _has_identifier(resource):
+            return None
+        return _not_idempotent(where, index)
+    if not isinstance(request, dict):
+        return Issue("error", "structure", "entry.request must be an object", expression=f"{where}.request",
+                     entry=index)
+    method = str(request.get("method", "")).upper()
+    url = str(request.get("url", ""))
+    if method == "PUT" and url:
+        if "?" not in url:
+            rid = url.split("/", 1)[1] if "/" in url else ""
+            if resource.get("id") not in (None, rid):
+                return Issue("error", "invariant", "request.url id and resource.id differ",
+                             expression=f"{where}.request.url", entry=index)
+        return None
+    if method == "POST":
+        return None if request.get("ifNoneExist") or _has_identifier(resource) else _not_idempotent(where, index)
+    return Issue("error", "not-supported", f"request.method {method or '(missing)'} is not accepted: only PUT, "
+                 "and POST with ifNoneExist (or an identifier to make one from)",
+                 expression=f"{where}.request.method", entry=index)
+
+
+def _has_identifier(resource: dict[str, Any]) -> bool:
+    return any(isinstance(i, dict) and i.get("system") and i.get("value") for i in resource.get("identifier") or [])
+
+
+def _not_idempotent(where: str, index: int) -> Issue:
+    return Issue("error", "business-rule", "entry cannot be forwarded idempotently: no id in request.url, no "
+                 "ifNoneExist, and the resource has no identifier (system and value); a retry could create it "
+                 "twice", expression=f"{where}.resource", entry=index)

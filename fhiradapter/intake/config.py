@@ -10,11 +10,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ENV_PREFIX = "FHIRADAPTER_INTAKE_"
+CONFIG_ENV = "FHIRADAPTER_INTAKE_CONFIG"   # the config file's path (for uvicorn worker processes)
 
 
 class ConfigError(Exception):
@@ -71,6 +73,7 @@ class LimitSettings:
     validation_queue: int = 64    # requests waiting for a worker before 429
     retry_after_seconds: int = 2
     validation_timeout_seconds: float = 30.0
+    inline_bytes: int = 16384     # $validate bodies up to this size run on the event loop (no thread hop)
 
 
 @dataclass(slots=True)
@@ -136,7 +139,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             for key, value in values.items():
                 _set(config, f"{section}.{key}", value, str(file))
     for name, value in (os.environ if env is None else env).items():
-        if name.startswith(ENV_PREFIX):
+        if name.startswith(ENV_PREFIX) and name != CONFIG_ENV:
             section, _, key = name[len(ENV_PREFIX):].lower().partition("_")
             _set(config, f"{section}.{key}", value, f"environment {name}")
     for dotted, value in (overrides or {}).items():

@@ -25,7 +25,7 @@ from fhiradapter.exchange.client import FhirClient
 from fhiradapter.exchange.inputs import prepare
 from fhiradapter.exchange.journal import Journal, JournalError
 from fhiradapter.exchange.retry import RetryPolicy
-from fhiradapter.exchange.sender import SendOptions, Sender
+from fhiradapter.exchange.sender import Sender, SendOptions
 
 from .config import UpstreamSettings
 from .ledger import Ledger

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,8 +49,15 @@ class LedgerError(Exception):
     pass
 
 
+STALE_CLAIM_SECONDS = 600
+
+
+def _age_seconds(stamp: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(stamp)).total_seconds()
+
+
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(slots=True)
@@ -88,7 +95,7 @@ class Ledger(Protocol):
     def set_delivery(self, sub_id: str, delivery: str, detail: str | None, attempts: int,
                      response: dict[str, Any] | None = None) -> None: ...
     def get(self, sub_id: str) -> Submission | None: ...
-    def list(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]: ...
+    def find(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]: ...
     def forget(self, sub_id: str) -> None: ...
     def close(self) -> None: ...
 
@@ -155,9 +162,15 @@ class SqlLedger:
                     (sub_id, request_id, sender, kind, stamp, stamp, entries, body_hash))
         except self._integrity:
             found = self._select("sender=? AND request_id=?", (sender, request_id))
-            if found:
-                return found[0], False
-            raise LedgerError("submission vanished while being claimed") from None
+            if not found:
+                raise LedgerError("submission vanished while being claimed") from None
+            old = found[0]
+            if old.verdict == "processing" and _age_seconds(old.updated_at) > STALE_CLAIM_SECONDS:
+                # its process died while judging it (nothing was spooled: that would have made it
+                # accepted): judge it again instead of answering "still being processed" forever
+                self._x("DELETE FROM intake_submissions WHERE id=? AND verdict='processing'", (old.id,))
+                return self.claim(sender, request_id, kind, entries, body_hash)
+            return old, False
         created = self.get(sub_id)
         assert created is not None
         return created, True
@@ -187,7 +200,7 @@ class SqlLedger:
         found = self._select("id=?", (sub_id,))
         return found[0] if found else None
 
-    def list(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]:
+    def find(self, sender: str | None, limit: int, delivery: str | None = None) -> list[Submission]:
         where, args = ["1=1"], []
         if sender is not None:
             where.append("sender=?")

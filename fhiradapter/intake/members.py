@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import orjson
 
@@ -39,8 +40,8 @@ def resource_key(entry: dict[str, Any], resource: dict[str, Any]) -> str:
     rtype = str(resource.get("resourceType"))
     if isinstance(resource.get("id"), str) and resource["id"]:
         return f"{rtype}/{resource['id']}"
-    request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
-    if request.get("ifNoneExist"):
+    request = entry.get("request")
+    if isinstance(request, dict) and request.get("ifNoneExist"):
         return f"{rtype}?{request['ifNoneExist']}"
     return str(entry.get("fullUrl") or f"{rtype}?")
 
@@ -53,9 +54,9 @@ def bundle_members(entries: list[Any]) -> tuple[dict[str, list[int]], list[int]]
     by_full_url: dict[str, str] = {}
     for entry in entries:
         res = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(res, dict) and res.get("resourceType") == "Patient" and isinstance(res.get("id"), str):
-            if isinstance(entry.get("fullUrl"), str):
-                by_full_url[entry["fullUrl"]] = f"Patient/{res['id']}"
+        if isinstance(res, dict) and res.get("resourceType") == "Patient" and isinstance(res.get("id"), str) \
+                and isinstance(entry.get("fullUrl"), str):
+            by_full_url[entry["fullUrl"]] = f"Patient/{res['id']}"
     members: dict[str, list[int]] = {}
     shared: list[int] = []
     for index, entry in enumerate(entries):

@@ -13,9 +13,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from .app import create_app
-from .config import IntakeConfig, load_config
-
-CONFIG_ENV = "FHIRADAPTER_INTAKE_CONFIG"
+from .config import CONFIG_ENV, IntakeConfig, load_config
 
 
 def setup_audit_log(config: IntakeConfig) -> None:

@@ -10,9 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import jwt
 import pytest
@@ -41,7 +42,7 @@ def toml(settings: dict[str, dict[str, Any]]) -> str:
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", "from fhiradapter.cli import main; main()", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO, check=False,
                           env={**os.environ, **(env or {})})
 
 
@@ -113,11 +114,13 @@ def start_service(tmp_path: Path) -> Iterator[StartService]:
         config_file = tmp_path / f"intake-{len(started)}.toml"
         config_file.write_text(toml(config), encoding="utf-8")
         log_file = tmp_path / f"intake-{len(started)}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from fhiradapter.cli import main; main()", "serve", "--config", str(config_file)],
-            stdout=open(log_file, "w"), stderr=subprocess.STDOUT, text=True, cwd=REPO,
-            env={k: v for k, v in {**os.environ, **(env or {})}.items() if not k.startswith("FHIRADAPTER_INTAKE_")}
-            | (env or {}))
+        # settings come from the config file only: drop FHIRADAPTER_INTAKE_* the caller's shell may have
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("FHIRADAPTER_INTAKE_")}
+        with open(log_file, "w") as log:   # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from fhiradapter.cli import main; main()", "serve", "--config",
+                 str(config_file)], stdout=log, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                env={**clean, **(env or {})})
         service = Service(f"http://127.0.0.1:{port}", data, config_file, process, log_file)
         started.append(service)
         deadline = time.monotonic() + 60
@@ -257,5 +260,5 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True, check=False)
         shutil.rmtree(folder, ignore_errors=True)

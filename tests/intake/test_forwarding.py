@@ -157,3 +157,19 @@ def test_rules_see_what_earlier_submissions_contributed(start_service: StartServ
     # the member store is where that history lives (documented as PHI at rest), not the ledger
     with sqlite3.connect(service.data_dir / "members.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM member_resources").fetchone()[0] >= len(record["entry"]) - 1
+
+
+def test_two_worker_processes_deliver_once(start_service: StartService, server: FhirServer,
+                                           example: Example) -> None:
+    """uvicorn workers: each process validates; one holds the outbox and delivers for both."""
+    service = start_service({"server": {"workers": 2}, "upstream": {"url": server.base}})
+    _delivered_shared(service, example)
+    for n, bundle in enumerate(example.members[:3]):
+        response = service.post("/", bundle, headers={"X-Request-Id": f"w-{n}"})
+        assert response.status_code in (200, 202), response.text
+        assert service.wait_delivery(response.headers["Location"].rsplit("/", 1)[1])["delivery"] == "delivered"
+    expected = _counts([example.shared, *example.members[:3]])
+    counts = server.counts()
+    assert {t: counts.get(t, 0) for t in expected} == expected
+    events = service.audit_lines()
+    assert sum(1 for e in events if e["subtype"][0]["code"] == "transaction" and e["outcome"] == "0") == 4

@@ -56,7 +56,7 @@ def test_one_claim_per_request_id_under_concurrency(pg: str, tmp_path: Path) -> 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         results = list(pool.map(claim, range(16)))
     assert results.count(True) == 1
-    assert len(ledger.list("Organization/a", 10)) == 1
+    assert len(ledger.find("Organization/a", 10)) == 1
 
 
 def test_unreachable_postgresql_is_a_clear_usage_error(tmp_path: Path) -> None:
