@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -14,9 +13,12 @@ from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--profile", "profile", metavar="URL", help="Validate against this profile, ignoring meta.profile.")
 @click.option("--program", type=click.Choice(PROGRAMS), help="Use the program's profile for each resource type.")
-@click.option("--ig", "igs", multiple=True, metavar="DIR_OR_TGZ",
-              help="Load more StructureDefinitions/ValueSets (FHIR package folder or .tgz). Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
+@click.option("--ig", "igs", multiple=True, metavar="DIR_OR_TGZ_OR_ID#VER",
+              help="Load more StructureDefinitions/ValueSets: a FHIR package folder or .tgz, or id#version from "
+                   "the local package cache (~/.fhir/packages, as SUSHI and the HL7 validator use). Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "bundle", "junit", "html"]), default="text",
+              show_default=True, help="json: one OperationOutcome per input per line (NDJSON), meta.source naming "
+              "the input; bundle: one collection Bundle of those outcomes; html: a self-contained report.")
 @click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
 @click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
 @click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
@@ -38,12 +40,14 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     """
     from ..validator.engine import Validator
     from ..validator.inputs import NDJSON_SUFFIXES, InputError, expand_paths
-    from ..validator.report import json_outcome, junit, summary, text_report
+    from ..validator.report import junit, summary, text_report
     from ..validator.runner import check_path, run_member_rules
 
-    for ig in igs:
-        if not Path(ig).exists():
-            raise click.UsageError(f"--ig {ig}: no such file or directory")
+    from .validate_output import html, ndjson_line, outcome_bundle, resolve_ig
+    try:
+        igs = tuple(resolve_ig(ig) for ig in igs)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         v = Validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
                       timezone=timezone)
@@ -71,7 +75,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
             for line in text_report(r, min_severity):  # type: ignore[arg-type]
                 out.write(line + "\n")
         elif fmt == "json":
-            out.write(json_outcome(r).decode() + "\n")  # type: ignore[arg-type]
+            out.write(ndjson_line(r).decode() + "\n")  # type: ignore[arg-type]
         if out is sys.stdout:
             out.flush()
 
@@ -95,6 +99,10 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
                 emit(r)
         if fmt == "junit":
             out.write(junit(results))
+        elif fmt == "bundle":
+            out.write(outcome_bundle(results).decode() + "\n")
+        elif fmt == "html":
+            out.write(html(results))
         elif fmt == "text":
             out.write(summary(results) + "\n")
     finally:
