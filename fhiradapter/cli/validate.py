@@ -42,7 +42,6 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     from ..validator.inputs import NDJSON_SUFFIXES, InputError, expand_paths
     from ..validator.report import junit, summary, text_report
     from ..validator.runner import check_path, run_member_rules
-
     from .validate_output import html, ndjson_line, outcome_bundle, resolve_ig
     try:
         igs = tuple(resolve_ig(ig) for ig in igs)

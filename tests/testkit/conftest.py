@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from exchange.conftest import fhir_server, server  # noqa: F401  (the real FHIR test server fixtures)
 
 REPO = Path(__file__).resolve().parents[2]

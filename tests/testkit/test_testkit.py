@@ -2,7 +2,6 @@
 clean members pass; a planted broken sample fails exactly the tests its breaks concern."""
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import xml.etree.ElementTree as ET

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from validator_support import ENCOUNTER
+
 from fhiradapter.cli import cli
 
 PROFILE = "https://acme.example/fhir/StructureDefinition/acme-encounter"
