@@ -220,8 +220,10 @@ class ServerSource:
                 self._result("bulk-export", title, "fail", f"status request returned HTTP {poll.status_code}"
                              + (" (gave up waiting)" if poll.status_code == 202 else ""))
                 return
-            delay = min(float(poll.headers.get("Retry-After", "2") or 2), 30.0) if str(
-                poll.headers.get("Retry-After", "2")).replace(".", "", 1).isdigit() else 2.0
+            try:   # Retry-After in seconds; an HTTP date or garbage means "a little later"
+                delay = min(max(float(poll.headers.get("Retry-After", "2")), 0.0), 30.0)
+            except ValueError:
+                delay = 2.0
             self.sleep(delay)
             waited += delay
         manifest = self._json(poll) or {}

@@ -139,3 +139,22 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert both.returncode == 2 and "not both" in both.stderr
     missing = cli("testkit", "run", "--program", "mt-cmp", str(tmp_path / "nope"), "--out", str(tmp_path))
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+@pytest.mark.node
+def test_bulk_data_export_is_kicked_off_polled_and_downloaded(server: Any, clean_sample: Path, tmp_path: Path) -> None:
+    from .bulkfront import BulkFront
+    sent = cli("send", str(clean_sample), "--endpoint", server.base, "--state", str(tmp_path / "outbox.sqlite"),
+               "--bundle-size", "50")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    out = tmp_path / "report"
+    with BulkFront(server.root) as front:
+        proc = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", front.base, "--out", str(out))
+    tests = _report(out)
+    assert tests["access.bulk-export"]["result"] == "pass", tests["access.bulk-export"]
+    assert "5 output files downloaded" in tests["access.bulk-export"]["message"]
+    assert front.kickoffs and front.kickoffs[0].get("Prefer") == "respond-async"
+    assert front.polls == 2 and sorted(front.downloads) == sorted(["Patient", "CarePlan", "Encounter",
+                                                                     "ServiceRequest", "Consent"])
+    failing = {name for name, a in tests.items() if a["result"] == "fail"}
+    assert not {n for n in failing if n.split(".")[0] in ALWAYS}, proc.stdout
