@@ -92,6 +92,9 @@ class ServerSource:
         capability = self._capability()
         if bulk:
             self._bulk(capability, sample)
+        else:
+            self._result("bulk-export", "Bulk Data $export: kick-off, poll and download (Patient level)", "skip",
+                         "not requested (--no-bulk)")
         ids = patients or self._discover_patients()
         if not ids:
             self._result("patients", "The server returns the sample's patients", "fail",

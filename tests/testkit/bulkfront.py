@@ -16,8 +16,9 @@ TYPES = ("Patient", "CarePlan", "Encounter", "ServiceRequest", "Consent")
 
 
 class BulkFront:
-    def __init__(self, upstream_root: str) -> None:
+    def __init__(self, upstream_root: str, token: str | None = None) -> None:
         self.upstream = upstream_root.rstrip("/")
+        self.token = token        # when set, every request needs `Authorization: Bearer {token}`
         self.kickoffs: list[dict[str, str]] = []     # headers of each kick-off request
         self.polls = 0
         self.downloads: list[str] = []
@@ -64,6 +65,9 @@ class BulkFront:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 path = urlsplit(self.path).path
+                if front.token and self.headers.get("Authorization") != f"Bearer {front.token}" \
+                        and not path.startswith("/bulkfiles/"):
+                    return self._send(401, b'{"resourceType":"OperationOutcome"}', {"WWW-Authenticate": "Bearer"})
                 here = f"http://127.0.0.1:{front.port}"
                 if path == "/fhir/metadata":
                     capability: dict[str, Any] = requests.get(f"{front.upstream}/fhir/metadata", timeout=30).json()

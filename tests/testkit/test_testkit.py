@@ -158,3 +158,27 @@ def test_bulk_data_export_is_kicked_off_polled_and_downloaded(server: Any, clean
                                                                      "ServiceRequest", "Consent"])
     failing = {name for name, a in tests.items() if a["result"] == "fail"}
     assert not {n for n in failing if n.split(".")[0] in ALWAYS}, proc.stdout
+
+
+@pytest.mark.node
+def test_bearer_auth_reaches_the_server_and_never_the_reports(server: Any, clean_sample: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from .bulkfront import BulkFront
+    token = "testkit-s3cret-token-value"
+    sent = cli("send", str(clean_sample), "--endpoint", server.base, "--state", str(tmp_path / "outbox.sqlite"),
+               "--bundle-size", "50")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    monkeypatch.setenv("TESTKIT_TOKEN", token)
+    with BulkFront(server.root, token=token) as front:
+        refused = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", front.base, "--no-bulk",
+                      "--out", str(tmp_path / "no-auth"))
+        allowed = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", front.base, "--no-bulk",
+                      "--auth", "bearer", "--token-env", "TESTKIT_TOKEN", "--out", str(tmp_path / "auth"))
+    assert refused.returncode == 1
+    assert _report(tmp_path / "no-auth")["access.capability"]["result"] == "fail"
+    tests = _report(tmp_path / "auth")
+    assert tests["access.capability"]["result"] == "pass" and tests["access.read-patient"]["result"] == "pass"
+    assert tests["access.bulk-export"]["result"] == "skip"    # --no-bulk although the server offers it
+    for report in (tmp_path / "auth").iterdir():
+        assert token not in report.read_text(encoding="utf-8"), report.name
+    assert token not in allowed.stdout + allowed.stderr
