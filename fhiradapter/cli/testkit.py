@@ -1,7 +1,6 @@
 """`fhiradapter testkit run`: the program conformance test kit (fhiradapter.testkit)."""
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +101,12 @@ def run(program: str, paths: tuple[str, ...], endpoint: str | None, out: Path, p
 
 
 def _server(endpoint: str, timeout: float, max_patients: int, options: dict[str, Any]) -> Any:
+    from urllib.parse import urlsplit
+
     import requests
 
     from ..exchange.auth import AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls, read_secret
     from ..testkit.sources import ServerSource
-    from urllib.parse import urlsplit
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise click.UsageError("--endpoint must be an http(s) URL")
@@ -141,4 +141,4 @@ def _s(value: Path | None) -> str | None:
     return str(value) if value else None
 
 
-__all__ = ["testkit", "date"]
+__all__ = ["testkit"]

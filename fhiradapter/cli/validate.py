@@ -23,9 +23,12 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--profile", "profile", metavar="URL", help="Validate against this profile, ignoring meta.profile.")
 @program_option(help="Use the program's profile for each resource type.")
-@click.option("--ig", "igs", multiple=True, metavar="DIR_OR_TGZ",
-              help="Load more StructureDefinitions/ValueSets (FHIR package folder or .tgz). Repeatable.")
-@format_option("text", "json", "junit")
+@click.option("--ig", "igs", multiple=True, metavar="DIR_OR_TGZ_OR_ID#VER",
+              help="Load more StructureDefinitions/ValueSets: a FHIR package folder or .tgz, or id#version from "
+                   "the local package cache (~/.fhir/packages, as SUSHI and the HL7 validator use). Repeatable.")
+@format_option("text", "json", "bundle", "junit", "html",
+               help="json: one OperationOutcome per input per line (NDJSON), meta.source naming the input; "
+                    "bundle: one collection Bundle of those outcomes; html: a self-contained report.")
 @show_values_option()
 @click.option("--must-support", is_flag=True, help="Also report absent must-support elements (information).")
 @click.option("--no-rules", is_flag=True, help="Skip the program rules (structure and profiles only).")
@@ -53,8 +56,13 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     Exit code: 0 no errors, 1 errors found, 2 usage error or unreadable input.
     """
     from .. import api
-    from ..validator.report import json_outcome, junit, summary, text_report
+    from ..validator.report import junit, summary, text_report
     from ..validator.runner import Result
+    from .validate_output import html, ndjson_line, outcome_bundle, resolve_ig
+    try:
+        igs = tuple(resolve_ig(ig) for ig in igs)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
     try:
         v = api.open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
@@ -78,12 +86,16 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
                 for line in text_report(r, min_severity):
                     out.write(line + "\n")
             elif fmt == "json":
-                out.write(json_outcome(r).decode() + "\n")
+                out.write(ndjson_line(r).decode() + "\n")
             if out is sys.stdout:
                 out.flush()
         if fmt == "junit":   # in input order (NDJSON results with member rules came last)
             position = {("<stdin>" if f == "-" else f): i for i, f in enumerate(files)}
             out.write(junit(sorted(results, key=lambda r: position.get(r.source, 0))))
+        elif fmt == "bundle":
+            out.write(outcome_bundle(results).decode() + "\n")
+        elif fmt == "html":
+            out.write(html(results))
         elif fmt == "text":
             out.write(summary(results) + "\n")
     finally:

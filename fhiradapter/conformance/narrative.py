@@ -8,7 +8,7 @@ namespace, only p/table/tr/th/td/ul/li/code/b elements).
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, Sequence
 
 XHTML = "http://www.w3.org/1999/xhtml"
 _MAX_ROWS = 60  # a CodeSystem with more concepts lists the first ones and says how many more
@@ -22,7 +22,7 @@ def _p(label: str, value: str) -> str:
     return f"<p><b>{escape(label)}</b>: {escape(value)}</p>"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
@@ -46,7 +46,8 @@ def _structure_definition(sd: dict[str, Any]) -> list[str]:
 def _code_system(cs: dict[str, Any]) -> list[str]:
     parts = [_p(cs.get("title") or cs["id"], cs.get("description", ""))]
     concepts = cs.get("concept", [])
-    rows = [(c.get("code", ""), c.get("display", ""), c.get("definition", "")) for c in concepts[:_MAX_ROWS]]
+    rows = [(str(c.get("code", "")), str(c.get("display", "")), str(c.get("definition", "")))
+            for c in concepts[:_MAX_ROWS]]
     parts.append(_table(("code", "display", "definition"), rows))
     if len(concepts) > _MAX_ROWS:
         parts.append(f"<p>and {len(concepts) - _MAX_ROWS} more concepts</p>")

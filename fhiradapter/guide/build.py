@@ -157,8 +157,12 @@ def build_guide(out: Path, *, registry: Registry | None = None, findings_from: I
     groups = [(p.program, p.policy.program_name, [rv for rv in p.rules if rv.rule.program == p.program])
               for p in model.programs]
     groups.append(("all", "All programs", [rv for rv in model.rules if rv.rule.program == "all"]))
+    shape = {"severity": "error", "code": "business-rule",
+             "details": {"text": "<what was found, naming resources and elements> [<citation>]",
+                         "coding": [{"system": RULE_SYSTEM, "code": "<rule id>"}]},
+             "expression": ["Encounter.where(id='<id>').period.start"]}
     render("rules.html", "rules.html", title="Rule catalogue", groups=groups,
-           findings_source=", ".join(str(s) for s in sources))
+           findings_source=", ".join(str(s) for s in sources), shape=json.dumps(shape, indent=2))
     export_package(out / "package.tgz", reg)
     archive = _zip(model.examples)
     (out / "examples.zip").write_bytes(archive)

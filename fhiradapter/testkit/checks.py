@@ -77,7 +77,8 @@ def program_items(sample: Sample, program: str, resource_type: str) -> tuple[lis
     """The program's resources of a type (they claim the program profile or carry its bh-program code)
     and the others of that type (e.g. an inpatient-stay Encounter), which only base R4 applies to."""
     url = profile_url(program, resource_type)
-    ours, others = [], []
+    ours: list[SampleItem] = []
+    others: list[SampleItem] = []
     for item in sample.of_type(resource_type):
         claimed = url in (item.resource.get("meta") or {}).get("profile", [])
         coded = (PROGRAM_SYSTEM, program) in set(_codes({k: v for k, v in item.resource.items()

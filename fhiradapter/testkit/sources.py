@@ -92,6 +92,9 @@ class ServerSource:
         capability = self._capability()
         if bulk:
             self._bulk(capability, sample)
+        else:
+            self._result("bulk-export", "Bulk Data $export: kick-off, poll and download (Patient level)", "skip",
+                         "not requested (--no-bulk)")
         ids = patients or self._discover_patients()
         if not ids:
             self._result("patients", "The server returns the sample's patients", "fail",
@@ -220,8 +223,10 @@ class ServerSource:
                 self._result("bulk-export", title, "fail", f"status request returned HTTP {poll.status_code}"
                              + (" (gave up waiting)" if poll.status_code == 202 else ""))
                 return
-            delay = min(float(poll.headers.get("Retry-After", "2") or 2), 30.0) if str(
-                poll.headers.get("Retry-After", "2")).replace(".", "", 1).isdigit() else 2.0
+            try:   # Retry-After in seconds; an HTTP date or garbage means "a little later"
+                delay = min(max(float(poll.headers.get("Retry-After", "2")), 0.0), 30.0)
+            except ValueError:
+                delay = 2.0
             self.sleep(delay)
             waited += delay
         manifest = self._json(poll) or {}

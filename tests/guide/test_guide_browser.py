@@ -77,3 +77,20 @@ def test_screenshot_of_a_profile_page(browser: Browser, site: Path, tmp_path: Pa
     browser.screenshot((site / "StructureDefinition-mt-cmp-encounter.html").as_uri(), shot)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000   # a rendered page, not a blank one
+
+
+def test_reports_load_cleanly_in_the_browser(browser: Browser, tmp_path: Path) -> None:
+    """The test kit's report.html and `validate --format html` are self-contained pages too."""
+    from click.testing import CliRunner
+
+    from fhiradapter.cli import cli
+    examples = Path(__file__).resolve().parents[2] / "profiles" / "examples"
+    kit = CliRunner().invoke(cli, ["testkit", "run", "--program", "mt-cmp", str(examples), "--out", str(tmp_path / "kit")])
+    assert kit.exit_code in (0, 1), kit.output
+    CliRunner().invoke(cli, ["validate", str(examples), "--format", "html", "-o", str(tmp_path / "v.html")])
+    for page in (tmp_path / "kit" / "report.html", tmp_path / "v.html"):
+        visit = browser.visit(page.as_uri())
+        assert not visit.problems, visit.problems
+        assert "passed" in visit.text or "input(s)" in visit.text
+        for link in visit.links:   # in-page anchors only
+            assert link.startswith(page.as_uri()), link

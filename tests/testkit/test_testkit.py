@@ -1,0 +1,184 @@
+"""`fhiradapter testkit run` against the real FHIR test server and against files: the example output's
+clean members pass; a planted broken sample fails exactly the tests its breaks concern."""
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import cli
+
+ALWAYS = ("access", "profiles", "references", "rules")
+
+
+def _report(out: Path) -> dict[str, dict[str, Any]]:
+    report = json.loads((out / "TestReport.json").read_text(encoding="utf-8"))
+    assert report["resourceType"] == "TestReport" and report["status"] == "completed"
+    return {t["name"]: t["action"][0]["assert"] for t in report["test"]}
+
+
+def _failing(out: Path) -> set[str]:
+    return {name for name, a in _report(out).items() if a["result"] == "fail"}
+
+
+def _resources_of(folder: Path, resource_type: str) -> list[dict[str, Any]]:
+    return [e["resource"] for f in sorted(folder.glob("*.json"))
+            for e in json.loads(f.read_text(encoding="utf-8"))["entry"] if e["resource"]["resourceType"] == resource_type]
+
+
+def _check_must_support(out: Path, sample: Path) -> None:
+    """Must-support coverage reports exactly the elements the sample never fills (checked independently
+    here for the plain top-level ones) and never an element the sample does fill."""
+    tests = _report(out)
+    for resource_type, test in (("Encounter", "must-support.mt-cmp-encounter"),
+                                ("CarePlan", "must-support.mt-cmp-careplan")):
+        resources = _resources_of(sample, resource_type)
+        detail = tests[test].get("detail", "")
+        for element in ("identifier", "period", "subject", "serviceProvider", "status"):
+            if any(element in r for r in resources):
+                assert f"{resource_type}.{element} " not in detail, (test, element)
+        missing = [line.split("must-support element ")[1].split(" ")[0] for line in detail.splitlines()
+                   if "must-support element " in line]
+        for element in missing:
+            top = element.split(".")[1]
+            if ":" not in top and "[x]" not in top and element.count(".") == 1:
+                assert not any(top in r for r in resources), f"{element} reported missing but present"
+
+
+@pytest.mark.node
+def test_server_loaded_with_the_example_output_passes(server: Any, clean_sample: Path, tmp_path: Path) -> None:
+    sent = cli("send", str(clean_sample), "--endpoint", server.base, "--state", str(tmp_path / "outbox.sqlite"),
+               "--bundle-size", "50")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    out = tmp_path / "report"
+    proc = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", server.base, "--out", str(out))
+    tests = _report(out)
+    failing = {name for name, a in tests.items() if a["result"] == "fail"}
+    # Everything but must-support coverage passes; the example mappings never fill some must-support
+    # elements (e.g. Encounter.reasonCode), which the kit reports as Inferno does.
+    assert not {n for n in failing if n.split(".")[0] in ALWAYS}, proc.stdout
+    assert failing <= {n for n in tests if n.startswith("must-support.")}
+    assert proc.returncode == (1 if failing else 0)
+    for name in ("access.capability", "access.read-patient", "access.search-Encounter", "access.search-Consent",
+                 "access.read-references", "references.Encounter", "rules.mt-cmp-billable-days-per-week",
+                 "profile.mt-cmp-encounter.invariant-mt-cmp-enc-1"):
+        assert tests[name]["result"] == "pass", name
+    assert tests["access.bulk-export"]["result"] == "skip"
+    assert "no $export" in tests["access.bulk-export"]["message"]
+    assert "12 of 12 patients read" in tests["access.read-patient"]["message"]
+    _check_must_support(out, clean_sample)
+    junit = ET.parse(out / "junit.xml").getroot()
+    assert int(junit.get("tests", "0")) == len(tests) and int(junit.get("failures", "-1")) == len(failing)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "record values are not shown" in html and "access.bulk-export" in html
+
+
+def _plant(sample: Path, broken: Path) -> None:
+    """Four breaks, each the concern of named tests (see test below)."""
+    shutil.copytree(sample, broken)
+    files = sorted(p for p in broken.glob("*.json") if not p.name.startswith("000-"))
+    first = json.loads(files[0].read_text(encoding="utf-8"))
+    encounters = [e["resource"] for e in first["entry"] if e["resource"]["resourceType"] == "Encounter"]
+    # 1. one contact with an Encounter.class outside the program's value set (a profile binding)
+    encounters[0]["class"] = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP"}
+    # 2. a CarePlan author that is nowhere in the sample (reference integrity)
+    plan = next(e["resource"] for e in first["entry"] if e["resource"]["resourceType"] == "CarePlan")
+    plan["author"] = {"reference": "Practitioner/not-in-the-sample"}
+    files[0].write_text(json.dumps(first), encoding="utf-8")
+    # 3. a member whose contacts stop for three weeks mid-enrollment (the weekly quality-contact rule)
+    second = json.loads(files[1].read_text(encoding="utf-8"))
+    starts = sorted(e["resource"]["period"]["start"] for e in second["entry"]
+                    if e["resource"]["resourceType"] == "Encounter")
+    middle = starts[len(starts) // 2][:10]
+    from datetime import date, timedelta
+    gap_from = date.fromisoformat(middle)
+    gap_to = gap_from + timedelta(days=21)
+    second["entry"] = [e for e in second["entry"] if not (
+        e["resource"]["resourceType"] == "Encounter"
+        and gap_from.isoformat() <= e["resource"]["period"]["start"][:10] < gap_to.isoformat())]
+    files[1].write_text(json.dumps(second), encoding="utf-8")
+    # 4. no Encounter carries an identifier any more (must-support coverage)
+    for path in files:
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+        for e in bundle["entry"]:
+            if e["resource"]["resourceType"] == "Encounter":
+                e["resource"].pop("identifier", None)
+        path.write_text(json.dumps(bundle), encoding="utf-8")
+
+
+def test_files_planted_breaks_fail_exactly_their_tests(clean_sample: Path, tmp_path: Path) -> None:
+    good_out, bad_out = tmp_path / "good", tmp_path / "bad"
+    good = cli("testkit", "run", "--program", "mt-cmp", str(clean_sample), "--out", str(good_out))
+    assert good.returncode in (0, 1), good.stderr
+    baseline = _failing(good_out)
+    assert not {n for n in baseline if n.split(".")[0] in ALWAYS}, good.stdout
+    broken = tmp_path / "broken"
+    _plant(clean_sample, broken)
+    bad = cli("testkit", "run", "--program", "mt-cmp", str(broken), "--out", str(bad_out))
+    assert bad.returncode == 1, bad.stderr
+    planted = {"profile.mt-cmp-encounter.Encounter.class", "references.CarePlan",
+               "rules.mt-cmp-weekly-quality-contact", "must-support.mt-cmp-encounter"}
+    assert _failing(bad_out) == baseline | planted
+    tests = _report(bad_out)
+    assert "Encounter.identifier" in tests["must-support.mt-cmp-encounter"]["detail"]
+    assert "Encounter.identifier " not in _report(good_out)["must-support.mt-cmp-encounter"].get("detail", "")
+    assert "Practitioner/not-in-the-sample does not resolve" in tests["references.CarePlan"]["detail"]
+    assert tests["profile.mt-cmp-encounter.Encounter.class"]["detail"].count("\n") == 0   # one resource
+    _check_must_support(bad_out, broken)
+    # No record values: the failing details name resources and elements, not the planted values.
+    assert "IMP" not in (bad_out / "report.html").read_text(encoding="utf-8")
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    both = cli("testkit", "run", "--program", "mt-cmp", "x.json", "--endpoint", "http://127.0.0.1:9/fhir",
+               "--out", str(tmp_path))
+    assert both.returncode == 2 and "not both" in both.stderr
+    missing = cli("testkit", "run", "--program", "mt-cmp", str(tmp_path / "nope"), "--out", str(tmp_path))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+@pytest.mark.node
+def test_bulk_data_export_is_kicked_off_polled_and_downloaded(server: Any, clean_sample: Path, tmp_path: Path) -> None:
+    from .bulkfront import BulkFront
+    sent = cli("send", str(clean_sample), "--endpoint", server.base, "--state", str(tmp_path / "outbox.sqlite"),
+               "--bundle-size", "50")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    out = tmp_path / "report"
+    with BulkFront(server.root) as front:
+        proc = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", front.base, "--out", str(out))
+    tests = _report(out)
+    assert tests["access.bulk-export"]["result"] == "pass", tests["access.bulk-export"]
+    assert "5 output files downloaded" in tests["access.bulk-export"]["message"]
+    assert front.kickoffs and front.kickoffs[0].get("Prefer") == "respond-async"
+    assert front.polls == 2 and sorted(front.downloads) == sorted(["Patient", "CarePlan", "Encounter",
+                                                                     "ServiceRequest", "Consent"])
+    failing = {name for name, a in tests.items() if a["result"] == "fail"}
+    assert not {n for n in failing if n.split(".")[0] in ALWAYS}, proc.stdout
+
+
+@pytest.mark.node
+def test_bearer_auth_reaches_the_server_and_never_the_reports(server: Any, clean_sample: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from .bulkfront import BulkFront
+    token = "testkit-s3cret-token-value"
+    sent = cli("send", str(clean_sample), "--endpoint", server.base, "--state", str(tmp_path / "outbox.sqlite"),
+               "--bundle-size", "50")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    monkeypatch.setenv("TESTKIT_TOKEN", token)
+    with BulkFront(server.root, token=token) as front:
+        refused = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", front.base, "--no-bulk",
+                      "--out", str(tmp_path / "no-auth"))
+        allowed = cli("testkit", "run", "--program", "mt-cmp", "--endpoint", front.base, "--no-bulk",
+                      "--auth", "bearer", "--token-env", "TESTKIT_TOKEN", "--out", str(tmp_path / "auth"))
+    assert refused.returncode == 1
+    assert _report(tmp_path / "no-auth")["access.capability"]["result"] == "fail"
+    tests = _report(tmp_path / "auth")
+    assert tests["access.capability"]["result"] == "pass" and tests["access.read-patient"]["result"] == "pass"
+    assert tests["access.bulk-export"]["result"] == "skip"    # --no-bulk although the server offers it
+    for report in (tmp_path / "auth").iterdir():
+        assert token not in report.read_text(encoding="utf-8"), report.name
+    assert token not in allowed.stdout + allowed.stderr
