@@ -132,6 +132,28 @@ def load_package(path: str | Path) -> LoadedPackage:
 
 # -- export -------------------------------------------------------------------------------------------
 
+def complete_snapshot(sd: dict[str, Any]) -> dict[str, Any]:
+    """sd with every snapshot element carrying what R4 requires of a snapshot (a copy; sd is not changed).
+
+    Our base model keeps derived facts, not HL7's prose, so inherited elements lack `definition` (sdf-3:
+    every snapshot element has a definition, min and max) and modifier elements lack `isModifierReason`
+    (eld-18). The HL7 validator rejects such a package; a short pointer to the R4 definition fills both.
+    """
+    elements = (sd.get("snapshot") or {}).get("element")
+    if not elements:
+        return sd
+    filled: list[dict[str, Any]] = []
+    for el in elements:
+        el = dict(el)
+        path = str(el.get("path", ""))
+        if not el.get("definition"):
+            el["definition"] = el.get("short") or f"{path}: see the FHIR R4 definition of this element."
+        if el.get("isModifier") and not el.get("isModifierReason"):
+            el["isModifierReason"] = f"{path} is a modifier element in FHIR R4 (see its R4 definition)."
+        filled.append(el)
+    return {**sd, "snapshot": {**sd["snapshot"], "element": filled}}
+
+
 def _index_entry(filename: str, resource: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {"filename": filename, "resourceType": resource["resourceType"]}
     for key in INDEX_FIELDS:
@@ -192,6 +214,7 @@ def export_package(out_path: Path, registry: "Registry | None" = None) -> Path:
             if "snapshot" not in resource:
                 raise PackageError(f"StructureDefinition {resource.get('url')}: no snapshot could be generated; "
                                    f"see registry.issues")
+            resource = complete_snapshot(resource)
         filename = f"{resource['resourceType']}-{resource['id']}.json"
         files[filename] = orjson.dumps(resource, option=orjson.OPT_INDENT_2)
         index.append(_index_entry(filename, resource))

@@ -12,11 +12,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import IO, Any, Iterable, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "tools" / "reference-validator"
@@ -105,9 +106,11 @@ class ReferenceValidator:
     """A running `reference-validator --batch` process. Use as a context manager or call close()."""
     packages: Sequence[Path] = ()
     igs: Sequence[Path] = ()
+    threads: int | None = None    # reference worker threads (default: one per core)
     startup_s: float = 0.0
     hapi_version: str = ""
     _proc: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _stderr: IO[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         jar = build()
@@ -116,13 +119,18 @@ class ReferenceValidator:
             cmd += ["--package", str(p)]
         for p in self.igs:
             cmd += ["--ig", str(p)]
+        if self.threads:
+            cmd += ["--threads", str(self.threads)]
         t0 = time.perf_counter()
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # stderr goes to a file, never an unread pipe: the HL7 core prints stack traces of failed
+        # invariants there, and a full pipe would stall the validator
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
                                       text=True, encoding="utf-8", bufsize=1)
         assert self._proc.stdout is not None
         ready = self._proc.stdout.readline()
         if not ready:
-            err = self._proc.stderr.read() if self._proc.stderr else ""
+            err = self._stderr_tail()
             raise ReferenceUnavailable(f"the reference validator did not start: {err[-2000:]}")
         info = json.loads(ready)
         self.startup_s = time.perf_counter() - t0
@@ -143,10 +151,15 @@ class ReferenceValidator:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait()
-            for stream in (self._proc.stdout, self._proc.stderr):
-                if stream:
-                    stream.close()
+            if self._proc.stdout:
+                self._proc.stdout.close()
+            self._stderr.close()
             self._proc = None
+
+    def _stderr_tail(self) -> str:
+        self._stderr.flush()
+        self._stderr.seek(0)
+        return self._stderr.read()[-2000:]
 
     def run(self, requests: Iterable[Request]) -> list[dict[str, Any]]:
         """Raw answers (dicts), in request order. A writer thread feeds stdin so big batches cannot deadlock."""
@@ -167,7 +180,7 @@ class ReferenceValidator:
         for _ in lines:
             out = proc.stdout.readline()
             if not out:
-                err = proc.stderr.read() if proc.stderr else ""
+                err = self._stderr_tail()
                 raise RuntimeError(f"the reference validator stopped: {err[-2000:]}")
             answers.append(json.loads(out))
         writer.join()

@@ -73,7 +73,7 @@ final class Engine {
     return VersionUtil.getVersion();
   }
 
-  private Setup setup(List<String> extraIgs) throws IOException {
+  private synchronized Setup setup(List<String> extraIgs) throws IOException {
     Setup s = setups.get(extraIgs);
     if (s != null) {
       return s;

@@ -1,6 +1,8 @@
 package org.fhiradapter.refval;
 
 import java.io.BufferedReader;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -34,6 +36,7 @@ public final class Main {
     List<String> profiles = new ArrayList<>();
     List<String> files = new ArrayList<>();
     boolean batch = false;
+    int threads = Runtime.getRuntime().availableProcessors();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -41,6 +44,7 @@ public final class Main {
         case "--ig" -> igs.add(need(args, ++i, a));
         case "--profile" -> profiles.add(need(args, ++i, a));
         case "--batch" -> batch = true;
+        case "--threads" -> threads = Math.max(1, Integer.parseInt(need(args, ++i, a)));
         case "-h", "--help" -> {
           usage(System.out);
           return;
@@ -59,7 +63,10 @@ public final class Main {
       usage(System.err);
       System.exit(2);
     }
-    PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    // The protocol owns the real stdout. The HL7 core prints some stack traces and notes with
+    // System.out/System.err itself: route System.out to stderr so nothing can break the protocol.
+    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
+    System.setOut(System.err);
     Engine engine;
     try {
       engine = new Engine(packages, igs);
@@ -73,7 +80,8 @@ public final class Main {
     if (batch) {
       out.println("{\"ready\":true,\"startup_ms\":" + startupMs + ",\"hapi\":" + Json.str(Engine.hapiVersion()) + "}");
       out.flush();
-      Protocol.serve(engine, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), out);
+      Protocol.serve(engine, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), out,
+          threads);
       return;
     }
     boolean anyError = false;
@@ -117,7 +125,7 @@ public final class Main {
 
   private static void usage(PrintStream s) {
     s.println("usage: reference-validator [--package TGZ]... [--ig DIR_OR_TGZ]... [--profile URL]... FILE...");
-    s.println("       reference-validator [--package TGZ]... [--ig DIR_OR_TGZ]... --batch");
+    s.println("       reference-validator [--package TGZ]... [--ig DIR_OR_TGZ]... --batch [--threads N]");
     s.println("Validates FHIR R4 JSON resources offline with HAPI FHIR's FhirInstanceValidator (the HL7");
     s.println("InstanceValidator). Prints one JSON line per resource: {\"name\", \"valid\", \"outcome\"}.");
     s.println("--batch reads requests from stdin, one a line (OP<TAB>NAME<TAB>PROFILES<TAB>IGS<TAB>PAYLOAD).");
