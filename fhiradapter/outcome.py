@@ -21,7 +21,7 @@ ISSUE_TYPES = frozenset({
 })
 
 RULE_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-rule"
-CHECK_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/validator-check"
+CHECK_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/validator-check"   # catalogue: fhiradapter/validator/checks/catalogue.json
 
 
 @dataclass(slots=True)

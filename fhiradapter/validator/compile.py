@@ -59,8 +59,9 @@ class Compiler:
     def profile_type(self, url: str) -> str | None:
         """The resource/datatype a profile constrains (for targetProfile checks)."""
         key = url.split("|")[0]
-        if key.startswith(R4) and "/" not in key[len(R4):]:
-            return key[len(R4):]
+        name = key[len(R4):]
+        if key.startswith(R4) and "/" not in name and name[:1].isupper():   # a core type, not e.g. vitalsigns
+            return name
         if key not in self._type_of_url:
             sd = self.registry.resource(key) if hasattr(self.registry, "resource") else None
             self._type_of_url[key] = sd.get("type") if isinstance(sd, dict) else None

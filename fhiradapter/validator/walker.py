@@ -14,6 +14,7 @@ from ..outcome import Issue
 from . import invariants
 from .checks import EVERY_RESOURCE, RESOURCE_CHECKS
 from .checks.attachment import check_attachment
+from .checks.codes import CodeSystems
 from .checks.extension_context import context_allows
 from .checks.value_bounds import check_bounds
 from .compile import Compiler, is_primitive
@@ -26,7 +27,7 @@ _COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
-_EXTENSION, _PERIOD, _REFERENCE, _ATTACHMENT = 1, 2, 3, 4
+_EXTENSION, _PERIOD, _REFERENCE, _ATTACHMENT, _CODING = 1, 2, 3, 4, 5
 # Extensions from these example domains may stay unknown (as in the HL7 validator): a note, not an error
 _EXAMPLE_DOMAINS = ("example.org", "acme.com", "nema.org")
 # HL7's own extensions from later versions and the extensions pack (the reference knows them; we do not
@@ -218,6 +219,7 @@ class Walker:
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
         self._type_cache: dict[str, Any] = {}
         self._ref_types: dict[str, tuple[str | None, bool]] = {}   # see _ref_type
+        self.code_systems = CodeSystems(compiler.registry)
         # deliberate differences from the HL7 validator, chosen by the Validator's options
         self.unknown_profile = "warning"      # a claimed profile we do not know ("error": --strict-profiles)
         self.unknown_extension = "error"      # an extension with no definition ("information": --allow-unknown-extensions)
@@ -621,6 +623,8 @@ class Walker:
                 self._period(val, expr, ctx)
             elif native == _ATTACHMENT:
                 check_attachment(val, expr, ctx.add)
+            elif native == _CODING:
+                self.code_systems.check(val, expr, ctx.add)
             else:
                 self._reference(val, elem, expr, ctx)
         if plan.coded:
@@ -676,7 +680,7 @@ class Walker:
         plan.ext_note = elem.path.endswith("xtension")
         plan.fallback = type_root[0] if type_root is not None else None
         plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE,
-                       "Attachment": _ATTACHMENT}.get(tcode or "", 0)
+                       "Attachment": _ATTACHMENT, "Coding": _CODING}.get(tcode or "", 0)
         plan.coded = elem.binding is not None and tcode in _CODED
         plan.memo = set() if tcode in _MEMO_TYPES else None
         plan.plain = plan.memo is None   # check and resource plans returned above
@@ -736,6 +740,8 @@ class Walker:
             ctx.add("error", "value", expr + ".reference",
                     "reference is not of the form Type/id, Type?search, an absolute URL, urn: or #id" + _shown(ctx, ref), rule="reference-format")
             return
+        if not known and "://" in ref:
+            return   # an absolute URL whose path has no Type/id of ours (e.g. .../Network/x): a logical URL
         if not known:
             ctx.add("error", "value", expr + ".reference", f"reference names an unknown resource type {rtype}", rule="reference-type-unknown")
         elif targets is not None and rtype not in targets:
