@@ -32,7 +32,7 @@ _EXTENSION, _PERIOD, _REFERENCE, _ATTACHMENT, _CODING = 1, 2, 3, 4, 5
 _EXAMPLE_DOMAINS = ("example.org", "acme.com", "nema.org")
 # HL7's own extensions from later versions and the extensions pack (the reference knows them; we do not
 # ship them): not checked, a note
-_HL7_EXTENSIONS = "http://hl7.org/fhir/"
+_HL7_EXTENSIONS = "http://hl7.org/fhir/StructureDefinition/"
 
 
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
@@ -401,6 +401,9 @@ class Walker:
                     ctx.add("error", "structure", f"{expr}.{key}", f"unknown element {key} in {tname}", rule="unknown-element")
                     continue
                 self._primitive_ext(val, ent[0], f"{expr}.{key[1:]}", ctx)
+                b = ent[0].binding
+                if b is not None and b.strength == "required":
+                    self._required_without_code(obj.get(key[1:]), val, ent[0], f"{expr}.{key[1:]}", ctx)
                 if key[1:] not in obj:
                     elem = ent[0]
                     counts[elem] = counts.get(elem, 0) + (len(val) if isinstance(val, list) else 1)
@@ -516,6 +519,21 @@ class Walker:
                 continue
             if ext_node is not None:
                 self._object(item, ext_node[0], None, "Element", loc, ctx)
+
+    @staticmethod
+    def _required_without_code(values: Any, exts: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
+        """A code with a required binding present only as extensions (e.g. data-absent-reason): no code
+        from the value set, which the HL7 validator reports as an error."""
+        if isinstance(exts, list):
+            vals = values if isinstance(values, list) else []
+            for i, x in enumerate(exts):
+                if x is not None and (i >= len(vals) or vals[i] is None):
+                    ctx.add("error", "code-invalid", f"{expr}[{i}]", f"{elem.path}: no code given, and the "
+                            f"required value set {elem.binding.value_set if elem.binding else ''} needs one",
+                            rule="binding")
+        elif exts is not None and values is None:
+            ctx.add("error", "code-invalid", expr, f"{elem.path}: no code given, and the required value set "
+                    f"{elem.binding.value_set if elem.binding else ''} needs one", rule="binding")
 
     # ---------------------------------------------------------------- values
     def _value(self, val: Any, elem: Elem, tcode: str | None, expr: str, ctx: Ctx) -> None:

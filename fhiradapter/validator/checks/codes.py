@@ -30,7 +30,7 @@ class CodeSystems:
             return None
         if not isinstance(cs, dict):
             return None
-        if cs.get("content") == "supplement":
+        if cs.get("content") == "supplement" or cs.get("supplements"):
             return "supplement"
         if cs.get("content") != "complete" or not isinstance(cs.get("concept"), list):
             return None
