@@ -183,7 +183,8 @@ class Compiler:
         )
         elem.bounds = compile_bounds(raw)
         for c in raw.get("constraint", []) or []:
-            compiled = compile_constraint(c, sd_url, path)
+            compiled = compile_constraint(c, sd_url, path, types[0] if len(types) == 1 and types[0][:1].isupper()
+                                          and types[0] not in ("BackboneElement", "Element") else "")
             if compiled is not None:
                 elem.constraints.append(compiled)
         if len(types) == 1 and types[0] in CHECKERS and binding is None and fixed is MISSING \
