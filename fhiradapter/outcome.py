@@ -12,7 +12,7 @@ from typing import Any, Iterable, Literal, NamedTuple
 Severity = Literal["fatal", "error", "warning", "information"]
 
 RULE_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-rule"
-CHECK_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/validator-check"
+CHECK_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/validator-check"   # catalogue: fhiradapter/validator/checks/catalogue.json
 
 
 class Target(NamedTuple):

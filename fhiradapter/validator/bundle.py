@@ -78,18 +78,19 @@ def check_bundle(bundle: dict[str, Any], ctx: Ctx, refs: list[RefUse]) -> None:
         first = entries[0].get("resource") if entries and isinstance(entries[0], dict) else None
         if not (isinstance(first, dict) and first.get("resourceType") == "MessageHeader"):
             ctx.add("error", "invariant", "Bundle", "a message must start with a MessageHeader", rule="bdl-12")
-    _resolve(entries, by_full, by_key, ctx, refs)
+    _resolve(entries, by_full, by_key, ctx, refs, btype)
 
 
 def _resolve(entries: list[Any], by_full: dict[str, int], by_key: dict[str, int], ctx: Ctx,
-             refs: list[RefUse]) -> None:
+             refs: list[RefUse], btype: object = None) -> None:
     for ref in refs:
         target: int | None = None
         r = ref.reference
         if r.startswith(("urn:uuid:", "urn:oid:")):
             target = by_full.get(r)
             if target is None:
-                ctx.add("error", "not-found", ref.expression,
+                # a collection or search set may hold part of a record: the HL7 validator warns there
+                ctx.add("warning" if btype in ("collection", "searchset") else "error", "not-found", ref.expression,
                         "reference does not resolve to any entry of the Bundle (no entry has this fullUrl)",
                         rule="bundle-reference")
                 continue

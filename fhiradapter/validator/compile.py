@@ -61,8 +61,9 @@ class Compiler:
     def profile_type(self, url: str) -> str | None:
         """The resource/datatype a profile constrains (for targetProfile checks)."""
         key = url.split("|")[0]
-        if key.startswith(R4) and "/" not in key[len(R4):]:
-            return key[len(R4):]
+        name = key[len(R4):]
+        if key.startswith(R4) and "/" not in name and name[:1].isupper():   # a core type, not e.g. vitalsigns
+            return name
         if key not in self._type_of_url:
             sd = self.registry.resource(key)
             self._type_of_url[key] = sd.get("type") if isinstance(sd, dict) else None
@@ -184,7 +185,8 @@ class Compiler:
         )
         elem.bounds = compile_bounds(raw)
         for c in raw.get("constraint", []) or []:
-            compiled = compile_constraint(c, sd_url, path)
+            compiled = compile_constraint(c, sd_url, path, types[0] if len(types) == 1 and types[0][:1].isupper()
+                                          and types[0] not in ("BackboneElement", "Element") else "")
             if compiled is not None:
                 elem.constraints.append(compiled)
         if len(types) == 1 and types[0] in CHECKERS and binding is None and fixed is MISSING \

@@ -30,6 +30,7 @@ class Validator:
         self.timezone = timezone
         self.compiler = Compiler(registry)
         self.walker = Walker(self.compiler, Terminology(registry))
+        self.global_profiles = _global_profiles(igs)
         # where we differ from the HL7 validator by choice, the reference's reading is the default
         self.walker.unknown_profile = "error" if strict_profiles else "warning"
         self.walker.unknown_extension = "information" if allow_unknown_extensions else "error"
@@ -46,9 +47,10 @@ class Validator:
                 return [url]
         meta = res.get("meta")
         claimed = meta.get("profile") if isinstance(meta, dict) else None
-        if isinstance(claimed, list):
-            return [p for p in claimed if isinstance(p, str)]
-        return []
+        found = [p for p in claimed if isinstance(p, str)] if isinstance(claimed, list) else []
+        if self.global_profiles and isinstance(rtype, str):   # ImplementationGuide.global of an --ig
+            found += [p for p in self.global_profiles.get(rtype, ()) if p not in found]
+        return found
 
     def _new_ctx(self) -> Ctx:
         return Ctx(issues=[], show_values=self.show_values, must_support=self.must_support)
@@ -167,6 +169,26 @@ def _reroot(issue: Issue, members: list[dict[str, Any]], exprs: list[str]) -> tu
         issue.expression = exprs[k] + rest
         issue.entry = entry_of(issue.expression)
     return k, issue
+
+
+def _global_profiles(igs: Iterable[str | Path]) -> dict[str, list[str]]:
+    """ImplementationGuide.global of the --ig folders: profiles that apply to every resource of a type."""
+    import json
+    out: dict[str, list[str]] = {}
+    for ig in igs:
+        folder = Path(ig)
+        if not folder.is_dir():
+            continue
+        for f in sorted(folder.rglob("*.json")):
+            try:
+                res = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(res, dict) and res.get("resourceType") == "ImplementationGuide":
+                for g in res.get("global") or []:
+                    if isinstance(g, dict) and isinstance(g.get("type"), str) and isinstance(g.get("profile"), str):
+                        out.setdefault(g["type"], []).append(g["profile"])
+    return out
 
 
 def _is_bundle_profile(compiler: Compiler, url: str) -> bool:

@@ -36,13 +36,14 @@ def _compiled(expression: str) -> tuple[Callable[..., Any] | None, str | None]:
         return None, f"FHIRPath not supported by the engine ({type(exc).__name__})"
 
 
-def compile_constraint(raw: dict[str, Any], sd_url: str, base: str = "") -> Constraint | None:
+def compile_constraint(raw: dict[str, Any], sd_url: str, base: str = "", type_name: str = "") -> Constraint | None:
     key = raw.get("key", "")
     expression = raw.get("expression")
     if key in NATIVE or not expression:
         return None
     return Constraint(key=key, severity=raw.get("severity", "error"), human=raw.get("human", key),
-                      expression=expression, source=sd_url, base=base if "." in base else "")
+                      expression=expression, source=sd_url, base=base if "." in base else "",
+                      type_name=type_name)
 
 
 @lru_cache(maxsize=None)
@@ -71,12 +72,29 @@ def evaluate(constraint: Constraint, focus: Any, resource: Any, env: dict[str, A
         return None
     try:
         # an element's focus typed by its path, so choices (probability -> probabilityDecimal) resolve
-        node = _node(focus, constraint.base) if constraint.base and focus.__class__ is dict else focus
-        result = constraint.fn(node, env)
+        # (typed resources only where type() is asked: fhirpathpy loses extension choices on typed nodes)
+        typed = "type()" in constraint.expression
+        if focus.__class__ is dict and isinstance(focus.get("resourceType"), str):
+            node = _node(focus, focus["resourceType"]) if typed else focus
+        elif constraint.base and focus.__class__ is dict:
+            node = _node(focus, constraint.type_name if typed and constraint.type_name else constraint.base)
+        else:
+            node = focus
+        result = constraint.fn(node, _typed_env(env) if typed else env)
     except Exception as exc:  # functions fhirpathpy does not implement (memberOf, conformsTo, ...)
         constraint.unsupported = f"FHIRPath evaluation failed ({type(exc).__name__})"
         return None
     return _verdict(result)
+
+
+def _typed_env(env: dict) -> dict:
+    """%resource / %rootResource as typed nodes, so type() names them (fhirpathpy types by path)."""
+    out = dict(env)
+    for k in ("resource", "rootResource"):
+        v = env.get(k)
+        if isinstance(v, dict) and isinstance(v.get("resourceType"), str):
+            out[k] = _node(v, v["resourceType"])
+    return out
 
 
 def _node(focus: Any, base: str) -> Any:

@@ -24,6 +24,7 @@ class Constraint:
     unsupported: str | None = None         # why it cannot be evaluated
     fast: Any = None                        # compiled fast-subset closure; False when not in the subset
     base: str = ""                          # path of the declaring element: fhirpathpy types the focus by it
+    type_name: str = ""                     # the element's one datatype, for type() in fhirpathpy
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from ..outcome import Issue
 from . import invariants
 from .checks import EVERY_RESOURCE, RESOURCE_CHECKS
 from .checks.attachment import check_attachment
+from .checks.codes import CodeSystems
 from .checks.extension_context import context_allows
 from .checks.value_bounds import check_bounds
 from .compile import Compiler, is_primitive
@@ -26,12 +27,12 @@ _COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
-_EXTENSION, _PERIOD, _REFERENCE, _ATTACHMENT = 1, 2, 3, 4
+_EXTENSION, _PERIOD, _REFERENCE, _ATTACHMENT, _CODING = 1, 2, 3, 4, 5
 # Extensions from these example domains may stay unknown (as in the HL7 validator): a note, not an error
 _EXAMPLE_DOMAINS = ("example.org", "acme.com", "nema.org")
 # HL7's own extensions from later versions and the extensions pack (the reference knows them; we do not
 # ship them): not checked, a note
-_HL7_EXTENSIONS = "http://hl7.org/fhir/"
+_HL7_EXTENSIONS = "http://hl7.org/fhir/StructureDefinition/"
 
 
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
@@ -146,7 +147,8 @@ class Ctx:
     contained_ids: frozenset[str] = frozenset()
     refs: list[RefUse] = field(default_factory=list)
     seen_info: set[tuple[str, str]] = field(default_factory=set)
-    env: dict[str, Any] | None = None                 # FHIRPath %resource for the resource being walked
+    env: dict[str, Any] | None = None       # FHIRPath %resource for the resource being walked
+    root_resource: Any = None               # FHIRPath %rootResource: the container of contained resources
     marks: int = 0   # context-dependent checks so far (notes, references, invariants, nested resources)
     keep_refs: bool = True   # collect `refs` (only a Bundle's reference resolution reads them)
 
@@ -223,6 +225,7 @@ class Walker:
         self._pattern_cache: dict[Elem, Callable[[Any], bool]] = {}
         self._type_cache: dict[str, Any] = {}
         self._ref_types: dict[str, tuple[str | None, bool]] = {}   # see _ref_type
+        self.code_systems = CodeSystems(compiler.registry)
         # deliberate differences from the HL7 validator, chosen by the Validator's options
         self.unknown_profile = "warning"      # a claimed profile we do not know ("error": --strict-profiles)
         self.unknown_extension = "error"      # an extension with no definition ("information": --allow-unknown-extensions)
@@ -242,8 +245,10 @@ class Walker:
             ctx.add("error", "structure", expr, f"unknown resource type {rtype}", rule="resource-type")
             return
         ctx.marks += 1
-        saved = (ctx.resource, ctx.contained_ids)
+        saved = (ctx.resource, ctx.contained_ids, ctx.root_resource)
         ctx.resource = res
+        if not expr.rpartition(".")[2].startswith("contained["):
+            ctx.root_resource = res   # not contained: it is its own %rootResource
         contained = res.get("contained")
         if isinstance(contained, list):
             ctx.contained_ids = frozenset(c["id"] for c in contained
@@ -288,7 +293,7 @@ class Walker:
         if extra is not None:
             for check in extra:
                 check(res, expr, report)
-        ctx.resource, ctx.contained_ids = saved
+        ctx.resource, ctx.contained_ids, ctx.root_resource = saved
 
     def _dom(self, res: dict[str, Any], rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
         contained = res.get("contained")
@@ -404,6 +409,9 @@ class Walker:
                     ctx.add("error", "structure", f"{expr}.{key}", f"unknown element {key} in {tname}", rule="unknown-element")
                     continue
                 self._primitive_ext(val, ent[0], f"{expr}.{key[1:]}", ctx)
+                b = ent[0].binding
+                if b is not None and b.strength == "required":
+                    self._required_without_code(obj.get(key[1:]), val, ent[0], f"{expr}.{key[1:]}", ctx)
                 if key[1:] not in obj:
                     elem = ent[0]
                     counts[elem] = counts.get(elem, 0) + (len(val) if isinstance(val, list) else 1)
@@ -520,6 +528,21 @@ class Walker:
             if ext_node is not None:
                 self._object(item, ext_node[0], None, "Element", loc, ctx)
 
+    @staticmethod
+    def _required_without_code(values: Any, exts: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
+        """A code with a required binding present only as extensions (e.g. data-absent-reason): no code
+        from the value set, which the HL7 validator reports as an error."""
+        if isinstance(exts, list):
+            vals = values if isinstance(values, list) else []
+            for i, x in enumerate(exts):
+                if x is not None and (i >= len(vals) or vals[i] is None):
+                    ctx.add("error", "code-invalid", f"{expr}[{i}]", f"{elem.path}: no code given, and the "
+                            f"required value set {elem.binding.value_set if elem.binding else ''} needs one",
+                            rule="binding")
+        elif exts is not None and values is None:
+            ctx.add("error", "code-invalid", expr, f"{elem.path}: no code given, and the required value set "
+                    f"{elem.binding.value_set if elem.binding else ''} needs one", rule="binding")
+
     # ---------------------------------------------------------------- values
     def _value(self, val: Any, elem: Elem, tcode: str | None, expr: str, ctx: Ctx) -> None:
         if val is None:
@@ -548,7 +571,14 @@ class Walker:
                 meta = val.get("meta")
                 if isinstance(meta, dict) and isinstance(meta.get("profile"), list):
                     claimed = [p for p in meta["profile"] if isinstance(p, str)]
+                if plan.tcode != "Resource" and plan.tcode is not None:
+                    if val.get("resourceType") != plan.tcode and len(elem.types) == 1:
+                        ctx.add("error", "structure", expr, f"{elem.path} must be a {plan.tcode} here",
+                                rule="resource-type")
+                    claimed += [u for u in elem.type_profiles.get(plan.tcode, ()) if u not in claimed]
             self.resource(val, expr, ctx, claimed, root=False)
+            if plan.constraints:   # the element's own invariants: %resource is the resource around it
+                self._constraints(plan.constraints, val, expr, ctx)
             return
         if not isinstance(val, dict):
             ctx.add("error", "structure", expr,
@@ -626,6 +656,8 @@ class Walker:
                 self._period(val, expr, ctx)
             elif native == _ATTACHMENT:
                 check_attachment(val, expr, ctx.add)
+            elif native == _CODING:
+                self.code_systems.check(val, expr, ctx.add)
             else:
                 self._reference(val, elem, expr, ctx)
         if plan.coded:
@@ -649,8 +681,11 @@ class Walker:
         plan.code_binding = elem.binding is not None and tcode in ("code", "string", "uri")
         if plan.check is not None:
             return plan
-        plan.resource = tcode == "Resource" and not elem.children
+        plan.resource = (tcode == "Resource" and not elem.children) or _is_resource_type(self, tcode)
         if plan.resource:
+            # a resource-typed element (Bundle.entry.resource, contained) restricted to a type and profiles
+            plan.tcode = tcode
+            plan.constraints = [c for c in elem.constraints]
             return plan
         node: Node | None = elem.children
         type_root = None
@@ -681,7 +716,7 @@ class Walker:
         plan.ext_note = elem.path.endswith("xtension")
         plan.fallback = type_root[0] if type_root is not None else None
         plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE,
-                       "Attachment": _ATTACHMENT}.get(tcode or "", 0)
+                       "Attachment": _ATTACHMENT, "Coding": _CODING}.get(tcode or "", 0)
         plan.coded = elem.binding is not None and tcode in _CODED
         plan.memo = set() if tcode in _MEMO_TYPES else None
         plan.plain = plan.memo is None   # check and resource plans returned above
@@ -741,6 +776,8 @@ class Walker:
             ctx.add("error", "value", expr + ".reference",
                     "reference is not of the form Type/id, Type?search, an absolute URL, urn: or #id" + _shown(ctx, ref), rule="reference-format")
             return
+        if not known and "://" in ref:
+            return   # an absolute URL whose path has no Type/id of ours (e.g. .../Network/x): a logical URL
         if not known:
             ctx.add("error", "value", expr + ".reference", f"reference names an unknown resource type {rtype}", rule="reference-type-unknown")
         elif targets is not None and rtype not in targets:
@@ -927,14 +964,25 @@ class Walker:
                 values = _eval_path(item, d.path)
                 if not values:
                     return False
+                wanted = self._slice_types(sl, d.path)
+                if wanted and not any(_type_of(item, d.path, v) in wanted for v in values):
+                    return False
             elif d.type == "exists":
                 present = bool(_eval_path(item, d.path))
                 if present != (sl.min > 0 or sl.max != 0):
                     return False
             elif d.type == "profile":
-                # best effort: profile discriminators on resources match by claimed meta.profile
+                # profile discriminators on resources match by claimed meta.profile, else by conformance
                 wanted = {p for ps in sl.type_profiles.values() for p in ps}
                 vals = _eval_path(item, d.path)
+                if not wanted:
+                    at = self._slice_elem(sl, d.path)
+                    wanted = {p for ps in at.type_profiles.values() for p in ps} if at is not None else set()
+                if wanted and vals and not any(isinstance(v, dict) and isinstance(v.get("meta"), dict)
+                                               and v["meta"].get("profile") for v in vals):
+                    if not any(self._conforms(v, wanted) for v in vals):
+                        return False
+                    continue
                 claims: set[str] = set()
                 for v in vals:
                     meta = v.get("meta") if isinstance(v, dict) else None
@@ -944,6 +992,42 @@ class Walker:
                 if wanted and not wanted & claims:
                     return False
         return True
+
+    def _slice_elem(self, sl: Elem, path: str) -> Elem | None:
+        """The element of a slice at a simple discriminator path (its inline children)."""
+        target: Elem | None = sl
+        if path in ("$this", ""):
+            return sl
+        for seg in _split_path(path):
+            if target is None or target.children is None or "(" in seg:
+                return None
+            ent = target.children.keys.get(seg)
+            if ent is None:   # a choice: value -> value[x]
+                ent = next((e for k, e in target.children.keys.items() if k.startswith(seg)
+                            and k[len(seg):][:1].isupper()), None)
+            target = ent[0] if ent else None
+        return target
+
+    def _slice_types(self, sl: Elem, path: str) -> frozenset[str]:
+        """Type codes a type-discriminated slice allows at its path (empty: no restriction known)."""
+        key = (id(sl), "type:" + path)
+        found = self._expected_cache.get(key)
+        if found is None:
+            at = self._slice_elem(sl, path)
+            found = self._expected_cache[key] = frozenset(_cap_type(t) for t in at.types) if at is not None \
+                else frozenset()
+        return found   # type: ignore[no-any-return]
+
+    def _conforms(self, value: Any, profiles: set[str]) -> bool:
+        """Does a resource pass one of the profiles (no error when walked against it)?"""
+        if not isinstance(value, dict):
+            return False
+        for url in profiles:
+            scratch = Ctx(issues=[], show_values=False, must_support=False, keep_refs=False)
+            self.resource(value, str(value.get("resourceType", "Resource")), scratch, [url], root=True)
+            if not any(i.is_error for i in scratch.issues):
+                return True
+        return False
 
     def _expected(self, sl: Elem, path: str) -> Any:
         """(kind, value) the slice requires at a discriminator path: fixed/pattern, or a value set."""
@@ -983,8 +1067,9 @@ class Walker:
     def _constraints(self, constraints: list[Any], focus: Any, expr: str, ctx: Ctx) -> None:
         ctx.marks += 1   # FHIRPath may read %resource
         env = ctx.env
-        if env is None or env["resource"] is not ctx.resource:
-            env = ctx.env = {"resource": ctx.resource, "rootResource": ctx.resource}
+        root = ctx.root_resource if ctx.root_resource is not None else ctx.resource
+        if env is None or env["resource"] is not ctx.resource or env["rootResource"] is not root:
+            env = ctx.env = {"resource": ctx.resource, "rootResource": root}
         for con in constraints:
             fast = con.fast
             if fast is None or fast is False:
@@ -1097,6 +1182,26 @@ def _instant_key(value: str, low: bool) -> str:
     if low:
         return value + pad_low[len(value):]
     return value + pad_high[len(value):]
+
+
+def _is_resource_type(walker: "Walker", tcode: str | None) -> bool:
+    if not tcode or not tcode[:1].isupper() or tcode in ("Resource", "DomainResource"):
+        return False
+    root = walker.c.type_root(tcode)
+    return root is not None and root[0].is_resource
+
+
+def _type_of(item: Any, path: str, value: Any) -> str:
+    """The type of a value found at a type discriminator's path: a resource's resourceType, or the
+    type suffix of a choice key (valueQuantity -> Quantity)."""
+    if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+        return value["resourceType"]
+    seg = _split_path(path)[-1] if path not in ("$this", "") else ""
+    if seg and isinstance(item, dict):
+        for k in item:
+            if k.startswith(seg) and k[len(seg):][:1].isupper():
+                return k[len(seg):]
+    return ""
 
 
 def _cap_type(t: str | None) -> str:

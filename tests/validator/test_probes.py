@@ -90,5 +90,11 @@ def test_unresolvable_bundle_reference(validator, encounter):
     encounter["subject"] = {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"}
     assert errors(validator.validate_bundle(bundle)) == []
     encounter["subject"] = {"reference": "urn:uuid:99999999-9999-4999-8999-999999999999"}
+    # a collection may hold part of a record: a warning, as in the HL7 validator
+    found = [i for i in validator.validate_bundle(bundle) if i.expression == "Bundle.entry[1].resource.subject.reference"]
+    assert [(i.rule, i.severity, i.entry) for i in found] == [("bundle-reference", "warning", 1)]
+    bundle["type"] = "transaction"   # a transaction's urn:uuid references must resolve: an error
+    for e in bundle["entry"]:
+        e["request"] = {"method": "POST", "url": e["resource"]["resourceType"]}
     found = at(validator.validate_bundle(bundle), "Bundle.entry[1].resource.subject.reference")
     assert found and found[0].rule == "bundle-reference" and found[0].entry == 1
