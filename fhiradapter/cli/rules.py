@@ -86,11 +86,20 @@ def billing_codes(path: str | None) -> None:
         click.echo(f"{r.program:8} {code:14} {r.unit or '-':9} {dates:24} {r.status:11} {r.source_citation}")
 
 
+ROSTER_LIMIT = 64 * 1024 * 1024   # a roster file is read whole
+
+
 def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
     groups: list[dict] = []
     for p in paths:
         try:
-            data = json.loads(Path(p).read_text(encoding="utf-8"))
+            with open(p, "rb") as handle:
+                raw = handle.read(ROSTER_LIMIT + 1)
+            if len(raw) > ROSTER_LIMIT:
+                raise ValueError(f"larger than {ROSTER_LIMIT // (1024 * 1024)} MiB")
+            data = json.loads(raw.decode("utf-8"))
+        except RecursionError:
+            raise click.UsageError(f"--roster {p}: nested too deeply") from None
         except (OSError, ValueError) as exc:
             raise click.UsageError(f"--roster {p}: cannot read a JSON Group or Bundle ({exc})") from None
         items = [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)] \
@@ -171,7 +180,13 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str, week_start
                        f"contact in the input); --data-from sets the window", err=True)
     for record in records:
         found = []
-        for issue in run_rules(record.resources, programs={program} if program else None, config=config):
+        try:
+            issues = run_rules(record.resources, programs={program} if program else None, config=config)
+        except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
+            from ..outcome import Issue
+            issues = [Issue("error", "exception", "program rules could not be evaluated on this member "
+                            f"record ({type(exc).__name__}); validate it for the cause")]
+        for issue in issues:
             if (issue.expression or "").startswith("Group."):
                 key = (issue.rule, issue.expression, issue.message)
                 if key in seen_roster:
