@@ -159,7 +159,12 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
     seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
     for record in records:
         found = []
-        for issue in run_rules(record.resources, programs={program} if program else None, config=config):
+        try:
+            issues = run_rules(record.resources, programs={program} if program else None, config=config)
+        except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
+            issues = [Issue("error", "exception", "program rules could not be evaluated on this member "
+                            f"record ({type(exc).__name__}); validate it for the cause")]
+        for issue in issues:
             if (issue.expression or "").startswith("Group."):
                 key = (issue.rule, issue.expression, issue.message)
                 if key in seen_roster:

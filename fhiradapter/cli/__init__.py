@@ -8,6 +8,7 @@ Exit codes, for every command:
   1  done, but errors were found (invalid resources, rejected rows, failed deliveries)
   2  usage error or unreadable input
   3  internal error (a bug: please report it with --debug output)
+  130  interrupted (Ctrl-C)
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import sys
 import click
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 
 # command name -> "module:attribute" (module relative to fhiradapter.cli)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -83,7 +85,10 @@ def main(argv: list[str] | None = None) -> None:
         rc = cli.main(args=argv, prog_name="fhiradapter", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):   # click turns Ctrl-C into Abort
+            click.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
@@ -91,7 +96,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:   # the reader of our output went away (`| head`): nothing more to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the exit flush from failing again
+        sys.exit(EXIT_USAGE)
+    except OSError as exc:    # disk full, permission denied, I/O error: a clear message, not a bug report
+        name = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        click.echo(f"error: {exc.strerror or exc}{name}", err=True)
+        sys.exit(EXIT_USAGE)
     except Exception as exc:  # never a traceback to the user unless asked
         if os.environ.get("FHIRADAPTER_DEBUG") or (argv or sys.argv[1:])[:1] == ["--debug"]:
             raise

@@ -86,11 +86,20 @@ def billing_codes(path: str | None) -> None:
         click.echo(f"{r.program:8} {code:14} {r.unit or '-':9} {dates:24} {r.status:11} {r.source_citation}")
 
 
+ROSTER_LIMIT = 64 * 1024 * 1024   # a roster file is read whole
+
+
 def _load_rosters(paths: tuple[str, ...]) -> list[dict[str, Any]]:
     groups: list[dict[str, Any]] = []
     for p in paths:
         try:
-            data = json.loads(Path(p).read_text(encoding="utf-8"))
+            with open(p, "rb") as handle:
+                raw = handle.read(ROSTER_LIMIT + 1)
+            if len(raw) > ROSTER_LIMIT:
+                raise ValueError(f"larger than {ROSTER_LIMIT // (1024 * 1024)} MiB")
+            data = json.loads(raw.decode("utf-8"))
+        except RecursionError:
+            raise click.UsageError(f"--roster {p}: nested too deeply") from None
         except (OSError, ValueError) as exc:
             raise click.UsageError(f"--roster {p}: cannot read a JSON Group or Bundle ({exc})") from None
         items = [e.get("resource") for e in data.get("entry") or [] if isinstance(e, dict)] \

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import regex
+
 from fhiradapter.ids import mapped_id
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.lookups import Lookup
@@ -670,6 +672,8 @@ def _d_coalesce(spec: dict[str, Any], env: Env, where: str, element: str) -> Com
 
 # Conditions ---------------------------------------------------------------------------------
 
+REGEX_SECONDS = 0.1   # time budget of one `matches` test on one value (docs/limits.md)
+
 def compile_condition(spec: Any, env: Env, where: str, element: str) -> tuple[Callable[[Ctx], bool], tuple[str, ...]]:
     if not isinstance(spec, dict) or len(spec) != 1:
         env.problem(where, "a condition is a map with one of: present, absent, equals, in, matches, all, any, not")
@@ -713,14 +717,23 @@ def compile_condition(spec: Any, env: Env, where: str, element: str) -> tuple[Ca
                 return not is_empty(value) and as_text(value) in values
             return member, sub.columns
         try:
-            pattern = re.compile(str(arg[1]))
-        except re.error as exc:
+            # the `regex` engine (re-compatible syntax) because it takes a time budget: a nested
+            # quantifier like (a|a)+$ can take years on one 40-character value with backtracking
+            pattern = regex.compile(str(arg[1]))
+        except (regex.error, RecursionError, OverflowError) as exc:
             env.problem(f"{where}.matches[1]", f"not a valid regular expression ({exc})")
             return (lambda ctx: False), ()
+        label = _column_label(sub.columns)
 
         def matches(ctx: Ctx) -> bool:
             value = get(ctx)
-            return not is_empty(value) and pattern.search(str(as_text(value))) is not None
+            if is_empty(value):
+                return False
+            try:
+                return pattern.search(str(as_text(value)), timeout=REGEX_SECONDS) is not None
+            except TimeoutError:
+                raise FieldError("too-costly", f"the 'matches' pattern took over {REGEX_SECONDS} s on this value "
+                                 "(simplify the pattern)", column=label) from None
         return matches, sub.columns
     if op in ("all", "any"):
         if not isinstance(arg, list) or not arg:

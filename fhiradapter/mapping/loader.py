@@ -22,11 +22,12 @@ from fhiradapter.mapping.compiler import (
 )
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
-from fhiradapter.mapping.sources import encoding_problem
+from fhiradapter.mapping.sources import encoding_problem, read_limited
 from fhiradapter.mapping.timefmt import TimeValueError, zone
-from fhiradapter.mapping.yamlload import load_yaml
+from fhiradapter.mapping.yamlload import YamlLimitError, load_yaml
 
 SCHEMA_FILE = "mapping-v1.schema.json"
+MAPPING_FILE_LIMIT = 4 * 1024 * 1024   # a mapping or fragment (shipped ones: < 20 KiB)
 _TOP_ONLY = ("id", "version", "agency", "timezone", "program", "tests", "title", "description")
 
 
@@ -210,19 +211,25 @@ def _read_tree(path: Path, problems: list[LoadProblem], seen: tuple[Path, ...] =
         problems.append(LoadProblem(file, "include", "include cycle: " + " -> ".join(_display(p) for p in seen + (resolved,))))
         return []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAPPING_FILE_LIMIT, "the mapping file").decode("utf-8")
     except OSError as exc:
-        problems.append(LoadProblem(file, "", f"cannot read mapping file ({exc.strerror})"))
+        problems.append(LoadProblem(file, "", f"cannot read mapping file ({exc.strerror or exc})"))
         return []
     except UnicodeDecodeError:
         problems.append(LoadProblem(file, "", "mapping file is not UTF-8 text"))
+        return []
+    except ValueError as exc:   # larger than the limit: a device, or not a mapping
+        problems.append(LoadProblem(file, "", str(exc)))
         return []
     try:
         doc = load_yaml(text)
     except Exception as exc:  # yaml.YAMLError and friends: report the position, not a traceback
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problems.append(LoadProblem(file, where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})"))
+        if isinstance(exc, YamlLimitError):
+            problems.append(LoadProblem(file, "", f"refused: {exc} (docs/limits.md)"))
+        else:
+            problems.append(LoadProblem(file, where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})"))
         return []
     if not isinstance(doc, dict):
         problems.append(LoadProblem(file, "", "a mapping file is a YAML map (fhiradapter-mapping: 1, id: ...)"))

@@ -6,12 +6,16 @@ mapping file and YAML path); a duplicate key is a problem, never a silent overwr
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fhiradapter.mapping.sources import encoding_problem, read_limited
 from fhiradapter.mapping.values import as_text
+
+LOOKUP_FILE_LIMIT = 64 * 1024 * 1024   # a code table file (CSV or ConceptMap); read whole, so bounded
 
 _NOT_A_MATCH = frozenset({"unmatched", "disjoint"})
 
@@ -56,8 +60,13 @@ def load_lookup(name: str, spec: dict[str, Any], base_dir: Path) -> tuple[Lookup
         path = (base_dir / spec["csv"])
         try:
             encoding = spec.get("encoding", "utf-8")
+            bad_encoding = encoding_problem(encoding)
+            if bad_encoding is not None:
+                problems.append(f"{spec['csv']}: {bad_encoding}")
+                return Lookup(name, table, ignore_case), problems
             encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-            with open(path, encoding=encoding, newline="") as handle:
+            text = read_limited(path, LOOKUP_FILE_LIMIT, f"lookup file {spec['csv']}").decode(encoding)
+            with io.StringIO(text, newline="") as handle:
                 reader = csv.DictReader(handle, delimiter=spec.get("delimiter", ","))
                 columns = [c.strip() for c in (reader.fieldnames or [])]
                 reader.fieldnames = columns
@@ -80,35 +89,43 @@ def load_lookup(name: str, spec: dict[str, Any], base_dir: Path) -> tuple[Lookup
                     _put(table, key, value, ignore_case, problems, f"{spec['csv']}:{reader.line_num}")
         except OSError as exc:
             problems.append(f"cannot read lookup file {spec['csv']} ({exc.strerror})")
-        except (UnicodeDecodeError, csv.Error, LookupError) as exc:
+        except (UnicodeError, csv.Error, LookupError) as exc:
             problems.append(f"cannot read lookup file {spec['csv']} ({exc})")
+        except ValueError as exc:   # over the size limit
+            problems.append(str(exc))
     elif "conceptmap" in spec:
         path = base_dir / spec["conceptmap"]
         output = spec.get("output", "code")
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(read_limited(path, LOOKUP_FILE_LIMIT, f"ConceptMap {spec['conceptmap']}").decode("utf-8"))
         except OSError as exc:
             problems.append(f"cannot read ConceptMap {spec['conceptmap']} ({exc.strerror})")
             return Lookup(name, table, ignore_case), problems
-        except ValueError as exc:
-            problems.append(f"ConceptMap {spec['conceptmap']} is not valid JSON ({exc})")
+        except RecursionError:
+            problems.append(f"ConceptMap {spec['conceptmap']} is nested too deeply")
+            return Lookup(name, table, ignore_case), problems
+        except ValueError as exc:   # not JSON, not UTF-8, or over the size limit
+            problems.append(f"ConceptMap {spec['conceptmap']} cannot be read ({exc})")
             return Lookup(name, table, ignore_case), problems
         if not isinstance(doc, dict) or doc.get("resourceType") != "ConceptMap":
             problems.append(f"{spec['conceptmap']} is not a FHIR ConceptMap")
             return Lookup(name, table, ignore_case), problems
-        for group in doc.get("group") or []:
-            system = group.get("target")
-            for element in group.get("element") or []:
-                code = element.get("code")
-                target = next((t for t in element.get("target") or []
-                               if t.get("equivalence") not in _NOT_A_MATCH and t.get("code")), None)
-                if not code or target is None:
-                    continue  # no usable target: the code is not in the table (strict)
-                if output == "coding":
-                    value = {"system": system, "code": target["code"]} if system else {"code": target["code"]}
-                    if target.get("display"):
-                        value["display"] = target["display"]
-                else:
-                    value = target["code"]
-                _put(table, code, value, ignore_case, problems, spec["conceptmap"])
+        try:
+            for group in doc.get("group") or []:
+                system = group.get("target")
+                for element in group.get("element") or []:
+                    code = element.get("code")
+                    target = next((t for t in element.get("target") or []
+                                   if t.get("equivalence") not in _NOT_A_MATCH and t.get("code")), None)
+                    if not code or target is None:
+                        continue  # no usable target: the code is not in the table (strict)
+                    if output == "coding":
+                        value = {"system": system, "code": target["code"]} if system else {"code": target["code"]}
+                        if target.get("display"):
+                            value["display"] = target["display"]
+                    else:
+                        value = target["code"]
+                    _put(table, code, value, ignore_case, problems, spec["conceptmap"])
+        except (AttributeError, TypeError):   # a group, element or target that is no JSON object
+            problems.append(f"{spec['conceptmap']}: group/element/target entries must be JSON objects")
     return Lookup(name, table, ignore_case), problems

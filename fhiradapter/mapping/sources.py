@@ -237,8 +237,10 @@ class _CsvRecords:
             return _LONE_CR
         return self.lines.problem or _csv_problem(message, len(self.lines.taken), self.lines.eof)
 
-    def settle(self, start: int, problem: str | None) -> tuple[int, str | None]:
-        """After a multi-line or unreadable record: (its last line, its problem or None)."""
+    def settle(self, start: int, problem: str | None, broken: bool = True) -> tuple[int, str | None]:
+        """After a multi-line or unreadable record: (its last line, its problem or None). `broken`: the
+        reader gave up on the record (its lines after the first are read again); otherwise the record
+        was read whole and only a line of it could not be decoded."""
         lines = self.lines
         if _MARK in lines.taken:
             lines.taken[:] = [t for t in lines.taken if t is not _MARK]
@@ -255,7 +257,7 @@ class _CsvRecords:
                 taken.clear()
                 return start - 1, None
             problem = "CSV syntax error (a line break inside an unquoted field)"
-        if problem is not None and span > 1:
+        if problem is not None and span > 1 and broken:
             lines.replay.extend(reversed(taken[1:]))
             if lines.eof:   # the line source has ended: a fresh reader hands out the replayed lines
                 lines.eof = False
@@ -273,12 +275,12 @@ def _csv_rows(lines: _Lines, *, delimiter: str, quote: str) -> Iterator[tuple[in
         start = end + 1
         try:
             fields: list[str] | None = next(records.reader)
-            problem = lines.problem
+            end, problem = records.settle(start, lines.problem, broken=False)
         except StopIteration:
             return
         except csv.Error as exc:
-            fields, problem = [], records.error(exc)
-        end, problem = records.settle(start, problem)
+            fields = []
+            end, problem = records.settle(start, records.error(exc))
         yield start, (fields if problem is None else None), problem
 
 
@@ -334,7 +336,7 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
                         taken.clear()
                         problem = None
                     else:
-                        end, problem = records.settle(start, lines.problem)
+                        end, problem = records.settle(start, lines.problem, broken=False)
                         read = records.reader.__next__
                 if problem is not None:
                     if columns is None:

@@ -38,8 +38,68 @@ MappingYamlLoader.add_implicit_resolver(
 _FastMappingYamlLoader.yaml_implicit_resolvers = MappingYamlLoader.yaml_implicit_resolvers
 
 
+# Bounds on a mapping document (docs/limits.md): aliases may share a node many times ("billion
+# laughs"); every reader after the constructor walks the expanded tree, so its size is what counts.
+MAX_NODES = 200_000     # nodes of the document with every alias expanded (shipped mappings: < 5,000)
+MAX_DEPTH = 64          # nesting levels (shipped mappings: < 20)
+
+
+class YamlLimitError(yaml.YAMLError):
+    """The document is over MAX_NODES (expanded) or MAX_DEPTH."""
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def check_bounds(root: yaml.Node) -> None:
+    """Expanded size and depth of the composed node graph, in time linear in its distinct nodes."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            kids = _children(node)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            open_nodes.discard(key)
+            if size[key] > MAX_NODES:
+                raise YamlLimitError(f"the document expands to more than {MAX_NODES:,} nodes (aliases?)")
+            if depth[key] > MAX_DEPTH:
+                raise YamlLimitError(f"the document is nested more than {MAX_DEPTH} levels deep")
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:   # an alias to a node that contains it
+            raise YamlLimitError("an alias refers to a node that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in _children(node) if id(kid) not in size)
+
+
+def _load(text: str, loader_class: type) -> Any:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_bounds(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_yaml(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_FastMappingYamlLoader)  # noqa: S506 - SafeLoader subclass
+        return _load(text, _FastMappingYamlLoader)
+    except YamlLimitError:
+        raise
     except yaml.YAMLError:
-        return yaml.load(text, Loader=MappingYamlLoader)  # noqa: S506 - raises with the clearer message
+        return _load(text, MappingYamlLoader)   # raises with the clearer message

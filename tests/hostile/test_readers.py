@@ -166,3 +166,8 @@ def test_large_cr_only_csv_is_read_line_by_line(tmp_path: Path, monkeypatch: pyt
 def test_a_lone_cr_inside_an_otherwise_lf_file(tmp_path: Path) -> None:
     rows = _rows(_csv(tmp_path, "id,note\n1,a\r2,b\n3,c\n"))
     assert rows == [(2, "1", None), (3, "2", None), (4, "3", None)]
+
+
+def test_bad_bytes_in_a_multi_line_record_cost_that_record_only(tmp_path: Path) -> None:
+    rows = _rows(_csv(tmp_path, b'id,note\n\xc3,"line\nbreak",x\n2,b\n'))
+    assert rows == [(2, None, "row is not valid utf-8 text"), (4, "2", None)]
