@@ -12,9 +12,10 @@ from typing import Any
 import click
 
 from fhiradapter.canonical import PROGRAMS
-from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK
+from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from fhiradapter.cli.mapping import load_or_exit, output_options, print_outcome, progress_context
 from fhiradapter.cli.send import AUTH_HELP, delivery_options, send
+from fhiradapter.exchange.folderlock import FolderBusy, FolderLock
 
 
 def shipped_mapping(program: str) -> Path:
@@ -47,7 +48,6 @@ def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file
     rows that passed validation are in it; review findings.ndjson first if program-rule findings
     must hold a release back (they do not block sending).
     """
-    from fhiradapter.mapping.run import load_checks, map_input
     if provenance_time and no_bundles:
         raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     if no_bundles and endpoint:
@@ -56,6 +56,20 @@ def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file
         raise click.UsageError("--mapping applies to one program; with --program all the shipped mappings are used")
     jobs = ([(p, Path(input_dir) / p, Path(out) / p) for p in PROGRAMS] if program == "all"
             else [(program, Path(input_dir), Path(out))])
+    held: list[FolderLock] = []
+    try:
+        _run_jobs(ctx, jobs, program, out, mapping_file, show_values, max_entries, bundle_method, no_bundles,
+                  progress, provenance_time, endpoint, held, delivery)
+    finally:
+        for lock in held:
+            lock.release()
+
+
+def _run_jobs(ctx: click.Context, jobs: list[tuple[str, Path, Path]], program: str, out: str,
+              mapping_file: str | None, show_values: bool, max_entries: int, bundle_method: str, no_bundles: bool,
+              progress: bool | None, provenance_time: str | None, endpoint: str | None, held: list[FolderLock],
+              delivery: dict[str, Any]) -> None:
+    from fhiradapter.mapping.run import load_checks, map_input
     worst = EXIT_OK
     totals = {"read": 0, "mapped": 0, "rejected": 0}
     checks_cache: dict[tuple[str, str], object] = {}
@@ -75,6 +89,14 @@ def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file
         if loaded.program and loaded.program != name:
             click.echo(f"[{name}] note: mapping {path.name} declares program {loaded.program}; validating as {name}",
                        err=True)
+        # One writer per output folder: a `send` on it (or another `run`) must not interleave (issue 14 §6).
+        lock = FolderLock(target, "run")
+        try:
+            lock.acquire()
+        except FolderBusy as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        held.append(lock)
         key = (name, loaded.timezone)
         if key not in checks_cache:
             checks_cache[key] = load_checks(name, loaded.timezone, show_values)

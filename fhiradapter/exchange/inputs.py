@@ -203,6 +203,10 @@ def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) ->
                             "absolute URL without '..' segments", expression=f"{where}.resource.{bad_ref}",
                             source=file, entry=index))
         return None
+    if "fullUrl" in entry and not isinstance(entry["fullUrl"], str):
+        issues.append(Issue("error", "structure", "entry.fullUrl must be a string (a URI)",
+                            expression=f"{where}.fullUrl", source=file, entry=index))
+        return None
     raw_request = entry.get("request")
     if raw_request is not None and not isinstance(raw_request, dict):
         issues.append(Issue("error", "structure", "entry.request must be an object",
