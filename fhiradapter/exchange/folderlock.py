@@ -74,6 +74,11 @@ class FolderLock:
             _held[self._key] = (handle, count - 1)
         else:
             del _held[self._key]
+            try:   # leave the file empty: a re-run writes byte-identical output folders
+                handle.seek(0)
+                handle.truncate()
+            except OSError:
+                pass
             handle.close()
         self._key = None
 
