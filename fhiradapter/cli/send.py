@@ -95,7 +95,8 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
     """
     import requests
 
-    from fhiradapter.exchange.auth import AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls, read_secret
+    from fhiradapter.exchange.auth import (Auth, AuthError, BearerAuth, NoAuth, SmartBackendAuth, configure_tls,
+                                           read_secret)
     from fhiradapter.exchange.folderlock import FolderBusy, FolderLock, output_folders
     from fhiradapter.exchange.inputs import default_state_path
     from fhiradapter.exchange.retry import RetryPolicy
@@ -121,6 +122,7 @@ def send(paths: tuple[Path, ...], endpoint: str, mode: str, bundle_size: int, se
     elif allow_insecure_http and not _is_loopback(parts.hostname or ""):
         raise _fail("--allow-insecure-http is only allowed for a loopback host (127.0.0.1, ::1, localhost)")
     session = requests.Session()
+    auth: Auth
     try:
         configure_tls(session, ca_bundle=str(ca_bundle) if ca_bundle else None,
                       cert=str(cert) if cert else None, key=str(cert_key) if cert_key else None)

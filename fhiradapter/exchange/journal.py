@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 STATES = ("pending", "sending", "delivered", "failed", "rejected-local")
 
@@ -236,7 +236,7 @@ class Journal:
         with self._tx():
             self._db.execute("UPDATE bundles SET state='sending', attempts=attempts+1, updated_at=?"
                              " WHERE id=?", (_now(), row.id))
-            attempt = self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0]
+            attempt = int(self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0])
             self._db.execute("INSERT OR REPLACE INTO attempts (bundle_id, attempt, request_id, started_at,"
                              " correlation_id) VALUES (?,?,?,?,?)",
                              (row.id, attempt, row.request_id, _now(), correlation_id))
@@ -256,8 +256,8 @@ class Journal:
     def end_attempt(self, row: Row, attempt: int, *, state: str, status: int | None, error: str | None,
                     retryable: bool = False, outcome: dict[str, Any] | None = None,
                     server_request_id: str | None = None,
-                    entry_results: list[EntryOutcome] = (),
-                    versions: list[tuple[int, str, str]] = ()) -> None:
+                    entry_results: Sequence[EntryOutcome] = (),
+                    versions: Sequence[tuple[int, str, str]] = ()) -> None:
         """Record one try's answer. `versions`: (idx, `Type/id`, version) the server reported stored."""
         if state not in STATES:
             raise ValueError(state)
@@ -279,7 +279,7 @@ class Journal:
                                      [(row.endpoint, ref, version, row.id) for _, ref, version in versions])
         row.state, row.last_status, row.last_error, row.retryable = state, status, error, retryable
 
-    def _entry_results(self, row: Row, entry_results: list[EntryOutcome]) -> None:
+    def _entry_results(self, row: Row, entry_results: Sequence[EntryOutcome]) -> None:
         if entry_results:
             self._db.executemany(
                 "UPDATE entries SET status=?, location=?, outcome=? WHERE bundle_id=? AND idx=?",
@@ -288,7 +288,7 @@ class Journal:
 
     def mark(self, row: Row, state: str, *, error: str | None = None, status: int | None = None,
              retryable: bool = False, outcome: dict[str, Any] | None = None,
-             entry_results: list[EntryOutcome] = ()) -> None:
+             entry_results: Sequence[EntryOutcome] = ()) -> None:
         """A state change without a delivery request (local rejection, $validate refusal, giving up)."""
         if state not in STATES:
             raise ValueError(state)
@@ -372,8 +372,9 @@ class Journal:
                                                                                (endpoint,))]
         if files is None:
             return rows
-        wanted = {r[0] for r in self._db.execute("SELECT id FROM bundles WHERE file IN (%s)" % ",".join(
-            "?" * len(files)), files)} if files else set()
+        marks = ",".join("?" * len(files))
+        wanted = {r[0] for r in self._db.execute(f"SELECT id FROM bundles WHERE file IN ({marks})", files)} \
+            if files else set()
         return [r for r in rows if r[0] in wanted]
 
     def superseded_refs(self, bundle_id: int) -> list[tuple[str, str | None]]:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .sender import RunSummary, Sender
 
 
-def read_versions(sender: "Sender", refs: list[str]) -> dict[str, str | None] | None:
+def read_versions(sender: Sender, refs: list[str]) -> dict[str, str | None] | None:
     """The version the server holds now for each `Type/id` ("" when it gives none, None when absent),
     by batch GETs; None when the server could not be asked or answered something unreadable."""
     out: dict[str, str | None] = {}
@@ -58,7 +58,7 @@ def read_versions(sender: "Sender", refs: list[str]) -> dict[str, str | None] | 
     return out
 
 
-def _unanswered_refs(journal: "Journal", row: "Row | None") -> dict[str, list[int]]:
+def _unanswered_refs(journal: Journal, row: Row | None) -> dict[str, list[int]]:
     """`Type/id` -> ids of our rows that may still write it: in-doubt superseded rows, and `row` itself
     when one of its earlier tries went unanswered."""
     owners: dict[str, list[int]] = {}
@@ -71,7 +71,7 @@ def _unanswered_refs(journal: "Journal", row: "Row | None") -> dict[str, list[in
     return owners
 
 
-def settle_in_doubt(journal: "Journal", endpoint: str) -> None:
+def settle_in_doubt(journal: Journal, endpoint: str) -> None:
     """An in-doubt request whose every update carried an If-Match we have since seen replaced can only be
     refused if it lands: it is dead."""
     for row in journal.in_doubt():
@@ -83,7 +83,7 @@ def settle_in_doubt(journal: "Journal", endpoint: str) -> None:
             journal.settle(row.id, "its If-Match versions are outdated: if it lands, the server refuses it")
 
 
-def resolve_precondition_failure(sender: "Sender", unit: "Unit", row: "Row", if_match: dict[int, str]) -> bool:
+def resolve_precondition_failure(sender: Sender, unit: Unit, row: Row, if_match: dict[int, str]) -> bool:
     """After a 412: True when every changed resource was written by an older request of ours (then its
     current version is adopted and the newer content is sent on top); False for someone else's change."""
     journal, endpoint = sender.journal, sender.client.endpoint
@@ -117,7 +117,7 @@ def resolve_precondition_failure(sender: "Sender", unit: "Unit", row: "Row", if_
 class Verifier:
     """`send --verify`: read back every delivered update of these files and compare versions."""
 
-    def __init__(self, sender: "Sender", summary: "RunSummary") -> None:
+    def __init__(self, sender: Sender, summary: RunSummary) -> None:
         self.sender, self.summary = sender, summary
 
     def run(self, files: list[str]) -> None:
@@ -156,7 +156,7 @@ class Verifier:
         for bundle_id, refs in stale.items():
             self._repair(bundle_id, refs, current, owners)
 
-    def _row(self, bundle_id: int) -> "Row | None":
+    def _row(self, bundle_id: int) -> Row | None:
         return next((r for r in self.sender.journal.rows() if r.id == bundle_id), None)
 
     def _repair(self, bundle_id: int, refs: list[str], current: dict[str, str | None],
@@ -183,7 +183,7 @@ class Verifier:
                 for owner in owners.get(ref, []):
                     journal.settle(owner, "it landed and was overwritten with the newer content (send --verify)")
 
-    def _unit(self, row: "Row") -> "Unit | None":
+    def _unit(self, row: Row) -> Unit | None:
         """Rebuild the delivered unit from its file (same content hash), trying the sizes it may have had."""
         from pathlib import Path
         sizes = dict.fromkeys([self.sender.size(), self.sender.options.bundle_size, row.entries])

@@ -44,12 +44,12 @@ def test_send_and_run_on_one_folder_refuse_each_other_naming_the_holder(server, 
                                    stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             assert proxy.held.wait(60), "send never reached the server"
-            refused = subprocess.run(_cli(*_run_args(out, server.base)), capture_output=True, text=True,
+            refused = subprocess.run(_cli(*_run_args(out, server.base)), capture_output=True, check=False, text=True,
                                      timeout=120)
             assert refused.returncode == 2, refused.stderr
             assert f"in use by `fhiradapter send` (pid {sending.pid}" in refused.stderr
             assert _snapshot(out) == before                     # nothing rewritten under the sender
-            second = subprocess.run(_cli("send", "--endpoint", server.base, str(out)), capture_output=True,
+            second = subprocess.run(_cli("send", "--endpoint", server.base, str(out)), capture_output=True, check=False,
                                     text=True, timeout=120)
             assert second.returncode == 2 and "in use by `fhiradapter send`" in second.stderr
         finally:
@@ -63,13 +63,13 @@ def test_send_and_run_on_one_folder_refuse_each_other_naming_the_holder(server, 
         try:
             assert proxy.held.wait(90), "run never reached the server"
             refused = subprocess.run(_cli("send", "--endpoint", server.base, str(out)), capture_output=True,
-                                     text=True, timeout=120)
+                                     check=False, text=True, timeout=120)
             assert refused.returncode == 2
             assert f"in use by `fhiradapter run` (pid {running.pid}" in refused.stderr
         finally:
             proxy.release.set()
             running.wait(120)
     # Once both are done, the folder is free again.
-    done = subprocess.run(_cli("send", "--endpoint", server.base, str(out)), capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(_cli("send", "--endpoint", server.base, str(out)), capture_output=True, check=False,
+                          text=True, timeout=300)
     assert done.returncode in (0, 1) and "in use by" not in done.stderr

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from fhiradapter.exchange.client import FhirClient
 from fhiradapter.exchange.journal import Journal
 from fhiradapter.exchange.report import build_report, format_text
 from fhiradapter.exchange.retry import RetryPolicy
-from fhiradapter.exchange.sender import SendOptions, Sender
+from fhiradapter.exchange.sender import Sender, SendOptions
 from fhiradapter.ids import mapped_id
 
 from .builders import AGENCY, member_bundle, write_out
@@ -31,11 +30,12 @@ from .faultproxy import FaultProxy
 
 pytestmark = pytest.mark.node
 
-FAST = dict(base_delay=0.01, max_delay=0.05)
+FAST = {"base_delay": 0.01, "max_delay": 0.05}
 
 
 def _sender(endpoint: str, journal: Journal, *, timeout: float = 10.0, attempts: int = 4, **options: Any) -> Sender:
-    return Sender(FhirClient(endpoint, timeout=timeout), journal, retry=RetryPolicy(max_attempts=attempts, **FAST),
+    retry = RetryPolicy(max_attempts=attempts, base_delay=FAST["base_delay"], max_delay=FAST["max_delay"])
+    return Sender(FhirClient(endpoint, timeout=timeout), journal, retry=retry,
                   options=SendOptions(**options), checker=lambda b, s: [])
 
 

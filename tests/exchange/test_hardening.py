@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 import responses
@@ -84,7 +83,8 @@ CASES = {
     "type-mismatch": lambda e: e["request"].__setitem__("url", "Patient/victim1"),
     "dot-dot-url": lambda e: e["request"].__setitem__("url", "Encounter/../Patient/x"),
     "bad-id": lambda e: (e["resource"].__setitem__("id", "../x"), e["request"].__setitem__("url", "Encounter/../x")),
-    "long-id": lambda e: (e["resource"].__setitem__("id", "a" * 65), e["request"].__setitem__("url", "Encounter/" + "a" * 65)),
+    "long-id": lambda e: (e["resource"].__setitem__("id", "a" * 65),
+                          e["request"].__setitem__("url", "Encounter/" + "a" * 65)),
     "dot-dot-ref": lambda e: e["resource"]["subject"].__setitem__("reference", "Patient/../../admin"),
     "post-to-other-type": lambda e: e.__setitem__("request", {"method": "POST", "url": "Patient",
                                                              "ifNoneExist": "identifier=x|y"}),
