@@ -358,11 +358,24 @@ class Journal:
         return self._db.execute("SELECT 1 FROM versions WHERE endpoint=? LIMIT 1", (endpoint,)).fetchone() is not None
 
     def in_doubt(self) -> list[Row]:
-        """Superseded rows whose request may still be in flight: sent, never answered, not known dead."""
+        """Requests that may still be in flight and would overwrite newer content if they landed: a try sent
+        and never answered, of a row since superseded (or delivered, then followed by newer content of the
+        same file part), and not known dead. Tries that never left (no credentials, TLS refused) do not count."""
         cur = self._db.execute(
-            "SELECT * FROM bundles b WHERE superseded=1 AND state IN ('sending','pending','failed') AND settled IS NULL"
-            " AND EXISTS (SELECT 1 FROM attempts a WHERE a.bundle_id=b.id AND a.status IS NULL) ORDER BY id")
+            "SELECT * FROM bundles b WHERE settled IS NULL"
+            " AND ((superseded=1 AND state IN ('sending','pending','failed'))"
+            "      OR (state='delivered' AND EXISTS (SELECT 1 FROM bundles n WHERE n.endpoint=b.endpoint"
+            "          AND n.file=b.file AND n.part=b.part AND n.id>b.id AND n.hash NOT LIKE 'local:%')))"
+            " AND EXISTS (SELECT 1 FROM attempts a WHERE a.bundle_id=b.id AND a.status IS NULL"
+            "             AND (a.error IS NULL OR (a.error NOT LIKE 'not sent%' AND a.error NOT LIKE 'tls%')))"
+            " ORDER BY id")
         return [self._row(r, cur.description) for r in cur.fetchall()]
+
+    def unanswered_since(self, bundle_id: int) -> str | None:
+        """Start time (ISO) of the latest try of a row that got no answer."""
+        r = self._db.execute("SELECT MAX(started_at) FROM attempts WHERE bundle_id=? AND status IS NULL",
+                             (bundle_id,)).fetchone()
+        return r[0] if r else None
 
     def delivered_refs(self, endpoint: str, files: list[str] | None = None) -> list[tuple[int, int, str, str | None]]:
         """(bundle id, idx, `Type/id`, version stored at delivery) of delivered PUT entries."""

@@ -13,6 +13,7 @@ overwrites the fix. Three defences (docs/exchange.md, "Stale requests"):
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .endpoint import EndpointClosed
@@ -150,11 +151,31 @@ class Verifier:
                     journal.mark(row, "failed", retryable=False,
                                  error=f"verify: {ref} changed on the server after delivery by another writer "
                                        f"(version {now}, we delivered {version}); not overwritten")
+        self._settle_verified(owners, latest, current)
         if unverifiable:
             self.summary.messages.append(f"verify: {unverifiable} resource(s) cannot be checked: the server "
                                          "reported no version when they were delivered")
         for bundle_id, refs in stale.items():
             self._repair(bundle_id, refs, current, owners)
+
+    def _settle_verified(self, owners: dict[str, list[int]], latest: dict[str, tuple[int, str | None]],
+                         current: dict[str, str | None]) -> None:
+        """An in-doubt request whose resources all hold our newer content, sent longer ago than twice the
+        request timeout, is taken as dead (the limit of what a client can know: docs/exchange.md)."""
+        journal = self.sender.journal
+        horizon = 2 * self.sender.client.timeout[1]
+        now = datetime.now(timezone.utc)
+        by_row: dict[int, list[str]] = {}
+        for ref, rows in owners.items():
+            for row_id in rows:
+                by_row.setdefault(row_id, []).append(ref)
+        for row_id, refs in by_row.items():
+            if not all(ref in latest and current.get(ref) and current.get(ref) == latest[ref][1] for ref in refs):
+                continue
+            since = journal.unanswered_since(row_id)
+            if since and (now - datetime.fromisoformat(since)).total_seconds() > horizon:
+                journal.settle(row_id, f"verified: the server holds the newer content, and this request was sent "
+                                       f"more than {horizon:.0f} s before")
 
     def _row(self, bundle_id: int) -> Row | None:
         return next((r for r in self.sender.journal.rows() if r.id == bundle_id), None)

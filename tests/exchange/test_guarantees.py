@@ -115,6 +115,25 @@ def test_unversioned_server_stale_request_stays_in_doubt_until_verify_repairs(se
     assert status.exit_code == 0 and "IN DOUBT" not in status.output
 
 
+def test_unanswered_try_of_a_delivered_bundle_stays_in_doubt_after_newer_content_until_verified(server, tmp_path):
+    """The first try was stored but its answer never came (the retry delivered): once newer content is sent,
+    that lost try could still be somewhere. `--verify`, past twice the timeout, finds our newer content
+    in place and settles it."""
+    out = write_out(tmp_path / "out", {"d-1": _one_patient_bundle("DOUBT", "First")})
+    journal = Journal(out / "outbox.sqlite")
+    with FaultProxy(server.base, ["404", "delay-after"], delay=1.5, lifetime=60) as proxy:
+        assert _sender(proxy.url(), journal, timeout=1.0).run([out]).delivered == 1
+        write_out(out, {"d-1": _one_patient_bundle("DOUBT", "Second")})
+        newer = _sender(proxy.url(), journal, timeout=1.0).run([out])
+        assert newer.delivered == 1 and newer.in_doubt == 1 and not newer.ok
+        time.sleep(2.2)                                     # past 2 x the 1 s timeout
+        verified = _sender(proxy.url(), journal, timeout=1.0, verify=True).run([out])
+    assert verified.in_doubt == 0 and verified.verified == 1 and verified.ok
+    first = journal.rows()[0]
+    assert first.settled and first.settled.startswith("verified")
+    assert _patient(server, "DOUBT")["name"][0]["given"] == ["Second"]
+
+
 def test_verify_reports_a_change_by_another_writer_without_overwriting_it(server, tmp_path):
     out = write_out(tmp_path / "out", {"v-1": _one_patient_bundle("OTHER", "Ours")})
     journal = Journal(out / "outbox.sqlite")
