@@ -12,10 +12,11 @@ from typing import Any
 import click
 
 from fhiradapter.api import shipped_mapping
-from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK
+from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from fhiradapter.cli.mapping import load_or_exit, output_options, print_outcome, progress_context
 from fhiradapter.cli.options import program_option
 from fhiradapter.cli.send import AUTH_HELP, delivery_options, deliver
+from fhiradapter.exchange.folderlock import FolderBusy, FolderLock
 
 __all__ = ["run", "shipped_mapping"]
 
@@ -52,42 +53,55 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
         jobs = api.plan_run(program, input_dir, out, mapping_file)
     except api.UsageError as exc:
         raise click.UsageError(str(exc)) from None
-    worst = EXIT_OK
-    totals = {"read": 0, "mapped": 0, "rejected": 0}
-    checks = api.ChecksCache(show_values)
-    written: list[Path] = []
-    for job in jobs:
-        name = job.program
-        label = name if program == "all" else ""
-        if job.error is not None:
-            click.echo(f"[{name}] error: {job.error}", err=True)
-            worst = EXIT_FINDINGS
-            continue
-        loaded = load_or_exit(job.mapping_path)
-        if loaded.program and loaded.program != name:
-            click.echo(f"[{name}] note: mapping {job.mapping_path.name} declares program {loaded.program}; "
-                       f"validating as {name}", err=True)
-        checks.get(name, loaded.timezone)   # loaded before the progress bar starts
-        try:
-            for hook in progress_context(progress, loaded, job.folder, name):
-                summary = api.run_job(job, loaded, checks, show_values=show_values, bundles=not no_bundles,
-                                      max_entries=max_entries, method=bundle_method, progress=hook,
-                                      provenance_time=provenance_time)
-        except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
-            raise click.UsageError(f"cannot write the output to {job.target}: {exc.strerror or exc}") from exc
-        code = print_outcome(summary, job.target, label=label)
-        written.append(job.target)
-        worst = max(worst, code)
-        for k in totals:
-            totals[k] += summary["rows"][k]
-    if program == "all":
-        click.echo(f"all programs: {totals['read']} rows read = {totals['mapped']} mapped + "
-                   f"{totals['rejected']} rejected; output in {out}/{{program}}/")
-    if endpoint:
-        for target in written:
-            click.echo(f"sending {target} to the endpoint", err=True)
+    held: list[FolderLock] = []   # released when the run ends, however it ends
+    try:
+        worst = EXIT_OK
+        totals = {"read": 0, "mapped": 0, "rejected": 0}
+        checks = api.ChecksCache(show_values)
+        written: list[Path] = []
+        for job in jobs:
+            name = job.program
+            label = name if program == "all" else ""
+            if job.error is not None:
+                click.echo(f"[{name}] error: {job.error}", err=True)
+                worst = EXIT_FINDINGS
+                continue
+            loaded = load_or_exit(job.mapping_path)
+            if loaded.program and loaded.program != name:
+                click.echo(f"[{name}] note: mapping {job.mapping_path.name} declares program {loaded.program}; "
+                           f"validating as {name}", err=True)
+            # One writer per output folder: a `send` on it (or another `run`) must not interleave (issue 14 §6).
+            lock = FolderLock(job.target, "run")
             try:
-                worst = max(worst, deliver([target], endpoint, delivery))
-            except click.exceptions.Exit as exc:
-                worst = max(worst, exc.exit_code)
+                lock.acquire()
+            except FolderBusy as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(EXIT_USAGE)
+            held.append(lock)
+            checks.get(name, loaded.timezone)   # loaded before the progress bar starts
+            try:
+                for hook in progress_context(progress, loaded, job.folder, name):
+                    summary = api.run_job(job, loaded, checks, show_values=show_values, bundles=not no_bundles,
+                                          max_entries=max_entries, method=bundle_method, progress=hook,
+                                          provenance_time=provenance_time)
+            except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
+                raise click.UsageError(f"cannot write the output to {job.target}: {exc.strerror or exc}") from exc
+            code = print_outcome(summary, job.target, label=label)
+            written.append(job.target)
+            worst = max(worst, code)
+            for k in totals:
+                totals[k] += summary["rows"][k]
+        if program == "all":
+            click.echo(f"all programs: {totals['read']} rows read = {totals['mapped']} mapped + "
+                       f"{totals['rejected']} rejected; output in {out}/{{program}}/")
+        if endpoint:
+            for target in written:
+                click.echo(f"sending {target} to the endpoint", err=True)
+                try:
+                    worst = max(worst, deliver([target], endpoint, delivery))
+                except click.exceptions.Exit as exc:
+                    worst = max(worst, exc.exit_code)
+    finally:
+        for lock in held:
+            lock.release()
     sys.exit(worst)

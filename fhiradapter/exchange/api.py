@@ -8,6 +8,7 @@ import requests
 
 from .auth import Auth, NoAuth
 from .client import FhirClient
+from .folderlock import FolderLock, output_folders
 from .inputs import default_state_path
 from .journal import Journal
 from .retry import RetryPolicy
@@ -21,12 +22,20 @@ def send_paths(paths: list[str | Path], endpoint: str, *, state: str | Path | No
     """Validate, journal and deliver `paths` to `endpoint` (what `fhiradapter send` does).
 
     `state` defaults to `{out}/outbox.sqlite` for an output folder. Raises inputs.InputError for a
-    missing path, journal.JournalError for an unusable journal, auth.AuthError for refused credentials.
+    missing path, journal.JournalError for an unusable journal, auth.AuthError for refused credentials,
+    folderlock.FolderBusy when another process uses the output folder.
     `progress` hears one line per Bundle and retry (what `send` prints on standard error).
     """
     journal_path = Path(state) if state else default_state_path(list(paths))
     if journal_path is None:
         raise ValueError("state is required when paths are not a map/run output folder")
-    with Journal(journal_path) as journal:
-        client = FhirClient(endpoint, auth=auth or NoAuth(), session=session, timeout=timeout)
-        return Sender(client, journal, options=options, retry=retry, progress=progress).run(list(paths))
+    locks = [FolderLock(folder, "send") for folder in output_folders(list(paths))]
+    try:
+        for lock in locks:   # raises folderlock.FolderBusy naming the holder
+            lock.acquire()
+        with Journal(journal_path) as journal:
+            client = FhirClient(endpoint, auth=auth or NoAuth(), session=session, timeout=timeout)
+            return Sender(client, journal, options=options, retry=retry, progress=progress).run(list(paths))
+    finally:
+        for lock in locks:
+            lock.release()

@@ -11,9 +11,10 @@ pending for the next run); a Retry-After sets the clock for every Bundle, and on
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from .journal import EndpointState, Journal
 from .retry import RetryPolicy
@@ -30,7 +31,7 @@ class EndpointClosed(Exception):
 
 
 def when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 @dataclass(slots=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 LOCK_NAME = ".fhiradapter.lock"
 
@@ -38,7 +38,7 @@ class FolderLock:
         self.command = command
         self._key: Path | None = None
 
-    def acquire(self) -> "FolderLock":
+    def acquire(self) -> Self:
         try:
             import fcntl
         except ImportError:  # not POSIX: no lock
@@ -50,7 +50,7 @@ class FolderLock:
             _held[key] = (handle, count + 1)
             self._key = key
             return self
-        handle = open(key / LOCK_NAME, "a+", encoding="utf-8")
+        handle = open(key / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held open: it IS the lock
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -60,7 +60,7 @@ class FolderLock:
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"command": self.command, "pid": os.getpid(),
-                                 "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+                                 "since": datetime.now(UTC).isoformat(timespec="seconds")}))
         handle.flush()
         _held[key] = (handle, 1)
         self._key = key
@@ -74,10 +74,15 @@ class FolderLock:
             _held[self._key] = (handle, count - 1)
         else:
             del _held[self._key]
+            try:   # leave the file empty: a re-run writes byte-identical output folders
+                handle.seek(0)
+                handle.truncate()
+            except OSError:
+                pass
             handle.close()
         self._key = None
 
-    def __enter__(self) -> "FolderLock":
+    def __enter__(self) -> Self:
         return self.acquire()
 
     def __exit__(self, *exc: object) -> None:

@@ -130,7 +130,7 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE
             ready.append(fixed)
     if any(i.is_error for i in prepared.issues):
         return prepared
-    literal = {e["fullUrl"]: lit for e in ready if e.get("fullUrl") and (lit := _literal(e))}
+    literal: dict[str, str] = {e["fullUrl"]: ref for e in ready if e.get("fullUrl") and (ref := _literal(e))}
     if mode == "batch":
         _rewrite_refs(ready, literal)
         dangling = _refs_to_local(ready)
@@ -158,11 +158,12 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE
 
 
 def _meta(idx: int, entry: dict[str, Any]) -> EntryMeta:
-    resource = entry.get("resource") or {}
-    meta: dict[str, Any] = resource["meta"] if isinstance(resource.get("meta"), dict) else {}
-    source = meta.get("source") if isinstance(meta.get("source"), str) else None
-    return EntryMeta(idx=idx, resource_type=resource.get("resourceType"),
-                     method=(entry.get("request") or {}).get("method"), source=source, ref=_literal(entry))
+    resource: dict[str, Any] = entry.get("resource") or {}
+    meta = resource.get("meta")
+    source = meta.get("source") if isinstance(meta, dict) and isinstance(meta.get("source"), str) else None
+    request: dict[str, Any] = entry.get("request") or {}
+    return EntryMeta(idx=idx, resource_type=resource.get("resourceType"), method=request.get("method"),
+                     source=source, ref=_literal(entry))
 
 
 def _identifier_query(resource: dict[str, Any]) -> str | None:
@@ -176,14 +177,13 @@ def _valid_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64 and set(value) <= _ID_CHARS
 
 
-def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) -> dict[str, Any] | None:
+def _idempotent_entry(original: Any, index: int, file: str, issues: list[Issue]) -> dict[str, Any] | None:
     where = f"Bundle.entry[{index}]"
-    if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+    if not isinstance(original, dict) or not isinstance(original.get("resource"), dict):
         issues.append(Issue("error", "required", "entry has no resource to send", expression=where,
                             source=file, entry=index))
         return None
-    entry = copy.deepcopy(entry)
-    assert isinstance(entry, dict)   # checked above; lets the checker know the copy's type
+    entry: dict[str, Any] = copy.deepcopy(original)
     resource = entry["resource"]
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or not rtype:
@@ -203,6 +203,10 @@ def _idempotent_entry(entry: Any, index: int, file: str, issues: list[Issue]) ->
         issues.append(Issue("error", "value", "a reference is not Type/id (FHIR id), urn:uuid, #local or an "
                             "absolute URL without '..' segments", expression=f"{where}.resource.{bad_ref}",
                             source=file, entry=index))
+        return None
+    if "fullUrl" in entry and not isinstance(entry["fullUrl"], str):
+        issues.append(Issue("error", "structure", "entry.fullUrl must be a string (a URI)",
+                            expression=f"{where}.fullUrl", source=file, entry=index))
         return None
     raw_request = entry.get("request")
     if raw_request is not None and not isinstance(raw_request, dict):
@@ -366,16 +370,16 @@ def _member_groups(entries: list[dict[str, Any]], hard: list[list[int]], size: i
             i = parent[i]
         return i
 
-    owner = {}
+    owner: dict[str, int] = {}
     for g, group in enumerate(hard):
         for i in group:
-            ref = _literal(entries[i])
-            if ref:
-                owner[ref] = g
+            literal = _literal(entries[i])
+            if literal:
+                owner[literal] = g
     for g, group in enumerate(hard):
         for i in group:
-            for ref in _walk_refs(entries[i]["resource"]):
-                target = owner.get(ref["reference"])
+            for node in _walk_refs(entries[i]["resource"]):
+                target = owner.get(node["reference"])
                 if target is not None:
                     parent[find(g)] = find(target)
     members: dict[int, list[int]] = {}

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 STATES = ("pending", "sending", "delivered", "failed", "rejected-local")
 
@@ -237,7 +237,7 @@ class Journal:
         with self._tx():
             self._db.execute("UPDATE bundles SET state='sending', attempts=attempts+1, updated_at=?"
                              " WHERE id=?", (_now(), row.id))
-            attempt: int = self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0]
+            attempt = int(self._db.execute("SELECT attempts FROM bundles WHERE id=?", (row.id,)).fetchone()[0])
             self._db.execute("INSERT OR REPLACE INTO attempts (bundle_id, attempt, request_id, started_at,"
                              " correlation_id) VALUES (?,?,?,?,?)",
                              (row.id, attempt, row.request_id, _now(), correlation_id))
@@ -257,8 +257,8 @@ class Journal:
     def end_attempt(self, row: Row, attempt: int, *, state: str, status: int | None, error: str | None,
                     retryable: bool = False, outcome: dict[str, Any] | None = None,
                     server_request_id: str | None = None,
-                    entry_results: list[EntryOutcome] = (),
-                    versions: list[tuple[int, str, str]] = ()) -> None:
+                    entry_results: Sequence[EntryOutcome] = (),
+                    versions: Sequence[tuple[int, str, str]] = ()) -> None:
         """Record one try's answer. `versions`: (idx, `Type/id`, version) the server reported stored."""
         if state not in STATES:
             raise ValueError(state)
@@ -280,7 +280,7 @@ class Journal:
                                      [(row.endpoint, ref, version, row.id) for _, ref, version in versions])
         row.state, row.last_status, row.last_error, row.retryable = state, status, error, retryable
 
-    def _entry_results(self, row: Row, entry_results: list[EntryOutcome]) -> None:
+    def _entry_results(self, row: Row, entry_results: Sequence[EntryOutcome]) -> None:
         if entry_results:
             self._db.executemany(
                 "UPDATE entries SET status=?, location=?, outcome=? WHERE bundle_id=? AND idx=?",
@@ -289,7 +289,7 @@ class Journal:
 
     def mark(self, row: Row, state: str, *, error: str | None = None, status: int | None = None,
              retryable: bool = False, outcome: dict[str, Any] | None = None,
-             entry_results: list[EntryOutcome] = ()) -> None:
+             entry_results: Sequence[EntryOutcome] = ()) -> None:
         """A state change without a delivery request (local rejection, $validate refusal, giving up)."""
         if state not in STATES:
             raise ValueError(state)
@@ -359,11 +359,24 @@ class Journal:
         return self._db.execute("SELECT 1 FROM versions WHERE endpoint=? LIMIT 1", (endpoint,)).fetchone() is not None
 
     def in_doubt(self) -> list[Row]:
-        """Superseded rows whose request may still be in flight: sent, never answered, not known dead."""
+        """Requests that may still be in flight and would overwrite newer content if they landed: a try sent
+        and never answered, of a row since superseded (or delivered, then followed by newer content of the
+        same file part), and not known dead. Tries that never left (no credentials, TLS refused) do not count."""
         cur = self._db.execute(
-            "SELECT * FROM bundles b WHERE superseded=1 AND state IN ('sending','pending','failed') AND settled IS NULL"
-            " AND EXISTS (SELECT 1 FROM attempts a WHERE a.bundle_id=b.id AND a.status IS NULL) ORDER BY id")
+            "SELECT * FROM bundles b WHERE settled IS NULL"
+            " AND ((superseded=1 AND state IN ('sending','pending','failed'))"
+            "      OR (state='delivered' AND EXISTS (SELECT 1 FROM bundles n WHERE n.endpoint=b.endpoint"
+            "          AND n.file=b.file AND n.part=b.part AND n.id>b.id AND n.hash NOT LIKE 'local:%')))"
+            " AND EXISTS (SELECT 1 FROM attempts a WHERE a.bundle_id=b.id AND a.status IS NULL"
+            "             AND (a.error IS NULL OR (a.error NOT LIKE 'not sent%' AND a.error NOT LIKE 'tls%')))"
+            " ORDER BY id")
         return [self._row(r, cur.description) for r in cur.fetchall()]
+
+    def unanswered_since(self, bundle_id: int) -> str | None:
+        """Start time (ISO) of the latest try of a row that got no answer."""
+        r = self._db.execute("SELECT MAX(started_at) FROM attempts WHERE bundle_id=? AND status IS NULL",
+                             (bundle_id,)).fetchone()
+        return r[0] if r else None
 
     def delivered_refs(self, endpoint: str, files: list[str] | None = None) -> list[tuple[int, int, str, str | None]]:
         """(bundle id, idx, `Type/id`, version stored at delivery) of delivered PUT entries."""
@@ -373,8 +386,9 @@ class Journal:
                                                                                (endpoint,))]
         if files is None:
             return rows
-        wanted = {r[0] for r in self._db.execute("SELECT id FROM bundles WHERE file IN (%s)" % ",".join(
-            "?" * len(files)), files)} if files else set()
+        marks = ",".join("?" * len(files))
+        wanted = {r[0] for r in self._db.execute(f"SELECT id FROM bundles WHERE file IN ({marks})", files)} \
+            if files else set()
         return [r for r in rows if r[0] in wanted]
 
     def superseded_refs(self, bundle_id: int) -> list[tuple[str, str | None]]:

@@ -40,22 +40,18 @@ def build_report(journal: Journal) -> dict[str, Any]:
             "will_retry": row.retryable or waiting, "issues": [],
         }
         entries = journal.entries(row.id)
+        found = [_whole_bundle_issue(issue, entries) for issue in (row.outcome or {}).get("issue", [])]
+        for entry in entries:
+            if entry["outcome"] is None:
+                continue
+            found += [_issue(issue, entry) for issue in entry["outcome"].get("issue", [])
+                      if issue.get("severity") in ("error", "fatal", "warning")]
         seen: set[str] = set()
-
-        def add(issue: dict[str, Any]) -> None:
+        for issue in found:
             key = repr(sorted(issue.items()))
             if key not in seen:   # one issue, one line: never printed twice
                 seen.add(key)
                 item["issues"].append(issue)
-
-        for issue in (row.outcome or {}).get("issue", []):
-            add(_whole_bundle_issue(issue, entries))
-        for entry in entries:
-            if entry["outcome"] is None:
-                continue
-            for issue in entry["outcome"].get("issue", []):
-                if issue.get("severity") in ("error", "fatal", "warning"):
-                    add(_issue(issue, entry))
         held = [e for e in entries if e.get("held")]
         if held:
             item["held"] = [{"entry": e["idx"], "resource": e["ref"], "held": e["held"],
@@ -106,7 +102,8 @@ def _whole_bundle_issue(issue: dict[str, Any], entries: list[dict[str, Any]]) ->
 
 
 def _issue(issue: dict[str, Any], entry: dict[str, Any] | None) -> dict[str, Any]:
-    details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
+    raw_details = issue.get("details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
     out: dict[str, Any] = {
         "severity": issue.get("severity"), "code": issue.get("code"),
         "message": details.get("text") or issue.get("diagnostics") or "",

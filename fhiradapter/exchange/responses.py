@@ -136,7 +136,8 @@ def slim_outcome(body: Any) -> dict[str, Any] | None:
             paths = [redact_path(p) for p in issue.get(key) or [] if isinstance(p, str)][:10]
             if paths:
                 kept[key] = paths
-        details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
+        raw_details = issue.get("details")
+        details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
         codings = [{k: c[k] for k in ("system", "code") if isinstance(c.get(k), str)}
                    for c in details.get("coding") or [] if isinstance(c, dict)]
         text = details.get("text") if isinstance(details.get("text"), str) else issue.get("diagnostics")

@@ -16,10 +16,11 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fhiradapter.outcome import Issue, operation_outcome
 
@@ -29,7 +30,12 @@ from .endpoint import EndpointClosed, EndpointGuard, parse_capability
 from .gate import Checker, load_checker
 from .inputs import DEFAULT_BUNDLE_SIZE, Prepared, Unit, content_hash, discover, prepare
 from .journal import EntryMeta, EntryOutcome, Journal, Row
-from .responses import (VALIDATE_ANSWER_CODES, outcome_has_errors, parse_bundle_response, slim_outcome)
+from .responses import (
+    VALIDATE_ANSWER_CODES,
+    outcome_has_errors,
+    parse_bundle_response,
+    slim_outcome,
+)
 from .retry import RetryPolicy, is_retryable_status
 
 log = logging.getLogger("fhiradapter.exchange")
@@ -135,7 +141,7 @@ class Sender:
         if prepared.original is not None and not any(i.is_error for i in issues):
             try:
                 issues.extend(self.checker(prepared.original, prepared.file))
-            except Exception as exc:  # a validator bug must not send unvalidated data
+            except Exception as exc:  # noqa: BLE001 - a validator bug must not send unvalidated data
                 issues.append(Issue("error", "exception",
                                     f"local validation failed to run ({type(exc).__name__})",
                                     source=prepared.file))
@@ -241,12 +247,12 @@ class Sender:
                 log.info("%s: %s (request %s, try %s)", label, reason, row.request_id, correlation_id)
                 continue
             self.guard.succeeded()
-            if verdict == "precondition" and adopted < 2 and if_match:
-                # Someone changed a resource since we last saw it. When that someone was an older request of
-                # ours (superseded, or this one's own unanswered try), send this newer content on top.
-                if resolve_precondition_failure(self, unit, row, if_match):
-                    adopted += 1
-                    continue
+            # After a 412: someone changed a resource since we last saw it. When that someone was an older
+            # request of ours (superseded, or this one's own unanswered try), send this newer content on top.
+            if (verdict == "precondition" and adopted < 2 and if_match
+                    and resolve_precondition_failure(self, unit, row, if_match)):
+                adopted += 1
+                continue
             break
         if verdict == "size":
             return "size"
@@ -371,8 +377,9 @@ def _texts(body: Any) -> str:
     parts = []
     for issue in body.get("issue") or []:
         if isinstance(issue, dict):
-            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-            parts += [str(details.get("text") or ""), str(issue.get("diagnostics") or "")]
+            details = issue.get("details")
+            text = details.get("text") if isinstance(details, dict) else None
+            parts += [str(text or ""), str(issue.get("diagnostics") or "")]
     return " ".join(parts)
 
 

@@ -13,6 +13,7 @@ overwrites the fix. Three defences (docs/exchange.md, "Stale requests"):
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .endpoint import EndpointClosed
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .sender import RunSummary, Sender
 
 
-def read_versions(sender: "Sender", refs: list[str]) -> dict[str, str | None] | None:
+def read_versions(sender: Sender, refs: list[str]) -> dict[str, str | None] | None:
     """The version the server holds now for each `Type/id` ("" when it gives none, None when absent),
     by batch GETs; None when the server could not be asked or answered something unreadable."""
     out: dict[str, str | None] = {}
@@ -58,7 +59,7 @@ def read_versions(sender: "Sender", refs: list[str]) -> dict[str, str | None] | 
     return out
 
 
-def _unanswered_refs(journal: "Journal", row: "Row | None") -> dict[str, list[int]]:
+def _unanswered_refs(journal: Journal, row: Row | None) -> dict[str, list[int]]:
     """`Type/id` -> ids of our rows that may still write it: in-doubt superseded rows, and `row` itself
     when one of its earlier tries went unanswered."""
     owners: dict[str, list[int]] = {}
@@ -71,7 +72,7 @@ def _unanswered_refs(journal: "Journal", row: "Row | None") -> dict[str, list[in
     return owners
 
 
-def settle_in_doubt(journal: "Journal", endpoint: str) -> None:
+def settle_in_doubt(journal: Journal, endpoint: str) -> None:
     """An in-doubt request whose every update carried an If-Match we have since seen replaced can only be
     refused if it lands: it is dead."""
     for row in journal.in_doubt():
@@ -83,7 +84,7 @@ def settle_in_doubt(journal: "Journal", endpoint: str) -> None:
             journal.settle(row.id, "its If-Match versions are outdated: if it lands, the server refuses it")
 
 
-def resolve_precondition_failure(sender: "Sender", unit: "Unit", row: "Row", if_match: dict[int, str]) -> bool:
+def resolve_precondition_failure(sender: Sender, unit: Unit, row: Row, if_match: dict[int, str]) -> bool:
     """After a 412: True when every changed resource was written by an older request of ours (then its
     current version is adopted and the newer content is sent on top); False for someone else's change."""
     journal, endpoint = sender.journal, sender.client.endpoint
@@ -117,7 +118,7 @@ def resolve_precondition_failure(sender: "Sender", unit: "Unit", row: "Row", if_
 class Verifier:
     """`send --verify`: read back every delivered update of these files and compare versions."""
 
-    def __init__(self, sender: "Sender", summary: "RunSummary") -> None:
+    def __init__(self, sender: Sender, summary: RunSummary) -> None:
         self.sender, self.summary = sender, summary
 
     def run(self, files: list[str]) -> None:
@@ -150,13 +151,33 @@ class Verifier:
                     journal.mark(row, "failed", retryable=False,
                                  error=f"verify: {ref} changed on the server after delivery by another writer "
                                        f"(version {now}, we delivered {version}); not overwritten")
+        self._settle_verified(owners, latest, current)
         if unverifiable:
             self.summary.messages.append(f"verify: {unverifiable} resource(s) cannot be checked: the server "
                                          "reported no version when they were delivered")
         for bundle_id, refs in stale.items():
             self._repair(bundle_id, refs, current, owners)
 
-    def _row(self, bundle_id: int) -> "Row | None":
+    def _settle_verified(self, owners: dict[str, list[int]], latest: dict[str, tuple[int, str | None]],
+                         current: dict[str, str | None]) -> None:
+        """An in-doubt request whose resources all hold our newer content, sent longer ago than twice the
+        request timeout, is taken as dead (the limit of what a client can know: docs/exchange.md)."""
+        journal = self.sender.journal
+        horizon = 2 * self.sender.client.timeout[1]
+        now = datetime.now(timezone.utc)
+        by_row: dict[int, list[str]] = {}
+        for ref, rows in owners.items():
+            for row_id in rows:
+                by_row.setdefault(row_id, []).append(ref)
+        for row_id, refs in by_row.items():
+            if not all(ref in latest and current.get(ref) and current.get(ref) == latest[ref][1] for ref in refs):
+                continue
+            since = journal.unanswered_since(row_id)
+            if since and (now - datetime.fromisoformat(since)).total_seconds() > horizon:
+                journal.settle(row_id, f"verified: the server holds the newer content, and this request was sent "
+                                       f"more than {horizon:.0f} s before")
+
+    def _row(self, bundle_id: int) -> Row | None:
         return next((r for r in self.sender.journal.rows() if r.id == bundle_id), None)
 
     def _repair(self, bundle_id: int, refs: list[str], current: dict[str, str | None],
@@ -183,7 +204,7 @@ class Verifier:
                 for owner in owners.get(ref, []):
                     journal.settle(owner, "it landed and was overwritten with the newer content (send --verify)")
 
-    def _unit(self, row: "Row") -> "Unit | None":
+    def _unit(self, row: Row) -> Unit | None:
         """Rebuild the delivered unit from its file (same content hash), trying the sizes it may have had."""
         from pathlib import Path
         sizes = dict.fromkeys([self.sender.size(), self.sender.options.bundle_size, row.entries])

@@ -42,10 +42,12 @@ def entry_outcomes_from_expression(outcome: dict[str, Any] | None, n: int, statu
         else:
             per.setdefault(index, []).append(issue)
     whole = {"resourceType": "OperationOutcome", "issue": rest} if rest else None
-    return [(i, status, None, {"resourceType": "OperationOutcome", "issue": issues}) for i, issues in per.items()], whole
+    filed: list[EntryOutcome] = [(i, status, None, {"resourceType": "OperationOutcome", "issue": issues})
+                                 for i, issues in per.items()]
+    return filed, whole
 
 
-def after_refusal(sender: "Sender", unit: "Unit", row: "Row", whole: dict[str, Any] | None, filed: bool) -> None:
+def after_refusal(sender: Sender, unit: Unit, row: Row, whole: dict[str, Any] | None, filed: bool) -> None:
     """Trace untied issues to exact entries, then record what the server holds of each update."""
     journal = sender.journal
     if whole:
@@ -57,7 +59,7 @@ def after_refusal(sender: "Sender", unit: "Unit", row: "Row", whole: dict[str, A
         _record_held(sender, unit, row)
 
 
-def _trace(sender: "Sender", unit: "Unit", whole: dict[str, Any], status: int | None
+def _trace(sender: Sender, unit: Unit, whole: dict[str, Any], status: int | None
            ) -> tuple[list[EntryOutcome], dict[str, Any] | None]:
     issues = list(whole.get("issue") or [])
     types = {m.group(1) for i in issues for e in i.get("expression") or [] if (m := _TYPE.match(str(e)))}
@@ -77,7 +79,7 @@ def _trace(sender: "Sender", unit: "Unit", whole: dict[str, Any], status: int | 
     return (traced, None) if traced else ([], whole)
 
 
-def _record_held(sender: "Sender", unit: "Unit", row: "Row") -> None:
+def _record_held(sender: Sender, unit: Unit, row: Row) -> None:
     from .stale import read_versions
     journal, endpoint = sender.journal, sender.client.endpoint
     refs = {e.ref: e.idx for e in unit.entries if e.ref}

@@ -10,6 +10,8 @@ stops itself after `lifetime` seconds. Each incoming request takes the next acti
   delay         hold the request `delay` seconds, then forward (longer than the client's timeout)
   delay-after   forward, then hold the answer `delay` seconds (stored, but the client times out)
   503 / 429     answer that status without forwarding (429 carries Retry-After: 1)
+  429/600       429 with Retry-After: 600 (any number of seconds after the slash)
+  404           answer 404 without forwarding (e.g. a server without GET metadata)
   hold          forward, then wait until `release` is set (lets a test SIGKILL the client mid-request)
 
 `slow` adds that many seconds before every forwarded request (for the SIGKILL test).
@@ -38,6 +40,7 @@ class FaultProxy:
         self.max_requests = max_requests
         self.lifetime = lifetime
         self.log: list[tuple[str, str, str | None]] = []  # (action, path, X-Request-Id)
+        self.correlation_ids: list[str | None] = []          # X-Correlation-Id of each request, as log
         self.held = threading.Event()      # set when a `hold` request has been forwarded
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -84,14 +87,19 @@ class FaultProxy:
     def actions(self) -> list[str]:
         return [a for a, _, _ in self.log]
 
-    def _next_action(self, path: str, request_id: str | None) -> str:
+    def _next_action(self, path: str, request_id: str | None, correlation_id: str | None = None) -> str:
         with self._lock:
             if len(self.log) >= self.max_requests:
                 action = "503"
             else:
                 action = self.plan.pop(0) if self.plan else "pass"
             self.log.append((action, path, request_id))
+            self.correlation_ids.append(correlation_id)
             return action
+
+    def requests_to(self, suffix: str = "") -> list[tuple[str, str, str | None]]:
+        """The log without the CapabilityStatement reads (GET metadata) a run starts with."""
+        return [e for e in self.log if not e[1].endswith("/metadata") and e[1].endswith(suffix)]
 
     def _forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
         if self.slow:
@@ -133,16 +141,18 @@ class FaultProxy:
                     return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                action = proxy._next_action(self.path, self.headers.get("X-Request-Id"))
+                action = proxy._next_action(self.path, self.headers.get("X-Request-Id"),
+                                            self.headers.get("X-Correlation-Id"))
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("host", "connection", "content-length")}
                 if action == "drop":
                     self.close_connection = True
                     self.connection.close()
                     return
-                if action in ("503", "429"):
-                    extra = {"Retry-After": "1"} if action == "429" else {}
-                    self._reply(int(action), [("Content-Type", "application/fhir+json"), *extra.items()],
+                if action in ("503", "429", "404") or action.startswith("429/"):
+                    code, _, after = action.partition("/")
+                    extra = {"Retry-After": after or "1"} if code == "429" else {}
+                    self._reply(int(code), [("Content-Type", "application/fhir+json"), *extra.items()],
                                 b'{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
                                 b'"code":"transient","details":{"text":"injected"}}]}')
                     return
