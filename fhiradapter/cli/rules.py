@@ -110,7 +110,7 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict]:
               "of the record's program in the programs table, e.g. America/New_York for dc-cs).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date and, for the consent "
-              "rule, release date (default: the latest date in each member record; release: today).")
+              "rule, release date (default: the latest date in the whole input, the export's end; release: today).")
 @click.option("--data-from", "data_from", default="auto", show_default=True,
               help="Start of the extract window (YYYY-MM-DD): checks needing earlier contacts are not judged. "
                    "'auto' = the earliest contact of the input when it holds several members; 'none' = complete.")
@@ -165,6 +165,16 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str | None, wee
         errors = True
         if fmt == "text":
             click.echo(_line(issue))
+    if config.as_of is None and config.today is None:
+        # the export's end, not each member's own latest record (issue 12 defect 3)
+        from ..rules.window import LatestDate
+        latest = LatestDate()
+        for record in records:
+            latest.add_all(record.resources)
+        config.export_end = latest.day
+        if config.export_end:
+            click.echo(f"note: evaluation date {config.export_end.isoformat()} (the latest date in the input); "
+                       f"--as-of sets it", err=True)
     if data_from == "auto" and len(records) > 1:
         config.data_from = earliest_contact(records, config)
         if config.data_from:

@@ -32,11 +32,14 @@ def shipped_mapping(program: str) -> Path:
 @output_options
 @click.option("--endpoint", help="After writing, send each program's Bundles to this FHIR base URL "
               "(as `fhiradapter send`: local validation, journal, retries, exactly once).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Evaluation date of the program rules: the end of the export (default: the latest date "
+                   "in the whole input). Deadlines after it are not yet findings.")
 @delivery_options
 @click.pass_context
 def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool,
         max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
-        endpoint: str | None, **delivery: Any) -> None:
+        endpoint: str | None, as_of: Any = None, **delivery: Any) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
 
     Rows whose resources fail profile validation are rejected into errors.ndjson with the
@@ -78,6 +81,7 @@ def run(ctx: click.Context, program: str, input_dir: str, out: str, mapping_file
         key = (name, loaded.timezone)
         if key not in checks_cache:
             checks_cache[key] = load_checks(name, loaded.timezone, show_values)
+            checks_cache[key].as_of = as_of.date() if as_of else None  # type: ignore[attr-defined]
         try:
             for hook in progress_context(progress, loaded, folder, name):
                 summary = map_input(loaded, folder, target, show_values=show_values, bundles=not no_bundles,

@@ -65,6 +65,10 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     for f in files:
         if f != "-" and not f.endswith(NDJSON_SUFFIXES):
             submission.add_file(f)
+    # one member record, one verdict (issue 12 defect 7): the rules see the shared reference data and
+    # judge up to the export's end, as `run` does
+    v.shared_context = tuple(submission.shared)
+    v.rules_as_of = submission.latest.day
 
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     unreadable = False
@@ -99,6 +103,10 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
             else:
                 emit(r)
         if held:
+            latest = submission.latest
+            for members in groups.values():
+                latest.add_all(r for _, _, r in members)
+            v.rules_as_of = latest.day
             run_member_rules(v, groups, program, {r.source: r for r in held})
             for r in held:
                 emit(r)

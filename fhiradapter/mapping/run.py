@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,6 +37,7 @@ class Checks:
     run_rules: Any = None
     program: str | None = None
     timezone: str | None = None
+    as_of: date | None = None   # evaluation date of the rules; None = the latest date of the whole input
     status: str = "off"
     findings: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "information": 0})
     # "codes not checked" notes already reported: one per element and value set per run, not per row
@@ -112,6 +114,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
+            latest = _latest_date_tracker(checks)
             for result in run.rows():
                 if validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values)
@@ -120,6 +123,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     for template, resource, member, key in result.resources:
                         write_resource(resource, member, (template.identifier_system, key))
                         graph.written(resource, result.file, result.line, result.pointer)
+                        if latest is not None:
+                            latest.add(resource)
                 if result.used:
                     run.settle(result, ok)
                 account(result)
@@ -134,7 +139,10 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
-                on_member = _rules_hook(checks, findings_handle, writer.shared_context)
+                # the evaluation date is the export's end (issue 12 defect 3): set, else the latest date
+                # of the whole input, not each member's own latest record
+                as_of = checks.as_of or (latest.day if latest is not None else None)
+                on_member = _rules_hook(checks, findings_handle, writer.shared_context, as_of)
             writer.finish_bundles(on_member)
         finally:
             writer.close()
@@ -237,13 +245,21 @@ def _origin(issue: Any, resources: list[dict[str, Any]]) -> Any:
     return None
 
 
-def _rules_hook(checks: Checks, findings: Any,
-                shared: list[dict[str, Any]]) -> Callable[[str | None, list[dict[str, Any]]], None]:
+def _latest_date_tracker(checks: Checks | None) -> Any:
+    """A rules.window.LatestDate when program rules will run, else None."""
+    if checks is None or checks.run_rules is None:
+        return None
+    from fhiradapter.rules.window import LatestDate
+    return LatestDate()
+
+
+def _rules_hook(checks: Checks, findings: Any, shared: list[dict[str, Any]],
+                as_of: date | None = None) -> Callable[[str | None, list[dict[str, Any]]], None]:
     """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
     from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
 
     programs = {checks.program} if checks.program else None
-    config = RuleConfig(timezone=checks.timezone) if checks.timezone else RuleConfig()
+    config = RuleConfig(timezone=checks.timezone, export_end=as_of)
 
     shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
     reported_team_findings: set[tuple[Any, ...]] = set()

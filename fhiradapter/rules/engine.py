@@ -56,10 +56,18 @@ def fhirpath(resource: dict | None, path: str | None) -> str | None:
     return f"{root}.{path}" if path else root
 
 
-def _issue(rule: Rule, finding: Finding) -> Issue:
+def judged(record: MemberRecord) -> str:
+    """Which period the rules judged (issue 12 defect 3): up to the evaluation date, from the start of
+    the extract window when one is set."""
+    start = record.config.data_from
+    return (f"period judged: {start.isoformat()} to {record.as_of.isoformat()}" if start
+            else f"period judged: up to {record.as_of.isoformat()}")
+
+
+def _issue(rule: Rule, finding: Finding, period: str) -> Issue:
     extra = [x for x in (fhirpath(res, path) for res, path in finding.others) if x]
     return Issue(severity=finding.severity or rule.severity, code=rule.issue_code,
-                 message=f"{finding.message} [{rule.citation}]",
+                 message=f"{finding.message} ({period}) [{rule.citation}]",
                  expression=fhirpath(finding.resource, finding.path), rule=rule.id,
                  rule_system=RULE_SYSTEM, extra_expressions=extra)
 
@@ -75,6 +83,7 @@ def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
     record = MemberRecord(member_resources, config)
     active = set(programs) if programs is not None else record.programs()
     issues: list[Issue] = []
+    period = judged(record)
     for rule in _rules_to_run(active):
         try:
             findings: Iterable[Finding] = list(rule.check(record))
@@ -84,7 +93,7 @@ def run_rules(member_resources: list[dict], *, programs: set[str] | None = None,
                                 message=f"rule {rule.id} could not be evaluated ({type(exc).__name__}); "
                                         f"its findings are missing [{rule.citation}]"))
             continue
-        issues.extend(_issue(rule, f) for f in findings)
+        issues.extend(_issue(rule, f, period) for f in findings)
     for message in record.problems.values():
         issues.append(Issue(severity="warning", code="value", message=message))
     return issues
