@@ -118,3 +118,18 @@ def billing_code(record: MemberRecord) -> Iterator[Finding]:
             if units and unit not in units:
                 yield Finding(f"billable {describe(enc)} bills unit {unit or 'missing'}; {code} is billed per "
                               f"{', '.join(sorted(units))}", enc, "extension")
+
+
+# statuses of a contact that did not take place (R4 Encounter.status): nothing was delivered to bill
+NOT_DELIVERED = frozenset({"cancelled", "planned"})
+
+
+@rule(id="all-billable-not-delivered", program="all", severity="error",
+      source="the programs' billing provisions (a claim is for a service delivered)",
+      section="e.g. CCA CSP Performance Specification, Billing Procedures; Montana CMP Service Requirements (5)",
+      statement="A contact that did not take place (status cancelled or planned) is not marked billable.")
+def billable_not_delivered(record: MemberRecord) -> Iterator[Finding]:
+    for enc in record.of_type("Encounter"):
+        if enc.get("status") in NOT_DELIVERED and record.is_billable(enc) and record.programs_of(enc):
+            yield Finding(f"{describe(enc)} has status {enc.get('status')} but ext-billing marks it billable: "
+                          f"a contact that did not take place cannot be billed", enc, "status")

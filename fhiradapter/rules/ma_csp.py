@@ -50,6 +50,14 @@ def _judged_referrals(record: MemberRecord) -> Iterator[tuple[dict, datetime, da
             yield (sr, *got)
 
 
+def _undated_referrals(record: MemberRecord) -> Iterator[Finding]:
+    """A referral without a receipt date cannot be judged: a finding, not a silent pass (issue 12)."""
+    for sr in record.referrals(P):
+        if sr.get("authoredOn") is None:
+            yield Finding(f"{describe(sr)} has no received date (authoredOn), so the first-contact deadline "
+                          f"cannot be judged", sr, "authoredOn")
+
+
 def _first_after(record: MemberRecord, encounters: list[dict], since: datetime) -> tuple[dict, datetime] | None:
     best: tuple[dict, datetime] | None = None
     for enc in encounters:
@@ -62,6 +70,7 @@ def _first_after(record: MemberRecord, encounters: list[dict], since: datetime) 
 @rule(id="ma-csp-first-contact-attempt", program=P, severity="error", source=SRC, section=COMPONENTS,
       statement="Staff attempt to contact the member within 1 business day of receipt of the initial referral.")
 def first_contact_attempt(record: MemberRecord) -> Iterator[Finding]:
+    yield from _undated_referrals(record)
     attempts = _attempts(record)
     for sr, _, day, _ in _judged_referrals(record):
         deadline = end_of_day(add_business_days(day, 1), record.zone)
@@ -161,11 +170,22 @@ def crisis_plan(record: MemberRecord) -> Iterator[Finding]:
                       crisis[-1], "partOf", severity="warning")
 
 
+def _to_an_organization(record: MemberRecord, comm: dict) -> bool:
+    """'Notify CCA' (docs/rules.md): a recipient is an Organization (CCA, its Care Team); a notice sent
+    only to the member (or a relative) does not tell CCA."""
+    for recipient in comm.get("recipient") or []:
+        target = record.resolve(recipient)
+        kind = target.get("resourceType") if target else (ref_key(recipient) or "").split("/", 1)[0]
+        if kind == "Organization":
+            return True
+    return False
+
+
 def _notices(record: MemberRecord) -> list[tuple[dict, datetime]]:
     found = []
     for comm in record.of_type("Communication"):
         if has_code(comm.get("reasonCode"), c.CONTACT_TYPE_SYSTEM, "termination-notice") \
-                and comm.get("status") not in ("entered-in-error", "not-done"):
+                and comm.get("status") not in ("entered-in-error", "not-done") and _to_an_organization(record, comm):
             sent = record.instant(comm, "sent")
             if sent is not None:
                 found.append((comm, sent))

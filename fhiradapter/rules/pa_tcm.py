@@ -59,6 +59,9 @@ def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
             yield Finding(f"no TCM contact during {describe(stay)} ({record.stay_type(stay)})", stay, "period")
 
 
+PRE_DISCHARGE_EARLIEST = 90   # days before the planned discharge: twice the policy's 45-day mark
+
+
 @rule(id="pa-tcm-pre-discharge-meeting", program=P, severity="error", source=SRC, section="2.2",
       statement="A pre-discharge planning meeting is held at least 45 days before the planned TCM discharge.")
 def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
@@ -70,11 +73,19 @@ def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
         due = end - timedelta(days=45)
         if due > record.as_of or _before_input(record, due):
             continue
-        on_time = [m for m in meetings if (d := record.day(m, "period.start")) and d <= due
+        # "a Forty-Five (45) day pre-discharge planning meeting": held at the 45-day mark, read as within
+        # 45 to PRE_DISCHARGE_EARLIEST days before the planned discharge (docs/rules.md); a meeting months
+        # earlier plans no discharge that is at hand
+        earliest = end - timedelta(days=PRE_DISCHARGE_EARLIEST)
+        on_time = [m for m in meetings if (d := record.day(m, "period.start")) and earliest <= d <= due
                    and record.covers(plan, d)]
         if not on_time:
-            yield Finding(f"no pre-discharge-planning meeting 45 or more days before the planned discharge of "
-                          f"{describe(plan)}", plan, "period.end")
+            early = [m for m in meetings if (d := record.day(m, "period.start")) and d < earliest
+                     and record.covers(plan, d)]
+            yield Finding(f"no pre-discharge-planning meeting 45 to {PRE_DISCHARGE_EARLIEST} days before the planned "
+                          f"discharge of {describe(plan)}"
+                          + (f" ({len(early)} held earlier than that)" if early else ""),
+                          plan, "period.end", [(m, "period.start") for m in early])
 
 
 @rule(id="pa-tcm-discharge-summary", program=P, severity="warning", source=SRC, section="2.4",
