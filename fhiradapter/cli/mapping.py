@@ -64,6 +64,8 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
         click.echo(f"{prefix}{name}: {count['read']} read, {count['mapped']} mapped, {count['rejected']} rejected")
     for message in summary.get("file_errors", []):
         click.echo(f"{prefix}error: {message}")
+    for message in summary.get("file_warnings", []):
+        click.echo(f"{prefix}warning: {message}")
     errors_path = out / "errors.ndjson"
     shown = 0
     total_issues = 0

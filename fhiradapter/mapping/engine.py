@@ -121,6 +121,8 @@ class MappingRun:
         self._related_lines: dict[str, list[int]] = {}
         self._related_own_errors: dict[tuple[str, int], bool] = {}
         self._pending: list[RowResult] = []
+        # optional sources whose file is not in the input folder: (source name, file) (issue 12 defect 8)
+        self.absent: list[tuple[str, str]] = []
 
     # -- related sources ------------------------------------------------------------------------
     def _load_related(self) -> Iterator[RowResult]:
@@ -138,6 +140,8 @@ class MappingRun:
             if not path.is_file():
                 if spec.get("required", True):
                     yield self._file_problem(name, file, "file not found in the input folder")
+                else:
+                    self.absent.append((name, file))
                 continue
             try:
                 for record in open_records(path, spec):
@@ -179,6 +183,8 @@ class MappingRun:
             if not path.is_file():
                 if spec.get("required", True):
                     yield self._file_problem(name, file, "file not found in the input folder")
+                else:
+                    self.absent.append((name, file))
                 continue
             self.ctx.strict_columns = spec.get("format", "csv") == "csv"
             prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"

@@ -142,7 +142,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                 # the evaluation date is the export's end (issue 12 defect 3): set, else the latest date
                 # of the whole input, not each member's own latest record
                 as_of = checks.as_of or (latest.day if latest is not None else None)
-                on_member = _rules_hook(checks, findings_handle, writer.shared_context, as_of)
+                on_member = _rules_hook(checks, findings_handle, writer.shared_context, as_of,
+                                        frozenset(name for name, _ in run.absent))
             writer.finish_bundles(on_member)
         finally:
             writer.close()
@@ -157,6 +158,10 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         "rows": {"read": totals.read, "mapped": totals.mapped, "rejected": totals.rejected},
         "files": {name: {"read": c.read, "mapped": c.mapped, "rejected": c.rejected} for name, c in files.items()},
         "file_errors": file_errors,
+        # an optional source file that is absent is not silent (issue 12 defect 8)
+        "file_warnings": [f"{file}: not in the input folder, so no {name} are mapped; the {mapping.program} rules "
+                          f"that need them report 'not evaluated'" for name, file in run.absent
+                          if name in _needed_inputs(mapping.program)],
         "resources": dict(sorted(writer.counts.items())),
         "bundles": writer.bundle_count,
         "validation": checks.status if checks is not None else "off",
@@ -165,6 +170,12 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         summary["findings"] = checks.findings
     write_json(out / "summary.json", summary)
     return summary
+
+
+def _needed_inputs(program: str | None) -> tuple[str, ...]:
+    from fhiradapter.programs import program as program_row
+    row = program_row(program) if program else None
+    return row.inputs if row is not None else ()
 
 
 def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, FileCount],
@@ -253,13 +264,13 @@ def _latest_date_tracker(checks: Checks | None) -> Any:
     return LatestDate()
 
 
-def _rules_hook(checks: Checks, findings: Any, shared: list[dict[str, Any]],
-                as_of: date | None = None) -> Callable[[str | None, list[dict[str, Any]]], None]:
+def _rules_hook(checks: Checks, findings: Any, shared: list[dict[str, Any]], as_of: date | None = None,
+                absent: frozenset[str] = frozenset()) -> Callable[[str | None, list[dict[str, Any]]], None]:
     """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
     from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
 
     programs = {checks.program} if checks.program else None
-    config = RuleConfig(timezone=checks.timezone, export_end=as_of)
+    config = RuleConfig(timezone=checks.timezone, export_end=as_of, absent_inputs=absent)
 
     shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
     reported_team_findings: set[tuple[Any, ...]] = set()

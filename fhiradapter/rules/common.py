@@ -24,6 +24,15 @@ def full_weeks(record: MemberRecord, start: date, end: date | None) -> Iterator[
         week += timedelta(days=7)
 
 
+def not_evaluated(record: MemberRecord, source: str) -> Finding | None:
+    """When the mapping source `source` (e.g. "stays") was absent from the input, the rules that need
+    its data say so instead of passing (issue 12 defect 8)."""
+    if source in record.config.absent_inputs:
+        return Finding(f"not evaluated: no {source} in the input (the export's {source} file was absent)",
+                       record.patient(), severity="information")
+    return None
+
+
 def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
     """The program's referral must carry reasonCode bh-eligibility-criterion|sdmi."""
     referrals = record.referrals(program)

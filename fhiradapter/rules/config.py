@@ -31,6 +31,8 @@ class RuleConfig:
     # each member's own latest record; `run`, `validate` and `rules check` set it to the latest date of
     # the whole input. Unlike as_of it is not the consent rule's release date.
     export_end: date | None = None
+    # mapping sources absent from the input (e.g. "stays"): rules needing that data report "not evaluated"
+    absent_inputs: frozenset[str] = frozenset()
     billing_codes: str | None = None       # path of another billing-code table (default: the shipped one)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days, add_months, end_of_day, start_of
-from .common import hcpcs_coding
+from .common import hcpcs_coding, not_evaluated
 from .record import MemberRecord, describe, ext, has_code, ref_key, sub_ext_value
 from .registry import Finding, note, rule
 
@@ -203,6 +203,9 @@ def _terminations(record: MemberRecord, kind: str) -> Iterator[tuple[dict, date]
 @rule(id="ma-csp-planned-termination-notice", program=P, severity="error", source=SRC, section=COMPONENTS,
       statement="Planned termination is noticed to relevant parties and CCA's Care Team at least 30 days before it.")
 def planned_notice(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "communications")) is not None:
+        yield absent
+        return
     notices = _notices(record)
     for plan, end in _terminations(record, "planned"):
         due = end - timedelta(days=30)
@@ -219,6 +222,9 @@ def planned_notice(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="ma-csp-unplanned-termination-notice", program=P, severity="error", source=SRC, section=COMPONENTS,
       statement="For unplanned termination, all relevant parties including CCA are notified within 1 business day.")
 def unplanned_notice(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "communications")) is not None:
+        yield absent
+        return
     notices = _notices(record)
     for plan, end in _terminations(record, "unplanned"):
         deadline = add_business_days(end, 1)

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days
+from .common import not_evaluated
 from .record import MemberRecord, describe, ext, has_code, sub_ext_value
 from .registry import Finding, note, rule
 
@@ -30,6 +31,9 @@ def _before_input(record: MemberRecord, day: date) -> bool:
 @rule(id="pa-tcm-post-discharge-contact", program=P, severity="error", source=SRC, section="1.2.2.1",
       statement="After discharge from mental health inpatient or partial hospitalization, TCM contacts the member within 2 business days.")
 def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     contacts = record.contacts(P)
     for stay in record.stays(*HOSPITAL):
         discharged = record.instant(stay, "period.end")
@@ -48,6 +52,9 @@ def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-contact-during-admission", program=P, severity="warning", source=SRC, section="1.2.2",
       statement="While the member is in mental health inpatient or partial hospitalization, TCM has at least one contact.")
 def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     contacts = record.contacts(P)
     for stay in record.stays(*HOSPITAL):
         admitted, discharged = record.instant(stay, "period.start"), record.instant(stay, "period.end")
@@ -91,6 +98,9 @@ def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-discharge-summary", program=P, severity="warning", source=SRC, section="2.4",
       statement="A TCM Discharge Summary (DocumentReference LOINC 18842-5) is submitted within 30 calendar days of TCM discharge.")
 def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "documents")) is not None:
+        yield absent
+        return
     summaries = [d for d in record.of_type("DocumentReference")
                  if has_code(d.get("type"), c.LOINC_SYSTEM, DISCHARGE_SUMMARY) and d.get("status") != "entered-in-error"]
     for plan in record.plans(P):
@@ -107,6 +117,9 @@ def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-jail-eligibility", program=P, severity="error", source=SRC, section="1.4.2.1",
       statement="No TCM contacts while the member is in jail: eligibility ends the day before jail admission.")
 def jail(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     for stay in record.stays("jail"):
         admitted = record.day(stay, "period.start")
         if admitted is None:
@@ -136,6 +149,9 @@ def _detention_days(record: MemberRecord, stay: dict, enc: dict) -> int | None:
 @rule(id="pa-tcm-detention-35-days", program=P, severity="error", source=SRC, section="1.4.2.2",
       statement="No TCM contacts beyond the first 35 days of juvenile detention (eligibility changes to MA Fee-for-Service).")
 def detention_35(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     for stay in record.stays("juvenile-detention"):
         for enc in record.contacts(P):
             day_no = _detention_days(record, stay, enc)
@@ -147,6 +163,9 @@ def detention_35(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-detention-offsite", program=P, severity="error", source=SRC, section="1.4.2.2",
       statement="During the first 35 days of juvenile detention, TCM is delivered offsite from the detention center.")
 def detention_offsite(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     for stay in record.stays("juvenile-detention"):
         for enc in record.contacts(P):
             day_no = _detention_days(record, stay, enc)
