@@ -85,6 +85,10 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
     for f in files:
         if f != "-" and not f.endswith(NDJSON_SUFFIXES):
             submission.add_file(f)
+    # one member record, one verdict (issue 12 defect 7): the rules see the shared reference data and
+    # judge up to the export's end, as `run` does
+    v.shared_context = tuple(submission.shared)
+    v.rules_as_of = submission.latest.day
     for f in files:
         try:
             r = check_path(v, f, profile=profile, program=program, groups=groups if ndjson_rules else None)
@@ -97,6 +101,10 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
         else:
             yield r
     if held:
+        latest = submission.latest
+        for members in groups.values():
+            latest.add_all(r for _, _, r in members)
+        v.rules_as_of = latest.day
         run_member_rules(v, groups, program, {r.source: r for r in held})
         yield from held
 
@@ -118,6 +126,7 @@ class RulesCheck:
     records: list[tuple[MemberInput, list[Issue]]] = field(default_factory=list)
     problems: list[Issue] = field(default_factory=list)    # items that are no FHIR resource
     data_from: date | None = None                           # the extract window `auto` chose
+    export_end: date | None = None                          # the evaluation date taken from the input
     read_errors: bool = False                               # an input line could not be read
 
     @property
@@ -153,6 +162,13 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
             raise UsageError(str(exc)) from None
     records, problems = group(items)
     report = RulesCheck(problems=problems, read_errors=read_errors)
+    if config.as_of is None and config.today is None:
+        # the export's end, not each member's own latest record (issue 12 defect 3)
+        from .rules.window import LatestDate
+        latest = LatestDate()
+        for record in records:
+            latest.add_all(record.resources)
+        config.export_end = report.export_end = latest.day
     if data_from_auto and len(records) > 1:
         config.data_from = earliest_contact(records, config)
         report.data_from = config.data_from
@@ -216,15 +232,17 @@ def plan_run(program: str, input_dir: str | Path, out: str | Path,
 class ChecksCache:
     """Validator and rules per (program, time zone): built once, shared by the programs of a run."""
 
-    def __init__(self, show_values: bool = False) -> None:
+    def __init__(self, show_values: bool = False, as_of: date | None = None) -> None:
         self.show_values = show_values
+        self.as_of = as_of   # the rules' evaluation date (None: the latest date in the whole input)
         self._checks: dict[tuple[str, str], Checks] = {}
 
     def get(self, program: str, timezone: str) -> Checks:
         from .mapping.run import load_checks
         key = (program, timezone)
         if key not in self._checks:
-            self._checks[key] = load_checks(program, timezone, self.show_values)
+            checks = self._checks[key] = load_checks(program, timezone, self.show_values)
+            checks.as_of = self.as_of
         return self._checks[key]
 
 

@@ -26,6 +26,9 @@ class Program:
     timezone: str                 # the agency's IANA zone: dates are judged in it
     profiles: tuple[str, ...]     # resource types the program profiles ({id}-{type lower})
     rule_module: str              # fhiradapter.rules.{rule_module}
+    # optional mapping sources its rules need: when absent from an export, `run` warns naming the file
+    # and those rules report "not evaluated" (issue 12 defect 8)
+    inputs: tuple[str, ...] = ()
 
 
 _PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
@@ -44,10 +47,10 @@ PROGRAM_TABLE: tuple[Program, ...] = (
     Program("ma-csp", "Community Support Program (CSP)", "Commonwealth Care Alliance",
             "Community Support Program (CSP), Performance Specification #010, Commonwealth Care Alliance "
             "(Massachusetts)",
-            "002_a91a28d9256cacc7.txt", "America/New_York", _PROFILED, "ma_csp"),
+            "002_a91a28d9256cacc7.txt", "America/New_York", _PROFILED, "ma_csp", ("communications",)),
     Program("pa-tcm", "Targeted Case Management (TCM)", "PerformCare (Pennsylvania HealthChoices)",
             "Targeted Case Management Role Expectations, Policy CM-040, PerformCare (Pennsylvania)",
-            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm"),
+            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents")),
 )
 
 BY_ID: dict[str, Program] = {p.id: p for p in PROGRAM_TABLE}

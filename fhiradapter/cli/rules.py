@@ -118,7 +118,7 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict[str, Any]]:
                  "table, e.g. America/New_York for dc-cs).")
 @click.option("--week-start", default="monday", show_default=True, help="First day of a week.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date and, for the consent "
-              "rule, release date (default: the latest date in each member record; release: today).")
+              "rule, release date (default: the latest date in the whole input, the export's end; release: today).")
 @click.option("--data-from", "data_from", default="auto", show_default=True,
               help="Start of the extract window (YYYY-MM-DD): checks needing earlier contacts are not judged. "
                    "'auto' = the earliest contact of the input when it holds several members; 'none' = complete.")
@@ -162,6 +162,9 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str | None, wee
     if report.data_from:
         click.echo(f"note: contacts taken as complete from {report.data_from.isoformat()} (the earliest "
                    f"contact in the input); --data-from sets the window", err=True)
+    if report.export_end:
+        click.echo(f"note: evaluation date {report.export_end.isoformat()} (the latest date in the input); "
+                   f"--as-of sets it", err=True)
     if fmt == "json":
         outcomes = [operation_outcome(found, resource_id=None) for _, found in report.records]
         click.echo(json.dumps(outcomes if len(outcomes) != 1 else outcomes[0], indent=2, ensure_ascii=False))

@@ -30,10 +30,13 @@ __all__ = ["run", "shipped_mapping"]
 @output_options
 @click.option("--endpoint", help="After writing, send each program's Bundles to this FHIR base URL "
               "(as `fhiradapter send`: local validation, journal, retries, exactly once).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Evaluation date of the program rules: the end of the export (default: the latest date "
+                   "in the whole input). Deadlines after it are not yet findings.")
 @delivery_options
 def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool,
         max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
-        endpoint: str | None, **delivery: Any) -> None:
+        endpoint: str | None, as_of: Any = None, **delivery: Any) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
 
     Rows whose resources fail profile validation are rejected into errors.ndjson with the
@@ -57,7 +60,7 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
     try:
         worst = EXIT_OK
         totals = {"read": 0, "mapped": 0, "rejected": 0}
-        checks = api.ChecksCache(show_values)
+        checks = api.ChecksCache(show_values, as_of.date() if as_of else None)
         written: list[Path] = []
         for job in jobs:
             name = job.program

@@ -128,6 +128,8 @@ class MappingRun:
         self._related_own_errors: dict[tuple[str, int], bool] = {}
         self._pending: list[RowResult] = []
         self._good_members: set[str] = set()
+        # optional sources whose file is not in the input folder: (source name, file) (issue 12 defect 8)
+        self.absent: list[tuple[str, str]] = []
 
     # -- related sources ------------------------------------------------------------------------
     def _load_related(self) -> Iterator[RowResult]:
@@ -145,6 +147,8 @@ class MappingRun:
             if not path.is_file():
                 if spec.get("required", True):
                     yield self._file_problem(name, file, "file not found in the input folder")
+                else:
+                    self.absent.append((name, file))
                 continue
             try:
                 for record in open_records(path, spec):
@@ -187,6 +191,8 @@ class MappingRun:
             if not path.is_file():
                 if spec.get("required", True):
                     yield self._file_problem(name, file, "file not found in the input folder")
+                else:
+                    self.absent.append((name, file))
                 continue
             self.ctx.strict_columns = spec.get("format", "csv") == "csv"
             prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -41,6 +42,7 @@ class Checks:
     run_rules: Callable[..., list[Issue]] | None = None
     program: str | None = None
     timezone: str | None = None
+    as_of: date | None = None   # evaluation date of the rules; None = the latest date of the whole input
     status: str = "off"
     findings: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "information": 0})
     # "codes not checked" notes already reported: one per element and value set per run, not per row
@@ -106,6 +108,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
+            latest = _latest_date_tracker(checks)
             for result in run.rows():
                 if checks is not None and validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values)
@@ -117,6 +120,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     for (template, resource, member, key), line in zip(result.resources, lines or ()):
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer)
+                        if latest is not None:
+                            latest.add(resource)
                 if result.used:
                     run.settle(result, ok)
                 account(result)
@@ -131,7 +136,11 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
-                on_member = _rules_hook(checks, findings_handle, writer.shared_context)
+                # the evaluation date is the export's end (issue 12 defect 3): set, else the latest date
+                # of the whole input, not each member's own latest record
+                as_of = checks.as_of or (latest.day if latest is not None else None)
+                on_member = _rules_hook(checks, findings_handle, writer.shared_context, as_of,
+                                        frozenset(name for name, _ in run.absent))
             writer.finish_bundles(on_member)
         finally:
             writer.close()
@@ -146,7 +155,11 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         "rows": {"read": totals.read, "mapped": totals.mapped, "rejected": totals.rejected},
         "files": {name: {"read": c.read, "mapped": c.mapped, "rejected": c.rejected} for name, c in files.items()},
         "file_errors": file_errors,
-        **({"file_warnings": file_warnings} if file_warnings else {}),
+        # an optional source file that is absent is not silent (issue 12 defect 8)
+        **({"file_warnings": warnings} if (warnings := file_warnings + [
+            f"{file}: not in the input folder, so no {name} are mapped; the {mapping.program} rules "
+            f"that need them report 'not evaluated'" for name, file in run.absent
+            if name in _needed_inputs(mapping.program)]) else {}),
         "resources": dict(sorted(writer.counts.items())),
         "bundles": writer.bundle_count,
         "validation": checks.status if checks is not None else "off",
@@ -155,6 +168,12 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         summary["findings"] = checks.findings
     write_json(out / "summary.json", summary)
     return summary
+
+
+def _needed_inputs(program: str | None) -> tuple[str, ...]:
+    from fhiradapter.programs import program as program_row
+    row = program_row(program) if program else None
+    return row.inputs if row is not None else ()
 
 
 def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, FileCount],
@@ -256,15 +275,23 @@ def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
     return None
 
 
-def _rules_hook(checks: Checks, findings: Any,
-                shared: list[dict[str, Any]]) -> Callable[[str | None, list[dict[str, Any]]], None]:
+def _latest_date_tracker(checks: Checks | None) -> Any:
+    """A rules.window.LatestDate when program rules will run, else None."""
+    if checks is None or checks.run_rules is None:
+        return None
+    from fhiradapter.rules.window import LatestDate
+    return LatestDate()
+
+
+def _rules_hook(checks: Checks, findings: Any, shared: list[dict[str, Any]], as_of: date | None = None,
+                absent: frozenset[str] = frozenset()) -> Callable[[str | None, list[dict[str, Any]]], None]:
     """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
     from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
 
     run_rules = checks.run_rules
     assert run_rules is not None   # the hook is made only when the run checks rules
     programs = {checks.program} if checks.program else None
-    config = RuleConfig(timezone=checks.timezone) if checks.timezone else RuleConfig()
+    config = RuleConfig(timezone=checks.timezone, export_end=as_of, absent_inputs=absent)
 
     shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
     reported_team_findings: set[tuple[Any, ...]] = set()

@@ -24,6 +24,15 @@ def full_weeks(record: MemberRecord, start: date, end: date | None) -> Iterator[
         week += timedelta(days=7)
 
 
+def not_evaluated(record: MemberRecord, source: str) -> Finding | None:
+    """When the mapping source `source` (e.g. "stays") was absent from the input, the rules that need
+    its data say so instead of passing (issue 12 defect 8)."""
+    if source in record.config.absent_inputs:
+        return Finding(f"not evaluated: no {source} in the input (the export's {source} file was absent)",
+                       record.patient(), severity="information")
+    return None
+
+
 def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
     """The program's referral must carry reasonCode bh-eligibility-criterion|sdmi."""
     referrals = record.referrals(program)
@@ -118,3 +127,18 @@ def billing_code(record: MemberRecord) -> Iterator[Finding]:
             if units and unit not in units:
                 yield Finding(f"billable {describe(enc)} bills unit {unit or 'missing'}; {code} is billed per "
                               f"{', '.join(sorted(units))}", enc, "extension")
+
+
+# statuses of a contact that did not take place (R4 Encounter.status): nothing was delivered to bill
+NOT_DELIVERED = frozenset({"cancelled", "planned"})
+
+
+@rule(id="all-billable-not-delivered", program="all", severity="error",
+      source="the programs' billing provisions (a claim is for a service delivered)",
+      section="e.g. CCA CSP Performance Specification, Billing Procedures; Montana CMP Service Requirements (5)",
+      statement="A contact that did not take place (status cancelled or planned) is not marked billable.")
+def billable_not_delivered(record: MemberRecord) -> Iterator[Finding]:
+    for enc in record.of_type("Encounter"):
+        if enc.get("status") in NOT_DELIVERED and record.is_billable(enc) and record.programs_of(enc):
+            yield Finding(f"{describe(enc)} has status {enc.get('status')} but ext-billing marks it billable: "
+                          f"a contact that did not take place cannot be billed", enc, "status")

@@ -27,6 +27,12 @@ class RuleConfig:
     rosters: list[dict[str, Any]] | None = None  # team roster Groups (mt-cmp 20% rule)
     today: date | None = None              # alias of as_of kept for callers that say 'today'
     data_from: date | None = None          # contacts before this date are not in the input (extract window)
+    # the end of the export (issue 12 defect 3): the evaluation date when as_of is not set, instead of
+    # each member's own latest record; `run`, `validate` and `rules check` set it to the latest date of
+    # the whole input. Unlike as_of it is not the consent rule's release date.
+    export_end: date | None = None
+    # mapping sources absent from the input (e.g. "stays"): rules needing that data report "not evaluated"
+    absent_inputs: frozenset[str] = frozenset()
     billing_codes: str | None = None       # path of another billing-code table (default: the shipped one)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -65,10 +65,18 @@ def target(resource: dict[str, Any] | None, path: str | None) -> Target | None:
     return Target(str(resource.get("resourceType")), rid, path or "")
 
 
-def _issue(rule: Rule, finding: Finding) -> Issue:
+def judged(record: MemberRecord) -> str:
+    """Which period the rules judged (issue 12 defect 3): up to the evaluation date, from the start of
+    the extract window when one is set."""
+    start = record.config.data_from
+    return (f"period judged: {start.isoformat()} to {record.as_of.isoformat()}" if start
+            else f"period judged: up to {record.as_of.isoformat()}")
+
+
+def _issue(rule: Rule, finding: Finding, period: str) -> Issue:
     extra = [x for x in (fhirpath(res, path) for res, path in finding.others) if x]
     return Issue(severity=finding.severity or rule.severity, code=rule.issue_code,
-                 message=f"{publicize(finding.message)} [{rule.citation}]",
+                 message=f"{publicize(finding.message)} ({period}) [{rule.citation}]",
                  expression=fhirpath(finding.resource, finding.path), rule=rule.id,
                  rule_system=RULE_SYSTEM, extra_expressions=extra, target=target(finding.resource, finding.path))
 
@@ -84,6 +92,7 @@ def run_rules(member_resources: list[dict[str, Any]], *, programs: set[str] | No
     record = MemberRecord(member_resources, config)
     active = set(programs) if programs is not None else record.programs()
     issues: list[Issue] = []
+    period = judged(record)
     for rule in _rules_to_run(active):
         try:
             check = rule.check
@@ -95,7 +104,7 @@ def run_rules(member_resources: list[dict[str, Any]], *, programs: set[str] | No
                                 message=f"rule {rule.id} could not be evaluated ({type(exc).__name__}); "
                                         f"its findings are missing [{rule.citation}]"))
             continue
-        issues.extend(_issue(rule, f) for f in findings)
+        issues.extend(_issue(rule, f, period) for f in findings)
     for message in record.problems.values():
         issues.append(Issue(severity="warning", code="value", message=message))
     return issues

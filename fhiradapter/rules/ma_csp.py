@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days, add_months, end_of_day, start_of
-from .common import hcpcs_coding
+from .common import hcpcs_coding, not_evaluated
 from .record import MemberRecord, describe, ext, has_code, ref_key, sub_ext_value
 from .registry import Finding, note, rule
 
@@ -50,6 +50,14 @@ def _judged_referrals(record: MemberRecord) -> Iterator[tuple[dict[str, Any], da
             yield (sr, *got)
 
 
+def _undated_referrals(record: MemberRecord) -> Iterator[Finding]:
+    """A referral without a receipt date cannot be judged: a finding, not a silent pass (issue 12)."""
+    for sr in record.referrals(P):
+        if sr.get("authoredOn") is None:
+            yield Finding(f"{describe(sr)} has no received date (authoredOn), so the first-contact deadline "
+                          f"cannot be judged", sr, "authoredOn")
+
+
 def _first_after(record: MemberRecord, encounters: list[dict[str, Any]], since: datetime) -> tuple[dict[str, Any], datetime] | None:
     best: tuple[dict[str, Any], datetime] | None = None
     for enc in encounters:
@@ -62,6 +70,7 @@ def _first_after(record: MemberRecord, encounters: list[dict[str, Any]], since: 
 @rule(id="ma-csp-first-contact-attempt", program=P, severity="error", source=SRC, section=COMPONENTS,
       statement="Staff attempt to contact the member within 1 business day of receipt of the initial referral.")
 def first_contact_attempt(record: MemberRecord) -> Iterator[Finding]:
+    yield from _undated_referrals(record)
     attempts = _attempts(record)
     for sr, _, day, _ in _judged_referrals(record):
         deadline = end_of_day(add_business_days(day, 1), record.zone)
@@ -161,11 +170,22 @@ def crisis_plan(record: MemberRecord) -> Iterator[Finding]:
                       crisis[-1], "partOf", severity="warning")
 
 
+def _to_an_organization(record: MemberRecord, comm: dict[str, Any]) -> bool:
+    """'Notify CCA' (docs/rules.md): a recipient is an Organization (CCA, its Care Team); a notice sent
+    only to the member (or a relative) does not tell CCA."""
+    for recipient in comm.get("recipient") or []:
+        target = record.resolve(recipient)
+        kind = target.get("resourceType") if target else (ref_key(recipient) or "").split("/", 1)[0]
+        if kind == "Organization":
+            return True
+    return False
+
+
 def _notices(record: MemberRecord) -> list[tuple[dict[str, Any], datetime]]:
     found = []
     for comm in record.of_type("Communication"):
         if has_code(comm.get("reasonCode"), c.CONTACT_TYPE_SYSTEM, "termination-notice") \
-                and comm.get("status") not in ("entered-in-error", "not-done"):
+                and comm.get("status") not in ("entered-in-error", "not-done") and _to_an_organization(record, comm):
             sent = record.instant(comm, "sent")
             if sent is not None:
                 found.append((comm, sent))
@@ -183,6 +203,9 @@ def _terminations(record: MemberRecord, kind: str) -> Iterator[tuple[dict[str, A
 @rule(id="ma-csp-planned-termination-notice", program=P, severity="error", source=SRC, section=COMPONENTS,
       statement="Planned termination is noticed to relevant parties and CCA's Care Team at least 30 days before it.")
 def planned_notice(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "communications")) is not None:
+        yield absent
+        return
     notices = _notices(record)
     for plan, end in _terminations(record, "planned"):
         due = end - timedelta(days=30)
@@ -199,6 +222,9 @@ def planned_notice(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="ma-csp-unplanned-termination-notice", program=P, severity="error", source=SRC, section=COMPONENTS,
       statement="For unplanned termination, all relevant parties including CCA are notified within 1 business day.")
 def unplanned_notice(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "communications")) is not None:
+        yield absent
+        return
     notices = _notices(record)
     for plan, end in _terminations(record, "unplanned"):
         deadline = add_business_days(end, 1)

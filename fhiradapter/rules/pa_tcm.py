@@ -6,6 +6,7 @@ from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days
+from .common import not_evaluated
 from .record import MemberRecord, describe, ext, has_code, sub_ext_value
 from .registry import Finding, note, rule
 
@@ -30,6 +31,9 @@ def _before_input(record: MemberRecord, day: date) -> bool:
 @rule(id="pa-tcm-post-discharge-contact", program=P, severity="error", source=SRC, section="1.2.2.1",
       statement="After discharge from mental health inpatient or partial hospitalization, TCM contacts the member within 2 business days.")
 def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     contacts = record.contacts(P)
     for stay in record.stays(*HOSPITAL):
         discharged = record.instant(stay, "period.end")
@@ -48,6 +52,9 @@ def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-contact-during-admission", program=P, severity="warning", source=SRC, section="1.2.2",
       statement="While the member is in mental health inpatient or partial hospitalization, TCM has at least one contact.")
 def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     contacts = record.contacts(P)
     for stay in record.stays(*HOSPITAL):
         admitted, discharged = record.instant(stay, "period.start"), record.instant(stay, "period.end")
@@ -57,6 +64,9 @@ def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
         if not any(admitted <= at <= discharged for e in contacts
                    if (at := record.instant(e, "period.start")) is not None):
             yield Finding(f"no TCM contact during {describe(stay)} ({record.stay_type(stay)})", stay, "period")
+
+
+PRE_DISCHARGE_EARLIEST = 90   # days before the planned discharge: twice the policy's 45-day mark
 
 
 @rule(id="pa-tcm-pre-discharge-meeting", program=P, severity="error", source=SRC, section="2.2",
@@ -70,16 +80,27 @@ def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
         due = end - timedelta(days=45)
         if due > record.as_of or _before_input(record, due):
             continue
-        on_time = [m for m in meetings if (d := record.day(m, "period.start")) and d <= due
+        # "a Forty-Five (45) day pre-discharge planning meeting": held at the 45-day mark, read as within
+        # 45 to PRE_DISCHARGE_EARLIEST days before the planned discharge (docs/rules.md); a meeting months
+        # earlier plans no discharge that is at hand
+        earliest = end - timedelta(days=PRE_DISCHARGE_EARLIEST)
+        on_time = [m for m in meetings if (d := record.day(m, "period.start")) and earliest <= d <= due
                    and record.covers(plan, d)]
         if not on_time:
-            yield Finding(f"no pre-discharge-planning meeting 45 or more days before the planned discharge of "
-                          f"{describe(plan)}", plan, "period.end")
+            early = [m for m in meetings if (d := record.day(m, "period.start")) and d < earliest
+                     and record.covers(plan, d)]
+            yield Finding(f"no pre-discharge-planning meeting 45 to {PRE_DISCHARGE_EARLIEST} days before the planned "
+                          f"discharge of {describe(plan)}"
+                          + (f" ({len(early)} held earlier than that)" if early else ""),
+                          plan, "period.end", [(m, "period.start") for m in early])
 
 
 @rule(id="pa-tcm-discharge-summary", program=P, severity="warning", source=SRC, section="2.4",
       statement="A TCM Discharge Summary (DocumentReference LOINC 18842-5) is submitted within 30 calendar days of TCM discharge.")
 def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "documents")) is not None:
+        yield absent
+        return
     summaries = [d for d in record.of_type("DocumentReference")
                  if has_code(d.get("type"), c.LOINC_SYSTEM, DISCHARGE_SUMMARY) and d.get("status") != "entered-in-error"]
     for plan in record.plans(P):
@@ -96,6 +117,9 @@ def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-jail-eligibility", program=P, severity="error", source=SRC, section="1.4.2.1",
       statement="No TCM contacts while the member is in jail: eligibility ends the day before jail admission.")
 def jail(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     for stay in record.stays("jail"):
         admitted = record.day(stay, "period.start")
         if admitted is None:
@@ -125,6 +149,9 @@ def _detention_days(record: MemberRecord, stay: dict[str, Any], enc: dict[str, A
 @rule(id="pa-tcm-detention-35-days", program=P, severity="error", source=SRC, section="1.4.2.2",
       statement="No TCM contacts beyond the first 35 days of juvenile detention (eligibility changes to MA Fee-for-Service).")
 def detention_35(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     for stay in record.stays("juvenile-detention"):
         for enc in record.contacts(P):
             day_no = _detention_days(record, stay, enc)
@@ -136,6 +163,9 @@ def detention_35(record: MemberRecord) -> Iterator[Finding]:
 @rule(id="pa-tcm-detention-offsite", program=P, severity="error", source=SRC, section="1.4.2.2",
       statement="During the first 35 days of juvenile detention, TCM is delivered offsite from the detention center.")
 def detention_offsite(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
     for stay in record.stays("juvenile-detention"):
         for enc in record.contacts(P):
             day_no = _detention_days(record, stay, enc)

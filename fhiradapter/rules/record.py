@@ -191,6 +191,8 @@ class MemberRecord:
         are listed in that order), and leaves them in the cache the rules read from."""
         if self.config.as_of or self.config.today:
             return self.config.evaluation_date()
+        if self.config.export_end:
+            return self.config.export_end
         now = datetime.now(self.zone).date()
         latest = None
         dates, parsed = self._dates, self._parsed

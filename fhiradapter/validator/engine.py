@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import traceback
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -133,17 +134,39 @@ class Validator:
             self.walker.resource(res, prefix, ctx, profiles, root=False)
 
     # -- rules
+    # set by `validate` for a submission (issue 12): the evaluation date of the rules (the latest date of
+    # the whole input) and the member-less reference data of all inputs
+    rules_as_of: date | None = None
+    shared_context: tuple[dict[str, Any], ...] = ()
+
     def rules_for(self, members: list[dict[str, Any]], program: str | None,
                   exprs: list[str]) -> list[tuple[int | None, Issue]]:
         """Program rules on one member record: (index of the member the issue is about, issue)."""
         from ..rules import RuleConfig, run_rules   # imported on first use: `validate --no-rules` never loads them
-        config = RuleConfig(timezone=self.timezone) if self.timezone else RuleConfig()
+        config = RuleConfig(timezone=self.timezone, export_end=self.rules_as_of)
         try:
-            found = run_rules(members, programs={program} if program else None, config=config)
+            # reference data the submission shares (Practitioners in the shared Bundle) joins the record,
+            # as `run` does: one member record, one verdict (issue 12 defect 7)
+            own = {(r.get("resourceType"), r.get("id")) for r in members if isinstance(r, dict)}
+            shared = [r for r in self.shared_context if (r.get("resourceType"), r.get("id")) not in own]
+            found = run_rules(members + shared, programs={program} if program else None, config=config)
         except Exception as exc:
             _debug(exc)
             return [(None, Issue("error", "exception", f"program rules failed ({type(exc).__name__})",
                                  rule="rules-internal"))]
+        if shared:   # a finding about shared data (a team roster) is the team's: reported once per run
+            keys = {f"{r.get('resourceType')}.where(id='{r.get('id')}')" for r in shared}
+            seen: set[tuple[Any, ...]] = self.__dict__.setdefault("_shared_findings", set())
+            kept = []
+            for issue in found:
+                root = (issue.expression or "").split(")", 1)[0] + ")"
+                if root in keys:
+                    key = (issue.rule, issue.expression, issue.message)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                kept.append(issue)
+            found = kept
         return [_reroot(issue, members, exprs) for issue in found]
 
 

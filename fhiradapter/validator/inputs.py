@@ -15,6 +15,9 @@ from ..outcome import Issue
 
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 JSON_SUFFIXES = (".json",) + NDJSON_SUFFIXES
+# the reports `map`/`run` write beside their FHIR output: a folder given to validate skips them (named
+# explicitly, they are read like any file)
+OWN_REPORTS = frozenset({"summary.json", "errors.ndjson", "findings.ndjson"})
 
 
 class InputError(Exception):
@@ -39,7 +42,8 @@ def expand_paths(paths: list[str]) -> list[str]:
             continue
         path = Path(p)
         if path.is_dir():
-            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.suffix in JSON_SUFFIXES)
+            found = sorted(str(f) for f in path.rglob("*") if f.is_file() and f.suffix in JSON_SUFFIXES
+                           and f.name not in OWN_REPORTS)
             out.extend(found)
         elif path.is_file():
             out.append(p)

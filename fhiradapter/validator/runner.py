@@ -12,6 +12,7 @@ from ..members import member_key
 from ..outcome import Issue
 from .engine import Validator
 from .inputs import read
+from .submission import SHARED_TYPES
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class Result:
 
 
 Groups = dict[str, list[tuple[str, int, dict[str, Any]]]]   # member key -> (source, line, resource)
+SHARED_KEY = ""   # groups[SHARED_KEY]: member-less reference data of the NDJSON inputs
 
 
 def check_path(v: Validator, path: str, *, profile: str | None = None, program: str | None = None,
@@ -65,6 +67,8 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
             key = member_key(item.resource)
             if key is not None:
                 groups.setdefault(key, []).append((item.source, item.line, item.resource))
+            elif item.resource.get("resourceType") in SHARED_TYPES:   # read beside every member record
+                groups.setdefault(SHARED_KEY, []).append((item.source, item.line, item.resource))
     if result is None:
         result = Result("<stdin>" if path == "-" else path)
         result.issues.append(Issue("error", "structure", "input is empty: no resource found",
@@ -75,7 +79,11 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
 
 
 def run_member_rules(v: Validator, groups: Groups, program: str | None, results: dict[str, Result]) -> None:
-    """Program rules on NDJSON member records; each finding goes to the file and line it is about."""
+    """Program rules on NDJSON member records; each finding goes to the file and line it is about.
+    Member-less reference data (Practitioners, Organizations) joins every record, as in `run`."""
+    shared = [r for _, _, r in groups.pop(SHARED_KEY, [])]
+    if shared:
+        v.shared_context = (*v.shared_context, *shared)
     for members in groups.values():
         resources = [r for _, _, r in members]
         exprs = [r.get("resourceType", "Resource") for r in resources]

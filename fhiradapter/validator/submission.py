@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ..members import member_key
 from ..outcome import Issue
+from ..rules.window import LatestDate
 from .inputs import InputError, read
 
 _RELATIVE = re.compile(r"^([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})$")
@@ -38,19 +40,37 @@ def _key(resource: Any) -> str | None:
     return None
 
 
+# member-less reference data every member record of the submission reads (as `run` does)
+SHARED_TYPES = frozenset({"Organization", "Practitioner", "PractitionerRole", "Location", "Group"})
+
+
 @dataclass
 class Submission:
+    """What `validate` learns from all its JSON inputs before checking them one by one."""
     known: set[str] = field(default_factory=set)
+    shared: list[dict] = field(default_factory=list)            # member-less reference data (SHARED_TYPES)
+    latest: LatestDate = field(default_factory=LatestDate)       # the export's end (rules' evaluation date)
+    _shared_keys: set[str | None] = field(default_factory=set)
     # source -> (expression, reference) of transaction/batch entries not resolved inside their Bundle
     open: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def _note(self, resource: Any) -> None:
+        self.latest.add(resource)
+        if isinstance(resource, dict) and resource.get("resourceType") in SHARED_TYPES and member_key(resource) is None:
+            if _key(resource) not in self._shared_keys:
+                self._shared_keys.add(_key(resource))
+                self.shared.append(resource)
 
     def add(self, source: str, resource: Any) -> None:
         key = _key(resource)
         if key is not None:
             self.known.add(key)
         if not isinstance(resource, dict) or resource.get("resourceType") != "Bundle":
+            self._note(resource)
             return
         entries = [e for e in resource.get("entry") or [] if isinstance(e, dict)]
+        for entry in entries:
+            self._note(entry.get("resource"))
         inside = {k for k in (_key(e.get("resource")) for e in entries) if k}
         self.known |= inside
         if resource.get("type") not in ("transaction", "batch"):

@@ -160,9 +160,11 @@ def consent(program: str, start: str, end: str | None = None, *, recipient: str 
     return res
 
 
-def communication(sent: str, reason: str = "termination-notice") -> dict:
+def communication(sent: str, reason: str = "termination-notice",
+                  recipient: str = "Organization/cca-care-team") -> dict:
     return {"resourceType": "Communication", "id": _id("comm"), "status": "completed", "subject": PATIENT_REF,
-            "reasonCode": [cc(c.CONTACT_TYPE_SYSTEM, reason)], "sent": sent}
+            "reasonCode": [cc(c.CONTACT_TYPE_SYSTEM, reason)], "sent": sent,
+            "recipient": [{"reference": recipient}]}
 
 
 def discharge_summary(when: str) -> dict:
