@@ -1,10 +1,11 @@
 """Canonical URLs and code systems shared by profiles, mappings, rules and exchange (see docs/design.md)."""
 from __future__ import annotations
 
+from .programs import PROGRAM_IDS
+
 BASE = "https://fhiradapter.org/fhir"
 PACKAGE_NAME = "fhiradapter.bh"
 
-from .programs import PROGRAM_IDS
 
 PROGRAMS: tuple[str, ...] = PROGRAM_IDS   # the programs table (fhiradapter/programs.py) lists them
 PROFILED_RESOURCES: tuple[str, ...] = ("CarePlan", "Encounter", "Consent", "ServiceRequest")

@@ -54,7 +54,7 @@ def junit_xml(kit: KitRun) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            f'<testsuites name={quoteattr("fhiradapter testkit " + kit.program)} tests="{len(kit.results)}" '
            f'failures="{kit.counts["fail"]}" skipped="{kit.counts["skip"]}">']
-    for group, title in GROUPS:
+    for group, _title in GROUPS:
         tests = [r for r in kit.results if r.group == group]
         if not tests:
             continue

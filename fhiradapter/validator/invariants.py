@@ -87,7 +87,7 @@ def evaluate(constraint: Constraint, focus: Any, resource: Any, env: dict[str, A
     return _verdict(result)
 
 
-def _typed_env(env: dict) -> dict:
+def _typed_env(env: dict[str, Any]) -> dict[str, Any]:
     """%resource / %rootResource as typed nodes, so type() names them (fhirpathpy types by path)."""
     out = dict(env)
     for k in ("resource", "rootResource"):
@@ -100,7 +100,7 @@ def _typed_env(env: dict) -> dict:
 def _node(focus: Any, base: str) -> Any:
     try:
         from fhirpathpy.engine.nodes import ResourceNode
-        return ResourceNode.create_node(focus, base)
+        return ResourceNode.create_node(focus, base)  # type: ignore[no-untyped-call]
     except Exception:   # a path the model does not know: untyped, as before
         return focus
 

@@ -48,7 +48,7 @@ SHARED_TYPES = frozenset({"Organization", "Practitioner", "PractitionerRole", "L
 class Submission:
     """What `validate` learns from all its JSON inputs before checking them one by one."""
     known: set[str] = field(default_factory=set)
-    shared: list[dict] = field(default_factory=list)            # member-less reference data (SHARED_TYPES)
+    shared: list[dict[str, Any]] = field(default_factory=list)            # member-less reference data (SHARED_TYPES)
     latest: LatestDate = field(default_factory=LatestDate)       # the export's end (rules' evaluation date)
     _shared_keys: set[str | None] = field(default_factory=set)
     # source -> (expression, reference) of transaction/batch entries not resolved inside their Bundle

@@ -973,14 +973,14 @@ class Walker:
                     return False
             elif d.type == "profile":
                 # profile discriminators on resources match by claimed meta.profile, else by conformance
-                wanted = {p for ps in sl.type_profiles.values() for p in ps}
+                profiles_wanted = {p for ps in sl.type_profiles.values() for p in ps}
                 vals = _eval_path(item, d.path)
-                if not wanted:
+                if not profiles_wanted:
                     at = self._slice_elem(sl, d.path)
-                    wanted = {p for ps in at.type_profiles.values() for p in ps} if at is not None else set()
-                if wanted and vals and not any(isinstance(v, dict) and isinstance(v.get("meta"), dict)
+                    profiles_wanted = {p for ps in at.type_profiles.values() for p in ps} if at is not None else set()
+                if profiles_wanted and vals and not any(isinstance(v, dict) and isinstance(v.get("meta"), dict)
                                                and v["meta"].get("profile") for v in vals):
-                    if not any(self._conforms(v, wanted) for v in vals):
+                    if not any(self._conforms(v, profiles_wanted) for v in vals):
                         return False
                     continue
                 claims: set[str] = set()
@@ -989,7 +989,7 @@ class Walker:
                     prof = meta.get("profile") if isinstance(meta, dict) else None
                     if isinstance(prof, list):
                         claims.update(p for p in prof if isinstance(p, str))
-                if wanted and not wanted & claims:
+                if profiles_wanted and not profiles_wanted & claims:
                     return False
         return True
 
@@ -1016,7 +1016,7 @@ class Walker:
             at = self._slice_elem(sl, path)
             found = self._expected_cache[key] = frozenset(_cap_type(t) for t in at.types) if at is not None \
                 else frozenset()
-        return found   # type: ignore[no-any-return]
+        return found
 
     def _conforms(self, value: Any, profiles: set[str]) -> bool:
         """Does a resource pass one of the profiles (no error when walked against it)?"""
@@ -1195,12 +1195,12 @@ def _type_of(item: Any, path: str, value: Any) -> str:
     """The type of a value found at a type discriminator's path: a resource's resourceType, or the
     type suffix of a choice key (valueQuantity -> Quantity)."""
     if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
-        return value["resourceType"]
+        return str(value["resourceType"])
     seg = _split_path(path)[-1] if path not in ("$this", "") else ""
     if seg and isinstance(item, dict):
         for k in item:
             if k.startswith(seg) and k[len(seg):][:1].isupper():
-                return k[len(seg):]
+                return str(k[len(seg):])
     return ""
 
 

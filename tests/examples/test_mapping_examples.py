@@ -12,7 +12,7 @@ import pytest
 
 from fhiradapter.canonical import PROGRAMS, profile_url
 
-from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, origin, read_ndjson,
+from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, read_ndjson,
                       resources, run_cli)
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")

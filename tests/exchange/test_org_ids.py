@@ -36,7 +36,8 @@ def test_same_org_id_in_two_programs_gives_two_resources_on_the_server(server, t
     cmp_orgs = _organizations("mt-cmp", tmp_path / "cmp")
     imr_orgs = _organizations("mt-imr", tmp_path / "imr")
     # The examples really are the case of the issue: the same source org ids, different content.
-    source_keys = lambda orgs: {o["identifier"][0]["value"].split("|")[-1] for o in orgs}
+    def source_keys(orgs: list[dict]) -> set[str]:
+        return {o["identifier"][0]["value"].split("|")[-1] for o in orgs}
     shared = source_keys(cmp_orgs) & source_keys(imr_orgs)
     assert len(shared) >= 3
     assert {o["id"] for o in cmp_orgs}.isdisjoint({o["id"] for o in imr_orgs})
