@@ -30,7 +30,9 @@ def audit_event(*, interaction: str, status: int, subject: str, organization: st
                              "network": {"address": address, "type": "2"}}
     if organization:
         agent["who"]["display"] = organization
-    entities: list[dict[str, Any]] = [{"what": {"identifier": {"system": "urn:x-request-id", "value": request_id}}}]
+    entities: list[dict[str, Any]] = []
+    if request_id:
+        entities.append({"what": {"identifier": {"system": "urn:x-request-id", "value": request_id}}})
     if submission:
         entities.append({"what": {"reference": f"Submission/{submission}"}})
     return {

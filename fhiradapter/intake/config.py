@@ -149,8 +149,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
                          (config.upstream, "ca_bundle")):
         value = getattr(holder, name)
         if value and value != "-" and not Path(value).is_absolute():
-            setattr(holder, name, str(base / value))
-    config.validation.igs = [v if Path(v).is_absolute() else str(base / v) for v in config.validation.igs]
+            setattr(holder, name, os.path.normpath(base / value))
+    config.validation.igs = [v if Path(v).is_absolute() else os.path.normpath(base / v) for v in config.validation.igs]
     return config
 
 

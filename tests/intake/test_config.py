@@ -16,7 +16,7 @@ def test_example_config_and_environment_overrides(tmp_path: Path) -> None:
                                        "FHIRADAPTER_INTAKE_LIMITS_MAX_ENTRIES": "250"})
     assert config.server.port == 8090 and config.upstream.url == "http://127.0.0.1:8080/fhir"
     assert config.ledger.dsn == "postgresql://intake@db/intake" and config.limits.max_entries == 250
-    assert config.data_dir == (example.parent / "../../intake-data")   # relative to the file
+    assert config.data_dir == REPO / "intake-data"   # relative to the file
     config.check_safe()   # loopback without auth is fine
 
 
