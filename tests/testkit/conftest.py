@@ -1,5 +1,5 @@
 """Test-kit fixtures: the mt-cmp example output of `fhiradapter run`, the members it reports clean, and
-the project's real FHIR test server (tests/exchange/conftest.py)."""
+the project's real FHIR test server (tests/fhir_server_fixtures.py, registered in tests/conftest.py)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from exchange.conftest import fhir_server, server  # noqa: F401  (the real FHIR test server fixtures)
+
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = 12   # members loaded: enough for every rule and search path, small enough to send quickly
