@@ -56,7 +56,7 @@ def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
             continue
         if not any(admitted <= at <= discharged for e in contacts
                    if (at := record.instant(e, "period.start")) is not None):
-            yield Finding(f"no TCM contact during {describe(stay)} ({record.stay_type(stay)})", stay, "period")
+            yield Finding(f"no TCM contact during {describe(stay)}", stay, "period")
 
 
 @rule(id="pa-tcm-pre-discharge-meeting", program=P, severity="error", source=SRC, section="2.2",
