@@ -93,7 +93,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
     # resource id -> line of the row that gave it: a second row with the same source key would put
     # two entries for one resource in a Bundle (the hash keeps this small on large exports)
-    first_rows: dict[int, tuple[str, int | None]] = {}
+    first_rows: dict[int, int | None] = {}
     with long_run():   # fewer collector passes over loaded profiles and held resources
         try:
             def account(result: RowResult) -> None:
@@ -164,7 +164,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     return summary
 
 
-def _serialized(result: RowResult, first_rows: dict[int, tuple[str, int | None]]) -> list[bytes] | None:
+def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:
     """The row's resources as JSON lines, or None after rejecting the row: a value that cannot be
     written (a lone surrogate, an integer past 64 bits, nesting too deep) or a duplicate source key."""
     lines: list[bytes] = []
@@ -177,16 +177,19 @@ def _serialized(result: RowResult, first_rows: dict[int, tuple[str, int | None]]
                                                      file=result.file, line=result.line))
             return None
     for template, resource, _member, _key in result.resources:
-        mark = hash(resource["id"])
-        first = first_rows.get(mark)
-        if first is not None:
-            where = f"line {first[1]}" if first[0] == result.file else f"{first[0]}:{first[1]}"
+        rid = resource.get("id")
+        if not isinstance(rid, str) or not _FHIR_ID.fullmatch(rid):   # it names files and request URLs
+            _reject(result, template.name, row_issue("invalid", "the resource id is not a valid FHIR id "
+                                                     "([A-Za-z0-9-.]{1,64})", file=result.file, line=result.line))
+            return None
+        mark = hash(rid)   # ids come from template + key: a template reads one file
+        if mark in first_rows:
             _reject(result, template.name, row_issue(
-                "duplicate", f"the source key of template '{template.name}' was already used by {where} "
-                "(one resource cannot come from two rows)", file=result.file, line=result.line))
+                "duplicate", f"the source key of template '{template.name}' was already used by line "
+                f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
             return None
     for _template, resource, _member, _key in result.resources:
-        first_rows[hash(resource["id"])] = (result.file, result.line)
+        first_rows[hash(resource["id"])] = result.line
     return lines
 
 
@@ -238,6 +241,7 @@ class _Internal:
         self.message = message
 
 
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 NOT_CHECKED = "binding-not-checked"   # the validator's note for value sets it cannot expand offline
 _INDEX = re.compile(r"\[\d+\]")
 
