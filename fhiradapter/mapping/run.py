@@ -165,10 +165,23 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
 
 def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:
-    """The row's resources as JSON lines, or None after rejecting the row: a value that cannot be
-    written (a lone surrogate, an integer past 64 bits, nesting too deep) or a duplicate source key."""
+    """The row's resources as JSON lines, or None after rejecting the row: an id that is no FHIR id
+    (it names files and request URLs), a duplicate source key, or a value that cannot be written
+    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row."""
     lines: list[bytes] = []
+    marks: list[int] = []
     for template, resource, _member, _key in result.resources:
+        rid = resource.get("id")
+        if rid.__class__ is not str or not _fhir_id(rid):
+            _reject(result, template.name, row_issue("invalid", "the resource id is not a valid FHIR id "
+                                                     "([A-Za-z0-9-.]{1,64})", file=result.file, line=result.line))
+            return None
+        mark = hash(rid)   # ids come from template + key, and a template reads one file
+        if mark in first_rows:
+            _reject(result, template.name, row_issue(
+                "duplicate", f"the source key of template '{template.name}' was already used by line "
+                f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
+            return None
         try:
             lines.append(orjson.dumps(resource))
         except (TypeError, ValueError, RecursionError) as exc:
@@ -176,20 +189,10 @@ def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[by
             _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
                                                      file=result.file, line=result.line))
             return None
-    for template, resource, _member, _key in result.resources:
-        rid = resource.get("id")
-        if not isinstance(rid, str) or not _FHIR_ID.fullmatch(rid):   # it names files and request URLs
-            _reject(result, template.name, row_issue("invalid", "the resource id is not a valid FHIR id "
-                                                     "([A-Za-z0-9-.]{1,64})", file=result.file, line=result.line))
-            return None
-        mark = hash(rid)   # ids come from template + key: a template reads one file
-        if mark in first_rows:
-            _reject(result, template.name, row_issue(
-                "duplicate", f"the source key of template '{template.name}' was already used by line "
-                f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
-            return None
-    for _template, resource, _member, _key in result.resources:
-        first_rows[hash(resource["id"])] = result.line
+        marks.append(mark)
+    line = result.line
+    for mark in marks:
+        first_rows[mark] = line
     return lines
 
 
@@ -241,7 +244,7 @@ class _Internal:
         self.message = message
 
 
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_fhir_id = re.compile(r"[A-Za-z0-9\-.]{1,64}").fullmatch
 NOT_CHECKED = "binding-not-checked"   # the validator's note for value sets it cannot expand offline
 _INDEX = re.compile(r"\[\d+\]")
 
