@@ -162,6 +162,11 @@ class MappingRun:
                             row_issue("required", "column not in the file header", file=file, line=record.line, column=column)])
                         continue
                     key = as_text(data.get(column))
+                    if key is not None and not isinstance(key, str):   # a JSON object or array: no index value
+                        yield RowResult(name, file, record.line, stage="read", issues=[row_issue(
+                            "structure", "the index value is not a single value", file=file, line=record.line,
+                            column=column)])
+                        continue
                     index = len(states)
                     states.append(None)
                     lines.append(record.line)

@@ -83,7 +83,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
     # resource id -> line of the row that gave it: a second row with the same source key would put
     # two entries for one resource in a Bundle (the hash keeps this small on large exports)
-    first_rows: dict[int, tuple[str, int | None]] = {}
+    first_rows: dict[int, int | None] = {}
     with long_run():   # fewer collector passes over loaded profiles and held resources
         try:
             def account(result: RowResult) -> None:
@@ -192,11 +192,24 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
     writer.drop(graph.held_keys(rows))
 
 
-def _serialized(result: RowResult, first_rows: dict[int, tuple[str, int | None]]) -> list[bytes] | None:
-    """The row's resources as JSON lines, or None after rejecting the row: a value that cannot be
-    written (a lone surrogate, an integer past 64 bits, nesting too deep) or a duplicate source key."""
+def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:
+    """The row's resources as JSON lines, or None after rejecting the row: an id that is no FHIR id
+    (it names files and request URLs), a duplicate source key, or a value that cannot be written
+    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row."""
     lines: list[bytes] = []
+    marks: list[int] = []
     for template, resource, _member, _key in result.resources:
+        rid = resource.get("id")
+        if rid.__class__ is not str or not _fhir_id(rid):
+            _reject(result, template.name, row_issue("invalid", "the resource id is not a valid FHIR id "
+                                                     "([A-Za-z0-9-.]{1,64})", file=result.file, line=result.line))
+            return None
+        mark = hash(rid)   # ids come from template + key, and a template reads one file
+        if mark in first_rows:
+            _reject(result, template.name, row_issue(
+                "duplicate", f"the source key of template '{template.name}' was already used by line "
+                f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
+            return None
         try:
             lines.append(orjson.dumps(resource))
         except (TypeError, ValueError, RecursionError) as exc:
@@ -204,17 +217,10 @@ def _serialized(result: RowResult, first_rows: dict[int, tuple[str, int | None]]
             _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
                                                      file=result.file, line=result.line))
             return None
-    for template, resource, _member, _key in result.resources:
-        mark = hash(resource["id"])
-        first = first_rows.get(mark)
-        if first is not None:
-            where = f"line {first[1]}" if first[0] == result.file else f"{first[0]}:{first[1]}"
-            _reject(result, template.name, row_issue(
-                "duplicate", f"the source key of template '{template.name}' was already used by {where} "
-                "(one resource cannot come from two rows)", file=result.file, line=result.line))
-            return None
-    for _template, resource, _member, _key in result.resources:
-        first_rows[hash(resource["id"])] = (result.file, result.line)
+        marks.append(mark)
+    line = result.line
+    for mark in marks:
+        first_rows[mark] = line
     return lines
 
 
@@ -259,6 +265,7 @@ def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values:
         result.resources = []
 
 
+_fhir_id = re.compile(r"[A-Za-z0-9\-.]{1,64}").fullmatch
 NOT_CHECKED = "binding-not-checked"   # the validator's note for value sets it cannot expand offline
 _INDEX = re.compile(r"\[\d+\]")
 

@@ -120,12 +120,12 @@ def billing_code(record: MemberRecord) -> Iterator[Finding]:
             allowed = {r.modifier for r in matching if r.modifier}
             bad = [m for m in mods if m not in allowed]
             if bad:
-                yield Finding(f"billable {describe(enc)} uses modifier(s) {', '.join(str(b) for b in bad)} not "
+                yield Finding(f"billable {describe(enc)} uses {len(bad)} modifier(s) not "   # not the record's codes
                               f"confirmed for {code} ({', '.join(sorted(allowed))})", enc, "extension")
             units = {r.unit for r in matching if r.unit}
             unit = sub_ext_value(line, "unitType")
             if units and unit not in units:
-                yield Finding(f"billable {describe(enc)} bills unit {unit or 'missing'}; {code} is billed per "
+                yield Finding(f"billable {describe(enc)} bills {'another unit' if unit else 'no unit'}; {code} is billed per "
                               f"{', '.join(sorted(units))}", enc, "extension")
 
 

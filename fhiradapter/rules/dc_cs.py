@@ -49,7 +49,7 @@ def service_setting(record: MemberRecord) -> Iterator[Finding]:
             yield Finding(f"{describe(enc)} has no ext-service-setting setting, so the §3418.5 setting limit "
                           f"cannot be shown", enc, "extension")
         elif code not in ALLOWED_SETTINGS:
-            yield Finding(f"{describe(enc)} was delivered in setting '{code}', which §3418.5 does not allow",
+            yield Finding(f"{describe(enc)} was delivered in a setting that §3418.5 does not allow",
                           enc, "extension")
         elif code == "residential-facility":
             beds = sub_ext_value(item, "bedCapacity")

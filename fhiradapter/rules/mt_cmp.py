@@ -74,7 +74,7 @@ def contact_mode(record: MemberRecord) -> Iterator[Finding]:
         mode = record.contact_mode(enc)
         if counted and mode not in QUALIFYING_MODES:
             yield Finding(f"{describe(enc)} is counted as a quality contact or billable day but its contact "
-                          f"mode is {mode or 'missing'}, not face-to-face or telehealth", enc, "type")
+                          f"mode is {'another mode' if mode else 'missing'}, not face-to-face or telehealth", enc, "type")
 
 
 @rule(id="mt-cmp-referral-sdmi", program=P, severity="error", source=SRC,

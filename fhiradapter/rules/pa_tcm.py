@@ -63,7 +63,7 @@ def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
             continue
         if not any(admitted <= at <= discharged for e in contacts
                    if (at := record.instant(e, "period.start")) is not None):
-            yield Finding(f"no TCM contact during {describe(stay)} ({record.stay_type(stay)})", stay, "period")
+            yield Finding(f"no TCM contact during {describe(stay)}", stay, "period")
 
 
 PRE_DISCHARGE_EARLIEST = 90   # days before the planned discharge: twice the policy's 45-day mark

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .support import ALLOWED_EXITS, check_summary, invoke, report_texts, snapshot
 from .corpus import marker, pick
+from .support import ALLOWED_EXITS, check_summary, invoke, report_texts, snapshot
 
 REPO = Path(__file__).parents[2]
 EXAMPLE = REPO / "examples" / "mt-cmp"

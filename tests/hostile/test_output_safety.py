@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from fhiradapter.cli import cli
@@ -153,3 +154,20 @@ def test_shipped_json_mapping_with_the_clients_key_renamed_fails(tmp_path: Path)
     code, text = _map(REPO / "mappings" / "casemgmt-json-mt-cmp.yaml", folder, tmp_path / "out")
     assert code == 1
     assert "record_path 'clients[*]' matches nothing in this document" in text
+
+
+def test_a_resource_id_that_is_no_fhir_id_is_a_row_error_before_any_path(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids are generated (a template cannot set one); should that ever change, an id that would
+    name a path or URL (`../x`) rejects its row instead of being written."""
+    from fhiradapter.mapping import engine
+    monkeypatch.setattr(engine, "uuid5_text", lambda text: "../" + text[-8:])
+    out = tmp_path / "out"
+    before = _files(tmp_path)
+    code, text = _map(FIXTURE / "mapping.yaml", FIXTURE / "input", out)
+    assert code == 1
+    assert all(c.startswith("out") for c in _files(tmp_path) - before)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["resources"] == {}
+    assert "the resource id is not a valid FHIR id" in (out / "errors.ndjson").read_text()
+    assert not (out / "bundles").exists() or not list((out / "bundles").iterdir())

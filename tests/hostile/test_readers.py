@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from fhiradapter.mapping import sources
-from fhiradapter.mapping.sources import Record, SourceReadError, iter_csv, iter_json, iter_ndjson
+from fhiradapter.mapping.sources import (
+    Record,
+    SourceReadError,
+    iter_csv,
+    iter_json,
+    iter_ndjson,
+)
 
 
 def _rows(records: list[Record]) -> list[tuple[int, str | None, str | None]]:
