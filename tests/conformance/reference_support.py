@@ -65,7 +65,8 @@ class Answer:
     name: str
     valid: bool
     outcome: dict[str, Any]
-    micros: int = 0
+    micros: int = 0          # wall time of the validation inside the JVM
+    cpu_micros: int = 0      # CPU time of the worker thread for it
 
     @property
     def issues(self) -> list[dict[str, Any]]:
@@ -191,7 +192,8 @@ class ReferenceValidator:
         for a in self.run(requests):
             if "error" in a:
                 raise RuntimeError(f"{a.get('name')}: {a['error']}")
-            out.append(Answer(a["name"], bool(a["valid"]), a["outcome"], int(a.get("micros", 0))))
+            out.append(Answer(a["name"], bool(a["valid"]), a["outcome"], int(a.get("micros", 0)),
+                              int(a.get("cpu_micros", 0))))
         return out
 
     def snapshot(self, sd: dict[str, Any], igs: Sequence[Path] = ()) -> dict[str, Any]:
