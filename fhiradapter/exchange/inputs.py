@@ -96,7 +96,9 @@ def load(path: Path) -> tuple[dict[str, Any] | None, list[Issue]]:
 
 def _load(path: Path) -> tuple[dict[str, Any] | None, list[Issue], bytes]:
     """(Bundle, issues, raw bytes) of a file."""
-    data, issues, raw = None, [], b""
+    data: dict[str, Any] | None = None
+    issues: list[Issue] = []
+    raw = b""
     try:
         raw = path.read_bytes()
         data, issues = _parse(path, raw)

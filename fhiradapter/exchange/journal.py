@@ -217,7 +217,7 @@ class Journal:
                 "INSERT INTO bundles (endpoint, hash, file, part, parts, entries, mode, request_id, state,"
                 " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?, 'pending', ?, ?)",
                 (endpoint, hash, file, part, parts, len(entries), mode, str(uuid.uuid4()), now, now))
-            bundle_id = int(cur.lastrowid)
+            bundle_id = int(cur.lastrowid or 0)
             self._db.executemany(
                 "INSERT INTO entries (bundle_id, idx, resource_type, method, source, ref) VALUES (?,?,?,?,?,?)",
                 [(bundle_id, e.idx, e.resource_type, e.method, e.source, e.ref) for e in entries])
