@@ -125,10 +125,12 @@ class EndpointGuard:
     # -- what the server told us about itself ---------------------------------------------------
     def learn_capability(self, cap: Capability) -> None:
         self.capability = cap
+        before = (self.state.capability, self.state.max_entries)
         self.state.capability = cap.summary()
-        if cap.max_entries is not None:
-            self.state.max_entries = cap.max_entries
-        self.journal.save_endpoint(self.state)
+        if cap.max_entries is not None:   # a smaller size learned from a refusal still wins
+            self.state.max_entries = min(cap.max_entries, self.state.max_entries or cap.max_entries)
+        if (self.state.capability, self.state.max_entries) != before:   # no write (and fsync) when unchanged
+            self.journal.save_endpoint(self.state)
 
     def learn_max_entries(self, limit: int) -> None:
         """The server refused a request of more than `limit` entries: remember it for later runs."""

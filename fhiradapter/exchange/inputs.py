@@ -29,6 +29,7 @@ _ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 # R4: resource type names are letters only; ids [A-Za-z0-9\-\.]{1,64}. Checked before any URL is built.
 _TYPE = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _RELATIVE_REF = re.compile(r"[A-Z][A-Za-z]{1,63}/[A-Za-z0-9\-.]{1,64}(/_history/[A-Za-z0-9\-.]{1,64})?")
+_REFERENCE_TEXT = re.compile(rb'"reference"\s*:\s*"((?:[^"\\]|\\.)*)"')
 DEFAULT_BUNDLE_SIZE = 50  # no more than common server caps (Medplum: 50 updates per transaction)
 
 
@@ -89,11 +90,27 @@ def content_hash(bundle: dict[str, Any]) -> str:
 
 
 def load(path: Path) -> tuple[dict[str, Any] | None, list[Issue]]:
+    data, issues, _ = _load(path)
+    return data, issues
+
+
+def _load(path: Path) -> tuple[dict[str, Any] | None, list[Issue], bytes]:
+    """(Bundle, issues, raw bytes) of a file."""
+    data: dict[str, Any] | None = None
+    issues: list[Issue] = []
+    raw = b""
+    try:
+        raw = path.read_bytes()
+        data, issues = _parse(path, raw)
+    except OSError as exc:
+        issues = [Issue("error", "exception", f"cannot read file: {exc.strerror or exc}", source=str(path))]
+    return data, issues, raw
+
+
+def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any] | None, list[Issue]]:
     name = str(path)
     try:
-        data = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        return None, [Issue("error", "exception", f"cannot read file: {exc.strerror or exc}", source=name)]
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         return None, [Issue("error", "structure", f"not valid JSON ({exc.msg} at line {exc.lineno})",
                             source=name)]
@@ -113,8 +130,12 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE
         raise ValueError("size must be at least 1")
     name = str(path)
     prepared = Prepared(file=name)
-    bundle, issues = load(path)
+    bundle, issues, raw = _load(path)
     prepared.issues.extend(issues)
+    # One C-speed scan of the file for references; only when one looks odd is each resource walked to
+    # find and name it (the common case pays nothing per entry).
+    # (A \u escape could spell the key itself: then every resource is walked.)
+    check_refs = b"\\u" in raw or any(not _good_reference(m) for m in _REFERENCE_TEXT.findall(raw))
     if bundle is None:
         return prepared
     prepared.original = bundle
@@ -125,7 +146,7 @@ def prepare(path: Path, *, mode: str = "transaction", size: int = DEFAULT_BUNDLE
         return prepared
     ready: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
-        fixed = _idempotent_entry(entry, index, name, prepared.issues)
+        fixed = _idempotent_entry(entry, index, name, prepared.issues, check_refs)
         if fixed is not None:
             ready.append(fixed)
     if any(i.is_error for i in prepared.issues):
@@ -177,7 +198,8 @@ def _valid_id(value: Any) -> bool:
     return isinstance(value, str) and 0 < len(value) <= 64 and set(value) <= _ID_CHARS
 
 
-def _idempotent_entry(original: Any, index: int, file: str, issues: list[Issue]) -> dict[str, Any] | None:
+def _idempotent_entry(original: Any, index: int, file: str, issues: list[Issue],
+                      check_refs: bool = True) -> dict[str, Any] | None:
     where = f"Bundle.entry[{index}]"
     if not isinstance(original, dict) or not isinstance(original.get("resource"), dict):
         issues.append(Issue("error", "required", "entry has no resource to send", expression=where,
@@ -198,7 +220,7 @@ def _idempotent_entry(original: Any, index: int, file: str, issues: list[Issue])
         issues.append(Issue("error", "value", "Resource.id is not a valid FHIR id ([A-Za-z0-9-.], 1-64 characters)",
                             expression=f"{where}.resource.id", source=file, entry=index))
         return None
-    bad_ref = _bad_reference(resource)
+    bad_ref = _bad_reference(resource) if check_refs else None
     if bad_ref is not None:
         issues.append(Issue("error", "value", "a reference is not Type/id (FHIR id), urn:uuid, #local or an "
                             "absolute URL without '..' segments", expression=f"{where}.resource.{bad_ref}",
@@ -282,20 +304,24 @@ def _put_url_problem(url: str, rtype: str, rid: Any) -> str | None:
 def _bad_reference(resource: dict[str, Any]) -> str | None:
     """The first reference that could steer a request elsewhere (`Patient/../x`, bad id), else None."""
     for ref in _walk_refs(resource):
-        value = ref["reference"]
-        if value.startswith(("urn:uuid:", "urn:oid:", "#")):
-            continue
-        if "://" in value:
-            if "/../" in value or value.endswith("/.."):
-                return "reference"
-            continue
-        if "?" in value:  # a conditional reference (transactions)
-            if _TYPE.fullmatch(value.split("?", 1)[0]):
-                continue
-            return "reference"
-        if not _RELATIVE_REF.fullmatch(value):
+        if not _reference_ok(ref["reference"]):
             return "reference"
     return None
+
+
+def _reference_ok(value: str) -> bool:
+    if value.startswith(("urn:uuid:", "urn:oid:", "#")):
+        return True
+    if "://" in value:
+        return "/../" not in value and not value.endswith("/..")
+    if "?" in value:  # a conditional reference (transactions)
+        return bool(_TYPE.fullmatch(value.split("?", 1)[0]))
+    return bool(_RELATIVE_REF.fullmatch(value))
+
+
+def _good_reference(raw: bytes) -> bool:
+    """A `"reference":"…"` value as found in the file's bytes (escapes make it worth a closer look)."""
+    return b"\\" not in raw and _reference_ok(raw.decode("utf-8", "replace"))
 
 
 def _not_idempotent(where: str, file: str, index: int) -> Issue:

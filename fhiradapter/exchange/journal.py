@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS endpoints (
   capability TEXT,
   updated_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS bundles_part ON bundles (endpoint, file, part);
 CREATE TABLE IF NOT EXISTS versions (
   endpoint TEXT NOT NULL,
   ref TEXT NOT NULL,
@@ -85,7 +86,7 @@ CREATE TABLE IF NOT EXISTS versions (
 SCHEMA_VERSION = "2"
 # Columns added after schema 1: (table, column, type). Older journals get them on open.
 _ADDED_COLUMNS = (("attempts", "correlation_id", "TEXT"), ("entries", "ref", "TEXT"),
-                  ("entries", "if_match", "TEXT"), ("entries", "version", "TEXT"), ("entries", "held", "TEXT"),
+                  ("entries", "if_match", "TEXT"), ("entries", "held", "TEXT"),
                   ("bundles", "settled", "TEXT"))
 
 
@@ -272,9 +273,7 @@ class Journal:
                 " WHERE id=?", (state, status, error, int(retryable),
                                 json.dumps(outcome) if outcome else None, now, row.id))
             self._entry_results(row, entry_results)
-            if versions:
-                self._db.executemany("UPDATE entries SET version=? WHERE bundle_id=? AND idx=?",
-                                     [(version, row.id, idx) for idx, _, version in versions])
+            if versions:   # (one table, not per entry too: every write here costs on each Bundle)
                 self._db.executemany("INSERT OR REPLACE INTO versions (endpoint, ref, version, bundle_id)"
                                      " VALUES (?,?,?,?)",
                                      [(row.endpoint, ref, version, row.id) for _, ref, version in versions])
@@ -380,7 +379,8 @@ class Journal:
 
     def delivered_refs(self, endpoint: str, files: list[str] | None = None) -> list[tuple[int, int, str, str | None]]:
         """(bundle id, idx, `Type/id`, version stored at delivery) of delivered PUT entries."""
-        sql = ("SELECT b.id, e.idx, e.ref, e.version FROM entries e JOIN bundles b ON b.id=e.bundle_id WHERE"
+        sql = ("SELECT b.id, e.idx, e.ref, v.version FROM entries e JOIN bundles b ON b.id=e.bundle_id"
+               " LEFT JOIN versions v ON v.endpoint=b.endpoint AND v.ref=e.ref AND v.bundle_id=b.id WHERE"
                " b.endpoint=? AND b.state='delivered' AND b.superseded=0 AND e.ref IS NOT NULL")
         rows = [(int(a), int(b), str(c), d) for a, b, c, d in self._db.execute(sql + " ORDER BY b.id, e.idx",
                                                                                (endpoint,))]
@@ -407,8 +407,10 @@ class Journal:
         return out
 
     def entries(self, bundle_id: int) -> list[dict[str, Any]]:
-        cur = self._db.execute("SELECT idx, resource_type, method, source, status, location, outcome, ref, version,"
-                               " held, if_match FROM entries WHERE bundle_id=? ORDER BY idx", (bundle_id,))
+        cur = self._db.execute("SELECT e.idx, e.resource_type, e.method, e.source, e.status, e.location, e.outcome,"
+                               " e.ref, v.version, e.held, e.if_match FROM entries e JOIN bundles b ON b.id=e.bundle_id"
+                               " LEFT JOIN versions v ON v.endpoint=b.endpoint AND v.ref=e.ref AND v.bundle_id=b.id"
+                               " WHERE e.bundle_id=? ORDER BY e.idx", (bundle_id,))
         return [{"idx": i, "resource_type": t, "method": m, "source": s, "status": st, "location": loc,
                  "outcome": json.loads(o) if o else None, "ref": ref, "version": ver, "held": held,
                  "if_match": im} for i, t, m, s, st, loc, o, ref, ver, held, im in cur]

@@ -65,8 +65,8 @@ def test_late_stale_request_is_refused_by_if_match(server, tmp_path):
     request carrying old content is refused (412) when it finally lands after the fix."""
     out = write_out(tmp_path / "out", {"st-1": _one_patient_bundle("STALE1", "Original")})
     journal = Journal(out / "outbox.sqlite")
-    # Metadata passes; the edited Bundle is then held 3 s (past the 1 s timeout) before reaching the server.
-    with FaultProxy(server.base, ["pass", "pass", "pass", "delay"], delay=3.0, lifetime=60) as proxy:
+    # Metadata passes; the edited Bundle is then held 6 s (past the 1 s timeout) before reaching the server.
+    with FaultProxy(server.base, ["pass", "pass", "pass", "delay"], delay=6.0, lifetime=60) as proxy:
         assert _sender(proxy.url(), journal).run([out]).delivered == 1          # version 1 known
         write_out(out, {"st-1": _one_patient_bundle("STALE1", "Stale edit")})
         held = _sender(proxy.url(), journal, timeout=1.0, attempts=1).run([out])
@@ -76,7 +76,8 @@ def test_late_stale_request_is_refused_by_if_match(server, tmp_path):
         assert fixed.delivered == 1
         # The stale edit carried If-Match on the version the fix replaced: it is known dead already.
         assert fixed.in_doubt == 0 and fixed.ok
-        time.sleep(3.5)                                     # ... and now it lands
+        time.sleep(6.5)                                     # ... and now it lands
+        assert [a for a, _, _ in proxy.log].count("delay") == 1
     assert _patient(server, "STALE1")["name"][0]["given"] == ["Corrected"]
     stale_row = journal.rows(include_superseded=True)[1]
     assert stale_row.superseded and stale_row.settled and "If-Match" in stale_row.settled
@@ -90,10 +91,10 @@ def test_unversioned_server_stale_request_stays_in_doubt_until_verify_repairs(se
     `status` never says all is well meanwhile, and `send --verify` finds it and sends the fix again."""
     out = write_out(tmp_path / "out", {"st-2": _one_patient_bundle("STALE2", "Stale")})
     state = out / "outbox.sqlite"
-    plan = ["404", "delay",          # run 1: the first content, held 3 s: the client times out after 1 s
+    plan = ["404", "delay",          # run 1: the first content, held 6 s: the client times out after 1 s
             "404", "pass",           # run 2: the corrected content, delivered at once
             "404"]                   # run 3 (--verify): metadata; read-back and repair pass
-    with FaultProxy(server.base, plan, delay=3.0, lifetime=60) as proxy:
+    with FaultProxy(server.base, plan, delay=6.0, lifetime=60) as proxy:
         journal = Journal(state)
         assert _sender(proxy.url(), journal, timeout=1.0, attempts=1).run([out]).deferred == 1
         write_out(out, {"st-2": _one_patient_bundle("STALE2", "Corrected")})
