@@ -34,7 +34,8 @@ def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
     if (absent := not_evaluated(record, "stays")) is not None:
         yield absent
         return
-    contacts = record.contacts(P)
+    # contacting the member: a collateral contact (with family or providers) is not (issue 12 defect 5)
+    contacts = [e for e in record.contacts(P) if record.contact_mode(e) != "collateral"]
     for stay in record.stays(*HOSPITAL):
         discharged = record.instant(stay, "period.end")
         if discharged is None or not _in_tcm(record, discharged.date()) or _before_input(record, discharged.date()):

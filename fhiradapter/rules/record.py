@@ -336,8 +336,10 @@ class MemberRecord:
         return self.config.data_from
 
     def stays(self, *types: str) -> list[dict]:
+        # a cancelled or only planned stay never happened: it triggers no admission or discharge rule
         found = [e for e in self.of_type("Encounter") if self.is_stay(e)
-                 and (not types or self.stay_type(e) in types) and e.get("status") != "entered-in-error"]
+                 and (not types or self.stay_type(e) in types)
+                 and e.get("status") not in ("entered-in-error", "cancelled", "planned")]
         return sorted(found, key=self._start_key)
 
     def contact_mode(self, enc: dict) -> str | None:
