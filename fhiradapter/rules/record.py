@@ -412,6 +412,33 @@ class MemberRecord:
         end = None if any(e is None for e in ends) else max(ends)  # type: ignore[type-var]
         return start, end
 
+    # ---- program episodes (issue 12 defect 2) ---------------------------------------------------
+    def episodes(self, program: str) -> list[dict]:
+        """The program's EpisodeOfCare resources (type bh-program|program) that record an enrollment (not
+        planned, waitlisted, cancelled or entered in error), by period.start."""
+        key = ("episodes", program)
+        if key not in self._list_cache:
+            found = [e for e in self.of_type("EpisodeOfCare") if has_code(e.get("type"), c.PROGRAM_SYSTEM, program)
+                     and e.get("status") not in ("planned", "waitlist", "cancelled", "entered-in-error")]
+            self._list_cache[key] = sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+        return list(self._list_cache[key])
+
+    def enrollment_spans(self, program: str) -> list[tuple[date, date | None, dict]]:
+        """(start, end or None while open, the resource that shows it) of each enrollment. The
+        EpisodeOfCare is the enrollment when the record has one: the weeks between two episodes are not
+        enrolled and a revised plan is no discharge. Without episodes, the older reading: from the
+        earliest plan start to the latest plan end (docs/rules.md)."""
+        episodes = self.episodes(program)
+        if episodes:
+            return [(start, self.day(e, "period.end"), e) for e in episodes
+                    if (start := self.day(e, "period.start")) is not None]
+        span = self.enrollment(program)
+        plans = self.plans(program)
+        return [(span[0], span[1], plans[0])] if span and plans else []
+
+    def enrolled_on(self, program: str, day: date) -> bool:
+        return any(start <= day and (end is None or day <= end) for start, end, _ in self.enrollment_spans(program))
+
     def patient(self) -> dict | None:
         patients = self.of_type("Patient")
         return patients[0] if patients else None
