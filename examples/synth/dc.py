@@ -99,6 +99,11 @@ def _violations(b: Builder, members, qualified, credentialed, act_staff, act_tea
     r["supervisor_id"] = ""
     x.finding(r["member_id"], "001 §3418.12", f"credentialed staff without supervisor on {r['contact_date']}",
               rule="dc-cs-qualified-practitioner")
+    # A cancelled contact marked billable (issue 12): nothing was delivered, so nothing may be billed.
+    r = next(r for r in contacts[200:] if r["program"] == "CS" and r["status"] == "CANCEL")
+    r.update(billable="Y", billing_unit="15M", units="2", hcpcs="H0036")
+    x.finding(r["member_id"], "001 §3418 (conditions of payment)", f"cancelled contact on {r['contact_date']} "
+              f"marked billable", rule="all-billable-not-delivered")
     # Residential facility over 16 beds and a CS contact in jail: both break §3418.5 invariants.
     done = [r for r in contacts if r["program"] == "CS" and r["status"] == "DONE"]
     r = done[len(done) // 4]

@@ -95,7 +95,10 @@ Planted orphans: the row is valid, but it references a resource that no row of t
 The rows are valid; the care they record breaks a program rule (rule ids of `fhiradapter.rules`).
 Rule findings never remove rows. A member whose plan row is rejected above also shows up here, as the
 rules then find billed contacts without a plan. A team finding (member "(team …)") concerns the
-roster Groups, not one member.
+roster Groups, not one member. The table is what the rules report on `fhiradapter map` output; `run`
+also holds back the contacts that cite a referral the validator rejects (above), so for that mt-cmp
+member it reports no quality contact and no team meeting in the weeks up to the export's end instead
+of the missing-SDMI finding. Every finding names the period judged (up to the export's end).
 
 | program | member | seed section | rule | what |
 |---|---|---|---|---|

@@ -61,11 +61,22 @@ def service_setting(record: MemberRecord) -> Iterator[Finding]:
                               f"beds", enc, "extension")
 
 
-def _qualifications(practitioner: dict[str, Any] | None) -> set[str]:
+def _qualifications(practitioner: dict[str, Any] | None, record: MemberRecord | None = None,
+                    day: date | None = None) -> set[str]:
+    """The practitioner's qualification codes; with a day, only those whose `period` covers it (an
+    expired or not yet valid licence does not qualify: issue 12 defect 5)."""
     if not practitioner:
         return set()
-    return {code for q in practitioner.get("qualification") or [] if isinstance(q, dict)
-            for code in codes(q.get("code"), c.QUALIFICATION_SYSTEM)}
+    found: set[str] = set()
+    for q in practitioner.get("qualification") or []:
+        if not isinstance(q, dict):
+            continue
+        if record is not None and day is not None and isinstance(q.get("period"), dict):
+            start, end = record.day(q, "period.start"), record.day(q, "period.end")
+            if (start is not None and day < start) or (end is not None and day > end):
+                continue
+        found |= codes(q.get("code"), c.QUALIFICATION_SYSTEM)
+    return found
 
 
 def _participants(enc: dict[str, Any], role: str | None) -> list[dict[str, Any]]:
@@ -93,19 +104,20 @@ def qualified_practitioner(record: MemberRecord) -> Iterator[Finding]:
             if prac is None:
                 unknown.append(enc)
                 continue
-            quals = _qualifications(prac)
+            day = record.day(enc, "period.start")
+            quals = _qualifications(prac, record, day)
             if quals & QUALIFIED:
                 continue
             if "credentialed-staff" in quals:
                 supervisors = [record.resolve(s.get("individual")) for s in _participants(enc, "RESP")]
-                if any(_qualifications(s) & QUALIFIED for s in supervisors if s):
+                if any(_qualifications(s, record, day) & QUALIFIED for s in supervisors if s):
                     continue
                 yield Finding(f"{describe(enc)} was performed by credentialed staff ({describe(prac)}) without a "
                               f"supervising qualified practitioner (participant type RESP)", enc, "participant",
                               [(prac, "qualification")])
                 continue
-            yield Finding(f"the performer {describe(prac)} of {describe(enc)} holds no §3418.11 qualification and is "
-                          f"not credentialed staff", enc, "participant", [(prac, "qualification")])
+            yield Finding(f"the performer {describe(prac)} of {describe(enc)} holds no §3418.11 qualification valid "
+                          f"on the day of the contact and is not credentialed staff", enc, "participant", [(prac, "qualification")])
     if unknown:  # one note per record: the Practitioners were not given with it
         yield Finding(f"the performers of {len(unknown)} Community Support contact(s) are not in the member record, "
                       f"so their §3418.11 qualifications cannot be shown (include the Practitioner resources)",

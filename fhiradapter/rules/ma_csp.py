@@ -58,6 +58,12 @@ def _undated_referrals(record: MemberRecord) -> Iterator[Finding]:
                           f"cannot be judged", sr, "authoredOn")
 
 
+def _since(record: MemberRecord, instant: datetime, day: date, has_time: bool) -> datetime:
+    """From when a contact answers a referral: its receipt instant (a contact logged before the referral
+    arrived is no response to it: issue 12 defect 5); a date-only receipt, from the start of that day."""
+    return instant if has_time else start_of(day, record.zone)
+
+
 def _first_after(record: MemberRecord, encounters: list[dict[str, Any]], since: datetime) -> tuple[dict[str, Any], datetime] | None:
     best: tuple[dict[str, Any], datetime] | None = None
     for enc in encounters:
@@ -72,9 +78,9 @@ def _first_after(record: MemberRecord, encounters: list[dict[str, Any]], since: 
 def first_contact_attempt(record: MemberRecord) -> Iterator[Finding]:
     yield from _undated_referrals(record)
     attempts = _attempts(record)
-    for sr, _, day, _ in _judged_referrals(record):
+    for sr, instant, day, has_time in _judged_referrals(record):
         deadline = end_of_day(add_business_days(day, 1), record.zone)
-        first = _first_after(record, attempts, start_of(day, record.zone))
+        first = _first_after(record, attempts, _since(record, instant, day, has_time))
         if first is None:
             if deadline.date() <= record.as_of:
                 yield Finding(f"no contact or contact attempt follows referral {describe(sr)} by the end of the "
@@ -91,7 +97,7 @@ def first_contact_24h(record: MemberRecord) -> Iterator[Finding]:
     for sr, instant, day, has_time in _judged_referrals(record):
         # a date-only authoredOn gives no hour: allow until the end of the next calendar day
         deadline = instant + timedelta(hours=24) if has_time else end_of_day(day + timedelta(days=1), record.zone)
-        first = _first_after(record, contacts, start_of(day, record.zone))
+        first = _first_after(record, contacts, _since(record, instant, day, has_time))
         if first is None:
             if deadline.date() < record.as_of:
                 yield Finding(f"no completed contact with the member within 24 hours of referral {describe(sr)}",
@@ -105,9 +111,9 @@ def first_contact_24h(record: MemberRecord) -> Iterator[Finding]:
       statement="A comprehensive needs assessment is completed in the first 2 weeks (14 days) after referral.")
 def needs_assessment(record: MemberRecord) -> Iterator[Finding]:
     assessments = [e for e in record.contacts(P) if "needs-assessment" in record.contact_types(e)]
-    for sr, _, day, _ in _judged_referrals(record):
+    for sr, instant, day, has_time in _judged_referrals(record):
         due = day + timedelta(days=14)
-        first = _first_after(record, assessments, start_of(day, record.zone))
+        first = _first_after(record, assessments, _since(record, instant, day, has_time))
         if first is None:
             if due < record.as_of:
                 yield Finding(f"no completed needs-assessment contact within 2 weeks of referral {describe(sr)}",

@@ -49,20 +49,16 @@ def billable_days(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (3)",
       statement="Each member receives a quality contact (face-to-face or telehealth) every week of enrollment.")
 def weekly_quality_contact(record: MemberRecord) -> Iterator[Finding]:
-    span = record.enrollment(P)
-    if span is None:
-        return
     first = record.config.week_start_index
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in _qualifying(record)) if d}
-    plan = record.plans(P)[0]
-    start, end = span
-    complete_from = record.contacts_from(P)
-    if complete_from and complete_from > start:
-        start = complete_from  # weeks before the input's contacts begin are not judged
-    missing = [week for week in full_weeks(record, start, end) if week not in covered]
-    for run in week_runs(missing):
-        yield Finding(f"no face-to-face or telehealth mt-cmp contact in {run_label(run)} of the enrollment "
-                      f"of {describe(plan)}", plan, "period")
+    for start, end, shown_by in record.enrollment_spans(P):   # each enrollment (EpisodeOfCare) on its own
+        complete_from = record.contacts_from(P)
+        if complete_from and complete_from > start:
+            start = complete_from  # weeks before the input's contacts begin are not judged
+        missing = [week for week in full_weeks(record, start, end) if week not in covered]
+        for run in week_runs(missing):
+            yield Finding(f"no face-to-face or telehealth mt-cmp contact in {run_label(run)} of the enrollment "
+                          f"of {describe(shown_by)}", shown_by, "period")
 
 
 @rule(id="mt-cmp-contact-mode", program=P, severity="error", source=SRC,
@@ -125,20 +121,16 @@ def itp_documents(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (4)",
       statement="The team meets each week to discuss the member's progress (a team-meeting Encounter about the member each enrolled week).")
 def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
-    span = record.enrollment(P)
-    if span is None:
-        return
     first = record.config.week_start_index
     meetings = [e for e in record.contacts(P) if "team-meeting" in record.contact_types(e)]
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in meetings) if d}
-    plan = record.plans(P)[0]
-    start, end = span
-    complete_from = record.contacts_from(P)
-    if complete_from and complete_from > start:
-        start = complete_from
-    missing = [week for week in full_weeks(record, start, end) if week not in covered]
-    for run in week_runs(missing):
-        yield Finding(f"no mt-cmp team-meeting Encounter about the member in {run_label(run)}", plan, "period")
+    for start, end, shown_by in record.enrollment_spans(P):
+        complete_from = record.contacts_from(P)
+        if complete_from and complete_from > start:
+            start = complete_from
+        missing = [week for week in full_weeks(record, start, end) if week not in covered]
+        for run in week_runs(missing):
+            yield Finding(f"no mt-cmp team-meeting Encounter about the member in {run_label(run)}", shown_by, "period")
 
 
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")

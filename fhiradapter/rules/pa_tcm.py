@@ -16,11 +16,27 @@ DISCHARGE_SUMMARY = "18842-5"
 
 
 def _in_tcm(record: MemberRecord, day: date) -> bool:
-    """Whether TCM was open on `day`: a pa-tcm plan covers it, or (no plans) any TCM contact exists."""
+    """Whether TCM was open on `day`: a TCM EpisodeOfCare covers it; without episodes a pa-tcm plan
+    covers it, or (no plans) any TCM contact exists."""
+    if record.episodes(P):
+        return record.enrolled_on(P, day)
     plans = record.plans(P)
     if plans:
         return any(record.covers(p, day) for p in plans)
     return bool(record.contacts(P))
+
+
+def _discharges(record: MemberRecord, *, planned: bool) -> list[dict]:
+    """What shows a TCM discharge: the TCM EpisodeOfCare's period.end when the record has episodes (a
+    revised plan is no discharge: issue 12 defect 2); else the older reading, a pa-tcm plan's end
+    (planned: any plan not revoked; done: completed or revoked plans)."""
+    episodes = record.episodes(P)
+    if episodes:
+        return [e for e in episodes if record.day(e, "period.end") is not None
+                and (planned or e.get("status") == "finished")]
+    if planned:
+        return [p for p in record.plans(P) if p.get("status") != "revoked"]
+    return [p for p in record.plans(P) if p.get("status") in ("completed", "revoked")]
 
 
 def _before_input(record: MemberRecord, day: date) -> bool:
@@ -34,7 +50,8 @@ def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
     if (absent := not_evaluated(record, "stays")) is not None:
         yield absent
         return
-    contacts = record.contacts(P)
+    # contacting the member: a collateral contact (with family or providers) is not (issue 12 defect 5)
+    contacts = [e for e in record.contacts(P) if record.contact_mode(e) != "collateral"]
     for stay in record.stays(*HOSPITAL):
         discharged = record.instant(stay, "period.end")
         if discharged is None or not _in_tcm(record, discharged.date()) or _before_input(record, discharged.date()):
@@ -73,9 +90,9 @@ PRE_DISCHARGE_EARLIEST = 90   # days before the planned discharge: twice the pol
       statement="A pre-discharge planning meeting is held at least 45 days before the planned TCM discharge.")
 def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
     meetings = [e for e in record.contacts(P) if "pre-discharge-planning" in record.contact_types(e)]
-    for plan in record.plans(P):
+    for plan in _discharges(record, planned=True):
         end = record.day(plan, "period.end")
-        if end is None or plan.get("status") == "revoked":
+        if end is None:
             continue
         due = end - timedelta(days=45)
         if due > record.as_of or _before_input(record, due):
@@ -103,9 +120,9 @@ def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
         return
     summaries = [d for d in record.of_type("DocumentReference")
                  if has_code(d.get("type"), c.LOINC_SYSTEM, DISCHARGE_SUMMARY) and d.get("status") != "entered-in-error"]
-    for plan in record.plans(P):
+    for plan in _discharges(record, planned=False):
         end = record.day(plan, "period.end")
-        if end is None or plan.get("status") not in ("completed", "revoked"):
+        if end is None:
             continue
         due = end + timedelta(days=30)
         if any((d := record.day(s, "date")) and end <= d <= due for s in summaries) or due >= record.as_of:

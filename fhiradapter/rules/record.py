@@ -340,8 +340,10 @@ class MemberRecord:
         return self.config.data_from
 
     def stays(self, *types: str) -> list[dict[str, Any]]:
+        # a cancelled or only planned stay never happened: it triggers no admission or discharge rule
         found = [e for e in self.of_type("Encounter") if self.is_stay(e)
-                 and (not types or self.stay_type(e) in types) and e.get("status") != "entered-in-error"]
+                 and (not types or self.stay_type(e) in types)
+                 and e.get("status") not in ("entered-in-error", "cancelled", "planned")]
         return sorted(found, key=self._start_key)
 
     def contact_mode(self, enc: dict[str, Any]) -> str | None:
@@ -413,6 +415,33 @@ class MemberRecord:
         ends = [self.day(p, "period.end") for p in plans]
         end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
         return start, end
+
+    # ---- program episodes (issue 12 defect 2) ---------------------------------------------------
+    def episodes(self, program: str) -> list[dict[str, Any]]:
+        """The program's EpisodeOfCare resources (type bh-program|program) that record an enrollment (not
+        planned, waitlisted, cancelled or entered in error), by period.start."""
+        key = ("episodes", program)
+        if key not in self._list_cache:
+            found = [e for e in self.of_type("EpisodeOfCare") if has_code(e.get("type"), c.PROGRAM_SYSTEM, program)
+                     and e.get("status") not in ("planned", "waitlist", "cancelled", "entered-in-error")]
+            self._list_cache[key] = sorted(found, key=lambda e: self._sort_key(e, "period.start"))
+        return list(self._list_cache[key])
+
+    def enrollment_spans(self, program: str) -> list[tuple[date, date | None, dict[str, Any]]]:
+        """(start, end or None while open, the resource that shows it) of each enrollment. The
+        EpisodeOfCare is the enrollment when the record has one: the weeks between two episodes are not
+        enrolled and a revised plan is no discharge. Without episodes, the older reading: from the
+        earliest plan start to the latest plan end (docs/rules.md)."""
+        episodes = self.episodes(program)
+        if episodes:
+            return [(start, self.day(e, "period.end"), e) for e in episodes
+                    if (start := self.day(e, "period.start")) is not None]
+        span = self.enrollment(program)
+        plans = self.plans(program)
+        return [(span[0], span[1], plans[0])] if span and plans else []
+
+    def enrolled_on(self, program: str, day: date) -> bool:
+        return any(start <= day and (end is None or day <= end) for start, end, _ in self.enrollment_spans(program))
 
     def patient(self) -> dict[str, Any] | None:
         patients = self.of_type("Patient")

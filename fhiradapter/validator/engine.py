@@ -42,16 +42,30 @@ class Validator:
         if profile:
             return [profile]
         rtype = res.get("resourceType")
-        if program and isinstance(rtype, str) and not _outside_program(res, program):
+        meta = res.get("meta")
+        claimed = meta.get("profile") if isinstance(meta, dict) else None
+        if program and isinstance(rtype, str) and not _outside_program(res, program) \
+                and not self._claims_another_of_ours(claimed, program, rtype):
             url = self.registry.program_profile(program, rtype)
             if url:
                 return [url]
-        meta = res.get("meta")
-        claimed = meta.get("profile") if isinstance(meta, dict) else None
         found = [p for p in claimed if isinstance(p, str)] if isinstance(claimed, list) else []
         if self.global_profiles and isinstance(rtype, str):   # ImplementationGuide.global of an --ig
             found += [p for p in self.global_profiles.get(rtype, ()) if p not in found]
         return found
+
+    def _claims_another_of_ours(self, claimed: Any, program: str, rtype: str) -> bool:
+        """--program does not override a claim of another profile of ours that this validator knows
+        (e.g. a base bh-* profile, or another program's): the resource says what it is (issue 12)."""
+        if not isinstance(claimed, list):
+            return False
+        own = self.registry.program_profile(program, rtype)
+        for url in claimed:
+            if isinstance(url, str) and url.startswith(_OUR_SD):
+                bare = url.split("|", 1)[0]
+                if bare != own and self.compiler.profile_root(bare) is not None:
+                    return True
+        return False
 
     def _new_ctx(self) -> Ctx:
         return Ctx(issues=[], show_values=self.show_values, must_support=self.must_support)
@@ -236,6 +250,7 @@ def _debug(exc: BaseException) -> None:
 
 
 _PROGRAM_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
+_OUR_SD = "https://fhiradapter.org/fhir/StructureDefinition/"
 _STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
 
 

@@ -34,7 +34,9 @@ def test_our_package_value_sets() -> None:
     assert {c for _, c in classes} == {"AMB", "HH", "FLD", "VR"}
     modes = reg.expand(canonical.vs_url("mt-cmp-contact-mode"))
     assert modes.contains(canonical.CONTACT_MODE_SYSTEM, "telehealth")
-    assert not modes.contains(canonical.CONTACT_MODE_SYSTEM, "phone")
+    # CMP teams also phone members and collaterals (issue 12): the profile accepts all four modes
+    assert {c for _, c in modes} == {"face-to-face", "telehealth", "phone", "collateral"}
+    assert not modes.contains(canonical.CONTACT_MODE_SYSTEM, "carrier-pigeon")
 
 
 def _cs(cs_id: str, concepts: list[dict[str, Any]], content: str = "complete") -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from rules_factories import (PATIENT_REF, billing, communication, contact, findings, organization, patient, plan,
-                             referral)
+                             practitioner, referral, setting)
+from rules_factories import stay as stay_encounter
 
 
 def test_referral_without_received_date_is_a_finding() -> None:
@@ -53,3 +54,43 @@ def test_pre_discharge_meeting_198_days_early_does_not_count() -> None:
     early = [patient(), tcm, meeting("2025-09-14")]            # 198 days before the end
     issues = findings(early, "pa-tcm-pre-discharge-meeting", as_of=date(2026, 4, 30))
     assert len(issues) == 1 and "held earlier" in issues[0].message
+
+
+# ---- defect 5: contact semantics ------------------------------------------------------------------
+
+def _tcm_plan() -> dict:
+    return plan("pa-tcm", "service-plan", "2026-01-05")
+
+
+def test_a_collateral_call_is_not_contacting_the_member_after_discharge() -> None:
+    stay = stay_encounter("inpatient-psychiatric", "2026-02-01T10:00:00-05:00", "2026-02-09T11:00:00-05:00")
+    family = contact("pa-tcm", "2026-02-10T10:00:00-05:00", mode="collateral")
+    member = contact("pa-tcm", "2026-02-10T10:00:00-05:00", mode="phone")
+    assert findings([patient(), _tcm_plan(), stay, member], "pa-tcm-post-discharge-contact",
+                    as_of=date(2026, 3, 1)) == []
+    assert len(findings([patient(), _tcm_plan(), stay, family], "pa-tcm-post-discharge-contact",
+                        as_of=date(2026, 3, 1))) == 1
+
+
+def test_a_cancelled_stay_triggers_no_discharge_rule() -> None:
+    stay = stay_encounter("inpatient-psychiatric", "2026-02-01T10:00:00-05:00", "2026-02-09T11:00:00-05:00")
+    stay["status"] = "cancelled"
+    assert findings([patient(), _tcm_plan(), stay], "pa-tcm-post-discharge-contact", as_of=date(2026, 3, 1)) == []
+
+
+def test_a_contact_before_the_referral_arrived_is_no_response_to_it() -> None:
+    sr = referral("ma-csp", "2026-02-03T14:00:00-05:00")          # Tuesday afternoon
+    before = contact("ma-csp", "2026-02-03T09:00:00-05:00")       # that morning, before the referral
+    issues = findings([patient(), sr, before], "ma-csp-first-contact-attempt", as_of=date(2026, 3, 1))
+    assert len(issues) == 1
+    after = contact("ma-csp", "2026-02-04T09:00:00-05:00")
+    assert findings([patient(), sr, before, after], "ma-csp-first-contact-attempt", as_of=date(2026, 3, 1)) == []
+
+
+def test_an_expired_licence_does_not_qualify() -> None:
+    prac = practitioner("prac-1", "licsw")
+    prac["qualification"][0]["period"] = {"start": "2020-01-01", "end": "2026-01-31"}
+    enc = contact("dc-cs", "2026-02-03T10:00:00-05:00", where=setting("home"))
+    early = contact("dc-cs", "2026-01-20T10:00:00-05:00", where=setting("home"))
+    issues = findings([patient(), prac, early, enc], "dc-cs-qualified-practitioner", as_of=date(2026, 3, 1))
+    assert [i.expression for i in issues] == [f"Encounter.where(id='{enc['id']}').participant"]

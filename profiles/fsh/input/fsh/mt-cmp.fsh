@@ -3,10 +3,12 @@
 ValueSet: MTCMPContactModeVS
 Id: mt-cmp-contact-mode
 Title: "MT CMP contact modes"
-Description: "CMP quality contacts may be face-to-face or telehealth (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (3))."
+Description: "CMP contact modes: CMP teams also phone members and collaterals; only face-to-face and telehealth contacts count as the weekly quality contacts and billable days (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (3), (5))."
 * insert LocalVS(mt-cmp-contact-mode)
 * $ContactMode#face-to-face
 * $ContactMode#telehealth
+* $ContactMode#phone
+* $ContactMode#collateral
 
 Profile: MTCMPEncounter
 Parent: BHEncounter
@@ -18,12 +20,12 @@ Description: "A Community Maintenance Program contact (Montana DPHHS BHDD Provid
 * serviceType.coding[program] = $BHProgram#mt-cmp
 * serviceType.coding[program] ^short = "mt-cmp (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Definition)"
 * type[contactMode] from MTCMPContactModeVS (required)
-* type[contactMode] ^short = "face-to-face | telehealth (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (3); invariant mt-cmp-enc-1)"
+* type[contactMode] ^short = "face-to-face | telehealth | phone | collateral; a quality contact or billable contact is face-to-face or telehealth (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (3), (5); invariant mt-cmp-enc-1)"
 * extension[billing] ^short = "Per-diem bundled billing line (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (5), (6); invariant mt-cmp-enc-2)"
 
 Invariant: mt-cmp-enc-1
-Description: "A CMP contact is face-to-face or telehealth (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (3))."
-Expression: "type.coding.where(system = 'https://fhiradapter.org/fhir/CodeSystem/bh-contact-mode').all(code = 'face-to-face' or code = 'telehealth')"
+Description: "A CMP quality contact or billable contact is face-to-face or telehealth; phone and collateral contacts are recorded but count for neither (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Service Requirements (3), (5))."
+Expression: "(type.coding.where(system = 'https://fhiradapter.org/fhir/CodeSystem/bh-contact-type' and code = 'quality-contact').exists() or extension.where(url = 'https://fhiradapter.org/fhir/StructureDefinition/ext-billing').extension.where(url = 'billable' and value = true).exists()) implies type.coding.where(system = 'https://fhiradapter.org/fhir/CodeSystem/bh-contact-mode').all(code = 'face-to-face' or code = 'telehealth')"
 Severity: #error
 
 Invariant: mt-cmp-enc-2
