@@ -14,6 +14,7 @@ from ..outcome import Issue
 from . import invariants
 from .checks import EVERY_RESOURCE, RESOURCE_CHECKS
 from .checks.attachment import check_attachment
+from .checks.base import CheckEnv
 from .checks.codes import CodeSystems
 from .checks.extension_context import context_allows
 from .checks.value_bounds import check_bounds
@@ -221,6 +222,7 @@ class Walker:
         self._type_cache: dict[str, Any] = {}
         self._ref_types: dict[str, tuple[str | None, bool]] = {}   # see _ref_type
         self.code_systems = CodeSystems(compiler.registry)
+        self.check_env = CheckEnv(compiler.registry, self.code_systems)
         # deliberate differences from the HL7 validator, chosen by the Validator's options
         self.unknown_profile = "warning"      # a claimed profile we do not know ("error": --strict-profiles)
         self.unknown_extension = "error"      # an extension with no definition ("information": --allow-unknown-extensions)
@@ -281,13 +283,13 @@ class Walker:
                 del ctx.issues[start:]
                 ctx.issues.extend(kept)
         self._dom(res, rtype, expr, ctx, root)
-        report = ctx.add
+        report, env = ctx.add, self.check_env
         for check in EVERY_RESOURCE:
-            check(res, expr, report)
+            check(res, expr, report, env)
         extra = RESOURCE_CHECKS.get(rtype)
         if extra is not None:
             for check in extra:
-                check(res, expr, report)
+                check(res, expr, report, env)
         ctx.resource, ctx.contained_ids, ctx.root_resource = saved
 
     def _dom(self, res: dict, rtype: str, expr: str, ctx: Ctx, root: bool) -> None:

@@ -5,7 +5,7 @@ EVERY_RESOURCE: run on every resource. Each check reports through `Reporter` wit
 """
 from __future__ import annotations
 
-from .base import Reporter, ResourceCheck
+from .base import CheckEnv, Reporter, ResourceCheck
 from .bundle_rules import check_bundle_rules
 from .conformance import CONFORMANCE_CHECKS
 from .narrative import check_narrative
@@ -18,4 +18,4 @@ RESOURCE_CHECKS: dict[str, tuple[ResourceCheck, ...]] = {
     **CONFORMANCE_CHECKS,
 }
 
-__all__ = ["EVERY_RESOURCE", "RESOURCE_CHECKS", "Reporter", "ResourceCheck"]
+__all__ = ["EVERY_RESOURCE", "RESOURCE_CHECKS", "CheckEnv", "Reporter", "ResourceCheck"]

@@ -26,7 +26,7 @@ class CodeSystems:
     def _load(self, system: str) -> Any:
         try:
             cs = self.registry.code_system(system)
-        except Exception:   # a broken definition must not stop validation
+        except Exception:  # noqa: BLE001  # a broken definition must not stop validation
             return None
         if not isinstance(cs, dict):
             return None

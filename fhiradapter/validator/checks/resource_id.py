@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .base import Reporter
+from .base import CheckEnv, Reporter
 
 _ID = re.compile(r"[A-Za-z0-9\-\.]{1,64}", re.ASCII).fullmatch
 
 
-def check_resource_id(res: dict[str, Any], expr: str, report: Reporter) -> None:
+def check_resource_id(res: dict[str, Any], expr: str, report: Reporter, env: CheckEnv) -> None:
     rid = res.get("id")
     if rid.__class__ is not str or _ID(rid) is not None:
         return   # absent, or a non-string the structural walk already reports
