@@ -620,9 +620,13 @@ class Walker:
                         if ext_root[1].constraints:
                             constraints = constraints + ext_root[1].constraints
                         sd = self.c.registry.structure_definition(url.split("|")[0])
-                        if isinstance(sd, dict) and not context_allows(sd, elem.path, expr):
-                            ctx.add("error", "structure", expr, f"extension {url} is not allowed here: its "
-                                    "definition's context does not include this element", rule="extension-context")
+                        if isinstance(sd, dict):
+                            if not context_allows(sd, elem.path, expr):
+                                ctx.add("error", "structure", expr, f"extension {url} is not allowed here: its "
+                                        "definition's context does not include this element",
+                                        rule="extension-context")
+                            elif not context_allows(sd, elem.path, elem.path):
+                                ctx.marks += 1   # allowed by where it sits, not by its element: not remembered
                     elif plan.ext_note and "/" in url:
                         if self.unknown_extension == "error" and not url.startswith(_HL7_EXTENSIONS) \
                                 and not any(d in url for d in _EXAMPLE_DOMAINS):
