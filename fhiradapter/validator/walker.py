@@ -244,7 +244,7 @@ class Walker:
         ctx.marks += 1
         saved = (ctx.resource, ctx.contained_ids, ctx.root_resource)
         ctx.resource = res
-        if not expr.rpartition(".")[2].startswith("contained["):
+        if root or "contained[" not in expr:
             ctx.root_resource = res   # not contained: it is its own %rootResource
         contained = res.get("contained")
         if isinstance(contained, list):
@@ -283,13 +283,13 @@ class Walker:
                 del ctx.issues[start:]
                 ctx.issues.extend(kept)
         self._dom(res, rtype, expr, ctx, root)
-        report, env = ctx.add, self.check_env
-        for check in EVERY_RESOURCE:
-            check(res, expr, report, env)
+        for key, check in EVERY_RESOURCE:
+            if key in res:
+                check(res, expr, ctx.add, self.check_env)
         extra = RESOURCE_CHECKS.get(rtype)
         if extra is not None:
             for check in extra:
-                check(res, expr, report, env)
+                check(res, expr, ctx.add, self.check_env)
         ctx.resource, ctx.contained_ids, ctx.root_resource = saved
 
     def _dom(self, res: dict, rtype: str, expr: str, ctx: Ctx, root: bool) -> None:

@@ -52,7 +52,10 @@ class CodeSystems:
         system, code = coding.get("system"), coding.get("code")
         if system.__class__ is not str or code.__class__ is not str:
             return
-        found = self.codes(system.split("|")[0])
+        found = self._codes.get(system, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self.codes(system.split("|")[0])
+            self._codes[system] = found
         if found is None:
             return
         if found == "supplement":
