@@ -215,6 +215,7 @@ class Walker:
         self.term = terminology
         self._expected_cache: dict[tuple[int, str], Any] = {}
         self._ext_roots: dict[str, Any] = {}
+        self._ext_sds: dict[str, Any] = {}
         self._memo_room = _MEMO_TOTAL   # remembered values across all elements (bounded memory)
         self._index_cache: dict[Elem, Any] = {}
         self._system_cache: dict[Elem, Any] = {}
@@ -619,7 +620,9 @@ class Walker:
                         node = ext_root[0]
                         if ext_root[1].constraints:
                             constraints = constraints + ext_root[1].constraints
-                        sd = self.c.registry.structure_definition(url.split("|")[0])
+                        sd = self._ext_sds.get(url, MISSING)
+                        if sd is MISSING:   # the definition, for its context (looked up once per url)
+                            sd = self._ext_sds[url] = self.c.registry.structure_definition(url.split("|")[0])
                         if isinstance(sd, dict):
                             if not context_allows(sd, elem.path, expr):
                                 ctx.add("error", "structure", expr, f"extension {url} is not allowed here: its "
