@@ -66,7 +66,8 @@ def _fast_string(type_code: str) -> "Callable[[Any], str | None]":
             if value in seen_good:
                 return None
             if value and matcher is not None and len(value) < 4096 and matcher(value) is not None \
-                    and _CONTROL(value) is None and (not dates or _real_calendar_date(value)):
+                    and (value.isprintable() or _CONTROL(value) is None) \
+                    and (not dates or _real_calendar_date(value)):
                 if len(seen_good) < 20000:
                     seen_good.add(value)
                 return None

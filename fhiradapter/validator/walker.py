@@ -14,6 +14,7 @@ from ..outcome import Issue
 from . import invariants
 from .checks import EVERY_RESOURCE, RESOURCE_CHECKS
 from .checks.attachment import check_attachment
+from .checks.base import CheckEnv
 from .checks.codes import CodeSystems
 from .checks.extension_context import context_allows
 from .checks.value_bounds import check_bounds
@@ -219,6 +220,7 @@ class Walker:
         self.term = terminology
         self._expected_cache: dict[tuple[int, str], Any] = {}
         self._ext_roots: dict[str, Any] = {}
+        self._ext_sds: dict[str, Any] = {}
         self._memo_room = _MEMO_TOTAL   # remembered values across all elements (bounded memory)
         self._index_cache: dict[Elem, Any] = {}
         self._system_cache: dict[Elem, Any] = {}
@@ -226,6 +228,7 @@ class Walker:
         self._type_cache: dict[str, Any] = {}
         self._ref_types: dict[str, tuple[str | None, bool]] = {}   # see _ref_type
         self.code_systems = CodeSystems(compiler.registry)
+        self.check_env = CheckEnv(compiler.registry, self.code_systems)
         # deliberate differences from the HL7 validator, chosen by the Validator's options
         self.unknown_profile = "warning"      # a claimed profile we do not know ("error": --strict-profiles)
         self.unknown_extension = "error"      # an extension with no definition ("information": --allow-unknown-extensions)
@@ -247,7 +250,7 @@ class Walker:
         ctx.marks += 1
         saved = (ctx.resource, ctx.contained_ids, ctx.root_resource)
         ctx.resource = res
-        if not expr.rpartition(".")[2].startswith("contained["):
+        if root or "contained[" not in expr:
             ctx.root_resource = res   # not contained: it is its own %rootResource
         contained = res.get("contained")
         if isinstance(contained, list):
@@ -286,13 +289,13 @@ class Walker:
                 del ctx.issues[start:]
                 ctx.issues.extend(kept)
         self._dom(res, rtype, expr, ctx, root)
-        report = ctx.add
-        for check in EVERY_RESOURCE:
-            check(res, expr, report)
+        for key, check in EVERY_RESOURCE:
+            if key in res:
+                check(res, expr, ctx.add, self.check_env)
         extra = RESOURCE_CHECKS.get(rtype)
         if extra is not None:
             for check in extra:
-                check(res, expr, report)
+                check(res, expr, ctx.add, self.check_env)
         ctx.resource, ctx.contained_ids, ctx.root_resource = saved
 
     def _dom(self, res: dict[str, Any], rtype: str, expr: str, ctx: Ctx, root: bool) -> None:
@@ -622,10 +625,16 @@ class Walker:
                         node = ext_root[0]
                         if ext_root[1].constraints:
                             constraints = constraints + ext_root[1].constraints
-                        sd = self.c.registry.structure_definition(url.split("|")[0])
-                        if isinstance(sd, dict) and not context_allows(sd, elem.path, expr):
-                            ctx.add("error", "structure", expr, f"extension {url} is not allowed here: its "
-                                    "definition's context does not include this element", rule="extension-context")
+                        sd = self._ext_sds.get(url, MISSING)
+                        if sd is MISSING:   # the definition, for its context (looked up once per url)
+                            sd = self._ext_sds[url] = self.c.registry.structure_definition(url.split("|")[0])
+                        if isinstance(sd, dict):
+                            if not context_allows(sd, elem.path, expr):
+                                ctx.add("error", "structure", expr, f"extension {url} is not allowed here: its "
+                                        "definition's context does not include this element",
+                                        rule="extension-context")
+                            elif not context_allows(sd, elem.path, elem.path):
+                                ctx.marks += 1   # allowed by where it sits, not by its element: not remembered
                     elif plan.ext_note and "/" in url:
                         if self.unknown_extension == "error" and not url.startswith(_HL7_EXTENSIONS) \
                                 and not any(d in url for d in _EXAMPLE_DOMAINS):

@@ -27,4 +27,7 @@ def test_supervisor_and_base_participant_types_are_accepted(code):
 
 def test_unknown_participant_type_is_an_extensible_binding_warning():
     issues = validate_issues(_with_second_participant("XYZ"), rules=False)
-    assert [(i.severity, i.expression) for i in issues] == [("warning", "Encounter.participant[1].type[0]")]
+    # XYZ is no code of v3-ParticipationType, which R4 holds complete: also an error (code-unknown)
+    assert [(i.severity, i.expression, i.rule) for i in issues] == [
+        ("error", "Encounter.participant[1].type[0].coding[0].code", "code-unknown"),
+        ("warning", "Encounter.participant[1].type[0]", "binding")]

@@ -148,3 +148,26 @@ def test_reference_findings_repeat_for_the_same_reference() -> None:
     for ref in ("Patient/p1", "Group/g1", "urn:uuid:0c3a2bd6-6b9b-4a3f-a2f6-2b7d4e0b6b2e", "http://x.org/fhir/Patient/p1"):
         for _ in range(2):
             assert not errors(v.validate_resource(dict(ENCOUNTER, subject={"reference": ref}))), ref
+
+
+def test_string_fast_path_agrees_with_the_full_check_on_control_characters_and_whitespace() -> None:
+    """The remembered-good-values shortcut of primitives.checker must judge strings as check_primitive."""
+    from fhiradapter.validator.primitives import check_primitive, checker
+    rng = random.Random(11)
+    alphabet = ["a", "Z", "0", " ", "\t", "\n", "\r", "\x00", "\x01", "\x0b", "\x1f", "\x7f", "é", "-", "."]
+    for type_code in ("string", "markdown", "code", "id", "uri"):
+        fast = checker(type_code)
+        for _ in range(3000):
+            value = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+            for _ in range(2):   # the second call meets a value the checker may remember
+                assert (fast(value) is None) == (check_primitive(type_code, value) is None), (type_code, value)
+
+
+def test_narrative_and_extension_context_memos_judge_a_text_afresh() -> None:
+    """The remembered narrative findings are keyed by the exact text; a changed text is parsed again."""
+    from fhiradapter.validator.checks.narrative import findings
+    good = '<div xmlns="http://www.w3.org/1999/xhtml">a</div>'
+    bad = '<div xmlns="http://www.w3.org/1999/xhtml"><script>a</script></div>'
+    for _ in range(2):
+        assert findings(good) == ()
+        assert [f[0] for f in findings(bad)] == ["txt-1", "txt-2"]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .base import Reporter
+from .base import CheckEnv, Reporter
 
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+").fullmatch
 _REST_TAIL = re.compile(r"https?://\S+?/([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/\S+)?").fullmatch
 _TYPES_PARAM = re.compile(r"[?&]_type=([A-Za-z,]+)")
 
 
-def check_bundle_rules(bundle: dict[str, Any], expr: str, report: Reporter) -> None:
+def check_bundle_rules(bundle: dict[str, Any], expr: str, report: Reporter, env: CheckEnv) -> None:
     entries = bundle.get("entry")
     if entries.__class__ is list:
         for i, e in enumerate(entries):

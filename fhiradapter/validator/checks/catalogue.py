@@ -44,9 +44,9 @@ def codesystem_fsh() -> str:
     lines = ["// Generated from fhiradapter/validator/checks/catalogue.json by",
              "// `python -m fhiradapter.validator.checks.catalogue`: do not edit by hand.", "",
              "CodeSystem: ValidatorCheck", "Id: validator-check", 'Title: "fhiradapter validator checks"',
-             'Description: "The checks of fhiradapter validate; OperationOutcome.issue.details.coding carries the '
-             'check id. Issues of FHIRPath invariants carry the constraint key of the definition that '
-             'declares it (code invariant stands for them here)."',
+             ('Description: "The checks of fhiradapter validate; OperationOutcome.issue.details.coding carries the '
+              'check id. Issues of FHIRPath invariants carry the constraint key of the definition that '
+              'declares it (code invariant stands for them here)."'),
              f'* ^url = "{SYSTEM}"', "* ^status = #active", "* ^experimental = false",
              "* ^caseSensitive = true", "* ^content = #complete"]
     for c in CHECKS:

@@ -26,7 +26,7 @@ class CodeSystems:
     def _load(self, system: str) -> Any:
         try:
             cs = self.registry.code_system(system)
-        except Exception:   # a broken definition must not stop validation
+        except Exception:  # noqa: BLE001  # a broken definition must not stop validation
             return None
         if not isinstance(cs, dict):
             return None
@@ -52,7 +52,10 @@ class CodeSystems:
         system, code = coding.get("system"), coding.get("code")
         if system.__class__ is not str or code.__class__ is not str:
             return
-        found = self.codes(system.split("|")[0])
+        found = self._codes.get(system, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self.codes(system.split("|")[0])
+            self._codes[system] = found
         if found is None:
             return
         if found == "supplement":

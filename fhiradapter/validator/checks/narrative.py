@@ -9,14 +9,11 @@ import xml.etree.ElementTree as ET
 from html.entities import name2codepoint
 from typing import Any
 
-from .base import Reporter
+from .base import CheckEnv, Reporter
 
 XHTML = "{http://www.w3.org/1999/xhtml}"
 # HTML 4.0 chapters 7-11 and 15 (the R4 narrative rule), plus a and img
-_ALLOWED = frozenset((
-    "a abbr acronym address b bdo big blockquote br caption cite code col colgroup dd del dfn div dl dt "
-    "em h1 h2 h3 h4 h5 h6 hr i img ins kbd li ol p pre q samp small span strong sub sup table tbody td "
-    "tfoot th thead tr tt ul var").split())
+_ALLOWED = frozenset(["a", "abbr", "acronym", "address", "b", "bdo", "big", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q", "samp", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "tt", "ul", "var"])
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
 _MEMO_MAX = 4096
@@ -48,8 +45,8 @@ def _findings(div: str) -> list[tuple[str, str, str]]:
     except ET.ParseError as exc:
         return [("xhtml-wellformed", "", f"the narrative is not well-formed XHTML ({exc})")]
     if root.tag != XHTML + "div":
-        return [("xhtml-root", "", "the narrative must be a <div> element in the XHTML namespace "
-                 "(xmlns=\"http://www.w3.org/1999/xhtml\")")]
+        return [("xhtml-root", "", ('the narrative must be a <div> element in the XHTML namespace '
+                                    '(xmlns="http://www.w3.org/1999/xhtml")'))]
     out: list[tuple[str, str, str]] = []
     text = False
     for el in root.iter():
@@ -69,7 +66,7 @@ def _findings(div: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def check_narrative(res: dict[str, Any], expr: str, report: Reporter) -> None:
+def check_narrative(res: dict[str, Any], expr: str, report: Reporter, env: CheckEnv) -> None:
     text = res.get("text")
     div = text.get("div") if text.__class__ is dict else None
     if div.__class__ is not str or not div.strip():

@@ -4,7 +4,7 @@ small UCUM table of metric prefixes and time units; a Duration bound on a date m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .base import Reporter
@@ -67,7 +67,7 @@ def _from_now(duration: dict[str, Any], sign: int) -> str | None:
     base = _to_base(duration)
     if base is None or base[0] != "s":
         return None
-    when = datetime.now(timezone.utc) + sign * timedelta(seconds=base[1])
+    when = datetime.now(UTC) + sign * timedelta(seconds=base[1])
     return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
