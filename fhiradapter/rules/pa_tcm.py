@@ -26,7 +26,7 @@ def _in_tcm(record: MemberRecord, day: date) -> bool:
     return bool(record.contacts(P))
 
 
-def _discharges(record: MemberRecord, *, planned: bool) -> list[dict]:
+def _discharges(record: MemberRecord, *, planned: bool) -> list[dict[str, Any]]:
     """What shows a TCM discharge: the TCM EpisodeOfCare's period.end when the record has episodes (a
     revised plan is no discharge: issue 12 defect 2); else the older reading, a pa-tcm plan's end
     (planned: any plan not revoked; done: completed or revoked plans)."""
