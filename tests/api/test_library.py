@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from fhiradapter import api
 from fhiradapter.cli import cli
 from fhiradapter.rules import RuleConfig
-from fhiradapter.validator.report import json_outcome, text_line
+from fhiradapter.cli.validate_output import ndjson_line
+from fhiradapter.validator.report import text_line
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "mapping" / "fixtures" / "example"
@@ -43,7 +44,7 @@ def test_validate_paths_gives_the_outcomes_the_command_prints(out: Path, tmp_pat
     assert not by_source[str(EXAMPLE)].has_errors
     assert any(i.expression == "Encounter.status" for i in by_source[str(bad)].issues if i.is_error)
     printed = CliRunner().invoke(cli, ["validate", *paths, "--program", "mt-cmp", "--format", "json"]).output
-    assert printed.splitlines() == [json_outcome(r).decode() for r in results if not isinstance(r, api.Unreadable)]
+    assert printed.splitlines() == [ndjson_line(r).decode() for r in results if not isinstance(r, api.Unreadable)]
 
 
 def test_validate_paths_refuses_what_the_command_refuses(tmp_path: Path) -> None:
@@ -97,5 +98,5 @@ def test_send_and_run_take_exactly_the_delivery_options() -> None:
     wanted = {f.name for f in fields(api.Delivery)}
     for command, own in ((send, {"paths", "endpoint", "fmt", "verbose"}),
                          (run, {"program", "input_dir", "out", "mapping_file", "show_values", "max_entries",
-                                "bundle_method", "no_bundles", "progress", "provenance_time", "endpoint"})):
+                                "bundle_method", "no_bundles", "progress", "provenance_time", "endpoint", "as_of"})):
         assert {p.name for p in command.params} - own == wanted

@@ -15,7 +15,7 @@ from fhir_server_fixtures import FhirServer
 
 from .conftest import Example, Issuer, Service, StartService, cli, free_port
 
-AGENCY = "Organization/95d9c3a1-353a-540d-a069-2641bac09457"   # the mt-cmp example's agency (mapped id)
+AGENCY = "Organization/e373a3f4-24b5-50ab-a28a-b268818eaa55"   # the mt-cmp example's agency (mapped id of mt-cmp|YP-ORG-1)
 
 
 @pytest.fixture

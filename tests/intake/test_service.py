@@ -23,6 +23,7 @@ def _cli_outcome(resource: dict[str, Any], tmp_path: Path, *extra: str) -> dict[
     path.write_text(json.dumps(resource), encoding="utf-8")
     result = cli("validate", "--format", "json", *extra, str(path))
     outcome: dict[str, Any] = json.loads(result.stdout)
+    outcome.pop("meta", None)   # meta.source names the CLI's input file: an HTTP request has none
     for issue in outcome["issue"]:
         issue.pop("diagnostics", None)   # the file name: an HTTP request has none
     return outcome
