@@ -96,7 +96,35 @@ def _load(text: str, loader_class: type) -> Any:
         loader.dispose()
 
 
+# Parsing itself recurses once per nesting level, and libyaml's composer does so in C, where a deep
+# enough document overflows the C stack (a segfault, not a RecursionError). So the text is scanned first:
+# more open brackets, or a deeper indentation (spaces and "- " markers), than any mapping needs is
+# refused before the parser sees it.
+MAX_OPEN_BRACKETS = 4 * MAX_DEPTH
+MAX_INDENT = 8 * MAX_DEPTH
+_BRACKETS = re.compile(r"[\[\]{}]")
+_INDENT = re.compile(r"^[ -]*", re.MULTILINE)
+
+
+def check_nesting_text(text: str) -> None:
+    """Refuse a text nested too deeply to parse safely (a bound above any real mapping's nesting)."""
+    open_brackets = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{":
+            open_brackets += 1
+            if open_brackets > deepest:
+                deepest = open_brackets
+                if deepest > MAX_OPEN_BRACKETS:
+                    raise YamlLimitError(f"the document is nested more than {MAX_DEPTH} levels deep")
+        elif open_brackets:
+            open_brackets -= 1
+    if max((len(m.group()) for m in _INDENT.finditer(text)), default=0) > MAX_INDENT:
+        raise YamlLimitError(f"the document is nested more than {MAX_DEPTH} levels deep "
+                             f"(indentation past {MAX_INDENT} columns)")
+
+
 def load_yaml(text: str) -> Any:
+    check_nesting_text(text)
     try:
         return _load(text, _FastMappingYamlLoader)
     except YamlLimitError:
