@@ -267,5 +267,7 @@ def _outside_program(res: dict[str, Any], program: str) -> bool:
     codings = _codings(res.get("type")) + _codings(res.get("serviceType")) + _codings(res.get("category"))
     if any(c.get("system") == _STAY_SYSTEM for c in codings):
         return True
-    programs = {c.get("code") for c in codings if c.get("system") == _PROGRAM_SYSTEM}
+    # only string codes: an ill-typed code (a list, an object) is the structure check's to report
+    programs = {c["code"] for c in codings
+                if c.get("system") == _PROGRAM_SYSTEM and isinstance(c.get("code"), str)}
     return bool(programs) and program not in programs

@@ -41,6 +41,21 @@ def test_program_option_leaves_stays_and_other_programs_contacts_alone():
     assert [i for i in validate_issues(bare, program="dc-cs", rules=False) if i.is_error]
 
 
+@pytest.mark.parametrize("code", [["mt-cmp"], {"code": "mt-cmp"}, 7])
+def test_ill_typed_program_code_with_program_option_is_a_finding_not_a_crash(code):
+    """--program looks at the program coding to decide whether to force its profile; a code that is not a
+    string is reported by the structure check and the program's profile still applies."""
+    from fhiradapter.validator import validate_issues
+    contact = {k: v for k, v in STAY.items() if k != "type"}
+    contact["class"] = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"}
+    contact["serviceType"] = {"coding": [{"system": "https://fhiradapter.org/fhir/CodeSystem/bh-program",
+                                          "code": code}]}
+    issues = validate_issues(contact, program="mt-cmp", rules=False)
+    assert not [i for i in issues if i.rule == "internal"]
+    assert any(i.is_error and i.expression == "Encounter.serviceType.coding[0].code" for i in issues)
+    assert any("mt-cmp-encounter" in i.message for i in issues)
+
+
 def test_ndjson_member_grouping_ignores_the_version_of_the_subject_reference(tmp_path):
     """validate and rules check group members alike: Patient/p1/_history/3 is member Patient/p1."""
     import json as _json
