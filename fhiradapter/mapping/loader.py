@@ -20,6 +20,7 @@ from fhiradapter.mapping.compiler import (
     Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, generate_fast,
     key_function,
 )
+from fhiradapter.mapping.directives import option_table
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
 from fhiradapter.mapping.sources import encoding_problem, read_limited
@@ -105,21 +106,7 @@ def _yaml_path(parts: Any) -> str:
     return text
 
 
-_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {   # directive -> (allowed options, required)
-    "$col": (frozenset({"required", "as", "default"}), frozenset()),
-    "$item": (frozenset({"required", "as", "default"}), frozenset()),
-    "$const": (frozenset(), frozenset()),
-    "$var": (frozenset(), frozenset()),
-    "$lookup": (frozenset({"col", "from", "default", "required"}), frozenset()),
-    "$date": (frozenset({"format", "precision", "required"}), frozenset({"format"})),
-    "$datetime": (frozenset({"format", "timezone", "ambiguous", "add_minutes", "required"}), frozenset({"format"})),
-    "$concat": (frozenset({"sep", "required"}), frozenset()),
-    "$coalesce": (frozenset({"required"}), frozenset()),
-    "$if": (frozenset({"then", "else"}), frozenset({"then"})),
-    "$each": (frozenset({"do", "split"}), frozenset({"do"})),
-    "$ref": (frozenset({"key", "display", "required"}), frozenset({"key"})),
-    "$rows": (frozenset({"match"}), frozenset({"match"})),
-}
+_OPTIONS = option_table()   # directive -> (allowed options, required), from the one table
 
 
 def _directive_problems(value: Any, where: str) -> list[tuple[str, str]]:
