@@ -62,7 +62,8 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
     prefix = f"[{label}] " if label else ""
     rows = summary["rows"]
     for name, count in summary["files"].items():
-        click.echo(f"{prefix}{name}: {count['read']} read, {count['mapped']} mapped, {count['rejected']} rejected")
+        skipped = f", {count['skipped']} skipped" if "skipped" in count else ""
+        click.echo(f"{prefix}{name}: {count['read']} read, {count['mapped']} mapped, {count['rejected']} rejected{skipped}")
     for message in summary.get("file_errors", []):
         click.echo(f"{prefix}error: {message}")
     for message in summary.get("file_warnings", []):
@@ -84,7 +85,10 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
     if total_issues > shown:
         click.echo(f"{prefix}... {total_issues - shown} more in {errors_path}")
     resources = ", ".join(f"{n} {t}" for t, n in summary["resources"].items()) or "no resources"
-    click.echo(f"{prefix}rows: {rows['read']} read = {rows['mapped']} mapped + {rows['rejected']} rejected; "
+    for reason, n in (summary.get("skipped") or {}).items():
+        click.echo(f"{prefix}skipped {n} row(s): {reason}")
+    skipped = f" + {rows['skipped']} skipped" if "skipped" in rows else ""
+    click.echo(f"{prefix}rows: {rows['read']} read = {rows['mapped']} mapped + {rows['rejected']} rejected{skipped}; "
                f"wrote {resources}, {summary['bundles']} bundles to {out}")
     findings = summary.get("findings")
     if findings is not None:

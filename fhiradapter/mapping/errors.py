@@ -15,9 +15,11 @@ class LoadProblem:
     file: str        # mapping file (as given / relative)
     where: str       # YAML path, e.g. resources[2].template.status
     message: str
+    line: int | None = None   # line of `where` in the file, when known
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
+        file = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{file}: {self.where}: {self.message}" if self.where else f"{file}: {self.message}"
 
 
 class MappingLoadError(Exception):
