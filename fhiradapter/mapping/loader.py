@@ -21,6 +21,7 @@ from fhiradapter.mapping.compiler import (
     key_function,
 )
 from fhiradapter.mapping.directives import option_table
+from fhiradapter.mapping.fhircheck import check_template
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
 from fhiradapter.mapping.sources import encoding_problem, read_limited
@@ -339,6 +340,10 @@ def load_mapping(path: str | Path) -> Mapping:
         if name in seen_names:
             continue
         seen_names.add(name)
+        # element names and shapes against R4 and the claimed profile (fhircheck.py)
+        text_columns = sources.get(spec.get("source") or "", {}).get("format", "csv") == "csv"
+        problems.extend(LoadProblem(label, w, m) for w, m in check_template(
+            spec["template"], f"{where}.template", text_columns=text_columns))
         source = spec.get("source")
         compile_problems: list[tuple[str, str]] = []
         if source is None:   # a constant resource, made once per run from the mapping
