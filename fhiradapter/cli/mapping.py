@@ -140,7 +140,7 @@ def check(file: str, input_dir: str | None) -> None:
     loaded = load_or_exit(file)
     findings = lint(loaded, Path(input_dir) if input_dir else None)
     for finding in findings:
-        click.echo(f"{finding.severity}: {file}: {finding.where}: {finding.message}")
+        click.echo(f"{finding.severity}: {finding.location(file)}: {finding.where}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")
     click.echo(f"{file}: {len(loaded.templates)} templates, {len(loaded.sources)} sources, "
                f"{len(loaded.lookups)} lookups; {errors} error(s), {len(findings) - errors} warning(s)")
