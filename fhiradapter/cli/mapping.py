@@ -136,9 +136,22 @@ def mapping() -> None:
               help="An export folder: its CSV headers are compared with the columns the mapping reads.")
 def check(file: str, input_dir: str | None) -> None:
     """Schema + semantic lint of a mapping FILE."""
-    from fhiradapter.mapping.check import lint
-    loaded = load_or_exit(file)
+    from fhiradapter.mapping.check import header_findings, lint
+    from fhiradapter.mapping.errors import MappingLoadError
+    from fhiradapter.mapping.loader import load_mapping
+    try:
+        loaded = load_mapping(file)
+    except MappingLoadError as exc:   # every problem at once: the export's headers too, when given
+        found = header_findings(exc.sources, Path(input_dir), file) if input_dir else []
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        for finding in found:
+            click.echo(f"error: {finding.location(file)}: {finding.where}: {finding.message}", err=True)
+        click.echo(f"{len(exc.problems) + len(found)} problem(s): the mapping cannot be used", err=True)
+        sys.exit(EXIT_USAGE)
     findings = lint(loaded, Path(input_dir) if input_dir else None)
+    if input_dir:
+        findings = header_findings(loaded.sources, Path(input_dir), file) + findings
     for finding in findings:
         click.echo(f"{finding.severity}: {finding.location(file)}: {finding.where}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")

@@ -60,6 +60,37 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def header_findings(sources: dict[str, dict[str, Any]], input_dir: Path, label: str) -> list[Finding]:
+    """Declared `columns:` against the header line of each CSV file in `input_dir`, with what the
+    file looks like when they differ (delimiter, encoding). Needs only the source specs, so it runs
+    also when the mapping has other problems."""
+    findings = []
+    for name, spec in sources.items():
+        declared = spec.get("columns")
+        path = input_dir / str(spec.get("file", ""))
+        if not declared or spec.get("format", "csv") != "csv" or not path.is_file():
+            continue
+        delimiter, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
+        hint = sniff(path, delimiter=delimiter, encoding=encoding)
+        try:
+            header = read_csv_header(path, delimiter=delimiter, quote=spec.get("quote", '"'), encoding=encoding)
+        except (OSError, UnicodeDecodeError, LookupError, SourceReadError) as exc:
+            findings.append(Finding("error", f"sources.{name}", f"cannot read the header of {spec['file']} ({exc})"
+                                    + (f": {hint}" if hint else ""), label))
+            continue
+        absent = [c for c in declared if c not in header]
+        if not absent:
+            continue
+        if hint:
+            findings.append(Finding("error", f"sources.{name}", f"the header of {spec['file']} does not hold the "
+                                    f"declared columns ({len(absent)} of {len(declared)} missing): {hint}", label))
+        else:
+            for column in absent:
+                findings.append(Finding("error", f"sources.{name}", f"declared column '{column}' is not in the header "
+                                        f"of {spec['file']}" + _close(column, header), label))
+    return findings
+
+
 def lint(mapping: Mapping, input_dir: Path | None = None) -> list[Finding]:
     """Problems a loaded (schema-valid, compiled) mapping still has. The columns it reads are checked
     against each CSV source's header: the declared `columns:`, else the file in `input_dir`, else the
@@ -116,13 +147,16 @@ def lint(mapping: Mapping, input_dir: Path | None = None) -> list[Finding]:
                                 f"{where}.columns")
         wanted = read.get(name, {})
         missing = [c for c in wanted if c not in columns]
+        hint = sniff(path, delimiter=spec.get("delimiter", ","), encoding=spec.get("encoding", "utf-8")) \
+            if missing and path is not None else None
+        if hint and 2 * len(missing) > len(wanted):   # a wrong delimiter or encoding, not typos: say that once
+            finding("error", f"{len(missing)} of the {len(wanted)} columns the mapping reads are not in {origin}: {hint}")
+            continue
         for column in sorted(missing):
             finding("error", f"column '{column}' ({'; '.join(sorted(set(wanted[column]))[:2])}) is not in "
                     f"{origin}" + _close(column, columns))
-        if missing and path is not None:
-            hint = sniff(path, delimiter=spec.get("delimiter", ","), encoding=spec.get("encoding", "utf-8"))
-            if hint:
-                finding("error", f"{spec['file']}: {hint}")
+        if hint:
+            finding("error", f"{spec['file']}: {hint}")
         if path is not None and input_dir is not None:
             for column in columns:
                 if column not in wanted:

@@ -25,8 +25,9 @@ class LoadProblem:
 class MappingLoadError(Exception):
     """A mapping that cannot be used; `problems` lists every problem found."""
 
-    def __init__(self, problems: list[LoadProblem]):
+    def __init__(self, problems: list[LoadProblem], sources: dict[str, Any] | None = None):
         self.problems = problems
+        self.sources = sources or {}   # the merged source specs, when read: headers can still be checked
         super().__init__("\n".join(str(p) for p in problems))
 
 

@@ -399,8 +399,9 @@ def load_mapping(path: str | Path) -> Mapping:
         tests.append({"name": test["name"], "input": path.parent / test["input"],
                       "expect": path.parent / test["expect"], "where": f"tests[{i}]"})
 
+    problems.extend(_undeclared_columns(sources, source_labels, uses, templates))
     if problems:
-        raise MappingLoadError(_located(problems, texts))
+        raise MappingLoadError(_located(problems, texts), sources)
     return Mapping(path=path, id=top["id"], version=str(top["version"]), agency=agency,
                    timezone=top["timezone"], program=top.get("program"), title=top.get("title"),
                    vars=vars_, sources=sources, lookups=lookups, templates=templates, tests=tests,
@@ -467,4 +468,36 @@ def _skips(sources: dict[str, dict[str, Any]], labels: dict[str, tuple[str, str]
                                 f"skip '{rule['reason']}'"))
         problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
         found[name] = tuple(tests)
+    return found
+
+
+def _undeclared_columns(sources: dict[str, dict[str, Any]], labels: dict[str, tuple[str, str]], uses: list[Use],
+                        templates: list[Template]) -> list[LoadProblem]:
+    """Columns the mapping reads that the source's declared `columns:` (the export's header) lacks:
+    a misspelled column fails at load, before any row is read or rejected."""
+    import difflib
+    read: dict[str, dict[str, str]] = {}
+    for use in uses:
+        for column in use.columns:
+            source, _, col = column.partition(".")
+            read.setdefault(source, {}).setdefault(col, f"{use.template} at {use.element}")
+    for template in templates:
+        if template.source is not None:
+            for col in template.key_columns:
+                read.setdefault(template.source, {}).setdefault(col, f"{template.name} key")
+    found = []
+    for name, spec in sources.items():
+        declared = spec.get("columns")
+        if not declared or spec.get("format", "csv") != "csv":
+            continue
+        label, where = labels[name]
+        wanted = dict(read.get(name, {}))
+        if spec.get("index"):
+            wanted.setdefault(spec["index"], "index:")
+        for column, user in wanted.items():
+            if column not in declared:
+                close = difflib.get_close_matches(column, declared, n=2, cutoff=0.6)
+                found.append(LoadProblem(label, f"{where}.columns", f"column '{column}' ({user}) is not among the "
+                                         f"declared columns of {spec['file']}"
+                                         + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else "")))
     return found
