@@ -19,7 +19,9 @@ from fhiradapter.outcome import Issue
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.loader import Mapping, Template
-from fhiradapter.mapping.sources import Record, SourceReadError, clear_cache, iter_csv, iter_json, iter_ndjson
+from fhiradapter.mapping.sources import (
+    Record, SourceReadError, clear_cache, iter_csv, iter_json, iter_ndjson, read_csv_header,
+)
 from fhiradapter.mapping.values import as_text
 from fhiradapter.provenance import PREFIX
 
@@ -203,6 +205,10 @@ class MappingRun:
                     self.absent.append((name, file))
                 continue
             self.ctx.strict_columns = spec.get("format", "csv") == "csv"
+            hint = self._header_hint(name, spec, path) if self.ctx.strict_columns and spec.get("header", True) is True \
+                else None
+            if hint is not None:   # every row will say "column not in the file header": say why, once
+                yield self._file_problem(name, file, hint, severity="warning")
             prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
             skips = mapping.skips.get(name, ())
             try:
@@ -214,6 +220,26 @@ class MappingRun:
                     yield result
             except SourceReadError as exc:
                 yield self._file_problem(name, file, exc.message, exc.line, exc.severity)
+
+    def _header_hint(self, name: str, spec: dict[str, Any], path: Path) -> str | None:
+        """When the header lacks columns the mapping reads and the file looks differently delimited or
+        encoded than the source says: what it looks like (once per file, never per row)."""
+        from fhiradapter.mapping.check import columns_read
+        from fhiradapter.mapping.sniff import sniff
+        wanted = columns_read(self.mapping).get(name, {})
+        delimiter, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
+        try:
+            header = read_csv_header(path, delimiter=delimiter, quote=spec.get("quote", '"'), encoding=encoding)
+        except (OSError, UnicodeError, LookupError, SourceReadError):
+            header = []
+        missing = [c for c in wanted if c not in header]
+        if not missing:
+            return None
+        hint = sniff(path, delimiter=delimiter, encoding=encoding)
+        if hint is None:
+            return None
+        return (f"the header lacks {len(missing)} of the {len(wanted)} columns the mapping reads: "
+                f"{hint}")
 
     def _row_fault(self, source: str, file: str, record: Record, exc: BaseException) -> RowResult:
         self.ctx.used = []

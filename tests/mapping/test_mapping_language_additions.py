@@ -243,3 +243,19 @@ resources:
     done = _check(str(path), "--input", str(tmp_path / "in"))
     assert done.returncode == 1, done.stdout + done.stderr
     assert hint in done.stdout
+
+
+def test_map_says_once_what_a_mismatched_file_looks_like(mapper):
+    body = """\
+sources: {visits: {file: visits.csv}}
+resources:
+  - name: visit
+    source: visits
+    key: {$col: visit}
+    template: {resourceType: Encounter, status: finished, subject: {$ref: {type: Patient}, key: {$col: client}}}
+"""
+    result = mapper(body, {"visits.csv": b"visit;client\r\nV1;C1\r\nV2;C2\r\n"})
+    assert result.summary["rows"] == {"read": 2, "mapped": 0, "rejected": 2}
+    assert result.summary["file_warnings"] == [
+        "visits.csv: the header lacks 2 of the 2 columns the mapping reads: the file looks ';'-delimited; "
+        "set delimiter: \";\""]

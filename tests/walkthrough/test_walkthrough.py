@@ -58,7 +58,7 @@ def test_the_doc_shows_the_four_steps():
 
 
 def test_commands_print_what_the_doc_shows(walkthrough):
-    for command, (code, lines, shown) in walkthrough.items():
+    for command, (_code, lines, shown) in walkthrough.items():
         if command == "$WALK" or command.startswith("fhiradapter run "):
             continue   # the run's console is checked below by its meaning (its wording is not the point)
         assert lines == shown, f"`{command}` printed something else than docs/walkthrough.md shows"
