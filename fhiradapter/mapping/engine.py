@@ -297,16 +297,10 @@ class MappingRun:
         ctx = self.ctx
         ctx.row = record.data or {}
         ctx.parents = record.parents
-        for reason, test in skips:   # rows left out on purpose: neither mapped nor rejected
-            try:
-                met = test(ctx)
-            except FieldError as exc:
-                result = RowResult(source, file, line, pointer=record.pointer)
-                result.issues.append(row_issue(exc.code, exc.message, file=file, line=line, column=exc.column,
-                                               expression="(skip)"))
-                return result
-            if met:
-                return RowResult(source, file, line, pointer=record.pointer, skipped=reason)
+        if skips:
+            skipped = self._skipped(source, file, record, skips)
+            if skipped is not None:
+                return skipped
         used: list[tuple[str, int]] = []
         ctx.used = used
         result = RowResult(source, file, line, [], [], pointer=record.pointer, used=used)
@@ -375,6 +369,22 @@ class MappingRun:
             result.intended.extend(f"{t.resource_type}/{r['id']}" for t, r, _m, _k in resources)
             result.resources = []
         return result
+
+    def _skipped(self, source: str, file: str, record: Record, skips: tuple[tuple[str, Any], ...]) -> RowResult | None:
+        """The row's result when a `skip:` condition holds (left out on purpose: neither mapped nor
+        rejected), or when testing one fails; None to map the row."""
+        line = record.line
+        for reason, test in skips:
+            try:
+                met = test(self.ctx)
+            except FieldError as exc:
+                result = RowResult(source, file, line, pointer=record.pointer)
+                result.issues.append(row_issue(exc.code, exc.message, file=file, line=line, column=exc.column,
+                                               expression="(skip)"))
+                return result
+            if met:
+                return RowResult(source, file, line, pointer=record.pointer, skipped=reason)
+        return None
 
     def _add_errors(self, result: RowResult, template: Template, exc: Exception, file: str, line: int) -> None:
         errors = exc.errors if isinstance(exc, FieldErrors) else [exc]
