@@ -147,3 +147,13 @@ def test_run_writes_report_and_bulk_manifest(walkthrough):
     counts = {item["type"]: item["count"] for item in manifest["output"]}
     assert counts["Encounter"] == 36 and counts["Organization"] == 1
     assert "transactionTime" in manifest and isinstance(manifest["error"], list)
+
+
+def test_the_golden_test_data_is_the_generators_output_and_passes(tmp_path):
+    code, _ = run_shell(f"python examples/walkthrough/generate.py {tmp_path}", tmp_path)
+    assert code == 0
+    committed = ROOT / "examples" / "walkthrough" / "tests" / "input" / "visits.csv"
+    assert (tmp_path / "visits.csv").read_bytes() == committed.read_bytes(), \
+        "regenerate: python examples/walkthrough/generate.py examples/walkthrough/tests/input"
+    code, lines = run_shell("fhiradapter mapping test examples/walkthrough/mapping.yaml", tmp_path)
+    assert code == 0 and lines[-1] == "1 passed, 0 failed"

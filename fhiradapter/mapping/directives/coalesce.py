@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import is_empty
-from fhiradapter.mapping.compiler import (
-    Compiled, Ctx, Env, _column_label, _const, compile_value,
-)
+from fhiradapter.mapping.compiler import Compiled, Ctx, Env, _column_label, _const, compile_value
 from fhiradapter.mapping.directives.spec import Directive
 
 
@@ -33,10 +32,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$coalesce',
+    name="$coalesce",
     compile=compile_directive,
-    summary='the first expression that is not missing',
-    argument={'type': 'array', 'items': {'$ref': '#/$defs/expr'}, 'minItems': 1},
-    options={'required': {'type': 'boolean'}},
+    summary="the first expression that is not missing",
+    argument={"type": "array", "items": {"$ref": "#/$defs/expr"}, "minItems": 1},
+    options={"required": {"type": "boolean"}},
     required=(),
 )

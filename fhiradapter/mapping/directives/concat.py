@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import as_text
 from fhiradapter.mapping.compiler import (
@@ -48,10 +49,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$concat',
+    name="$concat",
     compile=compile_directive,
-    summary='joined strings',
-    argument={'type': 'array', 'items': {'$ref': '#/$defs/expr'}, 'minItems': 1},
-    options={'sep': {'type': 'string'}, 'required': {'type': 'boolean'}},
+    summary="joined strings",
+    argument={"type": "array", "items": {"$ref": "#/$defs/expr"}, "minItems": 1},
+    options={"sep": {"type": "string"}, "required": {"type": "boolean"}},
     required=(),
 )

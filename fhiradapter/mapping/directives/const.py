@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from typing import Any
-from fhiradapter.mapping.compiler import (
-    Compiled, Env, _const,
-)
+
+from fhiradapter.mapping.compiler import Compiled, Env, _const
 from fhiradapter.mapping.directives.spec import Directive
 
 
@@ -13,9 +12,9 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$const',
+    name="$const",
     compile=compile_directive,
-    summary='`VALUE` verbatim (even if it looks like a directive)',
+    summary="`VALUE` verbatim (even if it looks like a directive)",
     argument=True,
     options={},
     required=(),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import as_text
 from fhiradapter.mapping.timefmt import TimeValueError, to_fhir_date
@@ -34,10 +35,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$date',
+    name="$date",
     compile=compile_directive,
-    summary='a FHIR `date`',
-    argument={'$ref': '#/$defs/expr'},
-    options={'format': {'$ref': '#/$defs/formats'}, 'precision': {'enum': ['year', 'month', 'day']}, 'required': {'type': 'boolean'}},
-    required=('format',),
+    summary="a FHIR `date`",
+    argument={"$ref": "#/$defs/expr"},
+    options={"format": {"$ref": "#/$defs/formats"}, "precision": {"enum": ["year", "month", "day"]}, "required": {"type": "boolean"}},
+    required=("format",),
 )

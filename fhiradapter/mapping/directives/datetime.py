@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import as_text
 from fhiradapter.mapping.timefmt import TimeValueError, format_has_time, to_fhir_datetime

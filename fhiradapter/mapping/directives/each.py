@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.values import as_text
-from fhiradapter.mapping.compiler import (
-    Compiled, Ctx, Env, RelatedItem, Use, _const, compile_value,
-)
+from fhiradapter.mapping.compiler import Compiled, Ctx, Env, RelatedItem, Use, _const, compile_value
 from fhiradapter.mapping.directives.spec import Directive
 
 
@@ -97,10 +96,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$each',
+    name="$each",
     compile=compile_directive,
-    summary='a list: one item per element of a list, split column or related rows',
-    argument={'anyOf': [{'$ref': '#/$defs/rows'}, {'$ref': '#/$defs/expr'}]},
-    options={'split': {'type': 'string', 'minLength': 1}, 'do': {'$ref': '#/$defs/tmpl'}},
-    required=('do',),
+    summary="a list: one item per element of a list, split column or related rows",
+    argument={"anyOf": [{"$ref": "#/$defs/rows"}, {"$ref": "#/$defs/expr"}]},
+    options={"split": {"type": "string", "minLength": 1}, "do": {"$ref": "#/$defs/tmpl"}},
+    required=("do",),
 )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.compiler import (
     Compiled, Ctx, Env, FastSource, Use, _pure, compile_condition, compile_value,
 )
@@ -39,10 +40,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$if',
+    name="$if",
     compile=compile_directive,
-    summary='a conditional template',
-    argument={'$ref': '#/$defs/condition'},
-    options={'then': {'$ref': '#/$defs/tmpl'}, 'else': {'$ref': '#/$defs/tmpl'}},
-    required=('then',),
+    summary="a conditional template",
+    argument={"$ref": "#/$defs/condition"},
+    options={"then": {"$ref": "#/$defs/tmpl"}, "else": {"$ref": "#/$defs/tmpl"}},
+    required=("then",),
 )

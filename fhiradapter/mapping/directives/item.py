@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from typing import Any
-from fhiradapter.mapping.compiler import (
-    Compiled, Env, _field_node,
-)
+
+from fhiradapter.mapping.compiler import Compiled, Env, _field_node
 from fhiradapter.mapping.directives.spec import Directive
 
 
@@ -13,10 +12,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$item',
+    name="$item",
     compile=compile_directive,
-    summary='the current `$each` item (`{$item: .}` the item itself)',
-    argument={'type': 'string', 'minLength': 1},
-    options={'required': {'type': 'boolean'}, 'as': {'enum': ['string', 'integer', 'decimal', 'boolean']}, 'default': True},
+    summary="the current `$each` item (`{$item: .}` the item itself)",
+    argument={"type": "string", "minLength": 1},
+    options={"required": {"type": "boolean"}, "as": {"enum": ["string", "integer", "decimal", "boolean"]}, "default": True},
     required=(),
 )

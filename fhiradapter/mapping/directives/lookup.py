@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import as_text
 from fhiradapter.mapping.compiler import (
@@ -66,11 +67,11 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$lookup',
+    name="$lookup",
     compile=compile_directive,
-    summary='a code translated through a lookup table',
-    argument={'$ref': '#/$defs/name'},
-    options={'col': {'type': 'string', 'minLength': 1}, 'from': {'$ref': '#/$defs/expr'}, 'default': True, 'required': {'type': 'boolean'}},
+    summary="a code translated through a lookup table",
+    argument={"$ref": "#/$defs/name"},
+    options={"col": {"type": "string", "minLength": 1}, "from": {"$ref": "#/$defs/expr"}, "default": True, "required": {"type": "boolean"}},
     required=(),
-    extra={'oneOf': [{'required': ['col']}, {'required': ['from']}]},
+    extra={"oneOf": [{"required": ["col"]}, {"required": ["from"]}]},
 )

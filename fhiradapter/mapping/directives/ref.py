@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from typing import Any
+
 from fhiradapter.ids import mapped_id
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import is_empty
@@ -82,10 +83,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$ref',
+    name="$ref",
     compile=compile_directive,
-    summary='a Reference to the resource another template makes from a key',
-    argument={'anyOf': [{'$ref': '#/$defs/name'}, {'type': 'object', 'required': ['type'], 'additionalProperties': False, 'properties': {'type': {'type': 'string', 'pattern': '^[A-Z][A-Za-z]+$'}, 'kind': {'$ref': '#/$defs/name'}}}]},
-    options={'key': {'anyOf': [{'$ref': '#/$defs/expr'}, {'type': 'array', 'items': {'$ref': '#/$defs/expr'}, 'minItems': 1}]}, 'display': {'$ref': '#/$defs/expr'}, 'required': {'type': 'boolean'}},
-    required=('key',),
+    summary="a Reference to the resource another template makes from a key",
+    argument={"anyOf": [{"$ref": "#/$defs/name"}, {"type": "object", "required": ["type"], "additionalProperties": False, "properties": {"type": {"type": "string", "pattern": "^[A-Z][A-Za-z]+$"}, "kind": {"$ref": "#/$defs/name"}}}]},
+    options={"key": {"anyOf": [{"$ref": "#/$defs/expr"}, {"type": "array", "items": {"$ref": "#/$defs/expr"}, "minItems": 1}]}, "display": {"$ref": "#/$defs/expr"}, "required": {"type": "boolean"}},
+    required=("key",),
 )

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from typing import Any
-from fhiradapter.mapping.compiler import (
-    Compiled, Env, _const,
-)
+
+from fhiradapter.mapping.compiler import Compiled, Env, _const
 from fhiradapter.mapping.directives.spec import Directive
 
 
@@ -14,10 +13,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$rows',
+    name="$rows",
     compile=compile_directive,
-    summary='the related rows of an `index:` source (only as the list of `$each`)',
-    argument={'$ref': '#/$defs/name'},
-    options={'match': {'$ref': '#/$defs/expr'}},
-    required=('match',),
+    summary="the related rows of an `index:` source (only as the list of `$each`)",
+    argument={"$ref": "#/$defs/name"},
+    options={"match": {"$ref": "#/$defs/expr"}},
+    required=("match",),
 )

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from typing import Any
-from fhiradapter.mapping.compiler import (
-    Compiled, Env, _const,
-)
+
+from fhiradapter.mapping.compiler import Compiled, Env, _const
 from fhiradapter.mapping.directives.spec import Directive
 
 
@@ -17,10 +16,10 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
 
 
 DIRECTIVE = Directive(
-    name='$var',
+    name="$var",
     compile=compile_directive,
-    summary='a mapping variable (`vars:`)',
-    argument={'$ref': '#/$defs/name'},
+    summary="a mapping variable (`vars:`)",
+    argument={"$ref": "#/$defs/name"},
     options={},
     required=(),
 )
