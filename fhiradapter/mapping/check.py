@@ -173,7 +173,7 @@ def explain_rows(mapping: Mapping) -> list[dict[str, str]]:
     """One row per (template, element): the source columns that feed it and how."""
     rows: list[dict[str, str]] = []
     for template in mapping.templates:
-        source_file = mapping.sources[template.source]["file"] if template.source is not None else "(the mapping)"
+        source_file = mapping.sources[template.source]["file"] if template.source is not None else "the mapping, once per run"
         rows.append({"template": template.name, "resourceType": template.resource_type, "file": source_file,
                      "columns": ", ".join(f"{template.source}.{c}" for c in template.key_columns),  # () for constants
                      "element": f"{template.resource_type}.id, {template.resource_type}.identifier",
