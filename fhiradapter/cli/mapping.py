@@ -142,7 +142,7 @@ def check(file: str, input_dir: str | None) -> None:
     try:
         loaded = load_mapping(file)
     except MappingLoadError as exc:   # every problem at once: the export's headers too, when given
-        found = header_findings(exc.sources, Path(input_dir), file) if input_dir else []
+        found = header_findings(exc.sources, Path(input_dir), file, exc.source_where) if input_dir else []
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         for finding in found:
@@ -151,7 +151,7 @@ def check(file: str, input_dir: str | None) -> None:
         sys.exit(EXIT_USAGE)
     findings = lint(loaded, Path(input_dir) if input_dir else None)
     if input_dir:
-        findings = header_findings(loaded.sources, Path(input_dir), file) + findings
+        findings = header_findings(loaded.sources, Path(input_dir), file, loaded.source_where) + findings
     for finding in findings:
         click.echo(f"{finding.severity}: {finding.location(file)}: {finding.where}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")

@@ -60,12 +60,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def header_findings(sources: dict[str, dict[str, Any]], input_dir: Path, label: str) -> list[Finding]:
+def header_findings(sources: dict[str, dict[str, Any]], input_dir: Path, label: str,
+                    source_where: dict[str, tuple[str, str, str]] | None = None) -> list[Finding]:
     """Declared `columns:` against the header line of each CSV file in `input_dir`, with what the
     file looks like when they differ (delimiter, encoding). Needs only the source specs, so it runs
-    also when the mapping has other problems."""
+    also when the mapping has other problems. `source_where` gives each source's file and line."""
     findings = []
     for name, spec in sources.items():
+        file, where, text = (source_where or {}).get(name, (label, f"sources.{name}", ""))
+        line = line_of(text, where) if text else None
         declared = spec.get("columns")
         path = input_dir / str(spec.get("file", ""))
         if not declared or spec.get("format", "csv") != "csv" or not path.is_file():
@@ -76,18 +79,18 @@ def header_findings(sources: dict[str, dict[str, Any]], input_dir: Path, label: 
             header = read_csv_header(path, delimiter=delimiter, quote=spec.get("quote", '"'), encoding=encoding)
         except (OSError, UnicodeDecodeError, LookupError, SourceReadError) as exc:
             findings.append(Finding("error", f"sources.{name}", f"cannot read the header of {spec['file']} ({exc})"
-                                    + (f": {hint}" if hint else ""), label))
+                                    + (f": {hint}" if hint else ""), file, line))
             continue
         absent = [c for c in declared if c not in header]
         if not absent:
             continue
         if hint:
             findings.append(Finding("error", f"sources.{name}", f"the header of {spec['file']} does not hold the "
-                                    f"declared columns ({len(absent)} of {len(declared)} missing): {hint}", label))
+                                    f"declared columns ({len(absent)} of {len(declared)} missing): {hint}", file, line))
         else:
             for column in absent:
                 findings.append(Finding("error", f"sources.{name}", f"declared column '{column}' is not in the header "
-                                        f"of {spec['file']}" + _close(column, header), label))
+                                        f"of {spec['file']}" + _close(column, header), file, line))
     return findings
 
 

@@ -25,9 +25,11 @@ class LoadProblem:
 class MappingLoadError(Exception):
     """A mapping that cannot be used; `problems` lists every problem found."""
 
-    def __init__(self, problems: list[LoadProblem], sources: dict[str, Any] | None = None):
+    def __init__(self, problems: list[LoadProblem], sources: dict[str, Any] | None = None,
+                 source_where: dict[str, tuple[str, str, str]] | None = None):
         self.problems = problems
         self.sources = sources or {}   # the merged source specs, when read: headers can still be checked
+        self.source_where = source_where or {}   # source -> (file label, YAML path, file text)
         super().__init__("\n".join(str(p) for p in problems))
 
 

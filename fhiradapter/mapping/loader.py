@@ -401,7 +401,8 @@ def load_mapping(path: str | Path) -> Mapping:
 
     problems.extend(_undeclared_columns(sources, source_labels, uses, templates))
     if problems:
-        raise MappingLoadError(_located(problems, texts), sources)
+        raise MappingLoadError(_located(problems, texts), sources, {
+            name: (label, where, texts.get(label, "")) for name, (label, where) in source_labels.items()})
     return Mapping(path=path, id=top["id"], version=str(top["version"]), agency=agency,
                    timezone=top["timezone"], program=top.get("program"), title=top.get("title"),
                    vars=vars_, sources=sources, lookups=lookups, templates=templates, tests=tests,

@@ -74,7 +74,7 @@ def test_mapping_check_catches_the_five_planted_typos(walkthrough):
         ("not a dateTime", "typos.yaml:54", "resources[2].template.birthDate", "use $date"),
         ("is a list in FHIR", "typos.yaml:84", "resources[4].template.participant", "list item"),
         ("'StaffNP'", "typos.yaml:14", "sources.visits.columns", "did you mean 'StaffNPI'"),
-        ("';'-delimited", "typos.yaml", "sources.visits", 'set delimiter: ";"'),
+        ("';'-delimited", "typos.yaml:13", "sources.visits", 'set delimiter: ";"'),
     ]
     for what, where, path, hint in expected:
         line = next((e for e in errors if what in e), None)
