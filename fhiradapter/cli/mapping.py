@@ -62,7 +62,8 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
     prefix = f"[{label}] " if label else ""
     rows = summary["rows"]
     for name, count in summary["files"].items():
-        click.echo(f"{prefix}{name}: {count['read']} read, {count['mapped']} mapped, {count['rejected']} rejected")
+        skipped = f", {count['skipped']} skipped" if "skipped" in count else ""
+        click.echo(f"{prefix}{name}: {count['read']} read, {count['mapped']} mapped, {count['rejected']} rejected{skipped}")
     for message in summary.get("file_errors", []):
         click.echo(f"{prefix}error: {message}")
     for message in summary.get("file_warnings", []):
@@ -84,7 +85,10 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
     if total_issues > shown:
         click.echo(f"{prefix}... {total_issues - shown} more in {errors_path}")
     resources = ", ".join(f"{n} {t}" for t, n in summary["resources"].items()) or "no resources"
-    click.echo(f"{prefix}rows: {rows['read']} read = {rows['mapped']} mapped + {rows['rejected']} rejected; "
+    for reason, n in (summary.get("skipped") or {}).items():
+        click.echo(f"{prefix}skipped {n} row(s): {reason}")
+    skipped = f" + {rows['skipped']} skipped" if "skipped" in rows else ""
+    click.echo(f"{prefix}rows: {rows['read']} read = {rows['mapped']} mapped + {rows['rejected']} rejected{skipped}; "
                f"wrote {resources}, {summary['bundles']} bundles to {out}")
     findings = summary.get("findings")
     if findings is not None:
@@ -132,11 +136,24 @@ def mapping() -> None:
               help="An export folder: its CSV headers are compared with the columns the mapping reads.")
 def check(file: str, input_dir: str | None) -> None:
     """Schema + semantic lint of a mapping FILE."""
-    from fhiradapter.mapping.check import lint
-    loaded = load_or_exit(file)
+    from fhiradapter.mapping.check import header_findings, lint
+    from fhiradapter.mapping.errors import MappingLoadError
+    from fhiradapter.mapping.loader import load_mapping
+    try:
+        loaded = load_mapping(file)
+    except MappingLoadError as exc:   # every problem at once: the export's headers too, when given
+        found = header_findings(exc.sources, Path(input_dir), file, exc.source_where) if input_dir else []
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        for finding in found:
+            click.echo(f"error: {finding.location(file)}: {finding.where}: {finding.message}", err=True)
+        click.echo(f"{len(exc.problems) + len(found)} problem(s): the mapping cannot be used", err=True)
+        sys.exit(EXIT_USAGE)
     findings = lint(loaded, Path(input_dir) if input_dir else None)
+    if input_dir:
+        findings = header_findings(loaded.sources, Path(input_dir), file, loaded.source_where) + findings
     for finding in findings:
-        click.echo(f"{finding.severity}: {file}: {finding.where}: {finding.message}")
+        click.echo(f"{finding.severity}: {finding.location(file)}: {finding.where}: {finding.message}")
     errors = sum(1 for f in findings if f.severity == "error")
     click.echo(f"{file}: {len(loaded.templates)} templates, {len(loaded.sources)} sources, "
                f"{len(loaded.lookups)} lookups; {errors} error(s), {len(findings) - errors} warning(s)")

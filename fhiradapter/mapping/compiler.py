@@ -14,10 +14,9 @@ from typing import Any, Callable, Iterator
 
 import regex
 
-from fhiradapter.ids import mapped_id
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.lookups import Lookup
-from fhiradapter.mapping.timefmt import TimeValueError, format_has_time, format_problem, to_fhir_date, to_fhir_datetime
+from fhiradapter.mapping.timefmt import format_problem
 from fhiradapter.mapping.values import as_text, convert, is_empty, same
 
 Node = Callable[["Ctx"], Any]
@@ -268,8 +267,16 @@ def _inline_csv_col(name: str, closure: Node, as_kind: str, label: str) -> Calla
 # --------------------------------------------------------------------------------------------
 # Directives
 
-DIRECTIVES = ("$col", "$item", "$const", "$var", "$lookup", "$date", "$datetime", "$concat", "$coalesce",
-              "$if", "$each", "$ref", "$rows")
+_HANDLERS: dict[str, Callable[[dict[str, Any], "Env", str, str], "Compiled"]] = {}
+
+
+def _handler(name: str) -> Callable[[dict[str, Any], "Env", str, str], "Compiled"] | None:
+    """The directive's compile function from the one table (fhiradapter.mapping.directives), which
+    imports this module: read on first use."""
+    if not _HANDLERS:
+        from fhiradapter.mapping.directives import handlers
+        _HANDLERS.update(handlers())
+    return _HANDLERS.get(name)
 
 
 def directive_of(value: Any) -> str | None:
@@ -289,9 +296,9 @@ def compile_value(spec: Any, env: Env, where: str, element: str) -> Compiled:
                         ", ".join(k for k in spec if str(k).startswith("$")))
             return _const(None)
         if directive is not None:
-            handler = _HANDLERS.get(directive)
+            handler = _handler(directive)
             if handler is None:
-                env.problem(where, f"unknown directive '{directive}' (known: {', '.join(DIRECTIVES)})")
+                env.problem(where, f"unknown directive '{directive}' (known: {', '.join(_HANDLERS)})")
                 return _const(None)
             return handler(spec, env, where, element)
         return _compile_map(spec, env, where, element)
@@ -413,83 +420,18 @@ def _compile_list(spec: list[Any], env: Env, where: str, element: str) -> Compil
     return node
 
 
-def _d_col(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    return _field_node(spec, env, where, element, "$col")
 
 
-def _d_item(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    return _field_node(spec, env, where, element, "$item")
 
 
-def _d_const(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    return _const(spec["$const"])
 
 
-def _d_var(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    name = spec["$var"]
-    if name not in env.vars:
-        env.problem(where, f"var '{name}' is not defined (vars: {', '.join(sorted(env.vars)) or 'none'})")
-        return _const(None)
-    return _const(env.vars[name])
 
 
 def _optional_expr(spec: dict[str, Any], key: str, env: Env, where: str, element: str) -> Compiled | None:
     return compile_value(spec[key], env, f"{where}.{key}", element) if key in spec else None
 
 
-def _d_lookup(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    name = spec["$lookup"]
-    lookup = env.lookups.get(name)
-    if lookup is None:
-        env.problem(where, f"lookup '{name}' is not defined")
-        return _const(None)
-    if "col" in spec:
-        source = _field_node({"$col": spec["col"]}, env, f"{where}.col", element, "$col")
-    elif "from" in spec:
-        source = compile_value(spec["from"], env, f"{where}.from", element)
-    else:
-        env.problem(where, "$lookup needs col: or from:")
-        return _const(None)
-    required = bool(spec.get("required", False))
-    has_default = "default" in spec
-    default = spec.get("default")
-    table, ignore_case = lookup.table, lookup.ignore_case
-    get = source.fn
-    column = _column_label(source.columns)
-    for use in env.uses[::-1]:
-        if use.element == element and use.via == "value":
-            use.via, use.lookup, use.lookups = f"lookup {name}", name, (name,)
-            break
-    else:
-        if source.columns:
-            env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in source.columns), element,
-                                f"lookup {name}", lookup=name, lookups=(name,)))
-
-    def fn(ctx: Ctx) -> Any:
-        value = get(ctx)
-        if value is None:
-            if required:
-                raise FieldError("required", "required value is missing", column=column)
-            return None
-        key = value if isinstance(value, str) else as_text(value)
-        if ignore_case and isinstance(key, str):
-            key = key.lower()
-        try:
-            return table[key]
-        except (KeyError, TypeError):
-            if has_default:
-                return default
-            raise FieldError("code-invalid", f"code not in lookup '{name}'", column=column, value=value) from None
-
-    node = Compiled(fn, source.columns)
-    if _pure(source) and not ignore_case:
-        def inline_lookup(src: FastSource) -> str:
-            value, v, t, f = src.emit(source), src.var(), src.bind(table), src.bind(fn)
-            src.line(f"{v} = {t}.get({value}, ABSENT) if {value}.__class__ is str else ABSENT")
-            src.line(f"if {v} is ABSENT: {v} = {f}(ctx)")   # missing, unmapped, default: the closure decides
-            return v
-        node.inline = inline_lookup
-    return node
 
 
 def _formats(spec: dict[str, Any], env: Env, where: str) -> tuple[str, ...]:
@@ -522,76 +464,8 @@ def _mark_use(env: Env, columns: tuple[str, ...], element: str, via: str, start:
                             lookups=tuple(lookups)))
 
 
-def _d_date(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    start = len(env.uses)
-    source = compile_value(spec["$date"], env, f"{where}.$date", element)
-    formats = _formats(spec, env, where)
-    precision = spec.get("precision", "day")
-    required = bool(spec.get("required", False))
-    column = _column_label(source.columns)
-    _mark_use(env, source.columns, element, f"date {' | '.join(formats)}", start)
-
-    def convert_date(ctx: Ctx, value: Any) -> Any:
-        if value is None:
-            if required:
-                raise FieldError("required", "required value is missing", column=column)
-            return None
-        try:
-            return to_fhir_date(value if isinstance(value, str) else str(as_text(value)), formats, precision)
-        except TimeValueError as exc:
-            raise FieldError("value", str(exc), column=column, value=value) from None
-
-    return _converting(source, convert_date, source.columns)
 
 
-def _d_datetime(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    start = len(env.uses)
-    source = compile_value(spec["$datetime"], env, f"{where}.$datetime", element)
-    formats = _formats(spec, env, where)
-    ambiguous = spec.get("ambiguous", "earlier")
-    required = bool(spec.get("required", False))
-    tz_expr = _optional_expr(spec, "timezone", env, where, element)
-    add_expr = _optional_expr(spec, "add_minutes", env, where, element)
-    if tz_expr is not None and tz_expr.const:
-        from fhiradapter.mapping.timefmt import zone
-        try:
-            zone(str(tz_expr.value))
-        except TimeValueError as exc:
-            env.problem(f"{where}.timezone", str(exc))
-    if add_expr is not None and not any(format_has_time(f) for f in formats):
-        env.problem(f"{where}.add_minutes", "add_minutes needs a format with a time of day")
-    columns = source.columns + (add_expr.columns if add_expr else ()) + (tz_expr.columns if tz_expr else ())
-    _mark_use(env, columns, element, f"datetime {' | '.join(formats)}", start)
-    column = _column_label(source.columns)
-    get_tz = tz_expr.fn if tz_expr else None
-    get_add = add_expr.fn if add_expr else None
-    add_column = _column_label(add_expr.columns) if add_expr else None
-
-    def convert_datetime(ctx: Ctx, value: Any) -> Any:
-        if value is None:
-            if required:
-                raise FieldError("required", "required value is missing", column=column)
-            return None
-        tz = ctx.timezone
-        if get_tz is not None:
-            tz = get_tz(ctx) or tz
-        minutes = None
-        if get_add is not None:
-            raw = get_add(ctx)
-            if raw is not None:
-                try:
-                    minutes = float(raw)
-                except (TypeError, ValueError):
-                    raise FieldError("value", "add_minutes is not a number", column=add_column, value=raw) from None
-                if not 0 <= minutes < _INFINITY:   # NaN fails every comparison
-                    raise FieldError("value", "add_minutes must be a finite number >= 0", column=add_column, value=raw)
-        try:
-            return to_fhir_datetime(value if value.__class__ is str else str(as_text(value)), formats,
-                                    tz if tz.__class__ is str else str(tz), ambiguous, minutes)
-        except TimeValueError as exc:
-            raise FieldError("value", str(exc), column=column, value=value) from None
-
-    return _converting(source, convert_datetime, columns)
 
 
 def _converting(source: Compiled, convert: Callable[[Ctx, Any], Any], columns: tuple[str, ...]) -> Compiled:
@@ -611,63 +485,8 @@ def _converting(source: Compiled, convert: Callable[[Ctx, Any], Any], columns: t
     return node
 
 
-def _d_concat(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    start = len(env.uses)
-    raw = spec["$concat"]
-    if not isinstance(raw, list):
-        env.problem(where, "$concat takes a list")
-        return _const(None)
-    parts = [compile_value(v, env, f"{where}.$concat[{i}]", element) for i, v in enumerate(raw)]
-    sep = str(spec.get("sep", ""))
-    required = bool(spec.get("required", False))
-    columns = tuple(c for p in parts for c in p.columns)
-    fns = [p.fn for p in parts]
-    _mark_use(env, columns, element, "concat", start)
-
-    def fn(ctx: Ctx) -> Any:
-        texts = []
-        for sub in fns:
-            value = sub(ctx)
-            if value is not None and value != "":
-                texts.append(value if isinstance(value, str) else str(as_text(value)))
-        if not texts:
-            if required:
-                raise FieldError("required", "required value is missing", column=_column_label(columns))
-            return None
-        return sep.join(texts)
-
-    node = Compiled(fn, columns)
-    if parts and all(_pure(p) for p in parts):
-        def inline_concat(src: FastSource) -> str:
-            values = [src.emit(p) for p in parts]
-            v, f = src.var(), src.bind(fn)
-            texts = " and ".join(f"{x}.__class__ is str and {x}" for x in values)
-            src.line(f"{v} = {src.bind(sep)}.join(({', '.join(values)},)) if {texts} else {f}(ctx)")
-            return v
-        node.inline = inline_concat
-    return node
 
 
-def _d_coalesce(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    raw = spec["$coalesce"]
-    if not isinstance(raw, list):
-        env.problem(where, "$coalesce takes a list")
-        return _const(None)
-    parts = [compile_value(v, env, f"{where}.$coalesce[{i}]", element) for i, v in enumerate(raw)]
-    required = bool(spec.get("required", False))
-    columns = tuple(c for p in parts for c in p.columns)
-    fns = [p.fn for p in parts]
-
-    def fn(ctx: Ctx) -> Any:
-        for sub in fns:
-            value = sub(ctx)
-            if not is_empty(value):
-                return value
-        if required:
-            raise FieldError("required", "required value is missing", column=_column_label(columns))
-        return None
-
-    return Compiled(fn, columns)
 
 
 # Conditions ---------------------------------------------------------------------------------
@@ -752,120 +571,8 @@ def compile_condition(spec: Any, env: Env, where: str, element: str) -> tuple[Ca
     return (lambda ctx: False), ()
 
 
-def _d_if(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    start = len(env.uses)
-    test, cond_columns = compile_condition(spec["$if"], env, f"{where}.$if", element)
-    del env.uses[start:]   # listed once below as 'condition'
-    if "then" not in spec:
-        env.problem(where, "$if needs then:")
-    then = compile_value(spec.get("then"), env, f"{where}.then", element)
-    other = compile_value(spec.get("else"), env, f"{where}.else", element)
-    then_fn, else_fn = then.fn, other.fn
-    if cond_columns:
-        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in cond_columns), element, "condition"))
-
-    def fn(ctx: Ctx) -> Any:
-        return then_fn(ctx) if test(ctx) else else_fn(ctx)
-
-    node = Compiled(fn, cond_columns + then.columns + other.columns)
-    if _pure(then) and _pure(other):
-        def inline_if(src: FastSource) -> str:
-            v = src.var()
-            src.line(f"if {src.bind(test)}(ctx):")
-            with src.block():
-                src.line(f"{v} = {src.emit(then)}")
-            src.line("else:")
-            with src.block():
-                src.line(f"{v} = {src.emit(other)}")
-            return v
-        node.inline = inline_if
-    return node
 
 
-def _d_each(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    if "do" not in spec:
-        env.problem(where, "$each needs do:")
-        return _const(None)
-    lst = spec["$each"]
-    split = spec.get("split")
-    related: str | None = None
-    if isinstance(lst, dict) and "$rows" in lst:
-        related = lst["$rows"]
-        src = env.sources.get(related)
-        if src is None:
-            env.problem(f"{where}.$each", f"source '{related}' is not defined")
-            return _const(None)
-        if not src.get("index"):
-            env.problem(f"{where}.$each", f"source '{related}' has no index: column, so $rows cannot use it")
-            return _const(None)
-        if "match" not in lst:
-            env.problem(f"{where}.$each", "$rows needs match:")
-            return _const(None)
-        start = len(env.uses)
-        match = compile_value(lst["match"], env, f"{where}.$each.match", element)
-        del env.uses[start:]
-        list_fn = match.fn
-        list_columns = match.columns
-        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in match.columns) +
-                            (f"{related}.{src['index']}",), element, f"rows of {related}", rows_of=related))
-    else:
-        source = compile_value(lst, env, f"{where}.$each", element)
-        list_fn = source.fn
-        list_columns = source.columns
-    env.each_kinds.append(f"rows:{related}" if related else "value:" + ", ".join(list_columns))
-    body = compile_value(spec["do"], env, f"{where}.do", f"{element}[*]")
-    env.each_kinds.pop()
-    do = body.fn
-    splice_holder = Compiled(lambda ctx: None)   # filled below; splice set by the enclosing list
-    related_file = str(env.sources.get(related, {}).get("file", related)) if related else None
-
-    def items_of(ctx: Ctx) -> list[Any]:
-        value = list_fn(ctx)
-        if value is None:
-            return []
-        if related is not None:
-            key = value if isinstance(value, str) else as_text(value)
-            group = ctx.related[related].groups.get(key, ())
-            return [RelatedItem(related, related_file or related, idx, line, data) for idx, line, data in group]
-        if isinstance(value, list):
-            return value
-        if isinstance(value, str):
-            if split:
-                return [p.strip() for p in value.split(split) if p.strip()]
-            return [value]
-        return [value]
-
-    def fn(ctx: Ctx) -> Any:
-        base = ctx.base if splice_holder.splice else 0
-        out: list[Any] = []
-        errors: list[FieldError] | None = None
-        items = ctx.items
-        for item in items_of(ctx):
-            items.append(item)
-            if related is not None:
-                ctx.used.append((item.source, item.index))
-            try:
-                value = do(ctx)
-            except (FieldError, FieldErrors) as exc:
-                batch = exc.errors if isinstance(exc, FieldErrors) else [exc]
-                for error in batch:
-                    if related is not None and error.file is None:
-                        error.file, error.line = item.file, item.line
-                    error.add(f"[{base + len(out)}]")
-                errors = errors or []
-                errors.extend(batch)
-                continue
-            finally:
-                items.pop()
-            if value is not None and value != "" and value != {} and value != []:
-                out.append(value)
-        if errors:
-            raise FieldErrors(errors)
-        return out or None
-
-    splice_holder.fn = fn
-    splice_holder.columns = list_columns + body.columns
-    return splice_holder
 
 
 def _key_fns(raw: Any, env: Env, where: str, element: str) -> tuple[list[Compiled], int]:
@@ -908,86 +615,10 @@ def _key_function_of(compiled: list[Compiled]) -> tuple[Callable[[Ctx], str | No
     return fn, columns
 
 
-def _d_ref(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    start = len(env.uses)
-    target = spec["$ref"]
-    if isinstance(target, dict):
-        resource_type = target.get("type")
-        kind = target.get("kind") or (resource_type or "").lower()
-        arity = None
-        if not isinstance(resource_type, str):
-            env.problem(where, "$ref: {type, kind} needs type")
-            return _const(None)
-    else:
-        info = env.targets.get(target)
-        if info is None:
-            env.problem(where, f"$ref to '{target}', which is not a resource template of this mapping")
-            return _const(None)
-        resource_type, kind, arity = info.resource_type, info.kind, info.key_arity
-    if "key" not in spec:
-        env.problem(where, "$ref needs key:")
-        return _const(None)
-    key_parts, key_arity = _key_fns(spec["key"], env, f"{where}.key", element)
-    key_fn, columns = _key_function_of(key_parts)
-    if arity is not None and key_arity != arity:
-        env.problem(f"{where}.key", f"template '{target}' has a key of {arity} part(s), this $ref gives {key_arity}")
-    display = _optional_expr(spec, "display", env, where, element)
-    display_fn = display.fn if display else None
-    required = bool(spec.get("required", False))
-    agency = env.agency
-    prefix = f"{resource_type}/"
-    column = _column_label(columns)
-    _mark_use(env, columns, element, f"reference {resource_type}", start)
-
-    def fn(ctx: Ctx) -> Any:
-        key = key_fn(ctx)
-        if key is None:
-            if required:
-                raise FieldError("required", "reference key is missing", column=column)
-            return None
-        ref: dict[str, Any] = {"reference": prefix + mapped_id(agency, resource_type, kind, key)}
-        if display_fn is not None:
-            text = display_fn(ctx)
-            if not is_empty(text):
-                ref["display"] = text
-        return ref
-
-    node = Compiled(fn, columns)
-    key_node = key_parts[0] if len(key_parts) == 1 and key_parts[0].inline is not None else None
-    if display is None and key_node is not None:
-        # this reference's text per source key (the same member, staff, organization recur on
-        # every row); bounded: emptied when full
-        known: dict[str, str] = {}
-
-        def reference_text(key: str) -> str:
-            if len(known) >= _REFERENCES_PER_NODE:
-                known.clear()
-            text = known[key] = prefix + mapped_id(agency, resource_type, kind, key)
-            return text
-
-        def inline_ref(src: FastSource) -> str:
-            key, v, f = src.emit(key_node), src.var(), src.bind(fn)
-            src.line(f"if {key}.__class__ is str and {key}:")
-            with src.block():
-                src.line(f"{v} = {src.bind(known)}.get({key}) or {src.bind(reference_text)}({key})")
-                src.line(f"{v} = {{'reference': {v}}}")
-            src.line(f"else: {v} = {f}(ctx)")
-            src.none_or_filled(v)   # the closure, too, returns a reference or None
-            return v
-        node.inline = inline_ref
-    return node
 
 
-def _d_rows(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
-    env.problem(where, "$rows is only allowed as the list of $each")
-    return _const(None)
 
 
-_HANDLERS: dict[str, Callable[[dict[str, Any], Env, str, str], Compiled]] = {
-    "$col": _d_col, "$item": _d_item, "$const": _d_const, "$var": _d_var, "$lookup": _d_lookup,
-    "$date": _d_date, "$datetime": _d_datetime, "$concat": _d_concat, "$coalesce": _d_coalesce,
-    "$if": _d_if, "$each": _d_each, "$ref": _d_ref, "$rows": _d_rows,
-}
 
 
 def compile_body(template: dict[str, Any], env: Env, where: str, resource_type: str) -> Compiled:

@@ -19,7 +19,9 @@ from fhiradapter.outcome import Issue
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.loader import Mapping, Template
-from fhiradapter.mapping.sources import Record, SourceReadError, clear_cache, iter_csv, iter_json, iter_ndjson
+from fhiradapter.mapping.sources import (
+    Record, SourceReadError, clear_cache, iter_csv, iter_json, iter_ndjson, read_csv_header,
+)
 from fhiradapter.mapping.values import as_text
 from fhiradapter.provenance import PREFIX
 
@@ -55,6 +57,7 @@ class RowResult:
     used: list[tuple[str, int]] = field(default_factory=list)
     counted: bool = True       # False for a whole-file problem (no row was read)
     intended: list[str] = field(default_factory=list)   # 'Type/id' a rejected row would have made (orphans.py)
+    skipped: str | None = None   # the reason of the source's `skip:` condition the row met (not mapped, not rejected)
 
     @property
     def ok(self) -> bool:
@@ -130,6 +133,8 @@ class MappingRun:
         self._good_members: set[str] = set()
         # optional sources whose file is not in the input folder: (source name, file) (issue 12 defect 8)
         self.absent: list[tuple[str, str]] = []
+        # ids of `distinct:` templates' resources already written: a later row with that key adds nothing
+        self.distinct_written: set[str] = set()
 
     # -- related sources ------------------------------------------------------------------------
     def _load_related(self) -> Iterator[RowResult]:
@@ -200,16 +205,41 @@ class MappingRun:
                     self.absent.append((name, file))
                 continue
             self.ctx.strict_columns = spec.get("format", "csv") == "csv"
+            hint = self._header_hint(name, spec, path) if self.ctx.strict_columns and spec.get("header", True) is True \
+                else None
+            if hint is not None:   # every row will say "column not in the file header": say why, once
+                yield self._file_problem(name, file, hint, severity="warning")
             prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
+            skips = mapping.skips.get(name, ())
             try:
                 for record in open_records(path, spec):
                     try:
-                        result = self._map_record(name, file, record, templates, prefix)
+                        result = self._map_record(name, file, record, templates, prefix, skips)
                     except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
                         result = self._row_fault(name, file, record, exc)
                     yield result
             except SourceReadError as exc:
                 yield self._file_problem(name, file, exc.message, exc.line, exc.severity)
+
+    def _header_hint(self, name: str, spec: dict[str, Any], path: Path) -> str | None:
+        """When the header lacks columns the mapping reads and the file looks differently delimited or
+        encoded than the source says: what it looks like (once per file, never per row)."""
+        from fhiradapter.mapping.check import columns_read
+        from fhiradapter.mapping.sniff import sniff
+        wanted = columns_read(self.mapping).get(name, {})
+        delimiter, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
+        try:
+            header = read_csv_header(path, delimiter=delimiter, quote=spec.get("quote", '"'), encoding=encoding)
+        except (OSError, UnicodeError, LookupError, SourceReadError):
+            header = []
+        missing = [c for c in wanted if c not in header]
+        if not missing:
+            return None
+        hint = sniff(path, delimiter=delimiter, encoding=encoding)
+        if hint is None:
+            return None
+        return (f"the header lacks {len(missing)} of the {len(wanted)} columns the mapping reads: "
+                f"{hint}")
 
     def _row_fault(self, source: str, file: str, record: Record, exc: BaseException) -> RowResult:
         self.ctx.used = []
@@ -217,7 +247,49 @@ class MappingRun:
             "too-costly" if isinstance(exc, (RecursionError, MemoryError, OverflowError)) else "value",
             f"this row cannot be mapped: {fault_text(exc)}", file=file, line=record.line)])
 
-    def _map_record(self, source: str, file: str, record: Record, templates: list[Template], prefix: str) -> RowResult:
+    def constants(self) -> Iterator[RowResult]:
+        """The mapping's constant resources (templates without source:), once per run: each one a
+        result of its own whose file and line are the template's in the mapping file."""
+        mapping = self.mapping
+        ctx = self.ctx
+        ctx.row, ctx.parents, ctx.used, ctx.strict_columns = {}, (), [], False
+        for template in mapping.constants:
+            file, line = template.origin or (mapping.path.name, 1)
+            prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
+            yield self._map_template_only(template, file, line, prefix)
+
+    def _map_template_only(self, template: Template, file: str, line: int, prefix: str) -> RowResult:
+        result = RowResult("", file, line, [], [], counted=False)
+        try:
+            key = template.key(self.ctx)
+            if key is None:
+                raise FieldError("required", "source key is missing")
+            body = template.body.fn(self.ctx) or {}
+        except (FieldError, FieldErrors) as exc:
+            self._add_errors(result, template, exc, file, line)
+            return result
+        result.resources.append((template, self._resource(template, uuid5_text(template.id_prefix + key), key,
+                                                          body, prefix + str(line)), None, key))
+        return result
+
+    @staticmethod
+    def _resource(template: Template, rid: str, key: str, body: dict[str, Any], source: str) -> dict[str, Any]:
+        resource: dict[str, Any] = {"resourceType": template.resource_type, "id": rid}
+        meta = body.pop("meta", None)
+        meta = dict(meta) if isinstance(meta, dict) else {}   # a constant meta is shared: copy it
+        meta["source"] = source
+        resource["meta"] = meta
+        existing = body.get("identifier")
+        if existing is None:
+            resource["identifier"] = [{"system": template.identifier_system, "value": key}]
+        elif isinstance(existing, list) and not any(
+                isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
+            body["identifier"] = [{"system": template.identifier_system, "value": key}] + existing
+        resource.update(body)
+        return resource
+
+    def _map_record(self, source: str, file: str, record: Record, templates: list[Template], prefix: str,
+                    skips: tuple[tuple[str, Any], ...] = ()) -> RowResult:
         line = record.line
         if record.problem is not None:
             return RowResult(source, file, line, stage="read", pointer=record.pointer,
@@ -225,6 +297,10 @@ class MappingRun:
         ctx = self.ctx
         ctx.row = record.data or {}
         ctx.parents = record.parents
+        if skips:
+            skipped = self._skipped(source, file, record, skips)
+            if skipped is not None:
+                return skipped
         used: list[tuple[str, int]] = []
         ctx.used = used
         result = RowResult(source, file, line, [], [], pointer=record.pointer, used=used)
@@ -241,6 +317,8 @@ class MappingRun:
                     raise FieldError("required", "source key is missing",
                                      column=", ".join(template.key_columns) or None)
                 rid = uuid5_text(template.id_prefix + key)
+                if template.distinct and rid in self.distinct_written:
+                    continue   # one resource per distinct key: made by an earlier row
                 fast = template.fast
                 if fast is not None:
                     mark = len(used)
@@ -291,6 +369,22 @@ class MappingRun:
             result.intended.extend(f"{t.resource_type}/{r['id']}" for t, r, _m, _k in resources)
             result.resources = []
         return result
+
+    def _skipped(self, source: str, file: str, record: Record, skips: tuple[tuple[str, Any], ...]) -> RowResult | None:
+        """The row's result when a `skip:` condition holds (left out on purpose: neither mapped nor
+        rejected), or when testing one fails; None to map the row."""
+        line = record.line
+        for reason, test in skips:
+            try:
+                met = test(self.ctx)
+            except FieldError as exc:
+                result = RowResult(source, file, line, pointer=record.pointer)
+                result.issues.append(row_issue(exc.code, exc.message, file=file, line=line, column=exc.column,
+                                               expression="(skip)"))
+                return result
+            if met:
+                return RowResult(source, file, line, pointer=record.pointer, skipped=reason)
+        return None
 
     def _add_errors(self, result: RowResult, template: Template, exc: Exception, file: str, line: int) -> None:
         errors = exc.errors if isinstance(exc, FieldErrors) else [exc]

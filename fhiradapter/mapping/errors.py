@@ -15,16 +15,21 @@ class LoadProblem:
     file: str        # mapping file (as given / relative)
     where: str       # YAML path, e.g. resources[2].template.status
     message: str
+    line: int | None = None   # line of `where` in the file, when known
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.where}: {self.message}" if self.where else f"{self.file}: {self.message}"
+        file = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{file}: {self.where}: {self.message}" if self.where else f"{file}: {self.message}"
 
 
 class MappingLoadError(Exception):
     """A mapping that cannot be used; `problems` lists every problem found."""
 
-    def __init__(self, problems: list[LoadProblem]):
+    def __init__(self, problems: list[LoadProblem], sources: dict[str, Any] | None = None,
+                 source_where: dict[str, tuple[str, str, str]] | None = None):
         self.problems = problems
+        self.sources = sources or {}   # the merged source specs, when read: headers can still be checked
+        self.source_where = source_where or {}   # source -> (file label, YAML path, file text)
         super().__init__("\n".join(str(p) for p in problems))
 
 

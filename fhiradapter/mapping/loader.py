@@ -20,6 +20,8 @@ from fhiradapter.mapping.compiler import (
     Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, generate_fast,
     key_function,
 )
+from fhiradapter.mapping.directives import option_table
+from fhiradapter.mapping.fhircheck import check_template
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
 from fhiradapter.mapping.sources import encoding_problem, read_limited
@@ -47,7 +49,7 @@ def _validator() -> jsonschema.protocols.Validator:
 @dataclass
 class Template:
     name: str
-    source: str
+    source: str | None          # None: a constant resource (made once per run, from no row)
     resource_type: str
     kind: str
     identifier_system: str
@@ -59,6 +61,8 @@ class Template:
     body: Compiled
     profiles: tuple[str, ...] = ()
     fast: Callable[[Ctx], Any] | None = None   # generated fast path of body (falls back to body.fn)
+    distinct: bool = False     # one resource per distinct key: a key already mapped adds nothing
+    origin: tuple[str, int] | None = None   # a constant resource's (mapping file name, line): its meta.source
 
 
 @dataclass
@@ -77,6 +81,13 @@ class Mapping:
     tests: list[dict[str, Any]]
     uses: list[Use] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)   # this file and its fragments
+    skips: dict[str, tuple[tuple[str, Callable[[Ctx], bool]], ...]] = field(default_factory=dict)  # source -> (reason, test)
+    source_where: dict[str, tuple[str, str, str]] = field(default_factory=dict)   # source -> (file label, yaml path, text)
+
+    @property
+    def constants(self) -> list[Template]:
+        """Resources made once per run from the mapping itself (templates without source:)."""
+        return [t for t in self.templates if t.source is None]
 
     def templates_of(self, source: str) -> list[Template]:
         return [t for t in self.templates if t.source == source]
@@ -105,21 +116,7 @@ def _yaml_path(parts: Any) -> str:
     return text
 
 
-_OPTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {   # directive -> (allowed options, required)
-    "$col": (frozenset({"required", "as", "default"}), frozenset()),
-    "$item": (frozenset({"required", "as", "default"}), frozenset()),
-    "$const": (frozenset(), frozenset()),
-    "$var": (frozenset(), frozenset()),
-    "$lookup": (frozenset({"col", "from", "default", "required"}), frozenset()),
-    "$date": (frozenset({"format", "precision", "required"}), frozenset({"format"})),
-    "$datetime": (frozenset({"format", "timezone", "ambiguous", "add_minutes", "required"}), frozenset({"format"})),
-    "$concat": (frozenset({"sep", "required"}), frozenset()),
-    "$coalesce": (frozenset({"required"}), frozenset()),
-    "$if": (frozenset({"then", "else"}), frozenset({"then"})),
-    "$each": (frozenset({"do", "split"}), frozenset({"do"})),
-    "$ref": (frozenset({"key", "display", "required"}), frozenset({"key"})),
-    "$rows": (frozenset({"match"}), frozenset({"match"})),
-}
+_OPTIONS = option_table()   # directive -> (allowed options, required), from the one table
 
 
 def _directive_problems(value: Any, where: str) -> list[tuple[str, str]]:
@@ -201,10 +198,13 @@ def _schema_problems(doc: Any, file: str) -> list[LoadProblem]:
 class _Part:
     path: Path
     doc: dict[str, Any]
+    text: str = ""
 
 
-def _read_tree(path: Path, problems: list[LoadProblem], seen: tuple[Path, ...] = ()) -> list[_Part]:
-    """This file's fragments (depth first, in include order) then the file itself."""
+def _read_tree(path: Path, problems: list[LoadProblem], seen: tuple[Path, ...] = (),
+               texts: dict[str, str] | None = None) -> list[_Part]:
+    """This file's fragments (depth first, in include order) then the file itself. `texts` collects
+    each file's text by its label (problems get their line from it)."""
     file = _display(path)
     resolved = path.resolve()
     if resolved in seen:
@@ -221,6 +221,8 @@ def _read_tree(path: Path, problems: list[LoadProblem], seen: tuple[Path, ...] =
     except ValueError as exc:   # larger than the limit: a device, or not a mapping
         problems.append(LoadProblem(file, "", str(exc)))
         return []
+    if texts is not None:
+        texts[file] = text
     try:
         doc = load_yaml(text)
     except Exception as exc:  # yaml.YAMLError and friends: report the position, not a traceback
@@ -246,13 +248,23 @@ def _read_tree(path: Path, problems: list[LoadProblem], seen: tuple[Path, ...] =
     for i, include in enumerate(doc.get("include") or []):
         child = path.parent / include
         sub: list[LoadProblem] = []
-        child_parts = _read_tree(child, sub, seen + (resolved,))
+        child_parts = _read_tree(child, sub, seen + (resolved,), texts)
         problems.extend(sub)
         if child_parts and not child_parts[-1].doc.get("fragment"):
             problems.append(LoadProblem(file, f"include[{i}]", f"{include} is not a fragment (fragment: true)"))
         parts.extend(child_parts)
-    parts.append(_Part(path, doc))
+    parts.append(_Part(path, doc, text))
     return parts
+
+
+def _located(problems: list[LoadProblem], texts: dict[str, str]) -> list[LoadProblem]:
+    """The problems with the line of their YAML path (computed only here: on the way to an error)."""
+    from fhiradapter.mapping.yamllines import line_of
+    for problem in problems:
+        text = texts.get(problem.file)
+        if problem.line is None and problem.where and text is not None and not problem.where.startswith("line "):
+            problem.line = line_of(text, problem.where)
+    return problems
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -260,9 +272,10 @@ def load_mapping(path: str | Path) -> Mapping:
     path = Path(path)
     file = _display(path)
     problems: list[LoadProblem] = []
-    parts = _read_tree(path, problems)
+    texts: dict[str, str] = {}
+    parts = _read_tree(path, problems, texts=texts)
     if problems or not parts:
-        raise MappingLoadError(problems or [LoadProblem(file, "", "nothing to load")])
+        raise MappingLoadError(_located(problems, texts) or [LoadProblem(file, "", "nothing to load")])
     top = parts[-1].doc
     if top.get("fragment"):
         raise MappingLoadError([LoadProblem(file, "fragment", "a fragment cannot be used on its own; include it from a mapping")])
@@ -272,6 +285,7 @@ def load_mapping(path: str | Path) -> Mapping:
     sources: dict[str, dict[str, Any]] = {}
     lookup_specs: dict[str, tuple[dict[str, Any], Path, str]] = {}
     resource_specs: list[tuple[dict[str, Any], str, str]] = []   # spec, file label, yaml path
+    source_labels: dict[str, tuple[str, str]] = {}                # source -> (file label, yaml path)
     for part in parts:
         label = _display(part.path)
         vars_.update(part.doc.get("vars") or {})
@@ -279,6 +293,7 @@ def load_mapping(path: str | Path) -> Mapping:
             if name in sources:
                 problems.append(LoadProblem(label, f"sources.{name}", "source defined twice (in an include and here)"))
             sources[name] = dict(spec)
+            source_labels[name] = (label, f"sources.{name}")
         for name, spec in (part.doc.get("lookups") or {}).items():
             if name in lookup_specs:
                 problems.append(LoadProblem(label, f"lookups.{name}", "lookup defined twice (in an include and here)"))
@@ -325,8 +340,18 @@ def load_mapping(path: str | Path) -> Mapping:
         if name in seen_names:
             continue
         seen_names.add(name)
-        source = spec["source"]
+        # element names and shapes against R4 and the claimed profile (fhircheck.py)
+        text_columns = sources.get(spec.get("source") or "", {}).get("format", "csv") == "csv"
+        problems.extend(LoadProblem(label, w, m) for w, m in check_template(
+            spec["template"], f"{where}.template", text_columns=text_columns))
+        source = spec.get("source")
         compile_problems: list[tuple[str, str]] = []
+        if source is None:   # a constant resource, made once per run from the mapping
+            constant = _constant_template(spec, label, where, lookups, vars_, targets, sources, agency,
+                                          top["timezone"], uses, problems, texts)
+            if constant is not None:
+                templates.append(constant)
+            continue
         if source not in sources:
             problems.append(LoadProblem(label, f"{where}.source", f"source '{source}' is not defined"))
             continue
@@ -357,7 +382,7 @@ def load_mapping(path: str | Path) -> Mapping:
             identifier_system=spec.get("identifier_system") or default_identifier_system(agency, kind),
             id_prefix=mapped_name_prefix(agency, resource_type, kind), key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
             profiles=tuple(p for p in profiles if isinstance(p, str)),
-            fast=generate_fast(body) if not compile_problems else None))
+            fast=generate_fast(body) if not compile_problems else None, distinct=bool(spec.get("distinct"))))
         problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
 
     for name, spec in sources.items():
@@ -367,14 +392,113 @@ def load_mapping(path: str | Path) -> Mapping:
             problems.append(LoadProblem(file, f"sources.{name}", "no resource template maps this source "
                                         "(give it index: to use it from $each, or remove it)"))
 
+    skips = _skips(sources, source_labels, lookups, vars_, targets, agency, top["timezone"], problems, uses)
+
     tests = []
     for i, test in enumerate(top.get("tests") or []):
         tests.append({"name": test["name"], "input": path.parent / test["input"],
                       "expect": path.parent / test["expect"], "where": f"tests[{i}]"})
 
+    problems.extend(_undeclared_columns(sources, source_labels, uses, templates))
     if problems:
-        raise MappingLoadError(problems)
+        raise MappingLoadError(_located(problems, texts), sources, {
+            name: (label, where, texts.get(label, "")) for name, (label, where) in source_labels.items()})
     return Mapping(path=path, id=top["id"], version=str(top["version"]), agency=agency,
                    timezone=top["timezone"], program=top.get("program"), title=top.get("title"),
                    vars=vars_, sources=sources, lookups=lookups, templates=templates, tests=tests,
-                   uses=uses, files=[p.path for p in parts])
+                   uses=uses, files=[p.path for p in parts], skips=skips,
+                   source_where={name: (label, where, texts.get(label, "")) for name, (label, where) in source_labels.items()})
+
+
+def _constant_template(spec: dict[str, Any], label: str, where: str, lookups: dict[str, Lookup],
+                       vars_: dict[str, Any], targets: dict[str, TemplateTarget], sources: dict[str, dict[str, Any]],
+                       agency: str, timezone: str, uses: list[Use], problems: list[LoadProblem],
+                       texts: dict[str, str]) -> Template | None:
+    """A template without source: its key and body are constants (no row to read them from)."""
+    from fhiradapter.mapping.yamllines import line_of
+    name = spec["name"]
+    resource_type = spec["template"]["resourceType"]
+    compile_problems: list[tuple[str, str]] = []
+    env = Env(lookups=lookups, vars=vars_, targets=targets, sources=sources, agency=agency, timezone=timezone,
+              template=name, source="", problems=compile_problems, uses=[])
+    key_fn, key_columns, _ = key_function(spec["key"], env, f"{where}.key", f"{resource_type}.id")
+    body = compile_body(spec["template"], env, f"{where}.template", resource_type)
+    for option in ("when", "member", "distinct"):
+        if option in spec:
+            compile_problems.append((f"{where}.{option}", f"a constant resource (no source:) takes no {option}:"))
+    if key_columns or body.columns:
+        compile_problems.append((where, "a constant resource (no source:) cannot read columns "
+                                 f"({', '.join(sorted(set(key_columns + body.columns)))}); give it a source:"))
+    problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
+    if compile_problems:
+        return None
+    kind = spec.get("kind", name)
+    line = line_of(texts.get(label, ""), where) or 1
+    meta = spec["template"].get("meta")
+    profiles = tuple(meta.get("profile") or ()) if isinstance(meta, dict) and isinstance(meta.get("profile"), list) else ()
+    return Template(
+        name=name, source=None, resource_type=resource_type, kind=kind,
+        identifier_system=spec.get("identifier_system") or default_identifier_system(agency, kind),
+        id_prefix=mapped_name_prefix(agency, resource_type, kind), key=key_fn, key_columns=(), when=None,
+        member=None, body=body, profiles=tuple(p for p in profiles if isinstance(p, str)),
+        origin=(Path(label).name, line))
+
+
+def _skips(sources: dict[str, dict[str, Any]], labels: dict[str, tuple[str, str]], lookups: dict[str, Lookup],
+           vars_: dict[str, Any], targets: dict[str, TemplateTarget], agency: str, timezone: str,
+           problems: list[LoadProblem], uses: list[Use]) -> dict[str, tuple[tuple[str, Callable[[Ctx], bool]], ...]]:
+    """Each source's `skip:` conditions, compiled: rows left out on purpose, counted per reason."""
+    found: dict[str, tuple[tuple[str, Callable[[Ctx], bool]], ...]] = {}
+    for name, spec in sources.items():
+        if not spec.get("skip"):
+            continue
+        label, where = labels[name]
+        if spec.get("index"):
+            problems.append(LoadProblem(label, f"{where}.skip", "skip: applies to mapped sources, not to a related "
+                                        "(index:) source"))
+            continue
+        compile_problems: list[tuple[str, str]] = []
+        env = Env(lookups=lookups, vars=vars_, targets=targets, sources=sources, agency=agency, timezone=timezone,
+                  template=f"skip:{name}", source=name, problems=compile_problems, uses=[])
+        tests = []
+        for i, rule in enumerate(spec["skip"]):
+            test, columns = compile_condition(rule["when"], env, f"{where}.skip[{i}].when", "(skip)")
+            tests.append((str(rule["reason"]), test))
+            if columns:   # `mapping check` and `explain` see the columns a skip reads
+                uses.append(Use(f"skip:{name}", tuple(f"{name}.{c}" for c in columns), "(rows skipped)",
+                                f"skip '{rule['reason']}'"))
+        problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
+        found[name] = tuple(tests)
+    return found
+
+
+def _undeclared_columns(sources: dict[str, dict[str, Any]], labels: dict[str, tuple[str, str]], uses: list[Use],
+                        templates: list[Template]) -> list[LoadProblem]:
+    """Columns the mapping reads that the source's declared `columns:` (the export's header) lacks:
+    a misspelled column fails at load, before any row is read or rejected."""
+    import difflib
+    read: dict[str, dict[str, str]] = {}
+    for use in uses:
+        for column in use.columns:
+            source, _, col = column.partition(".")
+            read.setdefault(source, {}).setdefault(col, f"{use.template} at {use.element}")
+    for template in templates:
+        if template.source is not None:
+            for col in template.key_columns:
+                read.setdefault(template.source, {}).setdefault(col, f"{template.name} key")
+    found = []
+    for name, spec in sources.items():
+        declared = spec.get("columns")
+        if not declared or spec.get("format", "csv") != "csv":
+            continue
+        label, where = labels[name]
+        wanted = dict(read.get(name, {}))
+        if spec.get("index"):
+            wanted.setdefault(spec["index"], "index:")
+        for column, user in wanted.items():
+            if column not in declared:
+                close = difflib.get_close_matches(column, declared, n=2, cutoff=0.6)
+                found.append(LoadProblem(label, f"{where}.columns", f"column '{column}' ({user}) is not among the "
+                                         f"declared columns of {spec['file']}"
+                                         + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else "")))
+    return found

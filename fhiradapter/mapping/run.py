@@ -33,6 +33,7 @@ class FileCount:
     read: int = 0
     mapped: int = 0
     rejected: int = 0
+    skipped: int = 0
 
 
 @dataclass
@@ -78,6 +79,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         checks.findings = {"error": 0, "warning": 0, "information": 0}   # counts are per run
     files: dict[str, FileCount] = {spec["file"]: FileCount() for spec in mapping.sources.values()}
     file_errors: list[str] = []
+    skipped: dict[str, int] = {}   # skip reason -> rows
     graph = ReferenceGraph()   # what depends on a rejected or never-mapped resource is held back
     file_warnings: list[str] = []
     findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
@@ -98,7 +100,10 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                 if count is None:   # (not setdefault: that would build a FileCount for every row)
                     count = files[result.file] = FileCount()
                 count.read += 1
-                if result.issues:
+                if result.skipped is not None:
+                    count.skipped += 1
+                    skipped[result.skipped] = skipped.get(result.skipped, 0) + 1
+                elif result.issues:
                     count.rejected += 1
                     writer.write_error(result.error_record())
                     for key in result.intended:
@@ -109,6 +114,21 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
             latest = _latest_date_tracker(checks)
+            distinct_written = run.distinct_written
+            for result in run.constants():   # the mapping's own resources (agency Organization, Location)
+                if checks is not None and validator is not None and result.resources:
+                    _validate_row(result, checks, findings_handle, show_values)
+                lines = _serialized(result, first_rows) if not result.issues else None
+                if lines is None:
+                    file_errors.extend(issue["message"] for issue in result.issues)
+                    writer.write_error(result.error_record())
+                    graph_rejects = result.intended or [f"{t.resource_type}/{r['id']}" for t, r, _m, _k in result.resources]
+                    for key in graph_rejects:
+                        graph.rejected(key, result.file, result.line)
+                    continue
+                for (template, resource, member, key), line in zip(result.resources, lines):
+                    write_resource(resource, member, (template.identifier_system, key), line)
+                    graph.written(resource, result.file, result.line)
             for result in run.rows():
                 if checks is not None and validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values)
@@ -118,6 +138,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     ok = lines is not None
                 if ok:
                     for (template, resource, member, key), line in zip(result.resources, lines or ()):
+                        if template.distinct:
+                            distinct_written.add(resource["id"])
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer)
                         if latest is not None:
@@ -148,12 +170,15 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                 findings_handle.close()
 
     totals = FileCount(sum(c.read for c in files.values()), sum(c.mapped for c in files.values()),
-                       sum(c.rejected for c in files.values()))
+                       sum(c.rejected for c in files.values()), sum(c.skipped for c in files.values()))
+    # `skipped` appears when the mapping declares skip: conditions (rows read = mapped + rejected + skipped)
+    skips = bool(mapping.skips)
     summary: dict[str, Any] = {
         "mapping": {"id": mapping.id, "version": mapping.version},
         "program": mapping.program,
-        "rows": {"read": totals.read, "mapped": totals.mapped, "rejected": totals.rejected},
-        "files": {name: {"read": c.read, "mapped": c.mapped, "rejected": c.rejected} for name, c in files.items()},
+        "rows": _counts(totals, skips),
+        "files": {name: _counts(c, skips) for name, c in files.items()},
+        **({"skipped": dict(sorted(skipped.items()))} if skips else {}),
         "file_errors": file_errors,
         # an optional source file that is absent is not silent (issue 12 defect 8)
         **({"file_warnings": warnings} if (warnings := file_warnings + [
@@ -168,6 +193,13 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
         summary["findings"] = checks.findings
     write_json(out / "summary.json", summary)
     return summary
+
+
+def _counts(count: FileCount, skips: bool) -> dict[str, int]:
+    counts = {"read": count.read, "mapped": count.mapped, "rejected": count.rejected}
+    if skips:
+        counts["skipped"] = count.skipped
+    return counts
 
 
 def _needed_inputs(program: str | None) -> tuple[str, ...]:

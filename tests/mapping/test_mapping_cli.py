@@ -52,7 +52,10 @@ def test_check_with_input_finds_unknown_columns(tmp_path):
     (src / "contacts.csv").write_text(text)
     result = invoke("mapping", "check", MAPPING, "--input", str(src))
     assert result.exit_code == 1
-    assert "column 'duration_min' is used by the mapping but not in the header of contacts.csv" in result.stdout
+    line = next(line for line in result.stdout.splitlines() if "'duration_min'" in line)
+    # the mapping file and line of the source, and where the mapping reads the column
+    assert line.startswith("error: ") and "mapping.yaml:14: sources.contacts: column 'duration_min' (template " in line
+    assert line.endswith("at Encounter.period.end) is not in the header of contacts.csv")
     assert invoke("mapping", "check", MAPPING).exit_code == 0
 
 

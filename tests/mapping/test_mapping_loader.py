@@ -28,7 +28,8 @@ def test_schema_problem_names_file_and_path(write_mapping):
     path = write_mapping(MINIMAL + "      gender: {$lookup: sex}\n")
     problems = _problems(path)
     assert len(problems) == 1
-    assert problems[0].endswith("mapping.yaml: resources[0].template.gender: $lookup needs col: or from:")
+    # file:line (the line of the bad element in the mapping file), then the YAML path
+    assert problems[0].endswith("mapping.yaml:14: resources[0].template.gender: $lookup needs col: or from:")
 
 
 def test_directive_typos_get_readable_messages(write_mapping):
