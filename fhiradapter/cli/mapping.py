@@ -67,22 +67,20 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
         click.echo(f"{prefix}error: {message}")
     for message in summary.get("file_warnings", []):
         click.echo(f"{prefix}warning: {message}")
+    from fhiradapter.mapping.errorfile import read_errors
     errors_path = out / "errors.ndjson"
-    shown = 0
-    total_issues = 0
-    if errors_path.is_file():
-        with open(errors_path, encoding="utf-8") as handle:
-            for text in handle:
-                record = json.loads(text)
-                if record.get("line") is None and record.get("stage") == "read":
-                    continue  # file problems were printed above
-                for issue in record["issues"]:
-                    total_issues += 1
-                    if shown < MAX_PRINTED_ERRORS:
-                        click.echo(f"{prefix}rejected {issue['message']}")
-                        shown += 1
-    if total_issues > shown:
-        click.echo(f"{prefix}... {total_issues - shown} more in {errors_path}")
+    shown = rows_rejected = 0
+    for record in read_errors(errors_path):
+        if record.get("line") is None and record.get("stage") == "read":
+            continue  # file problems were printed above
+        rows_rejected += 1
+        issues = record["issues"]
+        if shown < MAX_PRINTED_ERRORS and issues:
+            more = f" (and {len(issues) - 1} more issue(s) on this row)" if len(issues) > 1 else ""
+            click.echo(f"{prefix}rejected {issues[0]['message']}{more}")
+            shown += 1
+    if rows_rejected > shown:   # rows, as errors.ndjson counts them (one OperationOutcome per row)
+        click.echo(f"{prefix}... {rows_rejected - shown} more rejected rows in {errors_path}")
     resources = ", ".join(f"{n} {t}" for t, n in summary["resources"].items()) or "no resources"
     click.echo(f"{prefix}rows: {rows['read']} read = {rows['mapped']} mapped + {rows['rejected']} rejected; "
                f"wrote {resources}, {summary['bundles']} bundles to {out}")
