@@ -48,7 +48,7 @@ def test_json_rows_are_strict_and_point_at_the_record(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "casemgmt-export.json").write_text(json.dumps(doc), encoding="utf-8")
-    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "casemgmt-json-mt-cmp.yaml"), "--input", str(folder),
+    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "casemgmt-json-mt-cmp.yaml"), str(folder),
                        "--out", str(tmp_path / "out"), "--no-progress", "--no-bundles"])
     assert code == 1
     errors = read_ndjson(tmp_path / "out/errors.ndjson")

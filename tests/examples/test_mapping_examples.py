@@ -149,7 +149,7 @@ def test_local_times_get_the_offset_of_their_date(mapped: dict[str, Path]) -> No
 
 
 def test_rerun_gives_identical_files(tmp_path: Path, mapped: dict[str, Path]) -> None:
-    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "mt-imr.yaml"), "--input", str(EXAMPLES / "mt-imr"),
+    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "mt-imr.yaml"), str(EXAMPLES / "mt-imr"),
                        "--out", str(tmp_path), "--no-progress", "--no-bundles"])
     assert code == 1   # rows were rejected
     for f in sorted((mapped["mt-imr"]).rglob("*")):

@@ -34,7 +34,7 @@ def test_a_1_gib_line_is_one_row_error_under_a_400_mb_memory_cap(tmp_path: Path)
         handle.seek(1 << 30, os.SEEK_CUR)
         handle.write(b",x\n" + rest.encode())
     rows = rest.count("\n")
-    result = subprocess.run(CLI + ["map", "--mapping", str(FIXTURE / "mapping.yaml"), "--input", str(folder),
+    result = subprocess.run(CLI + ["map", "--mapping", str(FIXTURE / "mapping.yaml"), str(folder),
                                    "--out", str(tmp_path / "out")],
                             preexec_fn=lambda: _capped(400 * 1024 * 1024), capture_output=True, text=True,
                             timeout=300)

@@ -42,7 +42,7 @@ resources:
 
 
 def _map(mapping: Path, input_dir: Path, out: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["map", "--mapping", str(mapping), "--input", str(input_dir),
+    result = CliRunner().invoke(cli, ["map", "--mapping", str(mapping), str(input_dir),
                                       "--out", str(out), *extra])
     return result.exit_code, result.output
 
