@@ -128,7 +128,8 @@ def send(paths: tuple[Path, ...], endpoint: str, fmt: str, verbose: bool, **deli
 @click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
                  help="Journal file (default: OUT/outbox.sqlite, or ./outbox.sqlite).")
-@format_option("text", "json")
+@format_option("text", "json", "html", help="html: a self-contained page (inline CSS and SVG, no script), "
+              "e.g. `fhiradapter status OUT --format html > status.html`.")
 def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
     """What the outbox journal says: Bundles per state, and each failure with the server's issues
     traced back to the source file and row. Exit 1 when anything failed or was rejected."""
@@ -140,7 +141,11 @@ def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
         report = api.status(state)
     except api.UsageError as exc:
         raise _fail(str(exc)) from None
-    click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
+    if fmt == "html":
+        from fhiradapter.report import render_status
+        click.echo(render_status(report), nl=False)
+    else:
+        click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
     # Anything not known delivered: failed, refused locally, waiting to be re-sent, or in doubt.
     open_items = (report["bundles"]["failed"] + report["bundles"]["rejected-local"] + len(report["in_doubt"])
                   + sum(1 for f in report["failures"] if f["state"] in ("pending", "sending")))
