@@ -88,7 +88,8 @@ def clear_previous(out: Path) -> None:
             for path in sub.iterdir():
                 if path.name.endswith(suffix) and (path.is_symlink() or path.is_file()):
                     path.unlink()   # a link is removed itself; its target is never touched
-    for name in ("errors.ndjson", "findings.ndjson", "summary.json", "summary.json.tmp"):
+    for name in ("errors.ndjson", "findings.ndjson", "summary.json", "summary.json.tmp", "output.json",
+                 "report.html"):
         path = out / name
         if path.is_symlink() or path.is_file():
             path.unlink()

@@ -44,11 +44,12 @@ def rows_chart(data: RunData) -> str | None:
     chart = pygal.HorizontalStackedBar(**_config(title="Rows per file", width=760,
                                                  height=80 + 26 * len(data.files), legend_at_bottom=True,
                                                  print_values=False))
-    chart.x_labels = [f["name"] for f in data.files]
-    chart.add("mapped", [f["mapped"] for f in data.files])
-    chart.add("rejected", [f["rejected"] for f in data.files])
-    if any(f["skipped"] for f in data.files):
-        chart.add("skipped", [f["skipped"] for f in data.files])
+    files = data.files[::-1]   # pygal draws the first label at the bottom: keep the table's order top-down
+    chart.x_labels = [f["name"] for f in files]
+    chart.add("mapped", [f["mapped"] for f in files])
+    chart.add("rejected", [f["rejected"] for f in files])
+    if any(f["skipped"] for f in files):
+        chart.add("skipped", [f["skipped"] for f in files])
     return _svg(chart, "rows")
 
 
