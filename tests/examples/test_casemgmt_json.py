@@ -5,7 +5,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .support import EXAMPLES, MAPPINGS, read_ndjson, resources, run_cli
+from .support import EXAMPLES, MAPPINGS, resources, run_cli
 from fhiradapter.mapping.errorfile import read_errors
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from fhiradapter.canonical import PROGRAMS, profile_url
 
-from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, read_ndjson,
 from fhiradapter.mapping.errorfile import read_errors
-                      resources, run_cli)
+
+from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, resources, run_cli)
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
 STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"

@@ -55,7 +55,8 @@ def test_ctrl_c_during_run_exits_130(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
-    assert "Interrupted." in stderr and "Traceback" not in stderr + stdout
+    assert f"interrupted: {out / 'mt-cmp'} is incomplete" in stderr and "Traceback" not in stderr + stdout
+    assert not (out / "mt-cmp" / "output.json").exists() and not list(out.glob("*.partial-*"))
 
 
 def _closed_port() -> int:
