@@ -29,6 +29,9 @@ class Program:
     # optional mapping sources its rules need: when absent from an export, `run` warns naming the file
     # and those rules report "not evaluated" (issue 12 defect 8)
     inputs: tuple[str, ...] = ()
+    # the weekly contact requirement the run report charts against: (contacts per member per week,
+    # the rule that checks it); None where the policy sets no weekly minimum
+    weekly: tuple[int, str] | None = None
 
 
 _PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
@@ -36,7 +39,8 @@ _PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
 PROGRAM_TABLE: tuple[Program, ...] = (
     Program("mt-cmp", "Community Maintenance Program (CMP)", "Montana Medicaid (DPHHS)",
             "Community Maintenance Program (CMP), Montana DPHHS Medicaid BHDD Provider Manual",
-            "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp"),
+            "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp",
+            weekly=(1, "mt-cmp-weekly-quality-contact")),
     Program("mt-imr", "Illness Management and Recovery (IMR)", "Montana Medicaid (DPHHS)",
             "Illness Management and Recovery, Policy 410, Montana DPHHS Medicaid BHDD Provider Manual",
             "003_b1943e64eef8a2d8.txt", "America/Denver", _PROFILED, "mt_imr"),

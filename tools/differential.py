@@ -202,7 +202,7 @@ def run_parts(tmp: Path, parts: dict[str, Part]) -> Path:
     for program in PROGRAMS:
         files(parts.setdefault(f"run.{program}", Part()), out / program)
     mapped = tmp / "map"
-    rc, stdout, stderr = cli(["map", "--mapping", "mappings/casemgmt-json-mt-cmp.yaml", "--input",
+    rc, stdout, stderr = cli(["map", "--mapping", "mappings/casemgmt-json-mt-cmp.yaml",
                               "examples/casemgmt-json", "--out", str(mapped)], tmp)
     part = parts.setdefault("map.casemgmt-json", Part())
     console(part, rc, stdout, stderr)

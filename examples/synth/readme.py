@@ -29,7 +29,7 @@ differ: the lines below are physical lines, header = line 1).
 Map, validate and check them (all five programs, into `out/{{program}}/`):
 
     fhiradapter run --program all examples/ --out out/
-    fhiradapter map --mapping mappings/mt-cmp.yaml --input examples/mt-cmp --out out/map-mt-cmp
+    fhiradapter map examples/mt-cmp --mapping mappings/mt-cmp.yaml --out out/map-mt-cmp
 
 `tests/examples/` checks that the rows below are exactly the ones rejected, that rows read = mapped +
 rejected, that the rules report exactly the listed violations, and that the JSON export gives the same

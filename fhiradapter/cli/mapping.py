@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import click
 
-from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from fhiradapter.cli.options import show_values_option
+from fhiradapter.cli import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from fhiradapter.cli.options import (deprecated_input_option, input_argument, mapping_option, out_option,
+                                     output_options, resolve_input)
 
 MAX_PRINTED_ERRORS = 20
 
@@ -68,22 +68,20 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
         click.echo(f"{prefix}error: {message}")
     for message in summary.get("file_warnings", []):
         click.echo(f"{prefix}warning: {message}")
+    from fhiradapter.mapping.errorfile import read_errors
     errors_path = out / "errors.ndjson"
-    shown = 0
-    total_issues = 0
-    if errors_path.is_file():
-        with open(errors_path, encoding="utf-8") as handle:
-            for text in handle:
-                record = json.loads(text)
-                if record.get("line") is None and record.get("stage") == "read":
-                    continue  # file problems were printed above
-                for issue in record["issues"]:
-                    total_issues += 1
-                    if shown < MAX_PRINTED_ERRORS:
-                        click.echo(f"{prefix}rejected {issue['message']}")
-                        shown += 1
-    if total_issues > shown:
-        click.echo(f"{prefix}... {total_issues - shown} more in {errors_path}")
+    shown = rows_rejected = 0
+    for record in read_errors(errors_path):
+        if record.get("line") is None and record.get("stage") == "read":
+            continue  # file problems were printed above
+        rows_rejected += 1
+        issues = record["issues"]
+        if shown < MAX_PRINTED_ERRORS and issues:
+            more = f" (and {len(issues) - 1} more issue(s) on this row)" if len(issues) > 1 else ""
+            click.echo(f"{prefix}rejected {issues[0]['message']}{more}")
+            shown += 1
+    if rows_rejected > shown:   # rows, as errors.ndjson counts them (one OperationOutcome per row)
+        click.echo(f"{prefix}... {rows_rejected - shown} more rejected rows in {errors_path}")
     resources = ", ".join(f"{n} {t}" for t, n in summary["resources"].items()) or "no resources"
     for reason, n in (summary.get("skipped") or {}).items():
         click.echo(f"{prefix}skipped {n} row(s): {reason}")
@@ -97,32 +95,6 @@ def print_outcome(summary: dict[str, Any], out: Path, *, label: str = "") -> int
                    f"(see {out / 'findings.ndjson'})")
     failed = rows["rejected"] or summary.get("file_errors") or (findings or {}).get("error")
     return EXIT_FINDINGS if failed else EXIT_OK
-
-
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not _INSTANT.match(value):
-        raise click.BadParameter("a FHIR instant with seconds and a zone, e.g. 2026-04-27T00:00:00Z")
-    return value
-
-
-def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        show_values_option(),
-        click.option("--max-entries", type=click.IntRange(1, 100000), default=500, show_default=True,
-                     help="Largest transaction Bundle."),
-        click.option("--bundle-method", type=click.Choice(["put", "post"]), default="put", show_default=True,
-                     help="PUT {Type}/{id} (idempotent) or POST with ifNoneExist on the identifier."),
-        click.option("--no-bundles", is_flag=True, help="Write NDJSON only."),
-        click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when a terminal)."),
-        click.option("--provenance-time", callback=_instant,
-                     help="Add one Provenance per Bundle, recorded at this FHIR instant (e.g. 2026-04-27T00:00:00Z)."),
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
 
 
 @click.group("mapping")
@@ -205,25 +177,39 @@ def test(file: str, update: bool) -> None:
 
 
 @click.command("map")
-@click.option("--mapping", "mapping_file", required=True, type=click.Path(dir_okay=False), help="Mapping file (YAML).")
-@click.option("--input", "input_dir", required=True, type=click.Path(file_okay=False),
-              help="Export folder holding the source files.")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@input_argument()
+@mapping_option(required=True)
+@out_option()
+@deprecated_input_option()
 @output_options
-def map_command(mapping_file: str, input_dir: str, out: str, show_values: bool, max_entries: int,
-                bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None) -> None:
-    """Map an export to FHIR (no validation): NDJSON, Bundles, errors.ndjson, summary.json."""
+def map_command(input_dir: str | None, mapping_file: str, out: str, input_option: str | None, show_values: bool,
+                max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None,
+                provenance_time: str | None) -> None:
+    """Map an export folder INPUT to FHIR (no validation): NDJSON, Bundles, errors.ndjson (OperationOutcome
+    per rejected row), summary.json, report.html and the Bulk Data manifest output.json.
+
+    \b
+      fhiradapter map examples/mt-cmp --mapping mappings/mt-cmp.yaml --out out/mt-cmp
+    """
     from fhiradapter.mapping.run import map_input
-    if not Path(input_dir).is_dir():
-        raise click.UsageError(f"input folder {input_dir} does not exist")
+    folder = resolve_input(input_dir, input_option)
     if provenance_time and no_bundles:
         raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     loaded = load_or_exit(mapping_file)
     try:
-        for hook in progress_context(progress, loaded, Path(input_dir), "mapping"):
-            summary = map_input(loaded, input_dir, out, show_values=show_values, bundles=not no_bundles,
+        for hook in progress_context(progress, loaded, Path(folder), "mapping"):
+            summary = map_input(loaded, folder, out, show_values=show_values, bundles=not no_bundles,
                                 max_entries=max_entries, method=bundle_method, progress=hook,
                                 provenance_time=provenance_time)
+    except KeyboardInterrupt:
+        interrupted(out)
     except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
         raise click.UsageError(f"cannot write the output to {out}: {exc.strerror or exc}") from exc
     sys.exit(print_outcome(summary, Path(out)))
+
+
+def interrupted(out: str | Path) -> None:
+    """Ctrl-C during map/run: the staged output was removed; OUT holds no part of this run."""
+    click.echo(f"interrupted: {out} is incomplete: this run's output was discarded, nothing of it was moved "
+               f"into {out} (which keeps a previous complete run's files, if any)", err=True)
+    sys.exit(EXIT_INTERRUPTED)

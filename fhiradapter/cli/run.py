@@ -1,6 +1,7 @@
 """`fhiradapter run`: map + validate + write, for one program or all five (the main job).
 
     fhiradapter run --program mt-cmp examples/mt-cmp --out out/mt-cmp
+    fhiradapter run examples/mt-cmp --mapping my-mapping.yaml --out out/mt-cmp   # program from the mapping
     fhiradapter run --program all examples/ --out out/          # examples/{P}/ -> out/{P}/
 """
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any
 import click
 
 from fhiradapter.api import shipped_mapping
-from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from fhiradapter.cli.mapping import load_or_exit, output_options, print_outcome, progress_context
-from fhiradapter.cli.options import program_option
+from fhiradapter.cli import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from fhiradapter.cli.mapping import interrupted, load_or_exit, print_outcome, progress_context
+from fhiradapter.cli.options import (input_argument, mapping_option, out_option, output_options, program_option,
+                                     resolve_input)
 from fhiradapter.cli.send import AUTH_HELP, delivery_options, deliver
 from fhiradapter.exchange.folderlock import FolderBusy, FolderLock
 
@@ -22,11 +24,12 @@ __all__ = ["run", "shipped_mapping"]
 
 
 @click.command("run", epilog=AUTH_HELP)
-@program_option(with_all=True, required=True, help="Program id, or 'all' to run every program on INPUT/{program}/.")
-@click.argument("input_dir", metavar="INPUT", type=click.Path(file_okay=False, exists=True))
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder (per program with 'all').")
-@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, exists=True),
-              help="Use this mapping instead of the program's shipped one (mappings/{program}.yaml).")
+@input_argument()
+@program_option(with_all=True, help="Program id, or 'all' to run every program on INPUT/{program}/ "
+                "(default with --mapping: the program the mapping declares).")
+@out_option("Output folder (per program with 'all'): written whole when the run completes, staged beside it "
+            "until then.")
+@mapping_option(help="Use this mapping instead of the program's shipped one (mappings/{program}.yaml).")
 @output_options
 @click.option("--endpoint", help="After writing, send each program's Bundles to this FHIR base URL "
               "(as `fhiradapter send`: local validation, journal, retries, exactly once).")
@@ -34,20 +37,32 @@ __all__ = ["run", "shipped_mapping"]
               help="Evaluation date of the program rules: the end of the export (default: the latest date "
                    "in the whole input). Deadlines after it are not yet findings.")
 @delivery_options
-def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_values: bool,
+def run(program: str | None, input_dir: str | None, out: str, mapping_file: str | None, show_values: bool,
         max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
         endpoint: str | None, as_of: Any = None, **delivery: Any) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
 
-    Rows whose resources fail profile validation are rejected into errors.ndjson with the
-    validator's issues; program-rule findings go to findings.ndjson and never drop rows.
-    Exit code 1 when rows were rejected or error findings were reported.
+    Rows whose resources fail profile validation are rejected into errors.ndjson (one OperationOutcome
+    per row, with the validator's issues); program-rule findings go to findings.ndjson and never drop
+    rows. OUT also gets report.html (what people read) and output.json (the Bulk Data manifest). The
+    output is staged beside OUT and moved in only when complete; Ctrl-C exits 130 and leaves OUT as
+    it was. Exit code 1 when rows were rejected or error findings were reported.
+
+    --program may be left out with --mapping: the program the mapping declares is used.
 
     With --endpoint, each program's output folder is then sent like `fhiradapter send OUT`: only
     rows that passed validation are in it; review findings.ndjson first if program-rule findings
     must hold a release back (they do not block sending).
     """
     from fhiradapter import api
+    input_dir = resolve_input(input_dir, None)
+    if program is None:
+        declared = load_or_exit(mapping_file).program if mapping_file else None
+        if not declared:
+            raise click.UsageError("give --program ID (or --mapping FILE that declares its program)"
+                                   if not mapping_file else
+                                   f"give --program ID: the mapping {mapping_file} declares no program")
+        program = declared
     if provenance_time and no_bundles:
         raise click.UsageError("--provenance-time adds one Provenance per Bundle; it cannot go with --no-bundles")
     if no_bundles and endpoint:
@@ -57,12 +72,14 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
     except api.UsageError as exc:
         raise click.UsageError(str(exc)) from None
     held: list[FolderLock] = []   # released when the run ends, however it ends
+    current: Path | None = None   # the folder being written when Ctrl-C comes
     try:
         worst = EXIT_OK
         totals = {"read": 0, "mapped": 0, "rejected": 0}
         checks = api.ChecksCache(show_values, as_of.date() if as_of else None)
         written: list[Path] = []
         for job in jobs:
+            current = job.target
             name = job.program
             label = name if program == "all" else ""
             if job.error is not None:
@@ -92,6 +109,7 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
             code = print_outcome(summary, job.target, label=label)
             written.append(job.target)
             worst = max(worst, code)
+            current = None
             for k in totals:
                 totals[k] += summary["rows"][k]
         if program == "all":
@@ -104,6 +122,13 @@ def run(program: str, input_dir: str, out: str, mapping_file: str | None, show_v
                     worst = max(worst, deliver([target], endpoint, delivery))
                 except click.exceptions.Exit as exc:
                     worst = max(worst, exc.exit_code)
+                except KeyboardInterrupt:   # the output is whole; the journal says what was delivered
+                    click.echo(f"interrupted while sending {target}: `fhiradapter send {target}` resumes", err=True)
+                    sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        if current is not None:
+            interrupted(current)
+        raise
     finally:
         for lock in held:
             lock.release()

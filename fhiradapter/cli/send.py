@@ -13,7 +13,7 @@ import click
 
 from fhiradapter.api import Delivery
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from fhiradapter.cli.options import format_option
+from fhiradapter.cli.options import auth_options, format_option
 
 AUTH_HELP = """\b
 Auth (secrets are never taken on the command line):
@@ -39,7 +39,7 @@ def delivery_options(command: Callable[..., Any]) -> Callable[..., Any]:
     the command receives them as the fields of fhiradapter.api.Delivery."""
     for option in reversed(_DELIVERY_OPTIONS):
         command = option(command)
-    return command
+    return auth_options(scope=_DEFAULT.scope, alg=_DEFAULT.alg)(command)
 
 
 def deliver(paths: list[Path], endpoint: str, delivery: dict[str, Any], fmt: str = "text") -> int:
@@ -50,6 +50,7 @@ def deliver(paths: list[Path], endpoint: str, delivery: dict[str, Any], fmt: str
         summary, state = api.send(paths, endpoint, api.Delivery(**delivery), progress=echo)
     except api.UsageError as exc:
         raise _fail(str(exc)) from None
+    _refresh_reports(paths)
     result = {"journal": str(state), "files": summary.files, "bundles": summary.units,
               "delivered": summary.delivered, "already_delivered": summary.already_delivered,
               "failed": summary.failed, "rejected_local": summary.rejected_local,
@@ -71,6 +72,18 @@ def deliver(paths: list[Path], endpoint: str, delivery: dict[str, Any], fmt: str
     return EXIT_OK if summary.ok else EXIT_FINDINGS
 
 
+def _refresh_reports(paths: list[Path]) -> None:
+    """report.html of each map/run output folder sent now shows the journal's delivery state."""
+    from fhiradapter.report import refresh_run_report
+    for path in paths:
+        folder = Path(path)
+        if folder.is_dir():
+            try:
+                refresh_run_report(folder)
+            except (OSError, ValueError) as exc:   # the delivery happened; the page is a convenience
+                click.echo(f"note: report.html not refreshed ({exc})", err=True)
+
+
 _DEFAULT = Delivery()   # the defaults live in one place: fhiradapter.api.Delivery
 _DELIVERY_OPTIONS = [
     click.option("--mode", type=click.Choice(["transaction", "batch"]), default=_DEFAULT.mode, show_default=True),
@@ -90,21 +103,6 @@ _DELIVERY_OPTIONS = [
                  help="Tries per Bundle in one run."),
     click.option("--max-backoff", type=click.FloatRange(0, 3600), default=_DEFAULT.max_backoff, show_default=True,
                  help="Longest computed wait between tries (Retry-After is honoured up to 300 s)."),
-    click.option("--auth", "auth_kind", type=click.Choice(["none", "bearer", "smart"]), default=_DEFAULT.auth_kind,
-                 show_default=True),
-    click.option("--token-env", metavar="VAR"),
-    click.option("--token-file", type=click.Path(path_type=Path)),
-    click.option("--client-id"),
-    click.option("--token-url"),
-    click.option("--key-file", type=click.Path(path_type=Path), help="SMART private key (PEM)."),
-    click.option("--key-id", help="SMART key id (kid) as published in your JWKS."),
-    click.option("--alg", type=click.Choice(["RS384", "ES384"]), default=_DEFAULT.alg, show_default=True),
-    click.option("--scope", default=_DEFAULT.scope, show_default=True),
-    click.option("--cert", type=click.Path(path_type=Path), help="mTLS client certificate (PEM)."),
-    click.option("--key", "cert_key", type=click.Path(path_type=Path), help="mTLS client key (PEM)."),
-    click.option("--ca-bundle", type=click.Path(path_type=Path)),
-    click.option("--allow-insecure-http", is_flag=True,
-                 help="Allow a token over plain http:// to a loopback host (a local test server); never elsewhere."),
 ]
 
 
@@ -130,7 +128,8 @@ def send(paths: tuple[Path, ...], endpoint: str, fmt: str, verbose: bool, **deli
 @click.argument("out", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
                  help="Journal file (default: OUT/outbox.sqlite, or ./outbox.sqlite).")
-@format_option("text", "json")
+@format_option("text", "json", "html", help="html: a self-contained page (inline CSS and SVG, no script), "
+              "e.g. `fhiradapter status OUT --format html > status.html`.")
 def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
     """What the outbox journal says: Bundles per state, and each failure with the server's issues
     traced back to the source file and row. Exit 1 when anything failed or was rejected."""
@@ -142,7 +141,11 @@ def status(out: Path | None, state_path: Path | None, fmt: str) -> None:
         report = api.status(state)
     except api.UsageError as exc:
         raise _fail(str(exc)) from None
-    click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
+    if fmt == "html":
+        from fhiradapter.report import render_status
+        click.echo(render_status(report), nl=False)
+    else:
+        click.echo(json.dumps(report, indent=2) if fmt == "json" else format_text(report))
     # Anything not known delivered: failed, refused locally, waiting to be re-sent, or in doubt.
     open_items = (report["bundles"]["failed"] + report["bundles"]["rejected-local"] + len(report["in_doubt"])
                   + sum(1 for f in report["failures"] if f["state"] in ("pending", "sending")))

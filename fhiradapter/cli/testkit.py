@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from ..canonical import PROGRAMS
 from . import EXIT_FINDINGS, EXIT_OK
+from .options import auth_options, program_option, show_values_option, timezone_option
 
 AUTH_HELP = """\b
 Auth for --endpoint (secrets are never taken on the command line):
@@ -27,7 +27,7 @@ def testkit() -> None:
 
 
 @testkit.command("run", epilog=AUTH_HELP)
-@click.option("--program", required=True, type=click.Choice(PROGRAMS), help="The program to test against.")
+@program_option(required=True, help="The program to test against.")
 @click.argument("paths", nargs=-1)
 @click.option("--endpoint", metavar="URL", help="FHIR base URL of the system under test (instead of PATHS).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -37,24 +37,13 @@ def testkit() -> None:
 @click.option("--max-patients", type=click.IntRange(1, 100000), default=200, show_default=True,
               help="Most patients discovered by Patient search when no --patient is given.")
 @click.option("--no-bulk", is_flag=True, help="Do not try Bulk Data $export even if the server offers it.")
-@click.option("--timezone", default="America/Denver", show_default=True, help="Agency time zone for date rules.")
+@timezone_option(default="America/Denver", help="Agency time zone for date rules.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Evaluation date for deadline rules.")
 @click.option("--recipient", help="Who receives the data (Organization/x or system|value): runs the consent rule.")
 @click.option("--purpose", help="v3-ActReason code of the release, e.g. HPAYMT.")
-@click.option("--show-values", is_flag=True, help="Include record values in messages (may expose PHI).")
+@show_values_option()
 @click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60.0, show_default=True)
-@click.option("--auth", "auth_kind", type=click.Choice(["none", "bearer", "smart"]), default="none", show_default=True)
-@click.option("--token-env", metavar="VAR")
-@click.option("--token-file", type=click.Path(path_type=Path))
-@click.option("--client-id")
-@click.option("--token-url")
-@click.option("--key-file", type=click.Path(path_type=Path), help="SMART private key (PEM).")
-@click.option("--key-id")
-@click.option("--alg", type=click.Choice(["RS384", "ES384"]), default="RS384", show_default=True)
-@click.option("--scope", default="system/*.read", show_default=True)
-@click.option("--cert", type=click.Path(path_type=Path), help="mTLS client certificate (PEM).")
-@click.option("--key", "cert_key", type=click.Path(path_type=Path), help="mTLS client key (PEM).")
-@click.option("--ca-bundle", type=click.Path(path_type=Path))
+@auth_options(scope="system/*.read", insecure_http=False)
 def run(program: str, paths: tuple[str, ...], endpoint: str | None, out: Path, patients: tuple[str, ...],
         max_patients: int, no_bulk: bool, timezone: str, as_of: Any, recipient: str | None, purpose: str | None,
         show_values: bool, timeout: float, **auth_options: Any) -> None:

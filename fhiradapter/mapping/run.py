@@ -18,6 +18,8 @@ from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
 from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
+from fhiradapter.mapping.manifest import write_manifest
+from fhiradapter.mapping.staging import staged
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
 from fhiradapter.outcome import Issue
 from fhiradapter.provenance import SourceRef, source_of
@@ -67,7 +69,17 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
               bundles: bool = True, max_entries: int = 500, method: str = "put", validate: bool = False,
               checks: Checks | None = None, progress: ProgressHook | None = None,
               provenance_time: str | None = None) -> dict[str, Any]:
-    out = Path(out)
+    final = Path(out)
+    with staged(final) as out:   # moved into OUT only when complete (staging.py)
+        summary = _map_into(out, mapping, input_dir, show_values=show_values, bundles=bundles,
+                            max_entries=max_entries, method=method, validate=validate, checks=checks,
+                            progress=progress, provenance_time=provenance_time)
+    return summary
+
+
+def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values: bool, bundles: bool,
+              max_entries: int, method: str, validate: bool, checks: Checks | None,
+              progress: ProgressHook | None, provenance_time: str | None) -> dict[str, Any]:
     run = MappingRun(mapping, input_dir, show_values=show_values)
     if validate and checks is None:
         checks = load_checks(mapping.program, mapping.timezone, show_values)
@@ -113,7 +125,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
-            latest = _latest_date_tracker(checks)
+            latest = _latest_date_tracker()
             distinct_written = run.distinct_written
             for result in run.constants():   # the mapping's own resources (agency Organization, Location)
                 if checks is not None and validator is not None and result.resources:
@@ -192,6 +204,10 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
     if checks is not None:
         summary["findings"] = checks.findings
     write_json(out / "summary.json", summary)
+    from fhiradapter.report import write_run_report   # Jinja2 + pygal: loaded once the rows are done
+    write_run_report(out)
+    write_manifest(out, summary, command="run" if checks is not None else "map",
+                   latest=latest.day if latest is not None else None, timezone=mapping.timezone)
     return summary
 
 
@@ -314,10 +330,8 @@ def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
     return None
 
 
-def _latest_date_tracker(checks: Checks | None) -> Any:
-    """A rules.window.LatestDate when program rules will run, else None."""
-    if checks is None or checks.run_rules is None:
-        return None
+def _latest_date_tracker() -> Any:
+    """A rules.window.LatestDate: the export's end, for the rules and the manifest's transactionTime."""
     from fhiradapter.rules.window import LatestDate
     return LatestDate()
 

@@ -19,8 +19,17 @@ from typing import Any, Callable, Iterable, Iterator
 import orjson
 
 from fhiradapter.ids import NAMESPACE
+from fhiradapter.mapping.errorfile import to_outcome
 
-SHARED = "000-shared"
+SHARED = "000-shared"   # sorts first: `send` delivers the shared resources before the members'
+
+
+def bundle_name(member: str | None, part: int) -> str:
+    """bundles/ file of a member's Bundle: `Patient-<id>.json` (the member reference that findings.ndjson,
+    report.html and `status` print, with '-' for '/'); a member too large for one Bundle continues in
+    `Patient-<id>.part2.json`, ... Shared resources: `000-shared.json`."""
+    stem = member.replace("/", "-", 1) if member else SHARED
+    return f"{stem}.json" if part == 1 else f"{stem}.part{part}.json"
 PARTITION_SIZE = 20_000   # resources grouped in memory at once when writing bundles
 MAX_PARTITIONS = 256      # open temporary files; beyond ~5 million resources partitions grow instead
 
@@ -79,7 +88,8 @@ def clear_previous(out: Path) -> None:
             for path in sub.iterdir():
                 if path.name.endswith(suffix) and (path.is_symlink() or path.is_file()):
                     path.unlink()   # a link is removed itself; its target is never touched
-    for name in ("errors.ndjson", "findings.ndjson", "summary.json", "summary.json.tmp"):
+    for name in ("errors.ndjson", "findings.ndjson", "summary.json", "summary.json.tmp", "output.json",
+                 "report.html"):
         path = out / name
         if path.is_symlink() or path.is_file():
             path.unlink()
@@ -96,6 +106,7 @@ class OutputWriter:
         self._ndjson: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
         self.errors = open_output(out, "errors.ndjson")
+        self.error_count = 0   # OperationOutcome lines written (rows rejected + whole-file problems)
         self.bundles = bundles
         self.max_entries = max(1, max_entries)
         # one Provenance per Bundle (opt-in); its time is given, never the clock, so output stays reproducible
@@ -154,7 +165,9 @@ class OutputWriter:
             self._spool_one(*item[:6])
 
     def write_error(self, record: dict[str, Any]) -> None:
-        self.errors.write(dumps_line(record))
+        """One rejected row (or file problem), written as an OperationOutcome (errorfile.py)."""
+        self.errors.write(dumps_line(to_outcome(record)))
+        self.error_count += 1
 
     def drop(self, keys: set[tuple[str, str]]) -> None:
         """Take written resources ((type, id)) out of the output, before the Bundles are written: the
@@ -220,9 +233,8 @@ class OutputWriter:
                         if item[5] is None:
                             item[5] = orjson.loads(item[4])
                     on_member(member or None, [item[5] for item in items])
-                stem = member.split("/", 1)[1] if member else SHARED
                 for n, start in enumerate(range(0, len(items), self.max_entries), start=1):
-                    name = f"{stem}-{n}.json"
+                    name = bundle_name(member, n)
                     with open_output(bundle_dir, name) as handle:
                         handle.write(self._bundle(name, items[start:start + self.max_entries]))
                     self.bundle_count += 1

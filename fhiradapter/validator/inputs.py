@@ -17,7 +17,7 @@ NDJSON_SUFFIXES = (".ndjson", ".jsonl")
 JSON_SUFFIXES = (".json",) + NDJSON_SUFFIXES
 # the reports `map`/`run` write beside their FHIR output: a folder given to validate skips them (named
 # explicitly, they are read like any file)
-OWN_REPORTS = frozenset({"summary.json", "errors.ndjson", "findings.ndjson"})
+OWN_REPORTS = frozenset({"summary.json", "errors.ndjson", "findings.ndjson", "output.json"})
 
 
 class InputError(Exception):

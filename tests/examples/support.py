@@ -89,7 +89,7 @@ def map_all(base: Path) -> dict[str, Path]:
     jobs = {p: (MAPPINGS / f"{p}.yaml", EXAMPLES / p) for p in PROGRAMS}
     jobs["casemgmt-json"] = (MAPPINGS / "casemgmt-json-mt-cmp.yaml", EXAMPLES / "casemgmt-json")
     for name, (mapping, folder) in jobs.items():
-        code, output = run_cli(["map", "--mapping", str(mapping), "--input", str(folder),
+        code, output = run_cli(["map", "--mapping", str(mapping), str(folder),
                                 "--out", str(base / name), "--no-progress", "--no-bundles"])
         assert code in (0, 1), f"{name}: map failed with exit {code}:\n{output}"
         out[name] = base / name

@@ -5,7 +5,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .support import EXAMPLES, MAPPINGS, read_ndjson, resources, run_cli
+from .support import EXAMPLES, MAPPINGS, resources, run_cli
+from fhiradapter.mapping.errorfile import read_errors
 
 
 def without_source(r: dict) -> dict:
@@ -38,7 +39,7 @@ def test_json_export_gives_the_same_resources_as_the_csv_export(mapped: dict[str
     about = {k for k, r in from_csv.items()
              if member_of(r) in patients and not (k[0] == "Encounter" and "serviceType" not in r)}
     assert about <= {(r["resourceType"], r["id"]) for r in from_json}
-    assert not read_ndjson(mapped["casemgmt-json"] / "errors.ndjson")
+    assert not list(read_errors(mapped["casemgmt-json"] / "errors.ndjson"))
 
 
 def test_json_rows_are_strict_and_point_at_the_record(tmp_path: Path) -> None:
@@ -48,10 +49,10 @@ def test_json_rows_are_strict_and_point_at_the_record(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "casemgmt-export.json").write_text(json.dumps(doc), encoding="utf-8")
-    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "casemgmt-json-mt-cmp.yaml"), "--input", str(folder),
+    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "casemgmt-json-mt-cmp.yaml"), str(folder),
                        "--out", str(tmp_path / "out"), "--no-progress", "--no-bundles"])
     assert code == 1
-    errors = read_ndjson(tmp_path / "out/errors.ndjson")
+    errors = list(read_errors(tmp_path / "out/errors.ndjson"))
     text = (tmp_path / "out/errors.ndjson").read_text()
     held = [e for e in errors if e["stage"] == "held-back"]
     errors = [e for e in errors if e["stage"] != "held-back"]

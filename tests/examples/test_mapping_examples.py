@@ -12,8 +12,9 @@ import pytest
 
 from fhiradapter.canonical import PROGRAMS, profile_url
 
-from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, read_ndjson,
-                      resources, run_cli)
+from fhiradapter.mapping.errorfile import read_errors
+
+from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, resources, run_cli)
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
 STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
@@ -29,7 +30,7 @@ def csv_records(path: Path) -> int:
 def test_rejected_rows_are_exactly_the_documented_ones(program: str, mapped: dict[str, Path]) -> None:
     bad, together = documented("map")
     expected = {(d.file, d.line) for d in bad + together if d.program == program}
-    errors = read_ndjson(mapped[program] / "errors.ndjson")
+    errors = list(read_errors(mapped[program] / "errors.ndjson"))
     got = {(e["file"], e["line"]) for e in errors if e["stage"] != "held-back"}
     assert got == expected
     assert all(e["stage"] in ("map", "held-back") for e in errors)
@@ -41,7 +42,7 @@ def test_rejected_rows_are_exactly_the_documented_ones(program: str, mapped: dic
 def test_errors_name_the_column_and_element_but_not_the_value(program: str, mapped: dict[str, Path]) -> None:
     bad, _ = documented("map")
     text = (mapped[program] / "errors.ndjson").read_text(encoding="utf-8")
-    issues = [i for e in read_ndjson(mapped[program] / "errors.ndjson") for i in e["issues"]]
+    issues = [i for e in list(read_errors(mapped[program] / "errors.ndjson")) for i in e["issues"]]
     unnamed = set()
     for row in (b for b in bad if b.program == program):
         where = f"{row.file}:{row.line}"
@@ -69,7 +70,7 @@ def test_rows_read_equal_mapped_plus_rejected(program: str, mapped: dict[str, Pa
         else:   # an optional file this export does not have
             assert count["read"] == 0, name
     assert present <= set(summary["files"])
-    assert rows["rejected"] == len(read_ndjson(mapped[program] / "errors.ndjson"))
+    assert rows["rejected"] == len(list(read_errors(mapped[program] / "errors.ndjson")))
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
@@ -149,7 +150,7 @@ def test_local_times_get_the_offset_of_their_date(mapped: dict[str, Path]) -> No
 
 
 def test_rerun_gives_identical_files(tmp_path: Path, mapped: dict[str, Path]) -> None:
-    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "mt-imr.yaml"), "--input", str(EXAMPLES / "mt-imr"),
+    code, _ = run_cli(["map", "--mapping", str(MAPPINGS / "mt-imr.yaml"), str(EXAMPLES / "mt-imr"),
                        "--out", str(tmp_path), "--no-progress", "--no-bundles"])
     assert code == 1   # rows were rejected
     for f in sorted((mapped["mt-imr"]).rglob("*")):
@@ -163,7 +164,7 @@ def test_run_rejects_exactly_the_documented_rows(program: str, ran: Path) -> Non
     exactly the README's stage-validate rows (each with the validator's issues), and nothing else."""
     bad_map, with_map = documented("map")
     bad_val, with_val = documented("validate")
-    errors = read_ndjson(ran / program / "errors.ndjson")
+    errors = list(read_errors(ran / program / "errors.ndjson"))
     assert held_in_errors(errors) == documented_held(program, "run")
     stage = {(e["file"], e["line"]): e["stage"] for e in errors if e["stage"] != "held-back"}
     primary = {(d.file, d.line): s for s, rows in (("map", bad_map), ("validate", bad_val))

@@ -34,7 +34,7 @@ def test_validate_of_run_output_agrees_with_run(dc_out: Path) -> None:
         assert "performers of" not in output   # no 'performer not in the record' warnings
     # the folder itself: the reports are skipped, not called invalid FHIR
     code, output = run_cli(["validate", str(dc_out), "--min-severity", "error"])
-    for name in ("summary.json", "errors.ndjson", "findings.ndjson"):
+    for name in ("summary.json", "errors.ndjson", "findings.ndjson", "output.json"):
         assert name not in output
 
 

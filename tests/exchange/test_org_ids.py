@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _organizations(program: str, out: Path) -> list[dict]:
-    result = CliRunner().invoke(cli, ["map", "--mapping", str(ROOT / "mappings" / f"{program}.yaml"), "--input",
+    result = CliRunner().invoke(cli, ["map", "--mapping", str(ROOT / "mappings" / f"{program}.yaml"),
                                       str(ROOT / "examples" / program), "--out", str(out), "--no-bundles"])
     assert result.exit_code in (0, 1), result.output
     return [json.loads(line) for line in (out / "ndjson" / "Organization.ndjson").read_text().splitlines()]

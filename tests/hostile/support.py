@@ -50,7 +50,7 @@ def snapshot(folder: Path, skip: Path | None = None) -> dict[str, tuple[int, int
 def report_texts(out: Path) -> dict[str, str]:
     """The files of an output folder a person reads about problems (never the mapped data itself)."""
     texts = {}
-    for name in ("errors.ndjson", "findings.ndjson", "summary.json"):
+    for name in ("errors.ndjson", "findings.ndjson", "summary.json", "output.json", "report.html"):
         path = out / name
         if path.is_file():
             texts[name] = path.read_text("utf-8", errors="replace")

@@ -77,7 +77,7 @@ def test_hostile_cells_through_map(tmp_path: Path, seed: int) -> None:
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "keep.txt").write_text("keep")
     before = snapshot(tmp_path, skip=tmp_path / "out")
-    result = invoke(["map", "--mapping", str(REPO / "mappings" / "mt-cmp.yaml"), "--input", str(tmp_path / "in"),
+    result = invoke(["map", "--mapping", str(REPO / "mappings" / "mt-cmp.yaml"), str(tmp_path / "in"),
                      "--out", str(tmp_path / "out")])
     assert result.code in ALLOWED_EXITS, result.text
     assert result.code == 1, result.text     # hostile cells are found
@@ -122,7 +122,7 @@ def test_one_stray_quote_per_file_costs_one_row(tmp_path: Path, seed: int) -> No
         cells[cell] = b'"' + cells[cell]
         lines[line] = b",".join(cells)
         path.write_bytes(b"\n".join(lines))
-    result = invoke(["map", "--mapping", str(REPO / "mappings" / "mt-cmp.yaml"), "--input", str(folder),
+    result = invoke(["map", "--mapping", str(REPO / "mappings" / "mt-cmp.yaml"), str(folder),
                      "--out", str(tmp_path / "out")])
     assert result.code == 1, result.text
     check_summary(tmp_path / "out", reads)

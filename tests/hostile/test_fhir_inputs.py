@@ -170,7 +170,7 @@ def test_map_on_hostile_ndjson(tmp_path_factory: pytest.TempPathFactory, seed: i
         lines[i] = rng.choice([lines[i][:-3] + b"\xff\"}", lines[i][: len(lines[i]) // 2],
                                b'{"id": ' + b"7" * 5000 + b"}", b"[" * 100_000, b'{"id": NaN}'])
     (folder / "in" / "visits.ndjson").write_bytes(b"\n".join(lines) + b"\n")
-    result = invoke(["map", "--mapping", str(folder / "m.yaml"), "--input", str(folder / "in"),
+    result = invoke(["map", "--mapping", str(folder / "m.yaml"), str(folder / "in"),
                      "--out", str(folder / "out")])
     assert result.code in (1, 0), result.text[-2000:]
     summary = check_summary(folder / "out", {"visits.ndjson": len(lines)})
@@ -195,7 +195,7 @@ def test_map_on_the_shipped_json_export_with_hostile_values(tmp_path: Path) -> N
         shutil.copytree(source, folder / "in")
         (folder / "in" / "casemgmt-export.json").write_text(json.dumps(mutated, ensure_ascii=False))
         result = invoke(["map", "--mapping", str(REPO / "mappings" / "casemgmt-json-mt-cmp.yaml"),
-                         "--input", str(folder / "in"), "--out", str(folder / "out")])
+                         str(folder / "in"), "--out", str(folder / "out")])
         assert result.code in ALLOWED_EXITS, result.text[-2000:]
         if result.code != 2:
             check_summary(folder / "out")

@@ -34,7 +34,7 @@ def test_a_1_gib_line_is_one_row_error_under_a_400_mb_memory_cap(tmp_path: Path)
         handle.seek(1 << 30, os.SEEK_CUR)
         handle.write(b",x\n" + rest.encode())
     rows = rest.count("\n")
-    result = subprocess.run(CLI + ["map", "--mapping", str(FIXTURE / "mapping.yaml"), "--input", str(folder),
+    result = subprocess.run(CLI + ["map", "--mapping", str(FIXTURE / "mapping.yaml"), str(folder),
                                    "--out", str(tmp_path / "out")],
                             preexec_fn=lambda: _capped(400 * 1024 * 1024), capture_output=True, text=True,
                             timeout=300)
@@ -55,7 +55,8 @@ def test_ctrl_c_during_run_exits_130(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
-    assert "Interrupted." in stderr and "Traceback" not in stderr + stdout
+    assert f"interrupted: {out / 'mt-cmp'} is incomplete" in stderr and "Traceback" not in stderr + stdout
+    assert not (out / "mt-cmp" / "output.json").exists() and not list(out.glob("*.partial-*"))
 
 
 def _closed_port() -> int:

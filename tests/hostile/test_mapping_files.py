@@ -63,7 +63,7 @@ def test_billion_laughs_is_refused_quickly(tmp_path: Path) -> None:
     path.write_text(BILLION_LAUGHS)
     result = _check(path)
     assert result.code == 2 and "expands to more than" in result.text
-    result = invoke(["map", "--mapping", str(path), "--input", str(FIXTURE / "input"), "--out", str(tmp_path / "o")])
+    result = invoke(["map", "--mapping", str(path), str(FIXTURE / "input"), "--out", str(tmp_path / "o")])
     assert result.code == 2 and "expands to more than" in result.text
 
 
@@ -110,7 +110,7 @@ def test_a_catastrophic_regex_costs_its_rows_not_the_run(tmp_path: Path) -> None
     members.append("M900,Evil," + "a" * 60 + "!,07/02/1984,F,")
     (folder / "members.csv").write_text("\n".join(members) + "\n")
     start = time.monotonic()
-    result = invoke(["map", "--mapping", str(path), "--input", str(folder), "--out", str(tmp_path / "out")])
+    result = invoke(["map", "--mapping", str(path), str(folder), "--out", str(tmp_path / "out")])
     assert time.monotonic() - start < 30
     assert result.code == 1, result.text
     assert f"members.csv:{len(members)}" in result.text and "took over" in result.text
@@ -149,6 +149,6 @@ def test_random_mutations_of_a_shipped_mapping(tmp_path: Path, seed: int) -> Non
         path.write_text(yaml.safe_dump(mutated, allow_unicode=True))
         result = _check(path, "--input", str(FIXTURE / "input"))
         if result.code == 0 and i % 5 == 0:   # loadable: it must also map without a crash
-            mapped = invoke(["map", "--mapping", str(path), "--input", str(FIXTURE / "input"),
+            mapped = invoke(["map", "--mapping", str(path), str(FIXTURE / "input"),
                              "--out", str(tmp_path / f"out{i}")])
             assert mapped.code in ALLOWED_EXITS, mapped.text

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from fhiradapter.cli import cli
+from fhiradapter.mapping.errorfile import read_errors
 
 FIXTURE = Path(__file__).parents[1] / "mapping" / "fixtures" / "example"
 REPO = Path(__file__).parents[2]
@@ -42,7 +43,7 @@ resources:
 
 
 def _map(mapping: Path, input_dir: Path, out: Path, *extra: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["map", "--mapping", str(mapping), "--input", str(input_dir),
+    result = CliRunner().invoke(cli, ["map", "--mapping", str(mapping), str(input_dir),
                                       "--out", str(out), *extra])
     return result.exit_code, result.output
 
@@ -66,10 +67,10 @@ def test_a_cell_in_the_member_reference_cannot_choose_a_path(tmp_path: Path) -> 
     assert code == 1, text
     created = _files(tmp_path) - before
     assert all(c.startswith("deep") for c in created), created
-    errors = [json.loads(line) for line in (out / "errors.ndjson").read_text().splitlines()]
+    errors = list(read_errors(out / "errors.ndjson"))
     assert [e["line"] for e in errors] == [2, 3, 4, 5]
     assert all("member reference is not Type/id" in e["issues"][0]["message"] for e in errors)
-    assert {"ok.id-1-1.json", "..-1.json"} <= {p.name for p in (out / "bundles").iterdir()}
+    assert {"Group-ok.id-1.json", "Group-...json"} <= {p.name for p in (out / "bundles").iterdir()}
     for text_out in (out / "errors.ndjson").read_text(), text:
         assert "escaped" not in text_out and "/tmp/abs" not in text_out
 
@@ -135,7 +136,7 @@ def test_duplicate_source_keys_are_row_errors_not_duplicate_bundle_entries(tmp_p
     out = tmp_path / "out"
     code, text = _map(FIXTURE / "mapping.yaml", folder, out)
     assert code == 1
-    errors = [json.loads(line) for line in (out / "errors.ndjson").read_text().splitlines()]
+    errors = list(read_errors(out / "errors.ndjson"))
     dup = [e for e in errors if e["issues"][0]["code"] == "duplicate"]
     assert len(dup) == 1 and f"already used by line {second + 1}" in dup[0]["issues"][0]["message"]
     summary = json.loads((out / "summary.json").read_text())

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fhiradapter.mapping.errorfile import read_errors
 from fhiradapter.mapping.loader import load_mapping
 from fhiradapter.mapping.run import map_input
 
@@ -34,7 +35,8 @@ class Result:
 
     @property
     def errors(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in (self.out / "errors.ndjson").read_text("utf-8").splitlines()]
+        """errors.ndjson's rows (OperationOutcome lines) read back flat by the library's reader."""
+        return list(read_errors(self.out / "errors.ndjson"))
 
     @property
     def messages(self) -> list[str]:

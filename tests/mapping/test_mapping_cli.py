@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from fhiradapter.cli import cli
 from fhiradapter.provenance import build_source, parse_source, source_of
+from fhiradapter.mapping.errorfile import read_errors
 
 FIXTURE = Path(__file__).parent / "fixtures" / "example"
 MAPPING = str(FIXTURE / "mapping.yaml")
@@ -20,7 +21,7 @@ def invoke(*args: str):
 
 
 def test_map_reports_bad_rows_by_file_and_line_and_exits_1(tmp_path):
-    result = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(tmp_path))
+    result = invoke("map", "--mapping", MAPPING, INPUT, "--out", str(tmp_path))
     assert result.exit_code == 1
     assert "rejected contacts.csv:6 column 'mode' at Encounter.type[0].coding[0].code" in result.stdout
     assert "rows: 10 read = 8 mapped + 2 rejected" in result.stdout
@@ -32,16 +33,16 @@ def test_map_exit_0_when_every_row_maps(tmp_path):
     shutil.copytree(FIXTURE / "input", src)
     lines = (src / "contacts.csv").read_text().splitlines(keepends=True)
     (src / "contacts.csv").write_text("".join(lines[:5]))   # drop the two bad rows
-    result = invoke("map", "--mapping", MAPPING, "--input", str(src), "--out", str(tmp_path / "out"), "--no-bundles")
+    result = invoke("map", "--mapping", MAPPING, str(src), "--out", str(tmp_path / "out"), "--no-bundles")
     assert result.exit_code == 0, result.stdout
     assert not (tmp_path / "out" / "bundles").exists()
 
 
 def test_map_usage_errors_exit_2(tmp_path):
-    assert invoke("map", "--mapping", MAPPING, "--input", str(tmp_path / "nope"), "--out", str(tmp_path)).exit_code == 2
+    assert invoke("map", "--mapping", MAPPING, str(tmp_path / "nope"), "--out", str(tmp_path)).exit_code == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("fhiradapter-mapping: 1\nid: x\n")
-    result = invoke("map", "--mapping", str(bad), "--input", INPUT, "--out", str(tmp_path / "o"))
+    result = invoke("map", "--mapping", str(bad), INPUT, "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and "bad.yaml" in result.stderr
 
 
@@ -84,7 +85,7 @@ def test_run_single_program_validates(tmp_path):
     assert result.exit_code == 1
     assert summary["rows"]["read"] == summary["rows"]["mapped"] + summary["rows"]["rejected"]
     # the fixture's contacts lack serviceProvider, which the mt-cmp Encounter profile requires
-    errors = [json.loads(x) for x in (tmp_path / "errors.ndjson").read_text().splitlines()]
+    errors = list(read_errors(tmp_path / "errors.ndjson"))
     stages = {(e["file"], e["line"]): e["stage"] for e in errors}
     assert stages[("contacts.csv", 2)] == "validate"
     assert stages[("contacts.csv", 6)] == "map"
@@ -107,7 +108,7 @@ def test_run_all_programs_uses_subfolders(tmp_path, monkeypatch):
 
 
 def test_meta_source_round_trip(tmp_path):
-    invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(tmp_path))
+    invoke("map", "--mapping", MAPPING, INPUT, "--out", str(tmp_path))
     first = json.loads((tmp_path / "ndjson" / "Encounter.ndjson").read_text().splitlines()[1])
     origin = source_of(first)
     assert (origin.mapping_id, origin.mapping_version, origin.file, origin.line) == ("example-contacts", "1.0.0",
@@ -117,7 +118,7 @@ def test_meta_source_round_trip(tmp_path):
     assert parse_source(uri).file == "sub dir/a:b.csv"
     assert parse_source("urn:other:x") is None and parse_source("urn:fhiradapter:m:1:f.csv:x") is None
 def test_progress_bar_on_request_goes_to_stderr(tmp_path):
-    result = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(tmp_path), "--progress")
+    result = invoke("map", "--mapping", MAPPING, INPUT, "--out", str(tmp_path), "--progress")
     assert result.exit_code == 1
     # click draws the bar only on a terminal; elsewhere it prints the label once, on stderr
     assert result.stderr.startswith("mapping")
@@ -135,7 +136,48 @@ def test_run_twice_gives_identical_files(tmp_path):
 def test_unwritable_output_is_a_usage_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(blocker / "out"))
+    result = invoke("map", "--mapping", MAPPING, INPUT, "--out", str(blocker / "out"))
     assert result.exit_code == 2 and "cannot write the output" in result.stderr
 
 
+
+
+# -- one grammar for map and run (issue 17 §3) -----------------------------------------------------------
+
+def test_map_and_run_take_input_the_same_way_and_the_old_spelling_still_works(tmp_path):
+    new = invoke("map", INPUT, "--mapping", MAPPING, "--out", str(tmp_path / "new"))
+    old = invoke("map", "--mapping", MAPPING, "--input", INPUT, "--out", str(tmp_path / "old"))
+    assert new.exit_code == old.exit_code == 1          # the fixture has planted bad rows
+    assert "deprecated" not in new.stderr
+    assert "note: `--input DIR` is deprecated; give the export folder as INPUT" in old.stderr
+    assert (tmp_path / "new" / "ndjson").is_dir() and (tmp_path / "old" / "ndjson").is_dir()
+    both = invoke("map", INPUT, "--input", INPUT, "--mapping", MAPPING, "--out", str(tmp_path / "x"))
+    assert both.exit_code == 2 and "give the export folder once" in both.output
+
+
+def test_run_with_mapping_takes_the_program_from_it(tmp_path):
+    result = invoke("run", INPUT, "--mapping", MAPPING, "--out", str(tmp_path))
+    assert result.exit_code == 1, result.output        # ran (rows rejected), no usage error
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["program"] == "mt-cmp" and summary["validation"] == "profiles+rules"
+    assert (tmp_path / "findings.ndjson").is_file()
+
+
+def test_run_without_program_names_what_is_missing(tmp_path):
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(Path(MAPPING).read_text().replace("program: mt-cmp\ntimezone", "timezone"))
+    result = invoke("run", INPUT, "--mapping", str(bare), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "give --program ID: the mapping" in result.output
+    result = invoke("run", INPUT, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and "give --program ID (or --mapping FILE" in result.output
+
+
+def test_console_counts_rejected_rows_as_errors_ndjson_does(tmp_path, monkeypatch):
+    from fhiradapter.cli import mapping as cli_mapping
+    monkeypatch.setattr(cli_mapping, "MAX_PRINTED_ERRORS", 1)
+    result = invoke("map", INPUT, "--mapping", MAPPING, "--out", str(tmp_path))
+    rows = [e for e in read_errors(tmp_path / "errors.ndjson") if e["line"] is not None]
+    assert len(rows) >= 2
+    printed = [line for line in result.stdout.splitlines() if line.startswith("rejected ")]
+    assert len(printed) == 1
+    assert f"... {len(rows) - 1} more rejected rows in {tmp_path / 'errors.ndjson'}" in result.stdout

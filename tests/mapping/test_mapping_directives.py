@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from fhiradapter.ids import identifier_system, mapped_id
+from fhiradapter.mapping.errorfile import read_errors
 
 PATIENTS = """\
 sources:
@@ -142,7 +143,7 @@ def test_lookup_files_relative_to_mapping(tmp_path, write_mapping):
     assert staff["extension"][1]["valueCode"] == "finished"
     # GONE maps to 'unmatched' in the ConceptMap: not in the table, so the row is rejected
     assert summary["rows"] == {"read": 2, "mapped": 1, "rejected": 1}
-    error = json.loads((tmp_path / "out/errors.ndjson").read_text())
+    (error,) = read_errors(tmp_path / "out/errors.ndjson")
     assert error["line"] == 3 and "code not in lookup 'status'" in error["issues"][0]["message"]
 
 

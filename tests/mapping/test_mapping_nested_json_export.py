@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fhiradapter.mapping.loader import load_mapping
 from fhiradapter.mapping.run import map_input
+from fhiradapter.mapping.errorfile import read_errors
 
 REPO = Path(__file__).resolve().parents[2]
 MAPPING = REPO / "mappings" / "casemgmt-json-mt-cmp.yaml"
@@ -38,7 +39,7 @@ def test_bad_nested_record_is_rejected_with_its_line_and_pointer(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / EXPORT.name).write_text(json.dumps(doc, indent=1), "utf-8")
     summary = map_input(load_mapping(MAPPING), tmp_path / "in", tmp_path / "out")
-    errors = [json.loads(x) for x in _lines(tmp_path / "out" / "errors.ndjson")]
+    errors = list(read_errors(tmp_path / "out" / "errors.ndjson"))
     assert summary["rows"]["rejected"] == 1 and len(errors) == 1
     (error,) = errors
     assert error["record"] == "clients[0].enrollments[0].visits[1]"

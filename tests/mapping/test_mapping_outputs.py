@@ -44,9 +44,10 @@ def test_bundles_per_member_patient_first_and_chunked(tmp_path):
     patients = {p["id"]: p for p in map(json.loads, (tmp_path / "ndjson/Patient.ndjson").read_text().splitlines())}
     ada = next(pid for pid, p in patients.items() if p["identifier"][0]["value"] == "M001")
     names = sorted(p.name for p in (tmp_path / "bundles").glob("*.json"))
-    assert f"{ada}-1.json" in names and f"{ada}-2.json" in names
-    first = json.loads((tmp_path / "bundles" / f"{ada}-1.json").read_text())
-    second = json.loads((tmp_path / "bundles" / f"{ada}-2.json").read_text())
+    # named by the member reference findings and the report print (Patient/<id> -> Patient-<id>.json)
+    assert f"Patient-{ada}.json" in names and f"Patient-{ada}.part2.json" in names
+    first = json.loads((tmp_path / "bundles" / f"Patient-{ada}.json").read_text())
+    second = json.loads((tmp_path / "bundles" / f"Patient-{ada}.part2.json").read_text())
     assert first["type"] == "transaction" and len(first["entry"]) == 2
     assert first["entry"][0]["resource"]["resourceType"] == "Patient"
     entry = first["entry"][0]
@@ -82,7 +83,7 @@ def test_shared_resources_go_to_the_shared_bundle(mapper):
         template: {resourceType: Organization, name: {$col: name}}
     """, {"orgs.csv": "id,name\n1,A\n2,B\n"})
     bundles = sorted(p.name for p in (result.out / "bundles").glob("*.json"))
-    assert bundles == ["000-shared-1.json"]
+    assert bundles == ["000-shared.json"]
 
 
 ROWS = st.lists(st.tuples(st.sampled_from(["ok", "code", "date", "key", "fields"]),

@@ -48,16 +48,16 @@ def clean_sample(mt_cmp_output: Path, tmp_path_factory: pytest.TempPathFactory) 
         if row["stage"] == "rules" and row.get("member"):
             flagged.add(row["member"])
     bundles = mt_cmp_output / "bundles"
-    shared = [e for f in sorted(bundles.glob("000-shared-*.json"))
+    shared = [e for f in sorted(bundles.glob("000-shared*.json"))
               for e in json.loads(f.read_text(encoding="utf-8"))["entry"] if e["resource"]["resourceType"] != "Group"]
     shared_keys = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in shared}
     out = tmp_path_factory.mktemp("clean-sample")
     chosen = 0
-    for path in sorted(bundles.glob("*-1.json")):
-        if path.name.startswith("000-") or chosen >= MEMBERS:
+    for path in sorted(bundles.glob("Patient-*.json")):   # a member's Bundle: Patient-<id>.json (.partN.json)
+        if ".part" in path.name or chosen >= MEMBERS:
             continue
-        entries = [e for f in sorted(bundles.glob(path.name[:-len("-1.json")] + "-*.json"))
-                   for e in json.loads(f.read_text(encoding="utf-8"))["entry"]]
+        parts = [path] + sorted(bundles.glob(path.name[:-len(".json")] + ".part*.json"))
+        entries = [e for f in parts for e in json.loads(f.read_text(encoding="utf-8"))["entry"]]
         keys = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in entries}
         patients = [k for k in keys if k.startswith("Patient/")]
         if len(patients) != 1 or patients[0] in flagged:

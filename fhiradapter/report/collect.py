@@ -1,0 +1,226 @@
+"""What the run report shows, read back from an output folder's own files (summary.json, errors.ndjson,
+findings.ndjson, ndjson/Encounter.ndjson, outbox.sqlite): the report says what the files say.
+
+No record values: messages are the ones the files hold (values only when the run was asked for them
+with --show-values), members are named by their Patient id, weeks by their start date.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from fhiradapter.mapping.errorfile import read_errors
+from fhiradapter.mapping.writers import bundle_name
+
+_LINE_NUMBER = re.compile(r"\b(lines?) \d+")
+
+
+@dataclass
+class RejectGroup:
+    reason: str
+    column: str
+    rows: list[tuple[str, str]] = field(default_factory=list)   # (anchor, "file:line")
+
+
+@dataclass
+class RuleRow:
+    rule: str
+    severity: str
+    count: int
+    members: int
+    citation: str
+    statement: str
+
+
+@dataclass
+class MemberRow:
+    member: str
+    bundle: str
+    error: int = 0
+    warning: int = 0
+    information: int = 0
+    rules: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Weekly:
+    weeks: list[date]
+    counts: dict[str, dict[date, int]]    # member -> week start -> contacts
+    required: int | None                 # contacts per member per week, None: no weekly minimum
+    rule: str | None
+    citation: str | None
+
+    def cells(self, member: str) -> list[int | None]:
+        """The member's contacts per week; None outside its first..last contact week (not judged here)."""
+        weeks = self.counts[member]
+        first, last = min(weeks), max(weeks)
+        return [weeks.get(w, 0) if first <= w <= last else None for w in self.weeks]
+
+
+@dataclass
+class RunData:
+    summary: dict[str, Any]
+    files: list[dict[str, Any]]
+    rejected_rows: list[dict[str, Any]]
+    reject_groups: list[RejectGroup]
+    rules: list[RuleRow]
+    members: list[MemberRow]
+    weekly: Weekly | None
+    delivery: dict[str, Any] | None
+    program_title: str | None
+    citation: str | None
+
+
+def collect(out: Path) -> RunData:
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    program = summary.get("program")
+    files = [{"name": name, "read": c.get("read", 0), "mapped": c.get("mapped", 0),
+              "rejected": c.get("rejected", 0), "skipped": c.get("skipped", 0)}
+             for name, c in summary.get("files", {}).items()]
+    rejected_rows, groups = _rejected(out)
+    rules, members = _findings(out)
+    from fhiradapter.programs import program as program_row
+    row = program_row(program) if program else None
+    return RunData(summary=summary, files=files, rejected_rows=rejected_rows, reject_groups=groups,
+                   rules=rules, members=members, weekly=_weekly(out, program) if row else None,
+                   delivery=delivery_state(out), program_title=row.title if row else None,
+                   citation=row.citation if row else None)
+
+
+def _reason(message: str, file: str | None) -> str:
+    """The message without its "FILE:LINE column 'C' at PATH: " prefix (the groups name those)."""
+    if file and message.startswith(file) and ": " in message:
+        message = message.split(": ", 1)[1]
+    return _LINE_NUMBER.sub(r"\1 …", message)
+
+
+def _rejected(out: Path) -> tuple[list[dict[str, Any]], list[RejectGroup]]:
+    rows: list[dict[str, Any]] = []
+    groups: dict[tuple[str, str], RejectGroup] = {}
+    for n, record in enumerate(read_errors(out / "errors.ndjson"), start=1):
+        file, line = record.get("file"), record.get("line")
+        where = f"{file}:{line}" if line is not None else str(file)
+        anchor = f"row-{n}"
+        rows.append({"anchor": anchor, "where": where, "record": record.get("record"),
+                     "stage": record.get("stage"), "template": record.get("template"),
+                     "messages": [i.get("message", "") for i in record.get("issues", [])]})
+        for issue in record.get("issues", []):
+            column = issue.get("column") or issue.get("expression") or "(whole row)"
+            key = (_reason(issue.get("message", ""), file), column)
+            group = groups.setdefault(key, RejectGroup(key[0], column))
+            if not group.rows or group.rows[-1][0] != anchor:
+                group.rows.append((anchor, where))
+    ordered = sorted(groups.values(), key=lambda g: (-len(g.rows), g.reason, g.column))
+    return rows, ordered
+
+
+def _finding_parts(issue: dict[str, Any]) -> tuple[str, str]:
+    """(rule or check id, severity) of a findings.ndjson issue (flat validator or FHIR rule shape)."""
+    rule = issue.get("rule")
+    if not rule:
+        coding = (issue.get("details") or {}).get("coding") or [{}]
+        rule = coding[0].get("code")
+    return str(rule or issue.get("code") or "unspecified"), str(issue.get("severity", "information"))
+
+
+def _findings(out: Path) -> tuple[list[RuleRow], list[MemberRow]]:
+    path = out / "findings.ndjson"
+    if not path.is_file():
+        return [], []
+    by_rule: Counter[tuple[str, str]] = Counter()
+    rule_members: dict[str, set[str]] = defaultdict(set)
+    members: dict[str, MemberRow] = {}
+    with open(path, "rb") as handle:
+        for text in handle:
+            if not text.strip():
+                continue
+            record = orjson.loads(text)
+            rule, severity = _finding_parts(record.get("issue") or {})
+            by_rule[(rule, severity)] += 1
+            member = record.get("member")
+            if member:
+                rule_members[rule].add(member)
+                row = members.get(member)
+                if row is None:
+                    row = members[member] = MemberRow(member, f"bundles/{bundle_name(member, 1)}")
+                key = severity if severity in ("error", "warning") else "information"
+                setattr(row, key, getattr(row, key) + 1)
+                if rule not in row.rules:
+                    row.rules.append(rule)
+    catalogue = _catalogue() if by_rule else {}
+    rules = []
+    for (rule, severity), count in sorted(by_rule.items(), key=lambda kv: (_rank(kv[0][1]), -kv[1], kv[0][0])):
+        known = catalogue.get(rule)
+        rules.append(RuleRow(rule, severity, count, len(rule_members.get(rule, ())),
+                             known[0] if known else "FHIR R4 structure and profile validation (check "
+                                                    f"{rule})",
+                             known[1] if known else ""))
+    ordered = sorted(members.values(), key=lambda m: (-m.error, -m.warning, m.member))
+    return rules, ordered
+
+
+def _rank(severity: str) -> int:
+    return {"fatal": 0, "error": 1, "warning": 2}.get(severity, 3)
+
+
+def _catalogue() -> dict[str, tuple[str, str]]:
+    from fhiradapter.rules import catalogue
+    return {r.id: (r.citation, r.statement) for r in catalogue()}
+
+
+def _weekly(out: Path, program: str) -> Weekly | None:
+    """Contacts per member per week (weeks from Monday): the member Encounters that claim the program's
+    Encounter profile (a stay claims none). The rule's finer test (which modes qualify) is the rule's:
+    its findings are in findings.ndjson and the report's findings table."""
+    from fhiradapter.canonical import profile_url
+    from fhiradapter.programs import program as program_row
+    path = out / "ndjson" / "Encounter.ndjson"
+    if not path.is_file():
+        return None
+    profile = profile_url(program, "Encounter")
+    counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    with open(path, "rb") as handle:
+        for text in handle:
+            encounter = orjson.loads(text)
+            if profile not in ((encounter.get("meta") or {}).get("profile") or ()):
+                continue
+            member = (encounter.get("subject") or {}).get("reference")
+            start = str((encounter.get("period") or {}).get("start") or "")[:10]
+            try:
+                day = date.fromisoformat(start)
+            except ValueError:
+                continue
+            if isinstance(member, str) and member.startswith("Patient/"):
+                counts[member][day - timedelta(days=day.weekday())] += 1
+    if not counts:
+        return None
+    first = min(w for weeks in counts.values() for w in weeks)
+    last = max(w for weeks in counts.values() for w in weeks)
+    weeks = [first + timedelta(days=7 * n) for n in range((last - first).days // 7 + 1)]
+    row = program_row(program)
+    weekly = row.weekly if row else None
+    citation = None
+    if weekly is not None:
+        citation = _catalogue().get(weekly[1], ("", ""))[0] or None
+    return Weekly(weeks, {m: dict(w) for m, w in sorted(counts.items())}, weekly[0] if weekly else None,
+                  weekly[1] if weekly else None, citation)
+
+
+def delivery_state(out: Path) -> dict[str, Any] | None:
+    """The journal's counts and failures when OUT was sent (`send`, `run --endpoint`), else None."""
+    state = out / "outbox.sqlite"
+    if not state.is_file():
+        return None
+    from fhiradapter import api
+    try:
+        report = api.status(state)
+    except api.UsageError:
+        return None
+    report["journal"] = state.name   # no absolute path in the page
+    return report
