@@ -102,7 +102,7 @@ def test_constant_resource_is_made_once_and_referenced(mapper):
     assert text[line - 1].strip() == "- name: agency"
     for encounter in result.resources("Encounter"):
         assert encounter["serviceProvider"] == {"reference": f"Organization/{agency['id']}"}
-    shared = json.loads((result.out / "bundles" / "000-shared-1.json").read_text(encoding="utf-8"))
+    shared = json.loads((result.out / "bundles" / "000-shared.json").read_text(encoding="utf-8"))
     assert shared["entry"][0]["resource"]["id"] == agency["id"]   # written first
 
 

@@ -137,7 +137,6 @@ def test_a_second_run_is_byte_identical(walkthrough, tmp_path):
     assert first == second
 
 
-@pytest.mark.xfail(strict=False, reason="needs i17b")
 def test_run_writes_report_and_bulk_manifest(walkthrough):
     _code, out = _read_run(walkthrough)
     report = (out / "report.html").read_text(encoding="utf-8")
