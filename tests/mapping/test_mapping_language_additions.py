@@ -228,17 +228,19 @@ tests: [{name: t, input: t/in, expect: t/out}]
     ("visit;client;status\r\nV1;C1;KEPT\r\n".encode(), "the file looks ';'-delimited; set delimiter: \";\""),
     ("visit,client,status\nV1,C1,KEPT\n".encode("utf-16"), "the file is UTF-16"),
     ("visit\tclient\tstatus\n".encode(), "the file looks tab-delimited; set delimiter: \"\\t\""),
+    (b"\xef\xbb\xbfvisit,client,status\n", "the file is UTF-8 (it starts with a UTF-8 byte-order mark), not latin-1"),
 ])
 def test_mapping_check_says_what_the_file_looks_like(write_mapping, tmp_path, content, hint):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "visits.csv").write_bytes(content)
-    path = write_mapping("""\
-sources: {visits: {file: visits.csv, columns: [visit, client, status]}}
+    encoding = "latin-1" if content.startswith(b"\xef\xbb\xbf") else "utf-8"
+    path = write_mapping(f"""\
+sources: {{visits: {{file: visits.csv, encoding: {encoding}, columns: [visit, client, status]}}}}
 resources:
   - name: visit
     source: visits
-    key: {$col: visit}
-    template: {resourceType: Encounter, status: finished, subject: {$ref: {type: Patient}, key: {$col: client}}}
+    key: {{$col: visit}}
+    template: {{resourceType: Encounter, status: finished, subject: {{$ref: {{type: Patient}}, key: {{$col: client}}}}}}
 """)
     done = _check(str(path), "--input", str(tmp_path / "in"))
     assert done.returncode == 1, done.stdout + done.stderr
