@@ -261,3 +261,20 @@ resources:
     assert result.summary["file_warnings"] == [
         "visits.csv: the header lacks 2 of the 2 columns the mapping reads: the file looks ';'-delimited; "
         "set delimiter: \";\""]
+
+
+def test_a_skip_condition_that_cannot_be_tested_rejects_its_row_by_line(mapper):
+    body = """\
+sources:
+  visits:
+    file: visits.csv
+    skip: [{reason: cancelled, when: {equals: [{$col: status}, CANC]}}]
+resources:
+  - name: visit
+    source: visits
+    key: {$col: visit}
+    template: {resourceType: Encounter, status: finished}
+"""
+    result = mapper(body, {"visits.csv": "visit,client\nV1,C1\n"})
+    assert result.summary["rows"] == {"read": 1, "mapped": 0, "rejected": 1, "skipped": 0}
+    assert result.messages == ["visits.csv:2 column 'status' at (skip): column not in the file header"]
