@@ -278,3 +278,14 @@ resources:
     result = mapper(body, {"visits.csv": "visit,client\nV1,C1\n"})
     assert result.summary["rows"] == {"read": 1, "mapped": 0, "rejected": 1, "skipped": 0}
     assert result.messages == ["visits.csv:2 column 'status' at (skip): column not in the file header"]
+
+
+def test_explain_lists_what_skip_reads():
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "mapping", "explain",
+                           str(ROOT / "examples" / "walkthrough" / "mapping.yaml"), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {"template": "skip:visits", "resourceType": "(no resource)", "file": "visits.csv",
+            "columns": "visits.Status", "element": "(rows skipped)", "via": "skip 'cancelled visit'"} in rows
+    agency = next(r for r in rows if r["template"] == "agency")
+    assert agency["file"] == "the mapping, once per run" and agency["columns"] == ""
