@@ -18,6 +18,7 @@ fictional (the payers are named only as the programs' payers).
 | `ma-csp/` | CCA Community Support Program | America/New_York | `mappings/ma-csp.yaml` |
 | `pa-tcm/` | PerformCare Targeted Case Management | America/New_York | `mappings/pa-tcm.yaml` |
 | `casemgmt-json/` | the same mt-cmp facts for {clients} clients, nested JSON from a case-management system | America/Denver | `mappings/casemgmt-json-mt-cmp.yaml` |
+| `walkthrough/` | a visits-only export shaped unlike the reference one (`;`, BOM, CRLF, 12-hour times, agency codes, cancelled visits), from its own generator (`walkthrough/generate.py`); the mapping, its five-typo copy and golden test | America/Chicago | `examples/walkthrough/mapping.yaml` (`docs/walkthrough.md`) |
 
 The CSV layout is `docs/agency-export.md`. Each export holds every member's records from enrollment
 (at most about four months before {start}) to {end}; the 16 weeks from {start} span the 2026-03-08

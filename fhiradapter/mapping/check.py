@@ -188,4 +188,10 @@ def explain_rows(mapping: Mapping) -> list[dict[str, str]]:
                 seen.add(fact)
                 rows.append({"template": template.name, "resourceType": template.resource_type, "file": source_file,
                              "columns": ", ".join(use.columns), "element": use.element, "via": use.via})
+    for use in mapping.uses:   # skip: conditions (rows left out on purpose) read columns too
+        if use.template.startswith("skip:"):
+            source = use.template[len("skip:"):]
+            rows.append({"template": use.template, "resourceType": "(no resource)",
+                         "file": mapping.sources[source]["file"], "columns": ", ".join(use.columns),
+                         "element": use.element, "via": use.via})
     return rows

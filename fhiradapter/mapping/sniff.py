@@ -23,6 +23,8 @@ def sniff(path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> str |
     wanted = codecs.lookup(encoding).name
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not wanted.startswith("utf-16"):
         return "the file is UTF-16 (it starts with a UTF-16 byte-order mark); set encoding: utf-16"
+    if head.startswith(codecs.BOM_UTF8) and wanted not in ("utf-8", "utf-8-sig"):
+        return f"the file is UTF-8 (it starts with a UTF-8 byte-order mark), not {encoding}; set encoding: utf-8"
     if not wanted.startswith("utf-16") and head[:200].count(b"\x00") > 20:
         return "the file looks UTF-16 (every other byte is zero); set encoding: utf-16-le (or utf-16-be)"
     text = None

@@ -228,17 +228,19 @@ tests: [{name: t, input: t/in, expect: t/out}]
     ("visit;client;status\r\nV1;C1;KEPT\r\n".encode(), "the file looks ';'-delimited; set delimiter: \";\""),
     ("visit,client,status\nV1,C1,KEPT\n".encode("utf-16"), "the file is UTF-16"),
     ("visit\tclient\tstatus\n".encode(), "the file looks tab-delimited; set delimiter: \"\\t\""),
+    (b"\xef\xbb\xbfvisit,client,status\n", "the file is UTF-8 (it starts with a UTF-8 byte-order mark), not latin-1"),
 ])
 def test_mapping_check_says_what_the_file_looks_like(write_mapping, tmp_path, content, hint):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "visits.csv").write_bytes(content)
-    path = write_mapping("""\
-sources: {visits: {file: visits.csv, columns: [visit, client, status]}}
+    encoding = "latin-1" if content.startswith(b"\xef\xbb\xbf") else "utf-8"
+    path = write_mapping(f"""\
+sources: {{visits: {{file: visits.csv, encoding: {encoding}, columns: [visit, client, status]}}}}
 resources:
   - name: visit
     source: visits
-    key: {$col: visit}
-    template: {resourceType: Encounter, status: finished, subject: {$ref: {type: Patient}, key: {$col: client}}}
+    key: {{$col: visit}}
+    template: {{resourceType: Encounter, status: finished, subject: {{$ref: {{type: Patient}}, key: {{$col: client}}}}}}
 """)
     done = _check(str(path), "--input", str(tmp_path / "in"))
     assert done.returncode == 1, done.stdout + done.stderr
@@ -259,3 +261,31 @@ resources:
     assert result.summary["file_warnings"] == [
         "visits.csv: the header lacks 2 of the 2 columns the mapping reads: the file looks ';'-delimited; "
         "set delimiter: \";\""]
+
+
+def test_a_skip_condition_that_cannot_be_tested_rejects_its_row_by_line(mapper):
+    body = """\
+sources:
+  visits:
+    file: visits.csv
+    skip: [{reason: cancelled, when: {equals: [{$col: status}, CANC]}}]
+resources:
+  - name: visit
+    source: visits
+    key: {$col: visit}
+    template: {resourceType: Encounter, status: finished}
+"""
+    result = mapper(body, {"visits.csv": "visit,client\nV1,C1\n"})
+    assert result.summary["rows"] == {"read": 1, "mapped": 0, "rejected": 1, "skipped": 0}
+    assert result.messages == ["visits.csv:2 column 'status' at (skip): column not in the file header"]
+
+
+def test_explain_lists_what_skip_reads():
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "mapping", "explain",
+                           str(ROOT / "examples" / "walkthrough" / "mapping.yaml"), "--json"],
+                          capture_output=True, text=True, timeout=120)
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {"template": "skip:visits", "resourceType": "(no resource)", "file": "visits.csv",
+            "columns": "visits.Status", "element": "(rows skipped)", "via": "skip 'cancelled visit'"} in rows
+    agency = next(r for r in rows if r["template"] == "agency")
+    assert agency["file"] == "the mapping, once per run" and agency["columns"] == ""
