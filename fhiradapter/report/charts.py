@@ -82,5 +82,8 @@ def delivery_chart(counts: dict[str, int]) -> str | None:
     chart = pygal.HorizontalBar(**_config(title="Bundles by delivery state", width=760,
                                           height=90 + 34 * len(shown), show_legend=False))
     chart.x_labels = list(shown)
+    top = max(shown.values())
+    if top <= 10:   # whole Bundles: no 0.2 steps on a small axis
+        chart.y_labels = list(range(top + 1))
     chart.add("bundles", list(shown.values()))
     return _svg(chart, "delivery")

@@ -156,3 +156,22 @@ def test_generated_fast_path_gives_the_same_output_as_the_closures(tmp_path):
         map_input(load_mapping(mapping_path), input_dir, tmp_path / f"fast{i}", bundles=False)
         map_input(_without_fast_path(mapping_path), input_dir, tmp_path / f"slow{i}", bundles=False)
         assert _tree(tmp_path / f"fast{i}") == _tree(tmp_path / f"slow{i}"), mapping_path.name
+
+
+def test_a_rerun_replaces_only_our_files_and_keeps_the_journal(tmp_path):
+    """The staged output moves in over the previous run's files; the delivery journal and a person's own
+    files in OUT stay, and no staging folder is left beside OUT."""
+    mapping = load_mapping(FIXTURE / "mapping.yaml")
+    out = tmp_path / "out"
+    map_input(mapping, FIXTURE / "input", out)
+    (out / "outbox.sqlite").write_bytes(b"journal")
+    (out / "notes.txt").write_text("mine")
+    (out / "bundles" / "Patient-gone.json").write_text("{}")   # a member no longer in the export
+    first = _tree(out)
+    map_input(mapping, FIXTURE / "input", out)
+    second = _tree(out)
+    assert (out / "outbox.sqlite").read_bytes() == b"journal" and (out / "notes.txt").read_text() == "mine"
+    assert "bundles/Patient-gone.json" not in second
+    assert {k: v for k, v in first.items() if k != "bundles/Patient-gone.json"} == second
+    assert (out / "output.json").is_file() and (out / "report.html").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
