@@ -95,3 +95,22 @@ def test_delivery_state_in_the_run_report_and_status_html(browser: Browser, serv
     assert "Bundles by state" in visit.text
     for state, n in counts.items():
         assert f"{state}\t{n}" in visit.text
+
+
+def test_skipped_rows_are_shown_per_file_and_per_reason(browser: Browser, run_out: Path, tmp_path: Path) -> None:
+    """A mapping's skip: conditions count rows as skipped (summary.json `files[].skipped`, `skipped`
+    reason -> rows): the report shows both."""
+    from fhiradapter.report import write_run_report
+    out = tmp_path / "out"
+    shutil.copytree(run_out, out)
+    summary = json.loads((out / "summary.json").read_text())
+    summary["files"]["contacts.csv"]["skipped"] = 7
+    summary["rows"]["skipped"] = 7
+    summary["skipped"] = {"status is cancelled": 7}
+    (out / "summary.json").write_text(json.dumps(summary))
+    write_run_report(out)
+    visit = browser.visit((out / "report.html").as_uri())
+    _offline(visit)
+    assert "skipped\n7" in visit.text and "7\tstatus is cancelled" in visit.text
+    contacts = summary["files"]["contacts.csv"]
+    assert f"contacts.csv\t{contacts['read']}\t{contacts['mapped']}\t{contacts['rejected']}\t7" in visit.text
