@@ -17,6 +17,7 @@ from .checks.attachment import check_attachment
 from .checks.base import CheckEnv
 from .checks.codes import CodeSystems
 from .checks.extension_context import context_allows
+from .checks.references import contained_reference_type
 from .checks.value_bounds import check_bounds
 from .compile import Compiler, is_primitive
 from .model import MISSING, Elem, Node
@@ -25,6 +26,7 @@ from .terminology import Terminology
 
 _ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
 _COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (transactions): Type?search
+_WHITESPACE = re.compile(r"\s").search
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
@@ -769,6 +771,9 @@ class Walker:
             if ref != "#" and ref[1:] not in ctx.contained_ids:
                 ctx.add("error", "invariant", expr + ".reference",
                         "a local reference (#id) must point to a contained resource", rule="ref-1")
+            elif ref != "#" and elem.target_types is not None:
+                contained_reference_type(ctx.root_resource, ref[1:], elem.target_types, elem.path,
+                                         expr + ".reference", ctx.add)
             return
         targets = elem.target_types
         if ctx.keep_refs:
@@ -780,6 +785,10 @@ class Walker:
             parsed = self._ref_type(ref)
         rtype, known = parsed
         if rtype is None:
+            if _WHITESPACE(ref) is not None:   # no URL has whitespace (the HL7 validator rejects it too)
+                ctx.add("error", "value", expr + ".reference",
+                        "reference must not contain whitespace" + _shown(ctx, ref), rule="reference-whitespace")
+                return
             if "://" in ref:   # a URL we cannot parse as [base]/Type/id: legal (logical), nothing to check
                 return
             ctx.add("error", "value", expr + ".reference",
