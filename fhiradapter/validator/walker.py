@@ -36,6 +36,8 @@ _EXAMPLE_DOMAINS = ("example.org", "acme.com", "nema.org")
 # HL7's own extensions from later versions and the extensions pack (the reference knows them; we do not
 # ship them): not checked, a note
 _HL7_EXTENSIONS = "http://hl7.org/fhir/StructureDefinition/"
+# our package's domain: the reference accepts an undefined extension there (a --strict check)
+_OUR_DOMAIN = "https://fhiradapter.org/fhir/"
 
 
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
@@ -561,8 +563,10 @@ class Walker:
             msg = check(val)
             if msg is not None:
                 code = "structure" if isinstance(val, (dict, list)) else "value"
-                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}", rule=primitive_check_id(tcode, val))
-                return
+                rule = primitive_check_id(tcode, val)
+                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}", rule=rule)
+                if rule != "string-control-char":   # (a --strict check: the value's binding still applies)
+                    return
             if plan.code_binding:
                 self.term.check_code(val, elem, expr, ctx)
             if plan.fixed:
@@ -642,7 +646,8 @@ class Walker:
                                 and not any(d in url for d in _EXAMPLE_DOMAINS):
                             ctx.marks += 1
                             ctx.add("error", "structure", expr, f"extension {url} has no definition here (load "
-                                    "it with --ig), so it is not allowed", rule="extension-unknown")
+                                    "it with --ig), so it is not allowed", rule="extension-unknown-package"
+                                    if url.startswith(_OUR_DOMAIN) else "extension-unknown")
                         else:
                             ctx.once(("ext", url), "information", "informational", expr,
                                      f"extension {url} has no definition here: only its base structure was "

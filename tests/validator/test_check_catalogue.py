@@ -71,7 +71,8 @@ def test_strict_checks_are_errors_only_with_strict(check: Check) -> None:
 
 def test_the_strict_checks_are_the_ones_the_reference_leaves_offline() -> None:
     assert {c.id for c in STRICT} == {"string-control-char", "xhtml-wellformed", "coding-code-unknown",
-                                      "reference-target", "reference-format", "reference-type-unknown"}
+                                      "reference-target", "reference-format", "reference-type-unknown",
+                                      "extension-unknown-package"}
     assert all(c.severity == "warning" and c.strict == "error" and "--strict" in c.basis for c in STRICT)
 
 

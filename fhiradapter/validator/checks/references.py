@@ -18,6 +18,7 @@ def contained_reference_type(container: Any, local_id: str, targets: Collection[
         if isinstance(res, dict) and res.get("id") == local_id:
             rtype = res.get("resourceType")
             if isinstance(rtype, str) and rtype not in targets:
+                # the local id is a record value: not in the message (PHI)
                 report("error", "value", expr, f"{path} may refer to {', '.join(sorted(targets))}, not {rtype} "
-                       f"(the contained resource #{local_id})", "contained-reference-type")
+                       "(a contained resource)", "contained-reference-type")
             return
