@@ -42,7 +42,8 @@ class Unreadable:
 
 def open_validator(*, igs: Sequence[str] = (), show_values: bool = False, must_support: bool = False,
                    rules: bool = True, timezone: str | None = None, profile: str | None = None,
-                   strict_profiles: bool = False, allow_unknown_extensions: bool = False) -> Validator:
+                   strict_profiles: bool = False, allow_unknown_extensions: bool = False,
+                   strict: bool = False) -> Validator:
     """A Validator with the base definitions, our package and any --ig packages."""
     from .validator.engine import Validator
     for ig in igs:
@@ -50,7 +51,8 @@ def open_validator(*, igs: Sequence[str] = (), show_values: bool = False, must_s
             raise UsageError(f"--ig {ig}: no such file or directory")
     try:
         v = Validator(igs=igs, show_values=show_values, must_support=must_support, rules=rules, timezone=timezone,
-                      strict_profiles=strict_profiles, allow_unknown_extensions=allow_unknown_extensions)
+                      strict_profiles=strict_profiles, allow_unknown_extensions=allow_unknown_extensions,
+                      strict=strict)
     except (OSError, ValueError, KeyError) as exc:
         raise UsageError(f"cannot load definitions: {exc}") from exc
     if profile and v.compiler.profile_root(profile) is None:
@@ -111,10 +113,11 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
 
 def validate_paths(paths: Sequence[str], *, profile: str | None = None, program: str | None = None,
                    igs: Sequence[str] = (), show_values: bool = False, must_support: bool = False,
-                   rules: bool = True, timezone: str | None = None) -> Iterator[Result | Unreadable]:
+                   rules: bool = True, timezone: str | None = None,
+                   strict: bool = False) -> Iterator[Result | Unreadable]:
     """`fhiradapter validate PATH...` without the printing."""
     v = open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=rules,
-                       timezone=timezone, profile=profile)
+                       timezone=timezone, profile=profile, strict=strict)
     yield from validate_files(v, input_files(paths), profile=profile, program=program)
 
 

@@ -15,7 +15,8 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
     from ..validator.checks.catalogue import CHECKS
     width = max(len(c.id) for c in CHECKS)
     for c in CHECKS:
-        click.echo(f"{c.id:<{width}}  {c.severity:<11}  {c.summary}  [{c.basis}]")
+        severity = f"{c.severity} (--strict: {c.strict})" if c.strict else c.severity
+        click.echo(f"{c.id:<{width}}  {severity:<28}  {c.summary}  [{c.basis}]")
     ctx.exit(EXIT_OK)
 
 
@@ -36,6 +37,10 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="A claimed profile we do not know is an error (default: a warning, as in the HL7 validator).")
 @click.option("--allow-unknown-extensions", is_flag=True,
               help="An extension with no definition is a note (default: an error, as in the HL7 validator).")
+@click.option("--strict", is_flag=True,
+              help="The stricter reading of R4: rules the HL7 validator does not apply offline (control "
+                   "characters in strings, well-formed narrative XHTML, codes unknown in a complete code "
+                   "system, the type and form of references it cannot resolve) are errors (default: warnings).")
 @click.option("--list-checks", is_flag=True, is_eager=True, expose_value=False, callback=_list_checks,
               help="Print the catalogue of validator checks (id, severity, basis) and exit.")
 @timezone_option(help="Agency time zone for date rules (default: the agency zone of each record's program "
@@ -46,7 +51,7 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="Write the report here instead of standard output.")
 def validate(paths: tuple[str, ...], profile: str | None, program: str | None, igs: tuple[str, ...], fmt: str,
              show_values: bool, must_support: bool, no_rules: bool, strict_profiles: bool,
-             allow_unknown_extensions: bool, timezone: str | None, min_severity: str, output: str | None) -> int:
+             allow_unknown_extensions: bool, strict: bool, timezone: str | None, min_severity: str, output: str | None) -> int:
     """Validate FHIR R4 resources, Bundles or NDJSON (files, folders, or - for stdin).
 
     \b
@@ -67,7 +72,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     try:
         v = api.open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
                                timezone=timezone, profile=profile, strict_profiles=strict_profiles,
-                               allow_unknown_extensions=allow_unknown_extensions)
+                               allow_unknown_extensions=allow_unknown_extensions, strict=strict)
         files = api.input_files(paths)
     except api.UsageError as exc:
         raise click.UsageError(str(exc)) from exc

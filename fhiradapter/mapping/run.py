@@ -56,7 +56,8 @@ def load_checks(program: str | None, timezone: str, show_values: bool = False) -
     """The validator (profiles) and the program rules, imported here so that `map` never loads them."""
     from fhiradapter.rules import run_rules
     from fhiradapter.validator import Validator
-    return Checks(validator=Validator(rules=False, timezone=timezone, show_values=show_values),
+    # what we map goes to a payer: R4's stricter reading (a payer's server refuses control characters)
+    return Checks(validator=Validator(rules=False, timezone=timezone, show_values=show_values, strict=True),
                   run_rules=run_rules, program=program, timezone=timezone, status="profiles+rules")
 
 

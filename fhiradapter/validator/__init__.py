@@ -19,19 +19,20 @@ _cache: dict[tuple[Any, ...], Validator] = {}
 
 
 def _validator(igs: Iterable[str | Path], show_values: bool, must_support: bool, rules: bool,
-               timezone: str | None) -> Validator:
-    key = (tuple(str(i) for i in igs), show_values, must_support, rules, timezone)
+               timezone: str | None, strict: bool = False) -> Validator:
+    key = (tuple(str(i) for i in igs), show_values, must_support, rules, timezone, strict)
     v = _cache.get(key)
     if v is None:
         v = _cache[key] = Validator(igs=key[0], show_values=show_values, must_support=must_support,
-                                    rules=rules, timezone=timezone)
+                                    rules=rules, timezone=timezone, strict=strict)
     return v
 
 
 def validate_issues(resource_or_bundle: Any, *, profile: str | None = None, program: str | None = None,
                     rules: bool = True, show_values: bool = False, igs: Iterable[str | Path] = (),
-                    must_support: bool = False, timezone: str | None = None) -> list[Issue]:
-    v = _validator(igs, show_values, must_support, rules, timezone)
+                    must_support: bool = False, timezone: str | None = None, strict: bool = False) -> list[Issue]:
+    """strict: R4 rules the HL7 validator does not apply offline are errors (default: warnings)."""
+    v = _validator(igs, show_values, must_support, rules, timezone, strict)
     return v.validate_resource(resource_or_bundle, profile=profile, program=program)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from ..outcome import Issue
 from .bundle import check_bundle, entry_of
+from .checks.strictness import relax
 from .compile import Compiler
 from .registry import DefinitionSource, get_registry
 from .terminology import Terminology
@@ -18,7 +19,7 @@ class Validator:
     def __init__(self, registry: DefinitionSource | None = None, igs: Iterable[str | Path] = (),
                  show_values: bool = False, must_support: bool = False, rules: bool = True,
                  timezone: str | None = None, strict_profiles: bool = False,
-                 allow_unknown_extensions: bool = False) -> None:
+                 allow_unknown_extensions: bool = False, strict: bool = False) -> None:
         if registry is None:
             registry = get_registry(igs)
         else:
@@ -35,6 +36,8 @@ class Validator:
         # where we differ from the HL7 validator by choice, the reference's reading is the default
         self.walker.unknown_profile = "error" if strict_profiles else "warning"
         self.walker.unknown_extension = "information" if allow_unknown_extensions else "error"
+        # R4 rules the reference does not apply offline: warnings unless strict (checks/strictness.py)
+        self.strict = strict
 
     # -- profile choice
     def _profiles_for(self, res: dict[str, Any], profile: str | None, program: str | None, ctx: Ctx,
@@ -100,7 +103,11 @@ class Validator:
                     "please report it with --debug output", rule="internal")
             ctx.issues[-1].extra_expressions = []
             _debug(exc)
-        return _stamp(ctx.issues, source, line) if ctx.issues else ctx.issues
+        if not ctx.issues:
+            return ctx.issues
+        if not self.strict:
+            relax(ctx.issues)
+        return _stamp(ctx.issues, source, line)
 
     def validate_bundle(self, bundle: dict[str, Any], *, profile: str | None = None, program: str | None = None,
                         source: str | None = None, line: int | None = None,
@@ -129,6 +136,8 @@ class Validator:
         for issue in ctx.issues:
             if issue.entry is None:
                 issue.entry = entry_of(issue.expression)
+        if not self.strict:
+            relax(ctx.issues)
         return _stamp(ctx.issues, source, line)
 
     def _force_entries(self, entries: list[Any], profile: str | None, program: str | None, ctx: Ctx) -> None:

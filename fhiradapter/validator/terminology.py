@@ -119,7 +119,11 @@ class Terminology:
             if not pairs:
                 self._not_checked(elem, expr, ctx, "code system not available offline")
                 return
+        # a CodeableConcept's coding names its code system: one without a system is in no value set (R4
+        # §4.1, as the HL7 validator reads it); a Coding-typed element, a `code` or a Quantity unit is
+        # looked up by code alone (the HL7 validator accepts a system-less Coding there)
+        anywhere = tcode != "CodeableConcept"
         for system, code in pairs:
-            if self._has(exp, system, code):
+            if (system is not None or anywhere) and self._has(exp, system, code):
                 return
         self._fail(elem, expr, ctx, [code for _, code in pairs] if ctx.show_values else None)

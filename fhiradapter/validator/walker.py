@@ -17,6 +17,7 @@ from .checks.attachment import check_attachment
 from .checks.base import CheckEnv
 from .checks.codes import CodeSystems
 from .checks.extension_context import context_allows
+from .checks.references import contained_reference_type
 from .checks.value_bounds import check_bounds
 from .compile import Compiler, is_primitive
 from .model import MISSING, Elem, Node
@@ -25,6 +26,7 @@ from .terminology import Terminology
 
 _ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
 _COND_REF = re.compile(r"()([A-Z][A-Za-z]+)\?(\S+)")   # conditional reference (transactions): Type?search
+_WHITESPACE = re.compile(r"\s").search
 _CODED = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri"})
 
 
@@ -34,6 +36,8 @@ _EXAMPLE_DOMAINS = ("example.org", "acme.com", "nema.org")
 # HL7's own extensions from later versions and the extensions pack (the reference knows them; we do not
 # ship them): not checked, a note
 _HL7_EXTENSIONS = "http://hl7.org/fhir/StructureDefinition/"
+# our package's domain: the reference accepts an undefined extension there (a --strict check)
+_OUR_DOMAIN = "https://fhiradapter.org/fhir/"
 
 
 # Coded values repeat across records (the same system and code in every Encounter): clean results for
@@ -559,8 +563,10 @@ class Walker:
             msg = check(val)
             if msg is not None:
                 code = "structure" if isinstance(val, (dict, list)) else "value"
-                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}", rule=primitive_check_id(tcode, val))
-                return
+                rule = primitive_check_id(tcode, val)
+                ctx.add("error", code, expr, f"{elem.path} {msg}{_shown(ctx, val)}", rule=rule)
+                if rule != "string-control-char":   # (a --strict check: the value's binding still applies)
+                    return
             if plan.code_binding:
                 self.term.check_code(val, elem, expr, ctx)
             if plan.fixed:
@@ -640,7 +646,8 @@ class Walker:
                                 and not any(d in url for d in _EXAMPLE_DOMAINS):
                             ctx.marks += 1
                             ctx.add("error", "structure", expr, f"extension {url} has no definition here (load "
-                                    "it with --ig), so it is not allowed", rule="extension-unknown")
+                                    "it with --ig), so it is not allowed", rule="extension-unknown-package"
+                                    if url.startswith(_OUR_DOMAIN) else "extension-unknown")
                         else:
                             ctx.once(("ext", url), "information", "informational", expr,
                                      f"extension {url} has no definition here: only its base structure was "
@@ -769,6 +776,9 @@ class Walker:
             if ref != "#" and ref[1:] not in ctx.contained_ids:
                 ctx.add("error", "invariant", expr + ".reference",
                         "a local reference (#id) must point to a contained resource", rule="ref-1")
+            elif ref != "#" and elem.target_types is not None:
+                contained_reference_type(ctx.root_resource, ref[1:], elem.target_types, elem.path,
+                                         expr + ".reference", ctx.add)
             return
         targets = elem.target_types
         if ctx.keep_refs:
@@ -780,6 +790,10 @@ class Walker:
             parsed = self._ref_type(ref)
         rtype, known = parsed
         if rtype is None:
+            if _WHITESPACE(ref) is not None:   # no URL has whitespace (the HL7 validator rejects it too)
+                ctx.add("error", "value", expr + ".reference",
+                        "reference must not contain whitespace" + _shown(ctx, ref), rule="reference-whitespace")
+                return
             if "://" in ref:   # a URL we cannot parse as [base]/Type/id: legal (logical), nothing to check
                 return
             ctx.add("error", "value", expr + ".reference",

@@ -226,7 +226,7 @@ def test_profile_target_profile_restricts_reference_types(tmp_path, encounter):
     url = _custom_profile(tmp_path, "enc-target", [
         {"id": "Encounter.participant.individual", "path": "Encounter.participant.individual",
          "type": [{"code": "Reference", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Practitioner"]}]}])
-    v = Validator(rules=False, igs=[tmp_path])
+    v = Validator(rules=False, igs=[tmp_path], strict=True)   # an unresolved target type: a --strict check
     encounter["participant"] = [{"individual": {"reference": "Practitioner/x"}}]
     assert errors(v.validate_resource(encounter, profile=url)) == []
     encounter["participant"] = [{"individual": {"reference": "RelatedPerson/x"}}]   # fine in base R4

@@ -53,6 +53,29 @@ def test_check_passes_and_fails_its_examples(check: Check, tmp_path: Path) -> No
     assert {i.severity for i in bad} == {check.severity}
 
 
+STRICT = [c for c in CHECKS if c.strict]
+
+
+@pytest.mark.parametrize("check", STRICT, ids=[c.id for c in STRICT])
+def test_strict_checks_are_errors_only_with_strict(check: Check) -> None:
+    """R4 rules the HL7 validator does not apply offline: a warning by default (our verdict follows the
+    reference's), an error under `strict=True` (`validate --strict`); the passing example stays clean."""
+    code = check.rule or check.id
+    strict = Validator(rules=False, strict=True)
+    bad = [i for i in strict.validate_resource(check.failing, profile=check.profile) if i.rule == code]
+    assert bad and {i.severity for i in bad} == {check.strict}
+    assert not [i for i in strict.validate_resource(check.passing, profile=check.profile) if i.rule == code]
+    default = _validator(check).validate_resource(check.failing, profile=check.profile)
+    assert not [i for i in default if i.is_error], [i.rule for i in default if i.is_error]
+
+
+def test_the_strict_checks_are_the_ones_the_reference_leaves_offline() -> None:
+    assert {c.id for c in STRICT} == {"string-control-char", "xhtml-wellformed", "coding-code-unknown",
+                                      "reference-target", "reference-format", "reference-type-unknown",
+                                      "extension-unknown-package"}
+    assert all(c.severity == "warning" and c.strict == "error" and "--strict" in c.basis for c in STRICT)
+
+
 def test_ids_are_unique_and_every_check_without_examples_says_why() -> None:
     assert len(BY_ID) == len(CHECKS)
     bare = {c.id for c in CHECKS if c.failing is None and c.input != "text"}

@@ -117,7 +117,7 @@ def _patient(**extra: object) -> dict:
 def test_primitive_arrays_report_the_same_items_on_every_pass() -> None:
     from fhiradapter.validator import Validator
     from validator_support import errors
-    v = Validator(rules=False)
+    v = Validator(rules=False, strict=True)   # control characters are errors under --strict
     cases = [
         (_patient(name=[{"given": ["Ann", "Bo"]}]), []),
         (_patient(name=[{"given": ["Ann", None]}]), ["Patient.name[0].given[1]"]),
@@ -137,8 +137,9 @@ def test_primitive_arrays_report_the_same_items_on_every_pass() -> None:
 def test_reference_findings_repeat_for_the_same_reference() -> None:
     from fhiradapter.validator import Validator
     from validator_support import ENCOUNTER, errors
-    v = Validator(rules=False)
-    for ref, rule_text in [("Foo/1", "unknown resource type Foo"), ("Patient/a b", "reference is not of the form"),
+    v = Validator(rules=False, strict=True)   # reference type and form are errors under --strict
+    for ref, rule_text in [("Foo/1", "unknown resource type Foo"), ("Patient/a b", "must not contain whitespace"),
+                           ("Patient/", "reference is not of the form"),
                            ("Observation/o1", "not Observation")]:
         for _ in range(3):
             enc = dict(ENCOUNTER, subject={"reference": ref})

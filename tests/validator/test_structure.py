@@ -95,20 +95,38 @@ def test_known_extension_checked_against_its_definition(validator, encounter):
 
 
 def test_reference_target_type(validator, encounter):
+    from fhiradapter.validator import Validator
     encounter["subject"] = {"reference": "Practitioner/x"}     # subject: Patient | Group
-    found = at(validator.validate_resource(encounter), "Encounter.subject.reference")
+    # unresolved: a warning by default (the HL7 validator checks target types only of what it resolves),
+    # an error under --strict
+    found = at(validator.validate_resource(encounter), "Encounter.subject.reference", "warning")
+    assert found and "Patient" in found[0].message and found[0].rule == "reference-target"
+    found = at(Validator(rules=False, strict=True).validate_resource(encounter), "Encounter.subject.reference")
     assert found and "Patient" in found[0].message
+    # resolved (a contained resource): an error in both readings
+    encounter["subject"] = {"reference": "#pr"}
+    encounter["contained"] = [{"resourceType": "Practitioner", "id": "pr"}]
+    found = at(validator.validate_resource(encounter), "Encounter.subject.reference")
+    assert [i.rule for i in found] == ["contained-reference-type"] and "Practitioner" in found[0].message
+    encounter["contained"] = [{"resourceType": "Patient", "id": "pr"}]
+    assert errors(validator.validate_resource(encounter)) == []
 
 
 def test_malformed_reference(validator, encounter):
-    encounter["subject"] = {"reference": "not a reference"}
-    assert at(validator.validate_resource(encounter), "Encounter.subject.reference")
+    from fhiradapter.validator import Validator
+    strict = Validator(rules=False, strict=True)
+    encounter["subject"] = {"reference": "not a reference"}    # whitespace: an error in both readings
+    assert [i.rule for i in at(validator.validate_resource(encounter), "Encounter.subject.reference")] \
+        == ["reference-whitespace"]
+    encounter["subject"] = {"reference": "Patient/"}           # no id: the HL7 validator lets it pass offline
+    assert at(validator.validate_resource(encounter), "Encounter.subject.reference", "warning")
+    assert at(strict.validate_resource(encounter), "Encounter.subject.reference")
     encounter["subject"] = {"reference": "https://ehr.example.org/fhir/Patient/123"}
-    assert errors(validator.validate_resource(encounter)) == []
+    assert errors(strict.validate_resource(encounter)) == []
     encounter["subject"] = {"reference": "Patient?identifier=https://sid.example.org|42"}   # conditional
-    assert errors(validator.validate_resource(encounter)) == []
+    assert errors(strict.validate_resource(encounter)) == []
     encounter["subject"] = {"reference": "Practitioner?identifier=x"}
-    assert at(validator.validate_resource(encounter), "Encounter.subject.reference")
+    assert at(strict.validate_resource(encounter), "Encounter.subject.reference")
 
 
 def test_contained_reference_ref_1_and_dom_3(validator, encounter):

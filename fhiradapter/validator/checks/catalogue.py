@@ -24,13 +24,15 @@ class Check:
     options: dict[str, Any] | None = None   # Validator options the example needs
     input: str = "resource"      # "text": the examples are file contents
     rule: str | None = None      # the code the issue carries when it is not the id (invariant keys)
+    strict: str | None = None    # the severity under `--strict` (checks/strictness.py), when it differs
 
 
 def _load() -> tuple[str, tuple[Check, ...]]:
     data = json.loads(_FILE.read_text(encoding="utf-8"))
     checks = tuple(Check(id=c["id"], severity=c["severity"], basis=c["basis"], summary=c["summary"],
                          passing=c.get("pass"), failing=c.get("fail"), profile=c.get("profile"),
-                         options=c.get("options"), input=c.get("input", "resource"), rule=c.get("rule"))
+                         options=c.get("options"), input=c.get("input", "resource"), rule=c.get("rule"),
+                         strict=c.get("strict"))
                    for c in data["checks"])
     return data["system"], checks
 
@@ -50,7 +52,8 @@ def codesystem_fsh() -> str:
              f'* ^url = "{SYSTEM}"', "* ^status = #active", "* ^experimental = false",
              "* ^caseSensitive = true", "* ^content = #complete"]
     for c in CHECKS:
-        text = _fsh_text(f"{c.summary} ({c.severity}; basis: {c.basis})")
+        severity = f"{c.severity}, --strict: {c.strict}" if c.strict else c.severity
+        text = _fsh_text(f"{c.summary} ({severity}; basis: {c.basis})")
         lines.append(f'* #{c.id} "{_fsh_text(c.summary)}" "{text}"')
     return "\n".join(lines) + "\n"
 

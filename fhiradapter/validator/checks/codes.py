@@ -1,6 +1,6 @@
 """Coding.code against its code system (R4 §4.1 Using Codes: a code is a symbol defined by its system),
 wherever the system is one we hold complete (R4 core, our package, --ig): an unknown code is an error
-even where no value set is bound. A supplement is no system for a Coding. Code sets are built once
+even where no value set is bound (in a Coding-typed element, a --strict check: checks/strictness.py). A supplement is no system for a Coding. Code sets are built once
 per system."""
 from __future__ import annotations
 
@@ -64,5 +64,8 @@ class CodeSystems:
             return
         codes, sensitive = found
         if (code if sensitive else code.lower()) not in codes:
+            # a CodeableConcept's codings are checked against their systems by the HL7 validator too; a
+            # Coding-typed element only against its value set, so there the rule is a --strict one
+            in_concept = expr.rpartition(".")[2].startswith("coding[")
             report("error", "code-invalid", f"{expr}.code", f"the code is not defined in the code system {system}",
-                   "code-unknown")
+                   "code-unknown" if in_concept else "coding-code-unknown")
