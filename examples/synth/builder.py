@@ -13,6 +13,11 @@ from .common import (WEEKS, WINDOW_END, WINDOW_START, Export, People, fmt_date, 
 DX_MH = ["F20.9", "F25.0", "F31.9", "F33.1", "F43.10", "F41.1", "F32.2", "F60.3"]
 DX_SUD = ["F10.20", "F11.20"]
 DX_YOUTH = ["F90.2", "F91.3", "F43.10", "F34.81"]
+# Recovery goals a plan states (CarePlan.goal); picked by plan number, not by the seeded generator,
+# so adding them left every other example value as it was.
+GOALS = ["Keep stable housing", "Attend scheduled appointments", "Avoid crisis admissions",
+         "Return to part-time work", "Build a natural support network", "Manage medications independently",
+         "Reconnect with family", "Join a community activity each week"]
 
 
 def npi(rng: random.Random) -> str:
@@ -106,7 +111,8 @@ class Builder:
         self.x.add("members.csv", member_id=mid, last_name=last, first_name=first, middle_name=middle,
                    dob=fmt_date(self.people.dob(min_age, max_age)), sex=self.rng.choice("MMMFFFX"),
                    address_line=line, city=city, state=state, zip=zipc, phone=self.people.phone(self.area),
-                   payer_member_id=payer_id, sdmi=sdmi, language=self.rng.choice(["en"] * 8 + ["es"]))
+                   payer_member_id=payer_id, sdmi=sdmi, language=self.rng.choice(["en"] * 8 + ["es"]),
+                   primary_dx=dx)
         return Member(mid, self.enroll_date(new_share), dx, team, sud)
 
     # --- records ------------------------------------------------------------------------------
@@ -117,7 +123,9 @@ class Builder:
         status = "CLOSED" if m.end else "ACCEPTED"
         return self.x.add("referrals.csv", referral_id=rid, member_id=m.member_id, program=self.local,
                           received_datetime=fmt_dt(received), referral_source_org_id=source_org,
-                          performer_org_id=performer, status=status, dx_code=m.dx, **extra)
+                          performer_org_id=performer, status=status, dx_code=m.dx,
+                          requested_start=fmt_date(received.date() + timedelta(days=7)),
+                          referral_form=f"referral-{rid}.pdf", **extra)
 
     def plan(self, m: Member, plan_type: str, start: date, created: date, author: str,
              components: list[str], status: str = "ACTIVE", end: date | None = None,
@@ -128,7 +136,8 @@ class Builder:
                          plan_type=plan_type, tcm_type=tcm_type, status=status, start_date=fmt_date(start),
                          end_date=fmt_date(end) if end else "", created_date=fmt_date(created),
                          author_id=author, parent_plan_id=parent, replaces_plan_id=replaces,
-                         termination_kind=termination, title=title)
+                         termination_kind=termination, title=title,
+                         goal=GOALS[int(pid[-5:]) % len(GOALS)], team_org_id=m.team)
         for comp in components:
             done = status in ("CLOSED", "REVOKED")
             self.x.add("plan_activities.csv", activity_id=self.next_id("A", 6), plan_id=pid,
@@ -162,7 +171,8 @@ class Builder:
         return self.x.add("consents.csv", consent_id=self.next_id("K", 5), member_id=m.member_id,
                           program=self.local, status="ACTIVE", signed_datetime=fmt_dt(signed),
                           custodian_org_id=custodian, recipient_org_id=recipient, purpose=purpose,
-                          start_date=fmt_date(start), end_date=fmt_date(end), part2=m.sud)
+                          start_date=fmt_date(start), end_date=fmt_date(end), part2=m.sud,
+                          form_file=f"consent-{m.member_id}-{signed:%Y%m%d}.pdf")
 
     # --- scheduling helpers -------------------------------------------------------------------
 

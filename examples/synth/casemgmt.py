@@ -84,12 +84,14 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                 "medicalNecessity": ref["medical_necessity"] == "Y",
                 "impairment": [{"area": int(ref["loi_area"]), "severity": SEVERITY[ref["loi_level"]]}]
                 if ref["loi_area"] else [],
-                "diagnosis": ref["dx_code"], "note": ref["note"]}),
+                "diagnosis": ref["dx_code"], "note": ref["note"], "requestedStart": _iso(ref["requested_start"], False)
+                if ref["requested_start"] else "", "referralForm": ref["referral_form"]}),
             "plans": [_opt({
                 "id": p["plan_id"], "kind": "treatment-plan", "title": p["title"], "state": STATE[p["status"]],
                 "effective": _iso(p["start_date"], False),
                 "ends": _iso(p["end_date"], False) if p["end_date"] else "",
-                "written": _iso(p["created_date"], False), "authorId": p["author_id"],
+                "written": _iso(p["created_date"], False), "authorId": p["author_id"], "goal": p["goal"],
+                "teamId": p["team_org_id"],
                 "services": [_opt({"id": a["activity_id"], "service": SERVICE[a["component"]],
                                    "state": ACT_STATE[a["status"]], "description": a["description"]})
                              for a in activities.get(p["plan_id"], [])]})
@@ -100,7 +102,7 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                 "custodianOrgId": k["custodian_org_id"], "recipientOrgId": k["recipient_org_id"],
                 "purposes": [PURPOSES[p] for p in k["purpose"].split(";")],
                 "from": _iso(k["start_date"], False), "to": _iso(k["end_date"], False) if k["end_date"] else "",
-                "part2": k["part2"] == "Y"}) for k in consents.get(mid, [])],
+                "part2": k["part2"] == "Y", "signedForm": k["form_file"]}) for k in consents.get(mid, [])],
         }
         clients.append(_opt({
             "id": mid,
@@ -110,6 +112,7 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                              "postalCode": m["zip"]}),
             "phone": m["phone"], "language": m["language"], "medicaidId": m["payer_member_id"],
             "sdmiStatus": {"Y": "yes", "N": "no", "P": "pending"}.get(m["sdmi"], ""),
+            "primaryDiagnosis": m["primary_dx"],
             "enrollments": [enrollment],
         }))
 
@@ -143,6 +146,7 @@ def _visit(c: Row) -> dict:
         "how": MODE[c["mode"]], "purpose": PURPOSE[c["contact_type"]] if c["contact_type"] else "", "outcome": OUTCOME[c["status"]],
         "staffId": c["practitioner_id"], "supervisorId": c["supervisor_id"], "teamId": c["org_id"],
         "location": SETTING[c["setting"]], "billing": billing, "referralId": c["referral_id"],
+        "diagnosis": c["dx_code"],
         "sud": c["sud_related"] == "Y"})
 
 

@@ -40,7 +40,8 @@ def cs_export(rng: random.Random, n_members: int) -> Export:
         b.referral(m, received, payer, m.team, medical_necessity="Y")
         author = rng.choice(qualified[m.team][:4])
         irp, _ = b.plan(m, rng.choice(["IRP", "IRP", "IPC"]), m.enroll, m.enroll, author,
-                        sorted(rng.sample(COMPONENTS, 3)), title="Individualized Recovery Plan")
+                        sorted(rng.sample(COMPONENTS, 3)), title="Individualized Recovery Plan",
+                        end=m.enroll + timedelta(days=365))   # the plan year: CarePlan.period.end
         m.plan_id, _ = b.plan(m, "ISSP", m.enroll + timedelta(days=7), m.enroll + timedelta(days=7), author,
                               sorted(rng.sample(COMPONENTS, rng.randint(2, 4))), title="Community Support ISSP")
         b.consent(m, agency, payer, "TX;PAY;COC", datetime.combine(m.enroll, b.time_of_day()))

@@ -100,7 +100,8 @@ def _cmp_contact(b: Builder, m: Member, day: date, team_staff: list[str], start:
     setting = "OFC" if mode == "TH" else rng.choice(["OFC", "HOME", "HOME", "COMM"])
     return b.contact(m, day, start or b.time_of_day(), minutes or b.duration(30, 120), mode,
                      rng.choice(team_staff), setting, contact_type=contact_type, status=status,
-                     billable=billed, unit="DAY" if billed else "", units="1" if billed else "")
+                     billable=billed, unit="DAY" if billed else "", units="1" if billed else "",
+                     dx=billed)   # a billed day carries the diagnosis, as a claim line does
 
 
 def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str]]) -> None:
@@ -218,7 +219,8 @@ def imr_export(rng: random.Random, n_members: int) -> Export:
         b.referral(m, received, orgs["agency"], team, sdmi="Y", medical_necessity="Y")
         comps = sorted(rng.sample(IMR_COMPONENTS, rng.randint(2, 4)), key=IMR_COMPONENTS.index)
         m.plan_id, _ = b.plan(m, "ITP", m.enroll, m.enroll, rng.choice(clinicians), comps,
-                              title="ITP: member chose IMR")
+                              title="ITP: member chose IMR",
+                              end=m.enroll + timedelta(days=365))   # the plan year: CarePlan.period.end
         b.consent(m, orgs["agency"], orgs["payer"], "TX;PAY",
                   datetime.combine(m.enroll - timedelta(days=1), b.time_of_day()))
 
@@ -234,7 +236,8 @@ def imr_export(rng: random.Random, n_members: int) -> Export:
             who = rng.choice(clinicians + aides)
             b.contact(m, day, b.time_of_day(), b.duration(45, 75), rng.choice(["F2F", "F2F", "TH"]), who,
                       "OFC", contact_type="RT", status=b.status(0.06, 0.03),
-                      supervisor=rng.choice(clinicians) if who in aides else "", billable=False)
+                      supervisor=rng.choice(clinicians) if who in aides else "", billable=False,
+                      dx=True)   # the session addresses the member's diagnosis (Encounter.reasonCode)
     if len(members) >= 6:
         contacts = x.tables["contacts.csv"]
         x.break_row("contacts.csv", contacts[len(contacts) // 3], "billable", "Y",

@@ -73,7 +73,7 @@ def _contact(b: Builder, m: Member, day: date, mode: str = "", contact_type: str
     return b.contact(m, day, start or b.time_of_day(), minutes, mode, m.extra["cm"],
                      setting or ("OFC" if mode != "F2F" else rng.choice(["HOME", "HOME", "COMM", "OFC"])),
                      contact_type=contact_type, status=status, billable=done, unit="15M" if done else "",
-                     units=quarter_hours_ceiling(minutes) if done else "", tcm_type=m.extra["tcm"])
+                     units=quarter_hours_ceiling(minutes) if done else "", tcm_type=m.extra["tcm"], dx=done)
 
 
 def _stays(b: Builder, members: list[Member], fac: dict[str, str]) -> dict[str, list[tuple]]:

@@ -109,8 +109,10 @@ def _is_part2(consent: dict[str, Any]) -> bool:
 
 
 def _released(record: MemberRecord) -> list[dict[str, Any]]:
+    # A CareTeam that names no subject is a standing team (reference data, as its Organization is).
     return [r for r in record.resources if isinstance(r, dict) and r.get("resourceType")
-            and r.get("resourceType") not in NOT_RELEASED]
+            and r.get("resourceType") not in NOT_RELEASED
+            and not (r.get("resourceType") == "CareTeam" and "subject" not in r)]
 
 
 def _sud_labelled(res: dict[str, Any]) -> bool:

@@ -14,8 +14,14 @@ from ..exchange.auth import Auth, NoAuth
 from ..validator.inputs import InputError, expand_paths, read
 from .model import Failure, Sample, TestResult
 
-# Search parameter that names the member, per resource type (R4 search parameters).
-PATIENT_PARAM = {"CarePlan": "subject", "Encounter": "subject", "ServiceRequest": "subject", "Consent": "patient"}
+# Search parameter that names the member, per resource type (R4 search parameters): the profiled types,
+# then the member records program rules also read (ma-csp termination notices, pa-tcm discharge summaries).
+PATIENT_PARAM = {"CarePlan": "subject", "Encounter": "subject", "ServiceRequest": "subject", "Consent": "patient",
+                 "Communication": "subject", "DocumentReference": "subject"}
+SEARCHED = (*PROFILED_RESOURCES, "Communication", "DocumentReference")
+# How many hops of references the kit follows from the member records (e.g. Location -> Organization ->
+# its parent organization), so reference integrity is judged on what the server resolves.
+REFERENCE_DEPTH = 4
 
 
 def from_files(paths: list[str]) -> Sample:
@@ -101,7 +107,7 @@ class ServerSource:
                          "no Patient found (give --patient ID, or check the server's Patient search)")
             return sample
         self._read_patients(ids, sample)
-        for resource_type in PROFILED_RESOURCES:
+        for resource_type in SEARCHED:
             self._search(resource_type, ids, sample)
         self._read_references(sample)
         return sample
@@ -177,21 +183,27 @@ class ServerSource:
                      "fail" if failures else "pass", f"{found} {resource_type} found", failures)
 
     def _read_references(self, sample: Sample) -> None:
-        """Read the resources the sample references (Practitioner, Organization, ...), one level deep, so
-        reference integrity is judged on what the server actually resolves."""
+        """Read the resources the sample references (Practitioner, Organization, Condition, ...) and what
+        those reference in turn, up to REFERENCE_DEPTH hops, so reference integrity is judged on what the
+        server actually resolves."""
         from .checks import references
-        wanted = sorted({target for item in sample.items for _, target in references(item.resource)
-                         if target.count("/") == 1} - {i.key for i in sample.items})
         failures = []
-        for key in wanted:
-            response = self._get(key)
-            data = self._json(response)
-            if response.status_code == 200 and data and f"{data.get('resourceType')}/{data.get('id')}" == key:
-                sample.add(data, urljoin(self.base, key))
-            elif response.status_code not in (404, 410):
-                failures.append(Failure(key, None, f"read returned HTTP {response.status_code}"))
+        tried: set[str] = set()
+        for _ in range(REFERENCE_DEPTH):
+            wanted = sorted({target for item in sample.items for _, target in references(item.resource)
+                             if target.count("/") == 1} - {i.key for i in sample.items} - tried)
+            if not wanted:
+                break
+            tried.update(wanted)
+            for key in wanted:
+                response = self._get(key)
+                data = self._json(response)
+                if response.status_code == 200 and data and f"{data.get('resourceType')}/{data.get('id')}" == key:
+                    sample.add(data, urljoin(self.base, key))
+                elif response.status_code not in (404, 410):
+                    failures.append(Failure(key, None, f"read returned HTTP {response.status_code}"))
         self._result("read-references", "Referenced resources can be read", "fail" if failures else "pass",
-                     f"{len(wanted)} referenced resources read", failures)
+                     f"{len(tried)} referenced resources read", failures)
 
     # -- Bulk Data -----------------------------------------------------------------------------------
     def _bulk(self, capability: dict[str, Any], sample: Sample) -> None:

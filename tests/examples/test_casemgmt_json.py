@@ -28,7 +28,7 @@ def test_json_export_gives_the_same_resources_as_the_csv_export(mapped: dict[str
     from_json = [without_source(r) for r in resources(mapped["casemgmt-json"])]
     types = Counter(r["resourceType"] for r in from_json)
     assert set(types) == {"Patient", "Organization", "Practitioner", "Group", "ServiceRequest", "CarePlan",
-                          "Encounter", "Consent"}
+                          "Encounter", "Consent", "Condition", "Location", "CareTeam", "Goal", "DocumentReference"}
     assert types["Encounter"] > 100
     for r in from_json:
         key = (r["resourceType"], r["id"])

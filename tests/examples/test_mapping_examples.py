@@ -119,7 +119,13 @@ def test_program_specific_facts(mapped: dict[str, Path]) -> None:
     assert stays == {"inpatient-psychiatric": "IMP", "partial-hospitalization": "SS", "jail": "FLD",
                      "juvenile-detention": "FLD"}
     docs = [r for r in by["pa-tcm"] if r["resourceType"] == "DocumentReference"]
-    assert docs and all(d["type"]["coding"][0]["code"] == "18842-5" for d in docs)
+    summaries = [d for d in docs if "documents.csv" in d["meta"]["source"]]
+    assert summaries and all(d["type"]["coding"][0]["code"] == "18842-5" for d in summaries)
+    # every other one is a referral packet, the supportingInfo of its referral
+    packets = {f"DocumentReference/{d['id']}" for d in docs if d not in summaries}
+    assert packets and all(d["type"]["coding"][0]["code"] == "57133-1" for d in docs if d not in summaries)
+    assert packets == {s["reference"] for r in by["pa-tcm"] if r["resourceType"] == "ServiceRequest"
+                       for s in r.get("supportingInfo", [])}
     notices = [r for r in by["ma-csp"] if r["resourceType"] == "Communication"]
     assert notices and all(n["reasonCode"][0]["coding"][0]["code"] == "termination-notice" for n in notices)
     terminated = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan" and "extension" in r]

@@ -91,3 +91,14 @@ def test_part2_by_security_label_on_the_provision() -> None:
     labelled = consent("mt-cmp", "2026-01-01")
     labelled["provision"]["securityLabel"] = [{"system": c.ACT_CODE_SYSTEM, "code": "42CFRPart2"}]
     assert findings([patient(), labelled, enc(sud=True)], "all-consent-part2", as_of=AS_OF) == []
+
+
+def test_a_standing_team_is_reference_data_a_members_care_team_is_released() -> None:
+    """A CareTeam naming no subject (a program team a plan points to) needs no consent, like its
+    Organization; a CareTeam about the member is the member's data and does."""
+    team = {"resourceType": "CareTeam", "id": "team-1", "status": "active", "name": "PACT Team"}
+    expired = consent("mt-cmp", "2025-01-01", "2025-12-31")
+    assert findings([patient(), expired, team], REC, as_of=AS_OF, recipient="Organization/payer") == []
+    own = dict(team, id="team-2", subject={"reference": "Patient/p1"})
+    issues = findings([patient(), expired, own], REC, as_of=AS_OF, recipient="Organization/payer")
+    assert len(issues) == 1 and "CareTeam/team-2" in issues[0].message

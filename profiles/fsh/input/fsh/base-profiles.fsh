@@ -86,7 +86,9 @@ Description: "A contact of a behavioral-health program: what all five program En
 * period ^short = "Contact period (shared base: period.start)"
 * reasonCode MS
 * reasonReference MS
-* hospitalization.dischargeDisposition MS
+// hospitalization.dischargeDisposition is not must-support here (US Core marks it for admissions): a
+// program contact is an outpatient or community visit, never an admission; hospital, jail and detention
+// stays are separate, unprofiled Encounters (fhiradapter design Stay).
 * location.location MS
 * serviceProvider 1..1 MS
 * serviceProvider only Reference(Organization)
@@ -100,7 +102,10 @@ Description: "A program plan: what all five program CarePlan profiles share (sha
 * ^status = #draft
 * ^abstract = false
 * obeys bh-cp-1
-* extension contains BHTerminationKind named terminationKind 0..1 MS
+// terminationKind and partOf are must-support only in ma-csp-careplan: the CCA CSP specification is the
+// policy that distinguishes planned from unplanned termination and has a crisis prevention plan that is
+// part of the service plan; the other programs have one plan type per profile.
+* extension contains BHTerminationKind named terminationKind 0..1
 * extension ^short = "Extensions: termination kind (fhiradapter design Extensions)"
 * extension[terminationKind] ^short = "Planned or unplanned end of services (fhiradapter design ext-termination-kind)"
 * text MS
@@ -130,7 +135,6 @@ Description: "A program plan: what all five program CarePlan profiles share (sha
 * careTeam MS
 * addresses MS
 * goal MS
-* partOf MS
 * partOf ^short = "A crisis prevention plan points to its service plan (fhiradapter design Plan; eLTSS partOf)"
 * activity 1..* MS
 * activity ^short = "Planned services (shared base: at least one activity)"
@@ -200,7 +204,9 @@ Description: "A referral to (or order for) a program: what all five program Serv
 * ^status = #draft
 * ^abstract = false
 * obeys bh-sr-1
-* extension contains BHLevelOfImpairment named levelOfImpairment 0..* MS
+// Must-support only in mt-cmp-servicerequest: the level of impairment is the Montana CMP medical-necessity
+// criterion; no other program's policy uses it.
+* extension contains BHLevelOfImpairment named levelOfImpairment 0..*
 * extension ^short = "Extensions: level of impairment (fhiradapter design Extensions)"
 * extension[levelOfImpairment] ^short = "Level-of-impairment findings (fhiradapter design ext-level-of-impairment)"
 * status MS

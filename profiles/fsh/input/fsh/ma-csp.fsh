@@ -39,7 +39,9 @@ Description: "The CSP treatment/service plan, or the crisis prevention plan that
 * category[planType] 1..1
 * category[planType] from MACSPPlanTypeVS (required)
 * category[planType] ^short = "csp-service-plan | crisis-prevention-plan | aftercare-plan (CCA Performance Specification #010 Community Support Program, Assessment, Treatment/Recovery Planning and Documentation; Discharge Planning)"
+* partOf MS
 * partOf ^short = "A crisis prevention plan is part of the CSP service plan (CCA Performance Specification #010 Community Support Program, Components of Service: development and/or updating of crisis prevention plan; invariant ma-csp-cp-1)"
+* extension[terminationKind] MS
 * extension[terminationKind] ^short = "Planned (30 days notice) or unplanned (1 business day) termination (CCA Performance Specification #010 Community Support Program, Components of Service; invariant ma-csp-cp-2)"
 * activity.detail.code from MACSPServiceComponentVS (required)
 * activity.detail.code ^short = "A required CSP service component (CCA Performance Specification #010 Community Support Program, Components of Service)"

@@ -60,7 +60,7 @@ Description: "A referral to the Community Maintenance Program with its medical-n
 * code = $BHProgram#mt-cmp
 * code ^short = "The program requested: mt-cmp (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Definition; fhiradapter design Referral)"
 * extension ^short = "Extensions: level-of-impairment findings (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Medical Necessity Criteria (3))"
-* extension[levelOfImpairment] 1..*
+* extension[levelOfImpairment] 1..* MS
 * extension[levelOfImpairment] ^short = "LOI findings; one must be moderate in Area 3 or 4 (Montana DPHHS BHDD Provider Manual, Community Maintenance Program, Medical Necessity Criteria (3); invariant mt-cmp-sr-1)"
 * reasonCode 1..*
 * reasonCode ^slicing.discriminator.type = #pattern
