@@ -176,6 +176,17 @@ def _shown(ctx: Ctx, value: Any) -> str:
     return f" (value: {text[:80]})"
 
 
+_CANONICAL_SHAPE = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%/-]*)?(?:\|[A-Za-z0-9.+-]{1,40})?")
+
+
+def shown_canonical(url: str, show_values: bool) -> str:
+    """A claimed profile or extension url in a message: a plain http(s) canonical names a definition, not a
+    person, and the reader needs it; anything else is record data, shown only with --show-values."""
+    if show_values or (len(url) <= 256 and _CANONICAL_SHAPE.fullmatch(url)):
+        return url
+    return "(a url that is not a canonical; --show-values shows it)"
+
+
 def compile_pattern(pattern: Any) -> Callable[[Any], bool]:
     """A matcher for FHIR pattern[x] semantics, built once per pattern: every key of a pattern object
     must match, every item of a pattern array must match some item of the value."""
@@ -268,7 +279,8 @@ class Walker:
             compiled = self.c.profile_root(url)
             if compiled is None:
                 ctx.add(self.unknown_profile, "structure", f"{expr}.meta.profile" if expr == rtype else expr,
-                        f"profile {url} is not known (load it with --ig); the resource was checked "
+                        f"profile {shown_canonical(url, ctx.show_values)} is not known (load it with --ig); "
+                        "the resource was checked "
                         "against the base definition only", rule="profile-unknown")
                 continue
             if compiled[1].path != rtype:
@@ -645,12 +657,14 @@ class Walker:
                         if self.unknown_extension == "error" and not url.startswith(_HL7_EXTENSIONS) \
                                 and not any(d in url for d in _EXAMPLE_DOMAINS):
                             ctx.marks += 1
-                            ctx.add("error", "structure", expr, f"extension {url} has no definition here (load "
+                            ctx.add("error", "structure", expr, f"extension {shown_canonical(url, ctx.show_values)} "
+                                    "has no definition here (load "
                                     "it with --ig), so it is not allowed", rule="extension-unknown-package"
                                     if url.startswith(_OUR_DOMAIN) else "extension-unknown")
                         else:
                             ctx.once(("ext", url), "information", "informational", expr,
-                                     f"extension {url} has no definition here: only its base structure was "
+                                     f"extension {shown_canonical(url, ctx.show_values)} has no definition here: "
+                                     "only its base structure was "
                                      "checked", rule="extension-unknown")
                 if node is None:
                     node = plan.fallback

@@ -69,3 +69,18 @@ def test_ndjson_member_grouping_ignores_the_version_of_the_subject_reference(tmp
     groups: dict = {}
     check_path(Validator(rules=True), str(path), rules=True, groups=groups)
     assert list(groups) == ["Patient/p1"] and len(groups["Patient/p1"]) == 2
+
+
+@pytest.mark.parametrize("claimed", ["Patient/ZZPHIVALUE", "urn:uuid:ZZPHIVALUE", "ZZPHIVALUE"])
+def test_a_claimed_profile_that_is_not_a_canonical_is_not_echoed(claimed):
+    """meta.profile of hostile input can hold anything: only an http(s) canonical is named in the message."""
+    from fhiradapter.validator import validate_issues
+    patient = {"resourceType": "Patient", "id": "p1", "meta": {"profile": [claimed]}}
+    issues = [i for i in validate_issues(patient, rules=False) if i.rule == "profile-unknown"]
+    assert issues and all("ZZPHIVALUE" not in i.message for i in issues)
+    shown = [i for i in validate_issues(patient, rules=False, show_values=True) if i.rule == "profile-unknown"]
+    assert shown and all(claimed in i.message for i in shown)
+    canonical = {"resourceType": "Patient", "id": "p1",
+                 "meta": {"profile": ["https://example.org/fhir/StructureDefinition/other"]}}
+    assert any("https://example.org/fhir/StructureDefinition/other" in i.message
+               for i in validate_issues(canonical, rules=False))
