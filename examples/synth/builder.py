@@ -12,6 +12,7 @@ from .common import (WEEKS, WINDOW_END, WINDOW_START, Export, People, fmt_date, 
 # ICD-10-CM codes of the example diagnoses; the SUD ones make the member's records Part 2 data.
 DX_MH = ["F20.9", "F25.0", "F31.9", "F33.1", "F43.10", "F41.1", "F32.2", "F60.3"]
 DX_SUD = ["F10.20", "F11.20"]
+PART2_FORM = "Consent to disclose SUD records (42 CFR Part 2), form rev. 2024"
 DX_YOUTH = ["F90.2", "F91.3", "F43.10", "F34.81"]
 
 
@@ -162,7 +163,9 @@ class Builder:
         return self.x.add("consents.csv", consent_id=self.next_id("K", 5), member_id=m.member_id,
                           program=self.local, status="ACTIVE", signed_datetime=fmt_dt(signed),
                           custodian_org_id=custodian, recipient_org_id=recipient, purpose=purpose,
-                          start_date=fmt_date(start), end_date=fmt_date(end), part2=m.sud)
+                          start_date=fmt_date(start), end_date=fmt_date(end), part2=m.sud,
+                          # the signed form (42 CFR Part 2 § 2.31 statements) of a Part 2 consent
+                          consent_form=PART2_FORM if m.sud else "")
 
     # --- scheduling helpers -------------------------------------------------------------------
 

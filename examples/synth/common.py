@@ -79,7 +79,7 @@ COLUMNS: dict[str, list[str]] = {
     "stays.csv": ["stay_id", "member_id", "stay_type", "admit_datetime", "discharge_datetime",
                   "facility_org_id"],
     "consents.csv": ["consent_id", "member_id", "program", "status", "signed_datetime", "custodian_org_id",
-                     "recipient_org_id", "purpose", "start_date", "end_date", "part2"],
+                     "recipient_org_id", "purpose", "start_date", "end_date", "part2", "consent_form"],
     "communications.csv": ["communication_id", "member_id", "program", "kind", "sent_datetime",
                            "recipient_org_id", "sender_id", "plan_id", "medium"],
     "documents.csv": ["document_id", "member_id", "program", "doc_type", "document_datetime",

@@ -20,6 +20,7 @@ from fhiradapter.mapping.engine import fault_text
 from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
 from fhiradapter.outcome import Issue
+from fhiradapter.part2 import mark as mark_part2
 from fhiradapter.provenance import SourceRef, source_of
 
 if TYPE_CHECKING:
@@ -110,6 +111,9 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
             write_resource = writer.write_resource
             latest = _latest_date_tracker(checks)
             for result in run.rows():
+                if result.resources and not result.issues:
+                    for _template, resource, _member, _key in result.resources:
+                        mark_part2(resource)   # SUD data leaves labelled, with the § 2.32 notice
                 if checks is not None and validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values)
                 ok = not result.issues
