@@ -92,7 +92,7 @@ def mark(resource: dict[str, Any]) -> bool:
             labels.append(dict(label))
     text = resource.get("text")
     div = text.get("div") if isinstance(text, dict) else None
-    if isinstance(div, str) and _DIV_END.search(div):
+    if isinstance(text, dict) and isinstance(div, str) and _DIV_END.search(div):
         if REDISCLOSURE_NOTICE not in div:
             text["div"] = _DIV_END.sub(_NOTICE_P + "</div>", div)
     else:

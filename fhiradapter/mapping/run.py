@@ -17,7 +17,7 @@ from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
-from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
+from fhiradapter.mapping.orphans import ReferenceGraph, consent_error_record, error_record as held_error
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
 from fhiradapter.outcome import Issue
 from fhiradapter.part2 import mark as mark_part2
@@ -109,7 +109,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
-            latest = _latest_date_tracker(checks)
+            gate = _release_gate(mapping.program)   # what may not go to the payer without consent
+            latest = _latest_date_tracker(checks, gate is not None)
             for result in run.rows():
                 if result.resources and not result.issues:
                     for _template, resource, _member, _key in result.resources:
@@ -124,6 +125,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     for (template, resource, member, key), line in zip(result.resources, lines or ()):
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer)
+                        if gate is not None:
+                            gate.written(resource, member)
                         if latest is not None:
                             latest.add(resource)
                 if result.used:
@@ -137,6 +140,11 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
                     progress(1)
 
             _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates})
+            if gate is not None:
+                # the release date: --as-of, else the export's end (deterministic, unlike today)
+                release_day = (checks.as_of if checks is not None else None) or \
+                    (latest.day if latest is not None else None)
+                _hold_back_without_consent(graph, gate, writer, files, release_day)
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
@@ -194,6 +202,34 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
             count.mapped -= 1
             count.rejected += 1
     writer.drop(graph.held_keys(rows))
+
+
+def _release_gate(program: str | None) -> Any:
+    """A release.ReleaseGate for the program's state, or None when no limit applies."""
+    from fhiradapter.programs import program as program_row
+    from fhiradapter.release import ReleaseGate
+    row = program_row(program) if program else None
+    gate = ReleaseGate(row.state if row is not None else None)
+    return gate if gate.active else None
+
+
+def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputWriter,
+                               files: dict[str, FileCount], day: date | None) -> None:
+    """Take out what the state-limits table lets go only with the member's consent, when no consent
+    permits it, with everything that references it (never half a member's Bundle); reported like a
+    held-back orphan, with the law's citation."""
+    withheld = {key: why for key, why in gate.withheld(day).items() if key not in writer.dropped}
+    rows = graph.hold({f"{kind}/{rid}": why for (kind, rid), why in withheld.items()})
+    if not rows:
+        return
+    dropped = writer.dropped
+    for row, why in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or "")):
+        writer.write_error(consent_error_record(row, why))
+        count = files.get(row[0])
+        if count is not None:
+            count.mapped -= 1
+            count.rejected += 1
+    writer.drop(graph.held_keys(rows) - dropped)
 
 
 def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:
@@ -286,9 +322,9 @@ def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
     return None
 
 
-def _latest_date_tracker(checks: Checks | None) -> Any:
-    """A rules.window.LatestDate when program rules will run, else None."""
-    if checks is None or checks.run_rules is None:
+def _latest_date_tracker(checks: Checks | None, needed: bool = False) -> Any:
+    """A rules.window.LatestDate when program rules will run (or `needed`), else None."""
+    if not needed and (checks is None or checks.run_rules is None):
         return None
     from fhiradapter.rules.window import LatestDate
     return LatestDate()

@@ -60,7 +60,7 @@ def listed_services(record: MemberRecord, plan: dict[str, Any], program: str) ->
     for activity in plan.get("activity") or []:
         if not isinstance(activity, dict):
             continue
-        detail = activity.get("detail") if isinstance(activity.get("detail"), dict) else {}
+        detail: dict[str, Any] = activity["detail"] if isinstance(activity.get("detail"), dict) else {}
         if detail.get("status") in _NOT_LISTED:
             continue
         found |= codes(detail.get("code"), system)

@@ -180,7 +180,7 @@ _KIND_LABELS = frozenset({"SUD", "42CFRPart2", "ETH", "ETHUD"})
 
 def part2_missing(consent: dict[str, Any]) -> list[str]:
     """The 42 CFR Part 2 § 2.31 elements a Part 2 consent lacks, as element paths with the element's name."""
-    provision = consent.get("provision") if isinstance(consent.get("provision"), dict) else {}
+    provision: dict[str, Any] = consent["provision"] if isinstance(consent.get("provision"), dict) else {}
     missing = []
     actors = [a for a in provision.get("actor") or [] if isinstance(a, dict)]
     if not any(has_code(a.get("role"), c.PARTICIPATION_TYPE_SYSTEM, "IRCP") and isinstance(a.get("reference"), dict)

@@ -12,7 +12,8 @@ import pytest
 
 from fhiradapter.canonical import PROGRAMS, profile_url
 
-from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, read_ndjson,
+from .support import (EXAMPLES, MAPPINGS, consent_held_in_errors, documented, documented_consent_held, documented_held,
+                      held_in_errors, read_ndjson,
                       resources, run_cli)
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
@@ -35,6 +36,8 @@ def test_rejected_rows_are_exactly_the_documented_ones(program: str, mapped: dic
     assert all(e["stage"] in ("map", "held-back") for e in errors)
     # what references a rejected row, or a resource no row makes, is held back (README table)
     assert held_in_errors(errors) == documented_held(program, "map")
+    # what the state-limits table lets go only with consent, for members without one (README table)
+    assert consent_held_in_errors(errors) == documented_consent_held(program)
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
