@@ -102,11 +102,21 @@ def _terminate(b: Builder, m: Member, plan_row, care_team) -> None:
     else:
         sent = datetime.combine(business_days_after(m.end, 1), b.time_of_day(8, 11))
     # Written aftercare plan at discharge (002 Discharge Planning).
-    b.plan(m, "ACP", m.end, m.end - timedelta(days=2), m.extra["supervisor"], ["SC", "NAT", "CRS"],
-           title="Aftercare plan")
+    aftercare, _ = b.plan(m, "ACP", m.end, m.end - timedelta(days=2), m.extra["supervisor"], ["SC", "NAT", "CRS"],
+                          title="Aftercare plan")
     b.x.add("communications.csv", communication_id=b.next_id("N", 4), member_id=m.member_id, program="CSP",
             kind="TERMN", sent_datetime=fmt_dt(sent), recipient_org_id=care_team,
             sender_id=m.extra["worker"], plan_id=plan_row["plan_id"], medium=rng.choice(["PH", "FAX", "EM"]))
+    # With consent, a copy of the aftercare plan goes to the CCA Care Team (002 Discharge Planning); the
+    # first discharged member's copy is never sent (a planted finding).
+    if not any(r["member_id"] != m.member_id for r in b.x.tables["communications.csv"]):
+        b.x.finding(m.member_id, "002 Discharge Planning (aftercare plan forwarded with consent)",
+                    "consent given but the aftercare plan is not forwarded to the CCA Care Team",
+                    rule="ma-csp-aftercare-forwarded")
+        return
+    b.x.add("communications.csv", communication_id=b.next_id("N", 4), member_id=m.member_id, program="CSP",
+            kind="AFTC", sent_datetime=fmt_dt(datetime.combine(m.end, time(15, 0))), recipient_org_id=care_team,
+            sender_id=m.extra["worker"], plan_id=aftercare, medium="FAX")
 
 
 def _contact(b: Builder, m: Member, day: date, start: time | None, mode: str, contact_type: str,

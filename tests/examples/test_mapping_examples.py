@@ -123,7 +123,12 @@ def test_program_specific_facts(mapped: dict[str, Path]) -> None:
     docs = [r for r in by["pa-tcm"] if r["resourceType"] == "DocumentReference"]
     assert docs and all(d["type"]["coding"][0]["code"] == "18842-5" for d in docs)
     notices = [r for r in by["ma-csp"] if r["resourceType"] == "Communication"]
-    assert notices and all(n["reasonCode"][0]["coding"][0]["code"] == "termination-notice" for n in notices)
+    kinds = {n["reasonCode"][0]["coding"][0]["code"] for n in notices}
+    assert notices and kinds == {"termination-notice", "discharge-planning"}   # + aftercare plan copies
+    copies = [n for n in notices if n["reasonCode"][0]["coding"][0]["code"] == "discharge-planning"]
+    aftercare = {r["id"] for r in by["ma-csp"] if r["resourceType"] == "CarePlan"
+                 and r["category"][2]["coding"][0]["code"] == "aftercare-plan"}
+    assert copies and all(n["about"][0]["reference"].split("/")[1] in aftercare for n in copies)
     terminated = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan" and "extension" in r]
     assert terminated and all("end" in r["period"] for r in terminated)
     crisis = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan"
