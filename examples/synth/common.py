@@ -70,7 +70,7 @@ COLUMNS: dict[str, list[str]] = {
                       "medical_necessity", "note"],
     "plans.csv": ["plan_id", "member_id", "program", "plan_type", "tcm_type", "status", "start_date",
                   "end_date", "created_date", "author_id", "parent_plan_id", "replaces_plan_id",
-                  "termination_kind", "title"],
+                  "termination_kind", "title", "goal", "goal_target_date"],
     "plan_activities.csv": ["activity_id", "plan_id", "component", "status", "description"],
     "contacts.csv": ["contact_id", "member_id", "program", "tcm_type", "contact_date", "start_time",
                      "duration_min", "mode", "contact_type", "status", "practitioner_id", "supervisor_id",

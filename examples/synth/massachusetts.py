@@ -73,6 +73,9 @@ def _member_records(b: Builder, m: Member, agency, care_team, hospital, workers,
         closing = m.end is not None and created + timedelta(days=90) > m.end
         pid, row = b.plan(m, "CSP", m.enroll, created, m.extra["supervisor"], comps, replaces=prev,
                           status="ACTIVE", title="CSP treatment/service plan")
+        # a measurable goal with a target date (002 Assessment ...: "measurable goals")
+        row.update(goal=GOALS[int(m.member_id[-2:]) % len(GOALS)],
+                   goal_target_date=fmt_date(created + timedelta(days=90)))
         if prev:
             for r in b.x.tables["plans.csv"]:
                 if r["plan_id"] == prev:
@@ -91,6 +94,10 @@ def _member_records(b: Builder, m: Member, agency, care_team, hospital, workers,
            parent=versions[0][0], title="Crisis prevention plan")
     if m.end:
         _terminate(b, m, versions[-1][1], care_team)
+
+
+GOALS = ("Attend all outpatient appointments for 3 months", "Keep stable housing for 90 days",
+         "Use the crisis plan instead of the emergency room", "Reconnect with a primary care provider")
 
 
 def _terminate(b: Builder, m: Member, plan_row, care_team) -> None:
@@ -147,6 +154,12 @@ def _violations(b: Builder, members: list[Member], workers, supervisors, care_te
     x = b.x
     new = [m for m in members if m.enroll >= WINDOW_START and m.end is None]
     old = [m for m in members if m.enroll < WINDOW_START and m.end is None]
+    # A service plan version without a measurable goal (002 Assessment ...: "measurable goals").
+    m = old[1]
+    latest = [r for r in x.tables["plans.csv"] if r["member_id"] == m.member_id and r["plan_type"] == "CSP"][-1]
+    latest.update(goal="", goal_target_date="")
+    x.finding(m.member_id, "002 Assessment ... (plan with measurable goals)",
+              "the current service plan version has no measurable goal", rule="ma-csp-plan-goals")
     # Late first contact: 3 days after the referral (002: contact within 24 hours / 1 business day).
     m = new[0]
     fc = next(r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id and r["contact_type"] == "FC")

@@ -291,6 +291,43 @@ def aftercare_plan(record: MemberRecord) -> Iterator[Finding]:
                       f"category bh-plan-type|aftercare-plan) is in the record", ended[-1], "status")
 
 
+def _goal(record: MemberRecord, plan: dict[str, Any], ref: Any) -> dict[str, Any] | None:
+    """A Goal a CarePlan.goal reference points at: contained ('#id') or in the record."""
+    target = ref.get("reference") if isinstance(ref, dict) else None
+    if isinstance(target, str) and target.startswith("#"):
+        return next((r for r in plan.get("contained") or [] if isinstance(r, dict)
+                     and r.get("resourceType") == "Goal" and r.get("id") == target[1:]), None)
+    found = record.resolve(ref)
+    return found if found and found.get("resourceType") == "Goal" else None
+
+
+def _measurable(goal: dict[str, Any]) -> bool:
+    """A target with a due date or duration, or a measure with a detail to reach."""
+    for target in goal.get("target") or []:
+        if isinstance(target, dict) and (target.get("dueDate") or target.get("dueDuration")
+                                         or (target.get("measure") and any(k.startswith("detail") for k in target))):
+            return True
+    return False
+
+
+@rule(id="ma-csp-plan-goals", program=P, severity="error", source=SRC, section=ASSESS,
+      statement="The treatment/service plan has clearly defined interventions (activities) and measurable goals "
+                "(CarePlan.goal → a Goal with a target date or measure).")
+def plan_goals(record: MemberRecord) -> Iterator[Finding]:
+    for plan in _service_plans(record):
+        if plan.get("status") in ("revoked", "entered-in-error", "draft"):
+            continue
+        goals = [g for ref in plan.get("goal") or [] if (g := _goal(record, plan, ref)) is not None]
+        missing = []
+        if not any(_measurable(g) for g in goals):
+            missing.append("a measurable goal (CarePlan.goal to a Goal with target.dueDate or a measure)")
+        if not plan.get("activity"):
+            missing.append("interventions (CarePlan.activity)")
+        if missing:
+            yield Finding(f"the CSP service plan {describe(plan)} has no {' and no '.join(missing)}", plan,
+                          "goal" if len(missing) == 2 or "goal" in missing[0] else "activity")
+
+
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 # 24-hour levels of care a stay Encounter can record (bh-stay-type; partial hospitalization is not 24-hour)
 TWENTY_FOUR_HOUR = ("inpatient-psychiatric", "residential-treatment")

@@ -99,3 +99,24 @@ def test_the_four_rules_are_checkable_and_cite_the_seed_sections() -> None:
                              ("pa-tcm-discharge-planning-participation", "1.2.2"),
                              ("dc-cs-staffing-ratio", "§3418.7")):
         assert rules[rule_id].checkable and section in rules[rule_id].citation
+
+
+def _service_plan(goal: dict | None, *, activities: bool = True) -> dict:
+    comp = (("https://fhiradapter.org/fhir/CodeSystem/ma-csp-service-component", "case-management"),)
+    res = plan("ma-csp", "csp-service-plan", "2026-01-10", activities=comp if activities else ())
+    if goal is not None:
+        res["contained"] = [{"resourceType": "Goal", "id": "goal", "lifecycleStatus": "active",
+                             "description": {"text": "Keep stable housing"}, "subject": PATIENT_REF} | goal]
+        res["goal"] = [{"reference": "#goal"}]
+    return res
+
+
+def test_csp_plan_has_measurable_goals_and_interventions() -> None:
+    as_of = date(2026, 3, 1)
+    measurable = {"target": [{"dueDate": "2026-04-10"}]}
+    assert findings([patient(), _service_plan(measurable)], "ma-csp-plan-goals", as_of=as_of) == []
+    for plan_res, what in ((_service_plan(None), "measurable goal"),
+                           (_service_plan({}), "measurable goal"),                 # a goal without a target
+                           (_service_plan(measurable, activities=False), "interventions")):
+        issues = findings([patient(), plan_res], "ma-csp-plan-goals", as_of=as_of)
+        assert len(issues) == 1 and what in issues[0].message, what
