@@ -161,8 +161,10 @@ class Validator:
         try:
             # reference data the submission shares (Practitioners in the shared Bundle) joins the record,
             # as `run` does: one member record, one verdict (issue 12 defect 7)
-            own = {(r.get("resourceType"), r.get("id")) for r in members if isinstance(r, dict)}
-            shared = [r for r in self.shared_context if (r.get("resourceType"), r.get("id")) not in own]
+            # str() keys: an ill-typed id (a list) is the walker's finding, not a reason to lose every rule
+            own = {(str(r.get("resourceType")), str(r.get("id"))) for r in members if isinstance(r, dict)}
+            shared = [r for r in self.shared_context
+                      if (str(r.get("resourceType")), str(r.get("id"))) not in own]
             found = run_rules(members + shared, programs={program} if program else None, config=config)
         except Exception as exc:
             _debug(exc)
@@ -267,5 +269,6 @@ def _outside_program(res: dict[str, Any], program: str) -> bool:
     codings = _codings(res.get("type")) + _codings(res.get("serviceType")) + _codings(res.get("category"))
     if any(c.get("system") == _STAY_SYSTEM for c in codings):
         return True
-    programs = {c.get("code") for c in codings if c.get("system") == _PROGRAM_SYSTEM}
+    # only string codes: an ill-typed code (a list, an object) is the walker's finding, not a crash here
+    programs = {c["code"] for c in codings if c.get("system") == _PROGRAM_SYSTEM and isinstance(c.get("code"), str)}
     return bool(programs) and program not in programs
