@@ -110,7 +110,7 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
             gate = _release_gate(mapping.program)   # what may not go to the payer without consent
-            latest = _latest_date_tracker(checks, gate is not None)
+            latest = _latest_date_tracker(checks)
             for result in run.rows():
                 if result.resources and not result.issues:
                     for _template, resource, _member, _key in result.resources:
@@ -141,7 +141,8 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
 
             _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates})
             if gate is not None:
-                # the release date: --as-of, else the export's end (deterministic, unlike today)
+                # the release date: --as-of, else the export's end (deterministic, unlike today); `map`
+                # judges no dates (no evaluation date): any active permit consent naming a recipient counts
                 release_day = (checks.as_of if checks is not None else None) or \
                     (latest.day if latest is not None else None)
                 _hold_back_without_consent(graph, gate, writer, files, release_day)
@@ -322,9 +323,9 @@ def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
     return None
 
 
-def _latest_date_tracker(checks: Checks | None, needed: bool = False) -> Any:
-    """A rules.window.LatestDate when program rules will run (or `needed`), else None."""
-    if not needed and (checks is None or checks.run_rules is None):
+def _latest_date_tracker(checks: Checks | None) -> Any:
+    """A rules.window.LatestDate when program rules will run, else None."""
+    if checks is None or checks.run_rules is None:
         return None
     from fhiradapter.rules.window import LatestDate
     return LatestDate()
