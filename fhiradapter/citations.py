@@ -81,6 +81,21 @@ OTHER_SOURCES: dict[str, str] = {
                                           "its fee schedule, e.g. 29 DCMR §5213.1)",
 }
 
+# Laws and regulations rules cite by section: key -> the public title a section is appended to
+# ("42 CFR Part 2 § 2.31, Consent requirements"). Issuer and where to read it: docs/citations.md.
+REGULATIONS: dict[str, str] = {
+    "42 CFR Part 2": "42 CFR Part 2 (HHS, Confidentiality of Substance Use Disorder Patient Records; eCFR)",
+    "55 Pa. Code Ch. 5100": "55 Pa. Code Chapter 5100 (Pennsylvania DHS, Mental Health Procedures)",
+    "D.C. Code Ch. 7-12": "D.C. Code Title 7, Chapter 12 (District of Columbia Mental Health Information Act)",
+}
+
+
+def cite_regulation(key: str, section: str = "") -> str:
+    """Public citation of a section of a law or regulation in REGULATIONS (KeyError names the key)."""
+    title = REGULATIONS[key]
+    return f"{title} {section}".strip()
+
+
 BY_SEED: dict[str, PolicySource] = {s.seed: s for s in SOURCES}
 BY_PROGRAM: dict[str, PolicySource] = {s.program: s for s in SOURCES}
 

@@ -32,6 +32,8 @@ class Program:
     # the weekly contact requirement the run report charts against: (contacts per member per week,
     # the rule that checks it); None where the policy sets no weekly minimum
     weekly: tuple[int, str] | None = None
+    # the state whose law limits releases to the payer (fhiradapter/data/release-limits.csv)
+    state: str = ""
 
 
 _PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
@@ -40,21 +42,23 @@ PROGRAM_TABLE: tuple[Program, ...] = (
     Program("mt-cmp", "Community Maintenance Program (CMP)", "Montana Medicaid (DPHHS)",
             "Community Maintenance Program (CMP), Montana DPHHS Medicaid BHDD Provider Manual",
             "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp",
-            weekly=(1, "mt-cmp-weekly-quality-contact")),
+            weekly=(1, "mt-cmp-weekly-quality-contact"), state="MT"),
     Program("mt-imr", "Illness Management and Recovery (IMR)", "Montana Medicaid (DPHHS)",
             "Illness Management and Recovery, Policy 410, Montana DPHHS Medicaid BHDD Provider Manual",
-            "003_b1943e64eef8a2d8.txt", "America/Denver", _PROFILED, "mt_imr"),
+            "003_b1943e64eef8a2d8.txt", "America/Denver", _PROFILED, "mt_imr", state="MT"),
     Program("dc-cs", "MHRS Community Support", "DC Medicaid (DHCF/DBH)",
             "Mental Health Rehabilitation Services, Community Support, 22-A DCMR §3418, "
             "District of Columbia Department of Mental Health",
-            "001_531c4a09cf20a817.txt", "America/New_York", _PROFILED, "dc_cs"),
+            "001_531c4a09cf20a817.txt", "America/New_York", _PROFILED, "dc_cs", state="DC"),
     Program("ma-csp", "Community Support Program (CSP)", "Commonwealth Care Alliance",
             "Community Support Program (CSP), Performance Specification #010, Commonwealth Care Alliance "
             "(Massachusetts)",
-            "002_a91a28d9256cacc7.txt", "America/New_York", _PROFILED, "ma_csp", ("communications",)),
+            "002_a91a28d9256cacc7.txt", "America/New_York", _PROFILED, "ma_csp", ("communications",),
+            state="MA"),
     Program("pa-tcm", "Targeted Case Management (TCM)", "PerformCare (Pennsylvania HealthChoices)",
             "Targeted Case Management Role Expectations, Policy CM-040, PerformCare (Pennsylvania)",
-            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents")),
+            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents"),
+            state="PA"),
 )
 
 BY_ID: dict[str, Program] = {p.id: p for p in PROGRAM_TABLE}

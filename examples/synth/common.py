@@ -70,7 +70,7 @@ COLUMNS: dict[str, list[str]] = {
                       "medical_necessity", "note", "requested_start", "referral_form"],
     "plans.csv": ["plan_id", "member_id", "program", "plan_type", "tcm_type", "status", "start_date",
                   "end_date", "created_date", "author_id", "parent_plan_id", "replaces_plan_id",
-                  "termination_kind", "title", "goal", "team_org_id"],
+                  "termination_kind", "title", "goal", "team_org_id", "goal_target_date"],
     "plan_activities.csv": ["activity_id", "plan_id", "component", "status", "description"],
     "contacts.csv": ["contact_id", "member_id", "program", "tcm_type", "contact_date", "start_time",
                      "duration_min", "mode", "contact_type", "status", "practitioner_id", "supervisor_id",
@@ -296,4 +296,52 @@ def held_back(export: Export) -> list[HeldBack]:
                         and r["member_id"] not in held_members and keep("contacts.csv", r))
             if count:
                 out.append(HeldBack(f"referrals.csv:{b.line}", b.stage, "contacts.csv", count))
+    return out
+
+
+@dataclass
+class HeldWithoutConsent:
+    """Valid rows `map`/`run` hold back because the state-limits table (fhiradapter/data/release-limits.csv)
+    lets them go to the payer only with the member's consent, and no consent of the member is in the output."""
+    member_id: str
+    law: str          # the table row's law, short
+    file: str
+    rows: int
+
+
+# what each program's state withholds without consent (a model of the table for the rows the examples have):
+# files whose rows are withheld, and whether a contact citing a withheld referral goes with it
+_WITHHELD = {"dc-cs": ("D.C. Code § 7-1202.07", ("members.csv", "referrals.csv", "plans.csv", "contacts.csv",
+                                                 "stays.csv", "communications.csv", "documents.csv")),
+             "pa-tcm": ("55 Pa. Code § 5100.32(a)(2)", ("referrals.csv", "plans.csv", "documents.csv",
+                                                       "communications.csv"))}
+
+
+def held_without_consent(export: Export) -> list[HeldWithoutConsent]:
+    if export.program not in _WITHHELD:
+        return []
+    law, files = _WITHHELD[export.program]
+    bad_ids = {id(b.row) for b in export.bad}
+    gone = {(c.file, c.line) for c in consequences(export)}
+    held_members = {b.row["member_id"] for b in export.bad if b.file == "members.csv"}
+
+    def kept(file: str, row: Row) -> bool:
+        return id(row) not in bad_ids and (file, export.lines.get(file, {}).get(id(row))) not in gone
+
+    consented = {r["member_id"] for r in export.tables["consents.csv"] if kept("consents.csv", r)}
+    bad_referrals = {b.row["referral_id"] for b in export.bad if b.file == "referrals.csv"}
+    out: list[HeldWithoutConsent] = []
+    for m in export.tables["members.csv"]:
+        member = m["member_id"]
+        if member in consented or member in held_members:
+            continue
+        for file in ("members.csv", "referrals.csv", "plans.csv", "contacts.csv", "stays.csv",
+                     "communications.csv", "documents.csv"):
+            rows = [r for r in export.tables.get(file, []) if r.get("member_id") == member and kept(file, r)]
+            if file == "contacts.csv" and file not in files:   # a contact citing its withheld referral goes too
+                rows = [r for r in rows if r.get("referral_id") and r["referral_id"] not in bad_referrals]
+            elif file not in files:
+                rows = []
+            if rows:
+                out.append(HeldWithoutConsent(member, law, file, len(rows)))
     return out

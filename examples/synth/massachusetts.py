@@ -73,6 +73,9 @@ def _member_records(b: Builder, m: Member, agency, care_team, hospital, workers,
         closing = m.end is not None and created + timedelta(days=90) > m.end
         pid, row = b.plan(m, "CSP", m.enroll, created, m.extra["supervisor"], comps, replaces=prev,
                           status="ACTIVE", title="CSP treatment/service plan")
+        # a measurable goal with a target date (002 Assessment ...: "measurable goals")
+        row.update(goal=GOALS[int(m.member_id[-2:]) % len(GOALS)],
+                   goal_target_date=fmt_date(created + timedelta(days=90)))
         if prev:
             for r in b.x.tables["plans.csv"]:
                 if r["plan_id"] == prev:
@@ -93,6 +96,10 @@ def _member_records(b: Builder, m: Member, agency, care_team, hospital, workers,
         _terminate(b, m, versions[-1][1], care_team)
 
 
+GOALS = ("Attend all outpatient appointments for 3 months", "Keep stable housing for 90 days",
+         "Use the crisis plan instead of the emergency room", "Reconnect with a primary care provider")
+
+
 def _terminate(b: Builder, m: Member, plan_row, care_team) -> None:
     """Planned: 30 days notice; unplanned: notice within 1 business day (002 Components of Service)."""
     rng = b.rng
@@ -102,11 +109,21 @@ def _terminate(b: Builder, m: Member, plan_row, care_team) -> None:
     else:
         sent = datetime.combine(business_days_after(m.end, 1), b.time_of_day(8, 11))
     # Written aftercare plan at discharge (002 Discharge Planning).
-    b.plan(m, "ACP", m.end, m.end - timedelta(days=2), m.extra["supervisor"], ["SC", "NAT", "CRS"],
-           title="Aftercare plan")
+    aftercare, _ = b.plan(m, "ACP", m.end, m.end - timedelta(days=2), m.extra["supervisor"], ["SC", "NAT", "CRS"],
+                          title="Aftercare plan")
     b.x.add("communications.csv", communication_id=b.next_id("N", 4), member_id=m.member_id, program="CSP",
             kind="TERMN", sent_datetime=fmt_dt(sent), recipient_org_id=care_team,
             sender_id=m.extra["worker"], plan_id=plan_row["plan_id"], medium=rng.choice(["PH", "FAX", "EM"]))
+    # With consent, a copy of the aftercare plan goes to the CCA Care Team (002 Discharge Planning); the
+    # first discharged member's copy is never sent (a planted finding).
+    if not any(r["member_id"] != m.member_id for r in b.x.tables["communications.csv"]):
+        b.x.finding(m.member_id, "002 Discharge Planning (aftercare plan forwarded with consent)",
+                    "consent given but the aftercare plan is not forwarded to the CCA Care Team",
+                    rule="ma-csp-aftercare-forwarded")
+        return
+    b.x.add("communications.csv", communication_id=b.next_id("N", 4), member_id=m.member_id, program="CSP",
+            kind="AFTC", sent_datetime=fmt_dt(datetime.combine(m.end, time(15, 0))), recipient_org_id=care_team,
+            sender_id=m.extra["worker"], plan_id=aftercare, medium="FAX")
 
 
 def _contact(b: Builder, m: Member, day: date, start: time | None, mode: str, contact_type: str,
@@ -137,6 +154,12 @@ def _violations(b: Builder, members: list[Member], workers, supervisors, care_te
     x = b.x
     new = [m for m in members if m.enroll >= WINDOW_START and m.end is None]
     old = [m for m in members if m.enroll < WINDOW_START and m.end is None]
+    # A service plan version without a measurable goal (002 Assessment ...: "measurable goals").
+    m = old[1]
+    latest = [r for r in x.tables["plans.csv"] if r["member_id"] == m.member_id and r["plan_type"] == "CSP"][-1]
+    latest.update(goal="", goal_target_date="")
+    x.finding(m.member_id, "002 Assessment ... (plan with measurable goals)",
+              "the current service plan version has no measurable goal", rule="ma-csp-plan-goals")
     # Late first contact: 3 days after the referral (002: contact within 24 hours / 1 business day).
     m = new[0]
     fc = next(r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id and r["contact_type"] == "FC")

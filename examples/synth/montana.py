@@ -109,6 +109,13 @@ def _cmp_violations(b: Builder, members: list[Member], staff: dict[str, list[str
     steady = [m for m in members if m.enroll < WINDOW_START and m.end is None]
     if len(steady) < 5:
         return
+    # A 42 CFR Part 2 consent recorded without its signed form (no revocation statement or signature
+    # to show; § 2.31) for a member whose SUD contacts are shared.
+    part2 = [r for r in x.tables["consents.csv"] if r["part2"] == "Y" and r["member_id"] != steady[0].member_id]
+    if part2:
+        part2[0]["form_file"] = ""
+        x.finding(part2[0]["member_id"], "42 CFR Part 2 § 2.31", "Part 2 consent without the signed form "
+                  "(revocation statement, signature)", "all-consent-part2-elements")
     # A 4th billable day in one week (000 Service Requirements (5): up to 3 billable days per week).
     m = steady[0]
     week = 5

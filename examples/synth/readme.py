@@ -1,7 +1,7 @@
 """examples/README.md: what the example data is, and every row that is wrong on purpose."""
 from __future__ import annotations
 
-from .common import WINDOW_END, WINDOW_START, Export, consequences, held_back
+from .common import WINDOW_END, WINDOW_START, Export, consequences, held_back, held_without_consent
 
 INTRO = """# Example agency exports (synthetic)
 
@@ -91,6 +91,16 @@ Planted orphans: the row is valid, but it references a resource that no row of t
 |---|---|---|---|---|---|
 {orphan_rows}
 
+Rows held back without consent: the state-limits table (`fhiradapter/data/release-limits.csv`) lets
+these resources go to the payer only with the member's consent, and none of the member's consent rows
+maps (the consent row is rejected above). Each is one `errors.ndjson` line (stage `held-back`, code
+`security`, "may not go to a payer without the member's consent [law]"); what references a withheld
+resource goes with it (an Encounter citing its referral), so no Bundle is sent half.
+
+| program | member | law | file | rows |
+|---|---|---|---|---|
+{consent_rows}
+
 ## Policy violations the program rules should report (`fhiradapter run`, findings)
 
 The rows are valid; the care they record breaks a program rule (rule ids of `fhiradapter.rules`).
@@ -128,6 +138,8 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
 
     held = "\n".join(f"| {p} | {h.depends_on} | {'map and run' if h.stage == 'map' else 'run'} | {h.file} | {h.rows} |"
                      for p, x in exports.items() for h in held_back(x))
+    consent_held = "\n".join(f"| {p} | {h.member_id} | {h.law} | {h.file} | {h.rows} |"
+                             for p, x in exports.items() for h in held_without_consent(x))
     findings = "\n".join(f"| {p} | {f.member_id} | {f.seed_ref} | {f.rule} | {f.what} |"
                          for p, x in exports.items() for f in x.findings)
     return INTRO.format(seed=seed, scale=scale, clients=clients, start=WINDOW_START.isoformat(),
@@ -135,4 +147,4 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
                         count_rule="---|" * len(heads), count_rows=count_rows, map_rows=rows("map"),
                         validate_rows=rows("validate"), finding_rows=findings,
                         map_with=with_rows("map"), validate_with=with_rows("validate"), held_rows=held,
-                        orphan_rows=rows("held-back"))
+                        orphan_rows=rows("held-back"), consent_rows=consent_held)

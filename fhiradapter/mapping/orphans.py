@@ -85,6 +85,16 @@ class ReferenceGraph:
                 because = (f"depends on {_where(row)}" if row is not None
                            else f"depends on {self._keys[target]}, which no output contains")
                 held[source] = Held(element, self._keys[target], because)
+        return self._propagate(held)
+
+    def hold(self, seeds: dict[str, str], element: str = "meta.security") -> dict[Row, Held]:
+        """Rows to take out because resources 'Type/id' of `seeds` may not go (value: why, e.g. a
+        citation), with everything that references them, as held_back() does for a missing resource."""
+        held = {self._index[key]: Held(f"{key.split('/', 1)[0]}.{element}", key, because)
+                for key, because in seeds.items() if key in self._index and self._index[key] in self._row}
+        return self._propagate(held)
+
+    def _propagate(self, held: dict[int, Held]) -> dict[Row, Held]:
         if not held:
             return {}
         rows: dict[Row, Held] = {}
@@ -133,3 +143,19 @@ def error_record(row: Row, why: Held) -> dict[str, Any]:
         "severity": "error", "code": "not-found", "expression": why.element,
         "message": f"{_where(row)}: held back: {why.because} ({why.element} references a {kind} that is not "
                    f"in the output)"}]}
+
+
+def consent_error_record(row: Row, why: Held) -> dict[str, Any]:
+    """The errors.ndjson line of a row held back because a resource may not go to the payer without the
+    member's consent (fhiradapter/release.py); `because` is the citation of the state-limits row."""
+    kind = why.target.split("/", 1)[0]
+    if why.element.endswith(".meta.security"):
+        text = f"{kind} may not go to a payer without the member's consent"
+    else:
+        text = f"{why.element} references a {kind} that may not go to a payer without the member's consent"
+    record: dict[str, Any] = {"file": row[0], "line": row[1]}
+    if row[2]:
+        record["record"] = row[2]
+    return record | {"template": None, "stage": "held-back", "issues": [{
+        "severity": "error", "code": "security", "expression": why.element,
+        "message": f"{_where(row)}: held back: {text} [{why.because}]"}]}

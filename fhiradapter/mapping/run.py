@@ -17,11 +17,12 @@ from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
-from fhiradapter.mapping.orphans import ReferenceGraph, error_record as held_error
+from fhiradapter.mapping.orphans import ReferenceGraph, consent_error_record, error_record as held_error
 from fhiradapter.mapping.manifest import write_manifest
 from fhiradapter.mapping.staging import staged
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
 from fhiradapter.outcome import Issue
+from fhiradapter.part2 import mark as mark_part2
 from fhiradapter.provenance import SourceRef, source_of
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
 
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
+            gate = _release_gate(mapping.program)   # what may not go to the payer without consent
             latest = _latest_date_tracker()
             distinct_written = run.distinct_written
             for result in run.constants():   # the mapping's own resources (agency Organization, Location)
@@ -143,6 +145,9 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                     write_resource(resource, member, (template.identifier_system, key), line)
                     graph.written(resource, result.file, result.line)
             for result in run.rows():
+                if result.resources and not result.issues:
+                    for _template, resource, _member, _key in result.resources:
+                        mark_part2(resource)   # SUD data leaves labelled, with the § 2.32 notice
                 if checks is not None and validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values)
                 ok = not result.issues
@@ -155,6 +160,8 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                             distinct_written.add(resource["id"])
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer)
+                        if gate is not None:
+                            gate.written(resource, member)
                         if latest is not None:
                             latest.add(resource)
                 if result.used:
@@ -168,6 +175,12 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                     progress(1)
 
             _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates})
+            if gate is not None:
+                # the release date: --as-of, else the export's end (deterministic, unlike today); `map`
+                # judges no dates (no evaluation date): any active permit consent naming a recipient counts
+                release_day = (checks.as_of if checks is not None else None) or \
+                    (latest.day if latest is not None else None)
+                _hold_back_without_consent(graph, gate, writer, files, release_day)
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
@@ -239,6 +252,34 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
             count.mapped -= 1
             count.rejected += 1
     writer.drop(graph.held_keys(rows))
+
+
+def _release_gate(program: str | None) -> Any:
+    """A release.ReleaseGate for the program's state, or None when no limit applies."""
+    from fhiradapter.programs import program as program_row
+    from fhiradapter.release import ReleaseGate
+    row = program_row(program) if program else None
+    gate = ReleaseGate(row.state if row is not None else None)
+    return gate if gate.active else None
+
+
+def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputWriter,
+                               files: dict[str, FileCount], day: date | None) -> None:
+    """Take out what the state-limits table lets go only with the member's consent, when no consent
+    permits it, with everything that references it (never half a member's Bundle); reported like a
+    held-back orphan, with the law's citation."""
+    withheld = {key: why for key, why in gate.withheld(day).items() if key not in writer.dropped}
+    rows = graph.hold({f"{kind}/{rid}": why for (kind, rid), why in withheld.items()})
+    if not rows:
+        return
+    dropped = writer.dropped
+    for row, why in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or "")):
+        writer.write_error(consent_error_record(row, why))
+        count = files.get(row[0])
+        if count is not None:
+            count.mapped -= 1
+            count.rejected += 1
+    writer.drop(graph.held_keys(rows) - dropped)
 
 
 def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:

@@ -169,6 +169,11 @@ class OutputWriter:
         self.errors.write(dumps_line(to_outcome(record)))
         self.error_count += 1
 
+    @property
+    def dropped(self) -> set[tuple[str, str]]:
+        """(type, id) of the resources already taken out (a copy)."""
+        return set(self._dropped)
+
     def drop(self, keys: set[tuple[str, str]]) -> None:
         """Take written resources ((type, id)) out of the output, before the Bundles are written: the
         NDJSON files of their types are rewritten without them and the Bundles skip them (orphans.py)."""

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 from .. import canonical as c
 from .billing_codes import BillingTableError, confirmed_for, load_billing_codes
 from .calendar import week_start
-from .record import MemberRecord, describe, has_code, sub_ext_value
+from .record import MemberRecord, codes, describe, has_code, sub_ext_value
 from .registry import Finding, rule
 
 
@@ -47,8 +47,36 @@ def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
                           f"(SDMI eligibility)", sr, "reasonCode")
 
 
+# activity statuses that do not list a service: withdrawn or recorded in error
+_NOT_LISTED = frozenset({"cancelled", "entered-in-error"})
+
+
+def listed_services(record: MemberRecord, plan: dict[str, Any], program: str) -> set[str] | None:
+    """The program's service components the plan lists (activity.detail.code from the program's
+    service-component system, or an activity.reference to a ServiceRequest of the program); None when it
+    lists none. '*' stands for "the program's service" (a referenced program ServiceRequest)."""
+    system = c.service_component_system(program)
+    found: set[str] = set()
+    for activity in plan.get("activity") or []:
+        if not isinstance(activity, dict):
+            continue
+        detail: dict[str, Any] = activity["detail"] if isinstance(activity.get("detail"), dict) else {}
+        if detail.get("status") in _NOT_LISTED:
+            continue
+        found |= codes(detail.get("code"), system)
+        if has_code(detail.get("code"), c.PROGRAM_SYSTEM, program):
+            found.add("*")
+        target = record.resolve(activity.get("reference"))
+        if target and target.get("resourceType") == "ServiceRequest" and \
+                has_code(target.get("category"), c.PROGRAM_SYSTEM, program):
+            found.add("*")
+    return found or None
+
+
 def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]:
-    """Each billable contact falls in the period of an active/completed ITP for the member."""
+    """Each billable contact is documented in an ITP: an active/completed/on-hold ITP in effect on its
+    date of service *lists the billed service* (an activity of the program's service components; the
+    contact's own component when it names one), not only covers the date (issue 12 defect 5)."""
     plans = [p for p in record.plans(plan_type="itp") if p.get("status") in ("active", "completed", "on-hold")]
     billable = record.billable_contacts(program)
     if billable and not plans:  # one cause, one finding
@@ -56,14 +84,26 @@ def billed_without_plan(record: MemberRecord, program: str) -> Iterator[Finding]
                       f"(CarePlan category bh-plan-type|itp) in the member record", billable[0], "period.start",
                       [(e, "period.start") for e in billable[1:]])
         return
+    system = c.service_component_system(program)
     for enc in billable:
         day = record.day(enc, "period.start")
         if day is None:
             continue
-        if not any(record.covers(p, day) for p in plans):
+        in_effect = [p for p in plans if record.covers(p, day)]
+        if not in_effect:
             yield Finding(f"billable {describe(enc)} is not covered by any Individualized Treatment Plan "
                           f"(CarePlan category bh-plan-type|itp) in effect on its date of service",
                           enc, "period.start")
+            continue
+        component = record.type_codes(enc, system)
+        lists = [listed_services(record, p, program) for p in in_effect]
+        if any(found is not None and (not component or component & found or "*" in found) for found in lists):
+            continue
+        what = (f"its service component ({system})" if component
+                else f"a {program} service (an activity from {system})")
+        yield Finding(f"billable {describe(enc)} is not documented in the ITP: the plan in effect on its date "
+                      f"of service ({describe(in_effect[-1])}) does not list {what}", enc, "period.start",
+                      [(in_effect[-1], "activity")])
 
 
 def hcpcs_coding(record: MemberRecord, enc: dict[str, Any]) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, Iterator
 
 from .. import canonical as c
+from ..part2 import is_sud
 from .record import MemberRecord, codes, describe, has_code, ref_key
 from .registry import Finding, rule
 
@@ -76,7 +77,8 @@ def _permits(record: MemberRecord, consent: dict[str, Any], res: dict[str, Any],
 
     With a recipient (a release): provision.period must cover the release date and
     provision.dataPeriod, when present, the resource's date (FHIR R4 semantics of the two periods).
-    Without one (plain validation): the consent must have been in force on the resource's date."""
+    Without one (plain validation): the consent must have been in force on the resource's date (or, for
+    data older than the consent, on its first day)."""
     if consent.get("status") != "active":
         return False
     provision = consent.get("provision") or {}
@@ -87,6 +89,12 @@ def _permits(record: MemberRecord, consent: dict[str, Any], res: dict[str, Any],
     if _purpose_ok(provision, purpose) is False:
         return False
     when = release_date(record) if recipient is not None else day
+    if recipient is None:
+        # data older than the consent (a referral received before the member signed at intake) is
+        # released under it: judged on the consent's first day (issue 12: SUD diagnoses label referrals)
+        start = record.day(provision, "period.start")
+        if start is not None and day < start:
+            when = start
     if not _period_ok(record, provision, when) or not _period_ok(record, provision, day, "dataPeriod"):
         return False
     consent_programs = codes(consent.get("category"), c.PROGRAM_SYSTEM)
@@ -116,9 +124,8 @@ def _released(record: MemberRecord) -> list[dict[str, Any]]:
 
 
 def _sud_labelled(res: dict[str, Any]) -> bool:
-    meta = res.get("meta")
-    labels = meta.get("security") if isinstance(meta, dict) else None
-    return isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") in SUD_LABELS for s in labels)
+    """SUD data: an SUD/42CFRPart2 label, or an ICD-10-CM F10–F19 code (fhiradapter/part2.py)."""
+    return is_sud(res)
 
 
 def _one_finding(resources: list[tuple[dict[str, Any], str | None]], text: str, severity: str | None = None) -> Finding:
@@ -149,8 +156,8 @@ def consent_recipient(record: MemberRecord) -> Iterator[Finding]:
                            "date of the data)")
 
 
-@rule(id="all-consent-part2", program="all", severity="error", source="domain-notes.md",
-      section="§5.5 (5); 42 CFR Part 2 (SUD records)", issue_code="security",
+@rule(id="all-consent-part2", program="all", severity="error", source="42 CFR Part 2",
+      section="§ 2.33, uses and disclosures permitted with written consent", issue_code="security",
       statement="SUD-labelled records (meta.security SUD or 42CFRPart2) are released only under a consent with 42 CFR Part 2 language.")
 def consent_part2(record: MemberRecord) -> Iterator[Finding]:
     recipient, purpose = record.config.recipient, record.config.purpose
@@ -167,3 +174,49 @@ def consent_part2(record: MemberRecord) -> Iterator[Finding]:
         yield _one_finding(uncovered, "{what} labelled as substance use disorder data not covered by an active "
                            "Consent with 42 CFR Part 2 language (policy.uri or provision.securityLabel 42CFRPart2) "
                            + when, severity=None if recipient else "warning")
+
+
+# kinds of data a provision can name: resource types (class), codes, or the security labels it covers
+_KIND_LABELS = frozenset({"SUD", "42CFRPart2", "ETH", "ETHUD"})
+
+
+def part2_missing(consent: dict[str, Any]) -> list[str]:
+    """The 42 CFR Part 2 § 2.31 elements a Part 2 consent lacks, as element paths with the element's name."""
+    provision: dict[str, Any] = consent["provision"] if isinstance(consent.get("provision"), dict) else {}
+    missing = []
+    actors = [a for a in provision.get("actor") or [] if isinstance(a, dict)]
+    if not any(has_code(a.get("role"), c.PARTICIPATION_TYPE_SYSTEM, "IRCP") and isinstance(a.get("reference"), dict)
+               and (a["reference"].get("reference") or a["reference"].get("identifier")) for a in actors):
+        missing.append("recipient (provision.actor role IRCP)")
+    if not any(isinstance(p, dict) and p.get("code") for p in provision.get("purpose") or []):
+        missing.append("purpose (provision.purpose)")
+    kinds = [k for k in (provision.get("class") or []) + (provision.get("code") or []) if isinstance(k, dict)]
+    kinds += [s for s in provision.get("securityLabel") or [] if isinstance(s, dict) and s.get("code") in _KIND_LABELS]
+    if not kinds:
+        missing.append("amount and kind of data (provision.class, provision.code or provision.securityLabel)")
+    if not (provision.get("period") or {}).get("end"):
+        missing.append("expiry (provision.period.end)")
+    if not (consent.get("sourceAttachment") or consent.get("sourceReference")):
+        missing.append("the signed form with the revocation statement and signature (sourceAttachment or "
+                       "sourceReference)")
+    if not consent.get("dateTime"):
+        missing.append("signature date (dateTime)")
+    return missing
+
+
+@rule(id="all-consent-part2-elements", program="all", severity="error", source="42 CFR Part 2",
+      section="§ 2.31, Consent requirements", issue_code="security",
+      statement="When SUD data is shared, each active 42 CFR Part 2 consent names the recipient, the purpose, the "
+                "amount and kind of data, its expiry, and records the signed form (revocation statement, "
+                "signature) and the signature date.")
+def consent_part2_elements(record: MemberRecord) -> Iterator[Finding]:
+    if not any(_sud_labelled(res) for res in _released(record)):
+        return   # no SUD data is shared: Part 2 does not apply to this record
+    for consent in record.of_type("Consent"):
+        if consent.get("status") != "active" or not _is_part2(consent):
+            continue
+        missing = part2_missing(consent)
+        if missing:
+            yield Finding(f"{describe(consent)} is a 42 CFR Part 2 consent for SUD data but lacks "
+                          f"{len(missing)} of the required elements: {'; '.join(missing)}", consent,
+                          "provision" if not missing[0].startswith("the signed") else "sourceAttachment")

@@ -130,9 +130,6 @@ note(id="dc-cs-children-coordination", program=P, source=SRC, section="§3418.4"
 note(id="dc-cs-organizational-plan", program=P, source=SRC, section="§3418.6",
      statement="Each provider has a Community Support Organizational Plan covering models, staffing, LOF assessments and ISSP adjustment.",
      reason="an agency policy document, not member data")
-note(id="dc-cs-staffing-ratio", program=P, source=SRC, section="§3418.7",
-     statement="Staffing ratio at least 1:20 for children and youth and 1:40 for adults.",
-     reason="needs the provider's staff and caseload counts, not one member's record")
 note(id="dc-cs-accessibility", program=P, source=SRC, section="§3418.8",
      statement="Delivered per the service accessibility requirements of §3410.20.",
      reason="§3410.20 is not among the seeds")
@@ -142,3 +139,34 @@ note(id="dc-cs-no-annual-limit", program=P, source=SRC, section="§3418.9",
 note(id="dc-cs-interventions", program=P, source=SRC, section="§3418.1-§3418.3",
      statement="Community Support consists of the listed interventions, by a team or individually assigned staff.",
      reason="definitions; the profile binds activities to the dc-cs service components instead")
+
+
+# §3418.7 rosters (bh-roster codes): consumers served by age group and staff, per provider and date
+STAFF_RATIO = {"dc-cs-youth": 20, "dc-cs-adults": 40}   # consumers per staff person
+
+
+@rule(id="dc-cs-staffing-ratio", program=P, severity="error", source=SRC, section="§3418.7", needs="rosters",
+      statement="Staffing ratio at least 1:20 for children and youth and 1:40 for adults (staff roster against "
+                "the youth and adult consumer rosters of the provider on the same date).")
+def staffing_ratio(record: MemberRecord) -> Iterator[Finding]:
+    from .mt_cmp import roster_counts   # the roster reader the CMP 20% cap uses
+    groups = list(record.config.rosters or []) + record.of_type("Group")
+    unique = list({id(g): g for g in groups}.values())
+    for (provider, snapshot), kinds in sorted(roster_counts(unique).items()):
+        served = {kind: kinds[kind] for kind in STAFF_RATIO if kind in kinds}
+        if not served:
+            continue
+        when = f" as of {snapshot}" if snapshot else ""
+        first = next(iter(served.values()))[1]
+        if "dc-cs-staff" not in kinds:
+            yield Finding(f"provider {provider} has consumer rosters{when} but no staff roster (bh-roster "
+                          f"dc-cs-staff) for the same date, so the §3418.7 ratio cannot be shown", first, "code",
+                          severity="warning")
+            continue
+        staff, staff_group = kinds["dc-cs-staff"]
+        needed = sum(count / STAFF_RATIO[kind] for kind, (count, _g) in served.items())
+        if staff < needed:
+            counts = ", ".join(f"{count} {kind.removeprefix('dc-cs-')}" for kind, (count, _g) in served.items())
+            yield Finding(f"provider {provider} has {staff} Community Support staff for {counts}{when} "
+                          f"(needs at least {needed:.1f}: 1 per 20 children and youth, 1 per 40 adults)",
+                          staff_group, "quantity", [(g, "quantity") for _c, g in served.values()])

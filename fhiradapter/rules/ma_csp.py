@@ -291,6 +291,108 @@ def aftercare_plan(record: MemberRecord) -> Iterator[Finding]:
                       f"category bh-plan-type|aftercare-plan) is in the record", ended[-1], "status")
 
 
+def _goal(record: MemberRecord, plan: dict[str, Any], ref: Any) -> dict[str, Any] | None:
+    """A Goal a CarePlan.goal reference points at: contained ('#id') or in the record."""
+    target = ref.get("reference") if isinstance(ref, dict) else None
+    if isinstance(target, str) and target.startswith("#"):
+        return next((r for r in plan.get("contained") or [] if isinstance(r, dict)
+                     and r.get("resourceType") == "Goal" and r.get("id") == target[1:]), None)
+    found = record.resolve(ref)
+    return found if found and found.get("resourceType") == "Goal" else None
+
+
+def _measurable(goal: dict[str, Any]) -> bool:
+    """A target with a due date or duration, or a measure with a detail to reach."""
+    for target in goal.get("target") or []:
+        if isinstance(target, dict) and (target.get("dueDate") or target.get("dueDuration")
+                                         or (target.get("measure") and any(k.startswith("detail") for k in target))):
+            return True
+    return False
+
+
+@rule(id="ma-csp-plan-goals", program=P, severity="error", source=SRC, section=ASSESS,
+      statement="The treatment/service plan has clearly defined interventions (activities) and measurable goals "
+                "(CarePlan.goal → a Goal with a target date or measure).")
+def plan_goals(record: MemberRecord) -> Iterator[Finding]:
+    for plan in _service_plans(record):
+        if plan.get("status") in ("revoked", "entered-in-error", "draft"):
+            continue
+        goals = [g for ref in plan.get("goal") or [] if (g := _goal(record, plan, ref)) is not None]
+        missing = []
+        if not any(_measurable(g) for g in goals):
+            missing.append("a measurable goal (CarePlan.goal to a Goal with target.dueDate or a measure)")
+        if not plan.get("activity"):
+            missing.append("interventions (CarePlan.activity)")
+        if missing:
+            yield Finding(f"the CSP service plan {describe(plan)} has no {' and no '.join(missing)}", plan,
+                          "goal" if len(missing) == 2 or "goal" in missing[0] else "activity")
+
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+# 24-hour levels of care a stay Encounter can record (bh-stay-type; partial hospitalization is not 24-hour)
+TWENTY_FOUR_HOUR = ("inpatient-psychiatric", "residential-treatment")
+
+
+@rule(id="ma-csp-eligibility", program=P, severity="error", source=SRC, section="Covered Services",
+      statement="The referral documents a mental health, substance use or co-occurring disorder (ICD-10-CM chapter F) "
+                "and the high risk of 24-hour admission (medical necessity documented, or a 24-hour stay before it).")
+def eligibility(record: MemberRecord) -> Iterator[Finding]:
+    for sr in record.referrals(P):
+        if sr.get("status") in ("revoked", "entered-in-error"):
+            continue
+        dx = [coding for concept in sr.get("reasonCode") or [] if isinstance(concept, dict)
+              for coding in concept.get("coding") or [] if isinstance(coding, dict)
+              and coding.get("system") == ICD10CM and str(coding.get("code") or "").upper().startswith("F")]
+        if not dx:
+            yield Finding(f"{describe(sr)} documents no mental health, substance use or co-occurring disorder "
+                          f"(an ICD-10-CM chapter F code in reasonCode)", sr, "reasonCode")
+        received = record.day(sr, "authoredOn")
+        prior_stay = any((start := record.day(stay, "period.start")) is not None and received is not None
+                         and start <= received for stay in record.stays(*TWENTY_FOUR_HOUR))
+        if not has_code(sr.get("reasonCode"), c.ELIGIBILITY_SYSTEM, "medical-necessity-documented") and not prior_stay:
+            yield Finding(f"{describe(sr)} documents no high risk of 24-hour admission (reasonCode "
+                          f"bh-eligibility-criterion|medical-necessity-documented, or a 24-hour stay before the "
+                          f"referral in the record)", sr, "reasonCode")
+
+
+def _consent_given(record: MemberRecord, day: date) -> bool:
+    """An active permit Consent naming a recipient (IRCP) in force on `day`: 'when consent is given'."""
+    for consent in record.of_type("Consent"):
+        provision = consent.get("provision") if isinstance(consent.get("provision"), dict) else None
+        if consent.get("status") != "active" or not provision or provision.get("type", "permit") != "permit":
+            continue
+        if not any(isinstance(a, dict) and has_code(a.get("role"), c.PARTICIPATION_TYPE_SYSTEM, "IRCP")
+                   for a in provision.get("actor") or []):
+            continue
+        start, end = record.day(provision, "period.start"), record.day(provision, "period.end")
+        if (start is None or start <= day) and (end is None or day <= end):
+            return True
+    return False
+
+
+@rule(id="ma-csp-aftercare-forwarded", program=P, severity="warning", source=SRC,
+      section="Discharge Planning, Community and Collateral Linkages",
+      statement="When consent is given, a copy of the aftercare plan is forwarded to the CCA Care Team and other "
+                "parties (a Communication about the aftercare plan to an Organization).")
+def aftercare_forwarded(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "communications")) is not None:
+        if record.plans(plan_type="aftercare-plan"):
+            yield absent
+        return
+    for plan in record.plans(plan_type="aftercare-plan"):
+        made = record.day(plan, "created") or record.plan_start(plan)
+        if made is None or made > record.as_of or not _consent_given(record, made):
+            continue   # no consent given: nothing may be forwarded (state limits hold the plan back)
+        key = ref_key({"reference": f"CarePlan/{plan.get('id')}"})
+        sent = [m for m in record.of_type("Communication")
+                if any(ref_key(a) == key for a in m.get("about") or [] if isinstance(a, dict))
+                and any(str(ref_key(r) or "").startswith("Organization/") for r in m.get("recipient") or []
+                        if isinstance(r, dict))]
+        if not sent:
+            yield Finding(f"consent is given but no copy of the aftercare plan {describe(plan)} is forwarded "
+                          f"(no Communication about it to an Organization such as the CCA Care Team)", plan, "id")
+
+
 for _id, _section, _statement, _reason in (
     ("ma-csp-licensed-organization", COMPONENTS, "The CSP is part of a licensed MA mental health or substance abuse services organization.", "a licensing fact about the agency, not member data"),
     ("ma-csp-urgent-coverage", COMPONENTS, "Urgent coverage 24/7, 365 days a year with referral to Emergency Services.", "an availability obligation; a member record shows only contacts that happened"),
@@ -299,7 +401,7 @@ for _id, _section, _statement, _reason in (
     ("ma-csp-member-involvement", COMPONENTS, "The member is involved to the maximum extent possible in planning and discharge.", "'maximum extent possible' cannot be measured from coded data"),
     ("ma-csp-documentation", COMPONENTS, "All services (face-to-face, phone, telehealth, collateral) and progress toward goals are documented.", "whether every service was documented cannot be shown from the documented services themselves"),
     ("ma-csp-staffing", "Staffing Requirements", "Bachelor-level paraprofessionals supervised by a licensed masters-level clinician, trained in the listed areas.", "staff training and supervision structure are personnel records outside the member record"),
-    ("ma-csp-referral-activation", ASSESS, "The provider contacts the referral source immediately and joins inpatient discharge planning with consent.", "contact with the referral source is not represented in the data contract"),
+    ("ma-csp-referral-activation", ASSESS, "The provider contacts the referral source immediately and joins inpatient discharge planning with consent.", "contact with the referral source is not represented in the data contract (a design choice: the export has no contact-with-referral-source row; a contact type for it would make it checkable)"),
     ("ma-csp-member-signature", "Discharge Planning, Community and Collateral Linkages", "The discharge and service plan incorporate the member's signature.", "signatures live in documents, not in the coded CarePlan"),
     ("ma-csp-quality-management", "Quality Management", "The facility keeps a quality management plan and reports outcome data on request.", "an agency obligation, not member data"),
     ("ma-csp-eligibility-verification", "Billing Procedures", "Insurance eligibility is confirmed on a regular and frequent basis (EVS).", "eligibility checks are not recorded in the member record"),

@@ -147,7 +147,7 @@ def _snapshot(group: dict[str, Any]) -> str:
     return found.group(1) if found else ""
 
 
-def _roster_counts(groups: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[int, dict[str, Any]]]]:
+def roster_counts(groups: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[int, dict[str, Any]]]]:
     """(team, snapshot date) → roster kind → (member count, Group)."""
     teams: dict[tuple[str, str], dict[str, tuple[int, dict[str, Any]]]] = defaultdict(dict)
     for group in groups:
@@ -169,7 +169,7 @@ def _roster_counts(groups: list[dict[str, Any]]) -> dict[tuple[str, str], dict[s
 def team_share(record: MemberRecord) -> Iterator[Finding]:
     groups = list(record.config.rosters or []) + record.of_type("Group")
     unique = list({id(g): g for g in groups}.values())
-    for (team, snapshot), kinds in sorted(_roster_counts(unique).items()):
+    for (team, snapshot), kinds in sorted(roster_counts(unique).items()):
         if "cmp" not in kinds:
             continue
         when = f" as of {snapshot}" if snapshot else ""

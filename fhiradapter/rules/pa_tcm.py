@@ -83,6 +83,28 @@ def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
             yield Finding(f"no TCM contact during {describe(stay)}", stay, "period")
 
 
+DISCHARGE_PLANNING = frozenset({"discharge-planning"})   # bh-contact-type, export code DCP
+
+
+@rule(id="pa-tcm-discharge-planning-participation", program=P, severity="warning", source=SRC, section="1.2.2",
+      statement="While the member is in mental health inpatient or partial hospitalization, TCM is an active "
+                "participant in discharge planning (a discharge-planning contact during the stay).")
+def discharge_planning_participation(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
+    meetings = [e for e in record.contacts(P) if record.contact_types(e) & DISCHARGE_PLANNING]
+    for stay in record.stays(*HOSPITAL):
+        admitted, discharged = record.instant(stay, "period.start"), record.instant(stay, "period.end")
+        if admitted is None or discharged is None or not _in_tcm(record, admitted.date()) \
+                or _before_input(record, admitted.date()) or discharged.date() > record.as_of:
+            continue
+        if not any(admitted <= at <= discharged for e in meetings
+                   if (at := record.instant(e, "period.start")) is not None):
+            yield Finding(f"no TCM discharge-planning contact (contact type discharge-planning) "
+                          f"during {describe(stay)}", stay, "period")
+
+
 PRE_DISCHARGE_EARLIEST = 90   # days before the planned discharge: twice the policy's 45-day mark
 
 

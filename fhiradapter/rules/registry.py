@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal
 
-from ..citations import BY_SEED, OTHER_SOURCES, PolicySource
+from ..citations import BY_SEED, OTHER_SOURCES, REGULATIONS, PolicySource, cite_regulation
 
 if TYPE_CHECKING:
     from .record import MemberRecord
@@ -51,6 +51,8 @@ class Rule:
         policy = self.policy
         if policy is not None:
             return policy.cite(self.section)
+        if self.source in REGULATIONS:
+            return cite_regulation(self.source, self.section)
         return OTHER_SOURCES.get(self.source, f"{self.source} {self.section}")
 
 

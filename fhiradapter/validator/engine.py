@@ -170,8 +170,10 @@ class Validator:
         try:
             # reference data the submission shares (Practitioners in the shared Bundle) joins the record,
             # as `run` does: one member record, one verdict (issue 12 defect 7)
-            own = {(r.get("resourceType"), r.get("id")) for r in members if isinstance(r, dict)}
-            shared = [r for r in self.shared_context if (r.get("resourceType"), r.get("id")) not in own]
+            # str() keys: an ill-typed id (a list) is the walker's finding, not a reason to lose every rule
+            own = {(str(r.get("resourceType")), str(r.get("id"))) for r in members if isinstance(r, dict)}
+            shared = [r for r in self.shared_context
+                      if (str(r.get("resourceType")), str(r.get("id"))) not in own]
             found = run_rules(members + shared, programs={program} if program else None, config=config)
         except Exception as exc:
             _debug(exc)

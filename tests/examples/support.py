@@ -133,6 +133,8 @@ def documented_held(program: str, stage: str) -> tuple[dict[tuple[str, str], int
     for cells in _tables(section):
         if cells[0] != program:
             continue
+        if len(cells) == 5 and cells[2] not in ("map and run", "run"):
+            continue   # the held-without-consent table (documented_consent_held)
         if len(cells) == 5:
             _, depends, held_in, file, rows = cells
             if stage == "run" or held_in == "map and run":
@@ -149,7 +151,7 @@ def held_in_errors(errors: list[dict]) -> tuple[dict[tuple[str, str], int], set[
     counts: dict[tuple[str, str], int] = {}
     orphans: set[tuple[str, int]] = set()
     for e in errors:
-        if e["stage"] != "held-back":
+        if e["stage"] != "held-back" or e["issues"][0]["code"] == "security":
             continue
         found = re.search(r"held back: depends on (\S+:\d+)[ ,(]", e["issues"][0]["message"])
         if found:
@@ -158,3 +160,26 @@ def held_in_errors(errors: list[dict]) -> tuple[dict[tuple[str, str], int], set[
         else:
             orphans.add((e["file"], e["line"]))
     return counts, orphans
+
+
+def documented_consent_held(program: str) -> dict[tuple[str, str], int]:
+    """The README's rows held back without consent: (law, file) -> rows."""
+    section = _section((EXAMPLES / "README.md").read_text(encoding="utf-8"), "## Rows held back")
+    counts: dict[tuple[str, str], int] = {}
+    for cells in _tables(section):
+        if cells[0] == program and len(cells) == 5 and cells[2] not in ("map and run", "run"):
+            key = (cells[2], cells[3])
+            counts[key] = counts.get(key, 0) + int(cells[4])
+    return counts
+
+
+def consent_held_in_errors(errors: list[dict]) -> dict[tuple[str, str], int]:
+    """errors.ndjson's held-without-consent lines: (law, file) -> rows (the law: the citation's head)."""
+    counts: dict[tuple[str, str], int] = {}
+    for e in errors:
+        if e["stage"] == "held-back" and e["issues"][0]["code"] == "security":
+            law = re.search(r"\[([^:\]]+)", e["issues"][0]["message"])
+            assert law, e
+            key = (law.group(1), e["file"])
+            counts[key] = counts.get(key, 0) + 1
+    return counts

@@ -14,7 +14,8 @@ from fhiradapter.canonical import PROGRAMS, profile_url
 
 from fhiradapter.mapping.errorfile import read_errors
 
-from .support import (EXAMPLES, MAPPINGS, documented, documented_held, held_in_errors, resources, run_cli)
+from .support import (EXAMPLES, MAPPINGS, consent_held_in_errors, documented, documented_consent_held, documented_held,
+                      held_in_errors, read_ndjson, resources, run_cli)
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
 STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
@@ -36,6 +37,8 @@ def test_rejected_rows_are_exactly_the_documented_ones(program: str, mapped: dic
     assert all(e["stage"] in ("map", "held-back") for e in errors)
     # what references a rejected row, or a resource no row makes, is held back (README table)
     assert held_in_errors(errors) == documented_held(program, "map")
+    # what the state-limits table lets go only with consent, for members without one (README table)
+    assert consent_held_in_errors(errors) == documented_consent_held(program)
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
@@ -127,7 +130,12 @@ def test_program_specific_facts(mapped: dict[str, Path]) -> None:
     assert packets == {s["reference"] for r in by["pa-tcm"] if r["resourceType"] == "ServiceRequest"
                        for s in r.get("supportingInfo", [])}
     notices = [r for r in by["ma-csp"] if r["resourceType"] == "Communication"]
-    assert notices and all(n["reasonCode"][0]["coding"][0]["code"] == "termination-notice" for n in notices)
+    kinds = {n["reasonCode"][0]["coding"][0]["code"] for n in notices}
+    assert notices and kinds == {"termination-notice", "discharge-planning"}   # + aftercare plan copies
+    copies = [n for n in notices if n["reasonCode"][0]["coding"][0]["code"] == "discharge-planning"]
+    aftercare = {r["id"] for r in by["ma-csp"] if r["resourceType"] == "CarePlan"
+                 and r["category"][2]["coding"][0]["code"] == "aftercare-plan"}
+    assert copies and all(n["about"][0]["reference"].split("/")[1] in aftercare for n in copies)
     terminated = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan" and "extension" in r]
     assert terminated and all("end" in r["period"] for r in terminated)
     crisis = [r for r in by["ma-csp"] if r["resourceType"] == "CarePlan"

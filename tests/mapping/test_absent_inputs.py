@@ -29,6 +29,7 @@ def test_renamed_stays_file_is_a_warning_and_stay_rules_say_not_evaluated(tmp_pa
     rules = {f["issue"]["details"]["coding"][0]["code"] for f in findings
              if "not evaluated: no stays in the input" in f["issue"]["details"]["text"]}
     assert rules == {"pa-tcm-post-discharge-contact", "pa-tcm-contact-during-admission", "pa-tcm-jail-eligibility",
+                     "pa-tcm-discharge-planning-participation",
                      "pa-tcm-detention-35-days", "pa-tcm-detention-offsite"}
     # the planted stay findings are gone with the stays, but not silently
     assert not any(f["issue"]["details"]["coding"][0]["code"] == "pa-tcm-jail-eligibility"

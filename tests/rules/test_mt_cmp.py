@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from fhiradapter import canonical as c
 from rules_factories import billing, contact, findings, loi, patient, plan, referral, roster
 
 P = "mt-cmp"
@@ -92,12 +93,33 @@ def test_bundled_daily_billing() -> None:
     assert len(findings(bad, "mt-cmp-bundled-billing", as_of=AS_OF)) == 1
 
 
+CMP_CASE_MGMT = ((c.service_component_system(P), "case-management"),)
+
+
 def test_billed_services_documented_in_itp() -> None:
-    itp = plan(P, "itp", "2026-02-01")
+    itp = plan(P, "itp", "2026-02-01", activities=CMP_CASE_MGMT)
     assert findings([patient(), itp] + _days("2026-02-02"), "mt-cmp-itp-documents-billed-services",
                     as_of=AS_OF) == []
     issues = findings([patient(), itp] + _days("2026-01-20"), "mt-cmp-itp-documents-billed-services", as_of=AS_OF)
     assert len(issues) == 1
+
+
+def test_a_plan_covering_the_date_but_listing_no_cmp_service_does_not_document_it() -> None:
+    # issue 12 defect 5: "documented in the ITP" = the plan lists the billed service
+    bare = plan(P, "itp", "2026-02-01")
+    other = plan(P, "itp", "2026-02-01", activities=((c.service_component_system("mt-imr"), "goal-setting"),))
+    withdrawn = plan(P, "itp", "2026-02-01", activities=CMP_CASE_MGMT)
+    withdrawn["activity"][0]["detail"]["status"] = "cancelled"
+    for itp in (bare, other, withdrawn):
+        issues = findings([patient(), itp] + _days("2026-02-02"), "mt-cmp-itp-documents-billed-services", as_of=AS_OF)
+        assert len(issues) == 1 and "does not list a mt-cmp service" in issues[0].message
+        assert issues[0].extra_expressions == [f"CarePlan.where(id='{itp['id']}').activity"]
+    # a contact naming its component needs that component in the plan
+    named = _days("2026-02-02")[0]
+    named["type"].append({"coding": [{"system": c.service_component_system(P), "code": "med-management"}]})
+    issues = findings([patient(), plan(P, "itp", "2026-02-01", activities=CMP_CASE_MGMT), named],
+                      "mt-cmp-itp-documents-billed-services", as_of=AS_OF)
+    assert len(issues) == 1 and "its service component" in issues[0].message
 
 
 def test_weekly_team_meeting_is_a_warning() -> None:

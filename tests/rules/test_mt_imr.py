@@ -56,8 +56,11 @@ def test_hcpcs_code_present() -> None:
 
 def test_billed_services_in_itp() -> None:
     enc = contact(P, "2026-02-02T10:00:00-07:00", bill=SESSION)
-    assert findings([patient(), plan(P, "itp", "2026-01-20"), enc], "mt-imr-itp-documents-billed-services",
-                    as_of=AS_OF) == []
+    assert findings([patient(), plan(P, "itp", "2026-01-20", activities=IMR_ACTIVITY), enc],
+                    "mt-imr-itp-documents-billed-services", as_of=AS_OF) == []
+    # a CMP-only plan covers the date but does not list IMR (issue 12 defect 5)
+    cmp_only = plan(P, "itp", "2026-01-20", activities=((c.service_component_system("mt-cmp"), "case-management"),))
+    assert len(findings([patient(), cmp_only, enc], "mt-imr-itp-documents-billed-services", as_of=AS_OF)) == 1
     ended = plan(P, "itp", "2025-06-01", end="2025-12-31", status="completed")
     assert len(findings([patient(), ended, enc], "mt-imr-itp-documents-billed-services", as_of=AS_OF)) == 1
 

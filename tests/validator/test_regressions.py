@@ -84,3 +84,21 @@ def test_a_claimed_profile_that_is_not_a_canonical_is_not_echoed(claimed):
                  "meta": {"profile": ["https://example.org/fhir/StructureDefinition/other"]}}
     assert any("https://example.org/fhir/StructureDefinition/other" in i.message
                for i in validate_issues(canonical, rules=False))
+def test_a_list_valued_program_code_with_program_option_is_a_finding_not_a_crash():
+    """The differential corpus of issue 12 found it: serviceType.coding[].code mutated into a list."""
+    contact = json.loads((EXAMPLE.parent / "Encounter-mt-cmp-encounter-example.json").read_text())
+    contact["serviceType"]["coding"][0]["code"] = ["mt-cmp"]
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000000", "resource": contact}]}
+    issues = Validator().validate_bundle(bundle, program="mt-cmp")
+    assert not [i for i in issues if i.rule == "internal"]
+    assert any(i.is_error for i in issues)
+
+
+def test_a_list_valued_id_in_a_bundle_entry_keeps_the_program_rules():
+    contact = json.loads((EXAMPLE.parent / "Encounter-mt-cmp-encounter-example.json").read_text())
+    contact["id"] = ["x"]
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000000", "resource": contact}]}
+    issues = Validator().validate_bundle(bundle)
+    assert not [i for i in issues if i.code == "exception" and "program rules failed" in i.message]

@@ -1,0 +1,113 @@
+"""42 CFR Part 2: which outgoing resources are substance use disorder (SUD) records, and how they are marked.
+
+A resource is SUD data (data-driven, two tables below) when
+- the agency export flags it: the mapping sets `meta.security` v3-ActCode `SUD` from the row's SUD flag
+  (`sud_related` in the CSV exports), or any label of `SUD_LABELS`; or
+- it carries an ICD-10-CM code of a substance use disorder (`SUD_ICD10_PREFIXES`: F10–F19, "mental and
+  behavioural disorders due to psychoactive substance use") in `code`, `reasonCode` or `diagnosis`.
+
+Every such resource leaving the adapter (`map`, `run`) is marked the same way (`mark()`):
+- `meta.security` v3-ActUSPrivacyLaw `42CFRPart2` (the privacy law), v3-ActCode `SUD` (sensitivity) and `NORDSCLCD`
+  (refrain policy: no redisclosure without the patient's consent), the DS4P way of labelling Part 2 data;
+- the § 2.32 redisclosure notice as human-readable narrative (`text`, status `additional`): the notice
+  must *accompany* each disclosure, and narrative is the part of a resource that travels with it through any
+  Bundle, server or export; the NORDSCLCD label is its machine-readable twin.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+PRIVACY_LAW = "http://terminology.hl7.org/CodeSystem/v3-ActUSPrivacyLaw"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+# codes that make a resource Part 2 data when found in meta.security (either system)
+SUD_LABELS = frozenset({"SUD", "42CFRPart2", "ETH", "ETHUD"})
+# ICD-10-CM categories of substance use disorders (F10 alcohol … F19 other psychoactive substances)
+SUD_ICD10_PREFIXES = tuple(f"F1{n}" for n in range(10))
+
+PART2_CITATION = "42 CFR Part 2 § 2.32, notice to accompany disclosure"
+# § 2.32(a): each disclosure made with the patient's written consent carries one of the written statements;
+# this is the short one the rule allows
+REDISCLOSURE_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+MARKS: tuple[dict[str, str], ...] = (
+    # the code is in v3-ActCode too, but R4 4.0.1's security-labels value set (extensible on meta.security)
+    # takes it from v3-ActUSPrivacyLaw: with ActCode every SUD resource would draw a binding warning
+    {"system": PRIVACY_LAW, "code": "42CFRPart2", "display": "42 CFR Part2"},
+    {"system": ACT_CODE, "code": "SUD", "display": "substance use disorder information sensitivity"},
+    {"system": ACT_CODE, "code": "NORDSCLCD", "display": "no redisclosure without consent directive"},
+)
+_NOTICE_P = f'<p>{REDISCLOSURE_NOTICE} ({PART2_CITATION})</p>'
+_DIV_END = re.compile(r"</div>\s*$")
+_CODED = ("code", "reasonCode", "diagnosis")
+
+
+def _codings(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, list):
+        return [c for item in value for c in _codings(item)]
+    if isinstance(value, dict):
+        if "coding" in value:
+            return [c for c in value.get("coding") or [] if isinstance(c, dict)]
+        if "condition" in value or "concept" in value:   # diagnosis.condition / .concept
+            return _codings(value.get("concept"))
+    return []
+
+
+def is_sud(resource: dict[str, Any]) -> bool:
+    """Whether the resource is SUD data (an SUD label, or an ICD-10-CM F10–F19 code)."""
+    meta = resource.get("meta")
+    labels = meta.get("security") if isinstance(meta, dict) else None
+    if isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") in SUD_LABELS for s in labels):
+        return True
+    for key in _CODED:
+        for coding in _codings(resource.get(key)):
+            code = coding.get("code")
+            if coding.get("system") == ICD10CM and isinstance(code, str) and code.upper().startswith(SUD_ICD10_PREFIXES):
+                return True
+    return False
+
+
+def is_marked(resource: dict[str, Any]) -> bool:
+    """Whether the resource carries the 42CFRPart2 label (either system)."""
+    meta = resource.get("meta")
+    labels = meta.get("security") if isinstance(meta, dict) else None
+    return isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") == "42CFRPart2" for s in labels)
+
+
+def mark(resource: dict[str, Any]) -> bool:
+    """Label an SUD resource and add the redisclosure notice (in place); False when it is no SUD data."""
+    if resource.get("resourceType") in ("Patient", "Consent", "Provenance") or not is_sud(resource):
+        return False
+    meta = resource.get("meta")
+    if not isinstance(meta, dict):
+        meta = resource["meta"] = {}
+    labels = meta.get("security")
+    if not isinstance(labels, list):
+        labels = meta["security"] = []
+    have = {(s.get("system"), s.get("code")) for s in labels if isinstance(s, dict)}
+    for label in MARKS:
+        if (label["system"], label["code"]) not in have:
+            labels.append(dict(label))
+    text = resource.get("text")
+    div = text.get("div") if isinstance(text, dict) else None
+    if isinstance(text, dict) and isinstance(div, str) and _DIV_END.search(div):
+        if REDISCLOSURE_NOTICE not in div:
+            text["div"] = _DIV_END.sub(_NOTICE_P + "</div>", div)
+    else:
+        # key order of a resource: text follows meta/implicitRules/language
+        items = list(resource.items())
+        resource.clear()
+        placed = False
+        for key, value in items:
+            if not placed and key not in ("resourceType", "id", "meta", "implicitRules", "language"):
+                resource["text"] = {"status": "additional",
+                                    "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{_NOTICE_P}</div>'}
+                placed = True
+            if key != "text":
+                resource[key] = value
+        if not placed:
+            resource["text"] = {"status": "additional",
+                                "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{_NOTICE_P}</div>'}
+    return True
