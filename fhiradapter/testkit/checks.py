@@ -16,6 +16,7 @@ from .model import Failure, Sample, SampleItem, TestResult
 
 _INDEX = re.compile(r"\[\d+\]")
 _SLICE_IN_MESSAGE = re.compile(r"slice '([^']+)'")
+_PERIOD_JUDGED = re.compile(r" \(period judged: [^)]*\)")
 
 
 # -- profile requirements ---------------------------------------------------------------------------
@@ -312,8 +313,10 @@ def rule_tests(sample: Sample, program: str, config: RuleConfig,
             results.append(TestResult(test_id, "rules", title, "skip", "no member records in the sample"))
             continue
         bad = findings.get(rule.id, [])
-        # De-duplicate shared findings reported once per member record (team-level rules).
-        unique = list({(f.resource, f.element, f.message): f for f in bad}.values())
+        # De-duplicate shared findings reported once per member record (team-level rules): the same
+        # resource, element and message, whatever period each member's record was judged over.
+        unique = list({(f.resource, f.element, _PERIOD_JUDGED.sub("", f.message)): f for f in reversed(bad)}.values())
+        unique.reverse()
         results.append(TestResult(test_id, "rules", title, "fail" if unique else "pass",
                                   f"{len(unique)} findings [{rule.citation}]" if unique
                                   else f"{len(records)} member records checked [{rule.citation}]", unique))

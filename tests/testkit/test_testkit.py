@@ -95,6 +95,27 @@ def test_server_loaded_with_the_example_output_passes(program: str, server: Any,
     assert "record values are not shown" in html and "access.bulk-export" in html
 
 
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_whole_example_output_fails_only_its_planted_violations(program: str, example_output: Any,
+                                                              tmp_path: Path) -> None:
+    """The whole example output (planted problems included) passes every access, profile, must-support and
+    reference test; the failing tests are exactly the rules `run` reported errors for, and a team-level
+    finding is counted once, not once per member record."""
+    output = example_output(program)
+    rows = [json.loads(line) for line in (output / "findings.ndjson").read_text(encoding="utf-8").splitlines()]
+    planted = {f"rules.{c['code']}" for r in rows if r["stage"] == "rules" and r["issue"]["severity"] == "error"
+               for c in r["issue"]["details"]["coding"] if c["system"].endswith("/bh-rule")}
+    assert planted, "the example output has planted rule violations"
+    out = tmp_path / "report"
+    proc = cli("testkit", "run", "--program", program, str(output / "bundles"), "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    assert _failing(out) == planted, proc.stdout
+    tests = _report(out)
+    assert all(a["result"] == "pass" for n, a in tests.items() if n.startswith("must-support."))
+    if program == "mt-cmp":
+        assert tests["rules.mt-cmp-team-cmp-share"]["message"].startswith("1 findings")
+
+
 def _plant(sample: Path, broken: Path) -> None:
     """Four breaks, each the concern of named tests (see PLANTED)."""
     shutil.copytree(sample, broken)
