@@ -15,7 +15,7 @@ from fhiradapter.canonical import PROGRAMS, profile_url
 from fhiradapter.mapping.errorfile import read_errors
 
 from .support import (EXAMPLES, MAPPINGS, consent_held_in_errors, documented, documented_consent_held, documented_held,
-                      held_in_errors, read_ndjson, resources, run_cli)
+                      held_in_errors, resources, run_cli)
 
 PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
 STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
