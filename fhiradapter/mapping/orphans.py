@@ -87,14 +87,27 @@ class ReferenceGraph:
                 held[source] = Held(element, self._keys[target], because)
         return self._propagate(held)
 
-    def hold(self, seeds: dict[str, str], element: str = "meta.security") -> dict[Row, Held]:
-        """Rows to take out because resources 'Type/id' of `seeds` may not go (value: why, e.g. a
-        citation), with everything that references them, as held_back() does for a missing resource."""
+    def hold(self, seeds: dict[str, str], element: str = "meta.security"
+             ) -> tuple[dict[Row, Held], set[tuple[str, str]], set[Row]]:
+        """Resources 'Type/id' of `seeds` may not go (value: why, e.g. a citation): they and everything
+        that references them are taken out. Unlike a rejected row, the rest of their rows still goes (a
+        member row's Patient may go where the diagnosis it also makes may not). Returns the rows touched
+        with the reason, the (type, id) taken out, and the rows taken out whole."""
         held = {self._index[key]: Held(f"{key.split('/', 1)[0]}.{element}", key, because)
                 for key, because in seeds.items() if key in self._index and self._index[key] in self._row}
-        return self._propagate(held)
+        self._propagate(held, whole_rows=False)
+        rows: dict[Row, Held] = {}
+        for node, why in held.items():
+            rows.setdefault(self._row[node], why)
+        keys = set()
+        for node in held:
+            kind, _, rid = self._keys[node].partition("/")
+            keys.add((kind, rid))
+        partial = {self._row[node] for node in self._row if node not in held and self._row[node] in rows}
+        whole = set(rows) - partial
+        return rows, keys, whole
 
-    def _propagate(self, held: dict[int, Held]) -> dict[Row, Held]:
+    def _propagate(self, held: dict[int, Held], whole_rows: bool = True) -> dict[Row, Held]:
         if not held:
             return {}
         rows: dict[Row, Held] = {}
@@ -104,7 +117,7 @@ class ReferenceGraph:
         changed = True
         while changed:
             changed = False
-            for node, why in list(held.items()):      # a row goes whole
+            for node, why in list(held.items()) if whole_rows else ():   # a row goes whole
                 row = self._row[node]
                 if row not in rows:
                     rows[row] = why

@@ -269,17 +269,17 @@ def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputW
     permits it, with everything that references it (never half a member's Bundle); reported like a
     held-back orphan, with the law's citation."""
     withheld = {key: why for key, why in gate.withheld(day).items() if key not in writer.dropped}
-    rows = graph.hold({f"{kind}/{rid}": why for (kind, rid), why in withheld.items()})
+    rows, keys, whole = graph.hold({f"{kind}/{rid}": why for (kind, rid), why in withheld.items()})
     if not rows:
         return
     dropped = writer.dropped
     for row, why in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2] or "")):
         writer.write_error(consent_error_record(row, why))
         count = files.get(row[0])
-        if count is not None:
+        if count is not None and row in whole:   # a row that still gives other resources stays mapped
             count.mapped -= 1
             count.rejected += 1
-    writer.drop(graph.held_keys(rows) - dropped)
+    writer.drop(keys - dropped)
 
 
 def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:

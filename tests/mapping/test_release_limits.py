@@ -10,6 +10,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from fhiradapter.cli import cli
+from fhiradapter.mapping.errorfile import read_errors
 from fhiradapter.release import Limit, load_limits, limits_for, permits_release
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def _map(program: str, src: Path, out: Path) -> list[dict]:
     result = CliRunner().invoke(cli, ["map", "--mapping", str(REPO / "mappings" / f"{program}.yaml"),
                                       "--input", str(src), "--out", str(out)])
     assert result.exit_code in (0, 1), result.output
-    return [json.loads(line) for line in (out / "errors.ndjson").read_text().splitlines()]
+    return list(read_errors(out / "errors.ndjson"))   # OperationOutcome lines, read back as rows
 
 
 def _ids(out: Path, kind: str) -> set[str]:
@@ -79,7 +80,14 @@ def test_pa_member_without_consent_keeps_only_what_5100_32_lets_go(tmp_path: Pat
     errors = _map("pa-tcm", src, tmp_path / "out")
     held = [e for e in errors if e["stage"] == "held-back" and e["issues"][0]["code"] == "security"]
     files = {e["file"] for e in held}
-    assert {"referrals.csv", "plans.csv"} <= files and "members.csv" not in files
+    assert {"referrals.csv", "plans.csv"} <= files
+    # the member row's diagnosis (Condition) may not go, its Patient may: the row is not taken out whole
+    from_members = [e for e in held if e["file"] == "members.csv"]
+    assert all(e["issues"][0]["message"].split(": held back: ", 1)[1].startswith("Condition may not go")
+               for e in from_members)
+    member_line = next(n for n, r in enumerate(_rows(src / "members.csv"), start=2) if r["member_id"] == member)
+    patients = [json.loads(line) for line in (tmp_path / "out" / "ndjson" / "Patient.ndjson").read_text().splitlines()]
+    assert any(p["meta"]["source"].endswith(f"members.csv:{member_line}") for p in patients)
     assert all("55 Pa. Code § 5100.32(a)(2)" in e["issues"][0]["message"] for e in held)
     # the member's contacts cite the withheld referral: they go with it; no value is echoed
     contacts = [r for r in _rows(src / "contacts.csv") if r["member_id"] == member]
