@@ -71,9 +71,20 @@ def input_files(paths: Sequence[str]) -> list[str]:
 
 
 def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = None,
-                   program: str | None = None) -> Iterator[Result | Unreadable]:
+                   program: str | None = None, jobs: int | None = 1,
+                   options: dict[str, Any] | None = None) -> Iterator[Result | Unreadable]:
     """One Result per input, in report order. NDJSON member records span files: with rules on, their
-    Results come after all inputs are read (the program rules need every file of the record)."""
+    Results come after all inputs are read (the program rules need every file of the record).
+
+    jobs: worker processes (None = every core when the input is large); `options` are the
+    open_validator arguments each worker builds its validator from. Same Results whatever jobs is."""
+    from . import parallel
+    if options is not None and "-" not in files:
+        n = parallel.resolve_jobs(jobs, parallel.input_size(files))
+        if n > 1:
+            yield from parallel.validate_files(v, files, profile=profile, program=program, jobs=n,
+                                               options=parallel.validator_options(options))
+            return
     from .validator.inputs import NDJSON_SUFFIXES, InputError
     from .validator.runner import Groups, check_path, run_member_rules
     from .validator.submission import Submission
@@ -111,11 +122,13 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
 
 def validate_paths(paths: Sequence[str], *, profile: str | None = None, program: str | None = None,
                    igs: Sequence[str] = (), show_values: bool = False, must_support: bool = False,
-                   rules: bool = True, timezone: str | None = None) -> Iterator[Result | Unreadable]:
+                   rules: bool = True, timezone: str | None = None,
+                   jobs: int | None = 1) -> Iterator[Result | Unreadable]:
     """`fhiradapter validate PATH...` without the printing."""
-    v = open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=rules,
-                       timezone=timezone, profile=profile)
-    yield from validate_files(v, input_files(paths), profile=profile, program=program)
+    options: dict[str, Any] = dict(igs=tuple(igs), show_values=show_values, must_support=must_support,
+                                   rules=rules, timezone=timezone, profile=profile)
+    v = open_validator(**options)
+    yield from validate_files(v, input_files(paths), profile=profile, program=program, jobs=jobs, options=options)
 
 
 # -- rules check -------------------------------------------------------------------------------------
@@ -248,14 +261,16 @@ class ChecksCache:
 
 def run_job(job: ProgramJob, mapping: Mapping, checks: ChecksCache, *, show_values: bool = False,
             bundles: bool = True, max_entries: int = 500, method: str = "put",
-            progress: Callable[[int], None] | None = None, provenance_time: str | None = None) -> dict[str, Any]:
+            progress: Callable[[int], None] | None = None, provenance_time: str | None = None,
+            jobs: int | None = 1) -> dict[str, Any]:
     """Map, validate (profiles + program rules) and write one program's output; returns its summary.
-    Raises OSError when the output cannot be written."""
+    Raises OSError when the output cannot be written. jobs: worker processes (None = every core
+    when the export is large); the output is the same for any number."""
     from .mapping.run import map_input
     return map_input(mapping, job.folder, job.target, show_values=show_values, bundles=bundles,
                      max_entries=max_entries, method=method, validate=True,
                      checks=checks.get(job.program, mapping.timezone), progress=progress,
-                     provenance_time=provenance_time)
+                     provenance_time=provenance_time, jobs=jobs)
 
 
 # -- send and status ---------------------------------------------------------------------------------

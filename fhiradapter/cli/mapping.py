@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from fhiradapter.cli.options import show_values_option
+from fhiradapter.cli.options import jobs_option, show_values_option
 
 MAX_PRINTED_ERRORS = 20
 
@@ -193,8 +193,10 @@ def test(file: str, update: bool) -> None:
               help="Export folder holding the source files.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @output_options
+@jobs_option()
 def map_command(mapping_file: str, input_dir: str, out: str, show_values: bool, max_entries: int,
-                bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None) -> None:
+                bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
+                workers: int | None = None) -> None:
     """Map an export to FHIR (no validation): NDJSON, Bundles, errors.ndjson, summary.json."""
     from fhiradapter.mapping.run import map_input
     if not Path(input_dir).is_dir():
@@ -206,7 +208,7 @@ def map_command(mapping_file: str, input_dir: str, out: str, show_values: bool, 
         for hook in progress_context(progress, loaded, Path(input_dir), "mapping"):
             summary = map_input(loaded, input_dir, out, show_values=show_values, bundles=not no_bundles,
                                 max_entries=max_entries, method=bundle_method, progress=hook,
-                                provenance_time=provenance_time)
+                                provenance_time=provenance_time, jobs=workers)
     except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
         raise click.UsageError(f"cannot write the output to {out}: {exc.strerror or exc}") from exc
     sys.exit(print_outcome(summary, Path(out)))

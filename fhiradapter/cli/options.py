@@ -29,3 +29,10 @@ def format_option(*choices: str, help: str | None = None) -> Decorator:
 def timezone_option(default: str | None = None, help: str = "Agency IANA time zone for date rules "
                     "(e.g. America/Denver).") -> Decorator:
     return click.option("--timezone", default=default, show_default=default is not None, metavar="TZ", help=help)
+
+
+def jobs_option() -> Decorator:
+    """--jobs N: worker processes (fhiradapter/parallel.py); the output never depends on it."""
+    return click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None, metavar="N",
+                        help="Worker processes, each on a core (default: every core when the input is "
+                             "4 MiB or more, else 1). The output is the same for any N.")

@@ -186,6 +186,13 @@ class MappingRun:
 
     # -- rows -----------------------------------------------------------------------------------
     def rows(self) -> Iterator[RowResult]:
+        for item in self.work():
+            yield item if item.__class__ is RowResult else self.map_one(*item)  # type: ignore[misc]
+
+    def work(self) -> Iterator[RowResult | tuple[str, str, Record, list[Template], str]]:
+        """What rows() maps, in order: file problems and related-row results as RowResults, and each
+        record to map as (source, file, record, templates, meta.source prefix). `--jobs` hands the
+        records to worker processes (fhiradapter/parallel.py)."""
         yield from self._load_related()
         mapping = self.mapping
         for name in mapping.mapped_sources:
@@ -200,16 +207,22 @@ class MappingRun:
                     self.absent.append((name, file))
                 continue
             self.ctx.strict_columns = spec.get("format", "csv") == "csv"
-            prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
+            prefix = self.prefix(file)
             try:
                 for record in open_records(path, spec):
-                    try:
-                        result = self._map_record(name, file, record, templates, prefix)
-                    except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
-                        result = self._row_fault(name, file, record, exc)
-                    yield result
+                    yield (name, file, record, templates, prefix)
             except SourceReadError as exc:
                 yield self._file_problem(name, file, exc.message, exc.line, exc.severity)
+
+    def prefix(self, file: str) -> str:
+        """The meta.source of a resource from `file` is this plus its line."""
+        return f"{PREFIX}{self.mapping.id}:{self.mapping.version}:{quote(file, safe='/')}:"
+
+    def map_one(self, name: str, file: str, record: Record, templates: list[Template], prefix: str) -> RowResult:
+        try:
+            return self._map_record(name, file, record, templates, prefix)
+        except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
+            return self._row_fault(name, file, record, exc)
 
     def _row_fault(self, source: str, file: str, record: Record, exc: BaseException) -> RowResult:
         self.ctx.used = []
