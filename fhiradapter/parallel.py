@@ -88,6 +88,7 @@ class Local:
 BARRIER = object()   # a task item: wait for every result before the next task is taken
 
 
+CPU_LOG_ENV = "FHIRADAPTER_JOBS_CPU_LOG"   # benchmarks: each worker appends its CPU seconds to this file
 _STATE: dict[str, Any] = {}   # in a worker: what its initializer built (validator, mapping, rules)
 
 
@@ -96,8 +97,18 @@ def _init(builder: Callable[..., None], args: tuple[Any, ...]) -> None:
     import gc
     _STATE.clear()
     builder(*args)
+    if os.environ.get(CPU_LOG_ENV):
+        from multiprocessing.util import Finalize
+        Finalize(None, _log_cpu, exitpriority=10)   # runs when the worker ends normally
     gc.freeze()   # what was built is long-lived: keep it out of the collector's passes (gcpolicy.py)
     gc.set_threshold(10_000, *gc.get_threshold()[1:])
+
+
+def _log_cpu() -> None:
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(os.environ[CPU_LOG_ENV], "a", encoding="utf-8") as handle:
+        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}\n")
 
 
 def _context() -> Any:
@@ -595,35 +606,65 @@ class _RowsTask:
     records: list[Any]
 
 
-def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, list[list[Issue]] | None]]:
+@dataclass(slots=True)
+class Prepared:
+    """What a worker did for one mapped row besides mapping it: the validator's issues per resource,
+    and for each resource its JSON line, its references and its latest date (None: not made)."""
+    found: list[list[Issue]] | None
+    lines: list[bytes] | None = None
+    refs: list[list[tuple[str, str]]] | None = None
+    latest: list[str | None] | None = None
+
+
+def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepared]]:
     """Map (and profile-validate) a batch of export records: each row's result, the related rows it
-    marked as having errors, and the validator's issues per resource."""
+    marked as having errors, and what else was done (Prepared). Resources travel as JSON lines
+    (orjson: several times cheaper than pickling the dicts, and the parent writes those lines)."""
+    import orjson
+
+    from .mapping.orphans import references
     from .mapping.run import resource_issues
+    from .rules.window import LatestDate
     run: MappingRun = _STATE["run"]
     index: dict[int, int] = _STATE["templates"]
     validator = _STATE.get("validator")
     run.ctx.strict_columns = task.strict_columns
     templates = run.mapping.templates_of(task.source)
     own = run._related_own_errors
-    out: list[tuple[RowResult, list[Any] | None, list[list[Issue]] | None]] = []
+    out: list[tuple[RowResult, list[Any] | None, Prepared]] = []
     for record in task.records:
         before = len(own)
         result = run.map_one(task.source, task.file, record, templates, task.prefix)
         marks = list(own)[before:] if len(own) != before else None
-        found = (resource_issues(validator, result)
-                 if validator is not None and result.resources and not result.issues else None)
-        result.resources = [(index[id(t)], r, m, k) for t, r, m, k in result.resources]  # type: ignore[misc]
-        out.append((result, marks, found))
+        done = Prepared(resource_issues(validator, result)
+                        if validator is not None and result.resources and not result.issues else None)
+        if result.resources:
+            try:
+                done.lines = [orjson.dumps(r) for _t, r, _m, _k in result.resources]
+            except (TypeError, ValueError, RecursionError):
+                pass   # the parent serializes the row again and rejects it, saying why
+            else:
+                done.refs = [list(references(r)) for _t, r, _m, _k in result.resources]
+                done.latest = []
+                for _t, r, _m, _k in result.resources:
+                    latest = LatestDate()
+                    latest.add(r)
+                    done.latest.append(latest.text)
+        result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
+                            for t, r, m, k in result.resources]
+        out.append((result, marks, done))
     return out
 
 
 @dataclass(slots=True)
 class _RulesTask:
     context: str   # _ContextFile: (shared resources, programs, time zone, evaluation date, absent inputs)
-    records: list[list[dict[str, Any]]]
+    records: list[list[bytes]]   # each member's resources as JSON lines
 
 
 def _judge_members(task: _RulesTask) -> list[list[Issue]]:
+    import orjson
+
     from .mapping.run import judge
     from .rules import RuleConfig, run_rules
     shared, programs, timezone, as_of, absent = _context_value(task.context)
@@ -631,7 +672,8 @@ def _judge_members(task: _RulesTask) -> list[list[Issue]]:
     if config is None or config[0] != task.context:
         config = _STATE["rules_config"] = (task.context, RuleConfig(timezone=timezone, export_end=as_of,
                                                                      absent_inputs=absent))
-    return [judge(run_rules, resources + shared, programs, config[1]) for resources in task.records]
+    return [judge(run_rules, [orjson.loads(line) for line in lines] + shared, programs, config[1])
+            for lines in task.records]
 
 
 class MapWorkers:
@@ -640,7 +682,7 @@ class MapWorkers:
 
     def __init__(self, pool: Pool | None) -> None:
         self.pool = pool
-        self._last: tuple[Any, list[list[Issue]] | None] | None = None
+        self._last: tuple[Any, Prepared] | None = None
         self._contexts = _ContextFile() if pool is not None else None
 
     def __enter__(self) -> MapWorkers:
@@ -654,6 +696,8 @@ class MapWorkers:
 
     def rows(self, run: MappingRun) -> Iterator[RowResult]:
         """run.rows(), the records mapped by the workers, in the same order."""
+        from orjson import loads
+
         from .mapping.engine import RowResult
         assert self.pool is not None
         templates = run.mapping.templates
@@ -684,15 +728,19 @@ class MapWorkers:
             if isinstance(task, Local):
                 yield answer
                 continue
-            for result, marks, found in answer:
-                result.resources = [(templates[i], r, m, k) for i, r, m, k in result.resources]
+            for result, marks, done in answer:
+                if done.lines is not None:
+                    result.resources = [(templates[i], loads(line), m, k)
+                                        for (i, _r, m, k), line in zip(result.resources, done.lines)]
+                else:
+                    result.resources = [(templates[i], r, m, k) for i, r, m, k in result.resources]
                 for mark in marks or ():
                     own[mark] = True
-                self._last = (result, found)
+                self._last = (result, done)
                 yield result
 
-    def found(self, result: RowResult) -> list[list[Issue]] | None:
-        """The validator's issues a worker computed for this row (None: validate here)."""
+    def prepared(self, result: RowResult) -> Prepared | None:
+        """What a worker already did for this row (None: all of it is done here)."""
         last = self._last
         return last[1] if last is not None and last[0] is result else None
 
@@ -705,18 +753,21 @@ class MapWorkers:
 
 
 class _ParallelRules:
-    """RulesHook with the judging in workers: batches of members go out, findings are recorded in
-    member order as the batches come back (at most the pool's window of batches held)."""
+    """RulesHook with the judging in workers: batches of members go out as JSON lines, findings are
+    recorded in member order as the batches come back (at most the pool's window of batches held).
+    The writer hands each member's resources as JSON lines where it has no parsed copy
+    (`takes_lines`): a member's resources are parsed here only when the rules found something."""
+    takes_lines = True
 
     def __init__(self, hook: RulesHook, pool: Pool, context: str) -> None:
         self.hook = hook
         self.pool = pool
         self.context = context
-        self._batch: list[tuple[str, list[dict[str, Any]]]] = []
+        self._batch: list[tuple[str, list[Any]]] = []
         self._size = 0
-        self._pending: deque[tuple[list[tuple[str, list[dict[str, Any]]]], Any]] = deque()
+        self._pending: deque[tuple[list[tuple[str, list[Any]]], Any]] = deque()
 
-    def __call__(self, member: str | None, resources: list[dict[str, Any]]) -> None:
+    def __call__(self, member: str | None, resources: list[Any]) -> None:
         if member is None:
             return
         self._batch.append((member, resources))
@@ -725,16 +776,21 @@ class _ParallelRules:
             self._submit()
 
     def _submit(self) -> None:
-        task = _RulesTask(self.context, [resources for _, resources in self._batch])
+        from orjson import dumps
+        task = _RulesTask(self.context, [[r if isinstance(r, bytes) else dumps(r) for r in resources]
+                                         for _, resources in self._batch])
         self._pending.append((self._batch, self.pool.submit(_judge_members, task)))
         self._batch, self._size = [], 0
         while len(self._pending) >= self.pool.window:
             self._record_oldest()
 
     def _record_oldest(self) -> None:
+        from orjson import loads
         batch, answer = self._pending.popleft()
         for (member, resources), issues in zip(batch, answer.get()):
-            self.hook.record(member, resources + self.hook.shared, issues)
+            if issues:
+                parsed = [loads(r) if isinstance(r, bytes) else r for r in resources]
+                self.hook.record(member, parsed + self.hook.shared, issues)
 
     def flush(self) -> None:
         if self._batch:

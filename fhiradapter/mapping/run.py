@@ -114,18 +114,25 @@ def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_
             write_resource = writer.write_resource
             latest = _latest_date_tracker(checks)
             for result in (run.rows() if workers.pool is None else workers.rows(run)):
+                done = workers.prepared(result)   # what a worker process already did for this row (--jobs)
                 if checks is not None and validator is not None and result.resources and not result.issues:
-                    _validate_row(result, checks, findings_handle, show_values, workers.found(result))
+                    _validate_row(result, checks, findings_handle, show_values, done.found if done is not None else None)
                 ok = not result.issues
                 if ok:
-                    lines = _serialized(result, first_rows)
+                    lines = _serialized(result, first_rows, done.lines if done is not None else None)
                     ok = lines is not None
                 if ok:
-                    for (template, resource, member, key), line in zip(result.resources, lines or ()):
+                    refs = done.refs if done is not None else None
+                    dates = done.latest if done is not None else None
+                    for n, ((template, resource, member, key), line) in enumerate(zip(result.resources, lines or ())):
                         write_resource(resource, member, (template.identifier_system, key), line)
-                        graph.written(resource, result.file, result.line, result.pointer)
+                        graph.written(resource, result.file, result.line, result.pointer,
+                                      refs[n] if refs is not None else None)
                         if latest is not None:
-                            latest.add(resource)
+                            if dates is None:
+                                latest.add(resource)
+                            else:
+                                latest.add_text(dates[n])
                 if result.used:
                     run.settle(result, ok)
                 account(result)
@@ -198,10 +205,12 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
     writer.drop(graph.held_keys(rows))
 
 
-def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:
+def _serialized(result: RowResult, first_rows: dict[int, int | None],
+                done: list[bytes] | None = None) -> list[bytes] | None:
     """The row's resources as JSON lines, or None after rejecting the row: an id that is no FHIR id
     (it names files and request URLs), a duplicate source key, or a value that cannot be written
-    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row."""
+    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row.
+    done: the lines a worker process serialized (--jobs)."""
     lines: list[bytes] = []
     marks: list[int] = []
     for template, resource, _member, _key in result.resources:
@@ -217,7 +226,7 @@ def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[by
                 f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
             return None
         try:
-            lines.append(orjson.dumps(resource))
+            lines.append(orjson.dumps(resource) if done is None else done[len(lines)])
         except (TypeError, ValueError, RecursionError) as exc:
             why = str(exc) if isinstance(exc, orjson.JSONEncodeError) else fault_text(exc)  # orjson's never quotes the value
             _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
