@@ -148,11 +148,22 @@ class RulesCheck:
                 or any(i.is_error for _, found in self.records for i in found))
 
 
-def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None = None,
-                data_from_auto: bool = False, on_read_issue: Callable[[Issue], None] | None = None) -> RulesCheck:
-    """`fhiradapter rules check PATH...`: the rules over member records (Bundles, or resources grouped
-    by member across files). on_read_issue hears about unreadable lines as they are met."""
+def judge_record(resources: list[dict[str, Any]], program: str | None, config: RuleConfig) -> list[Issue]:
+    """The program rules' issues on one member record (in a worker process with --jobs)."""
     from .rules import run_rules
+    try:
+        return run_rules(resources, programs={program} if program else None, config=config)
+    except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
+        return [Issue("error", "exception", "program rules could not be evaluated on this member "
+                      f"record ({type(exc).__name__}); validate it for the cause")]
+
+
+def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None = None,
+                data_from_auto: bool = False, on_read_issue: Callable[[Issue], None] | None = None,
+                jobs: int | None = 1) -> RulesCheck:
+    """`fhiradapter rules check PATH...`: the rules over member records (Bundles, or resources grouped
+    by member across files). on_read_issue hears about unreadable lines as they are met. jobs: worker
+    processes judging member records (None = every core when the input is large); same report."""
     from .rules.members import earliest_contact, group
     from .validator.inputs import InputError, expand_paths, read
     try:
@@ -186,13 +197,12 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
         config.data_from = earliest_contact(records, config)
         report.data_from = config.data_from
     seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
-    for record in records:
+    from . import parallel
+    n = parallel.resolve_jobs(jobs, parallel.input_size(files)) if "-" not in files else 1
+    judged = (parallel.judge_records(records, config, program, n) if n > 1
+              else (judge_record(record.resources, program, config) for record in records))
+    for issues, record in zip(judged, records):   # judged first: its workers end when it is exhausted
         found = []
-        try:
-            issues = run_rules(record.resources, programs={program} if program else None, config=config)
-        except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
-            issues = [Issue("error", "exception", "program rules could not be evaluated on this member "
-                            f"record ({type(exc).__name__}); validate it for the cause")]
         for issue in issues:
             if (issue.expression or "").startswith("Group."):
                 key = (issue.rule, issue.expression, issue.message)
@@ -404,5 +414,5 @@ def status(state: Path) -> dict[str, Any]:
 
 
 __all__ = ["UsageError", "Unreadable", "open_validator", "input_files", "validate_files", "validate_paths",
-           "RulesCheck", "check_rules", "ProgramJob", "plan_run", "ChecksCache", "run_job", "shipped_mapping",
+           "RulesCheck", "check_rules", "judge_record", "ProgramJob", "plan_run", "ChecksCache", "run_job", "shipped_mapping",
            "Delivery", "check_endpoint", "send", "status"]

@@ -810,3 +810,39 @@ def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, ch
     validate = checks is not None and checks.validator is not None
     timezone = (checks.timezone if checks is not None else None) or mapping.timezone
     return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate, timezone)))
+
+
+# -- rules check -------------------------------------------------------------------------------------
+
+def _build_judge(config: RuleConfig, program: str | None) -> None:
+    _STATE["judge"] = (config, program)
+
+
+def _judge_records(records: list[list[bytes]]) -> list[list[Issue]]:
+    import orjson
+
+    from .api import judge_record
+    config, program = _STATE["judge"]
+    return [judge_record([orjson.loads(line) for line in lines], program, config) for lines in records]
+
+
+def judge_records(records: Sequence[MemberInput], config: RuleConfig, program: str | None,
+                  jobs: int) -> Iterator[list[Issue]]:
+    """api.judge_record for each member record, in workers, in order (records go out as JSON lines)."""
+    import orjson
+
+    def tasks() -> Iterator[list[list[bytes]]]:
+        batch: list[list[bytes]] = []
+        size = 0
+        for record in records:
+            batch.append([orjson.dumps(r) for r in record.resources])
+            size += len(record.resources)
+            if size >= RESOURCES_PER_TASK:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    with Pool(jobs, _build_judge, (config, program)) as pool:
+        for _task, answer in pool.ordered(_judge_records, tasks()):
+            yield from answer
