@@ -193,7 +193,7 @@ def test(file: str, update: bool) -> None:
               help="Export folder holding the source files.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @output_options
-@jobs_option()
+@jobs_option(auto=False)
 def map_command(mapping_file: str, input_dir: str, out: str, show_values: bool, max_entries: int,
                 bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
                 workers: int | None = None) -> None:

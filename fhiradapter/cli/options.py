@@ -31,8 +31,11 @@ def timezone_option(default: str | None = None, help: str = "Agency IANA time zo
     return click.option("--timezone", default=default, show_default=default is not None, metavar="TZ", help=help)
 
 
-def jobs_option() -> Decorator:
-    """--jobs N: worker processes (fhiradapter/parallel.py); the output never depends on it."""
-    return click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None, metavar="N",
-                        help="Worker processes, each on a core (default: every core when the input is "
-                             "4 MiB or more, else 1). The output is the same for any N.")
+def jobs_option(*, auto: bool = True) -> Decorator:
+    """--jobs N: worker processes (fhiradapter/parallel.py); the output never depends on it. auto:
+    the default is every core for a large input (else 1, for commands bound by reading and writing)."""
+    default = ("default: every core when the input is 4 MiB or more, else 1" if auto else
+               "default 1: this command is bound by reading and writing, which stay in one process")
+    return click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None if auto else 1,
+                        metavar="N", help=f"Worker processes, each on a core ({default}). The output is the "
+                                          "same for any N.")
