@@ -128,6 +128,7 @@ class Pool:
         self.jobs = jobs
         self.window = WINDOW_PER_WORKER * jobs
         self._pool: MPPool = _context().Pool(jobs, initializer=_init, initargs=(builder, args))
+        self._pids = {p.pid for p in self._pool._pool}   # type: ignore[attr-defined]
         self._closed = False
 
     def ordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
@@ -139,16 +140,27 @@ class Pool:
             for task in tasks:
                 if task is BARRIER:
                     while pending:
-                        yield _get(pending.popleft())
+                        yield _get(pending.popleft(), self)
                     continue
                 pending.append((task, task if isinstance(task, Local) else self._pool.apply_async(fn, (task,))))
                 while len(pending) >= self.window:
-                    yield _get(pending.popleft())
+                    yield _get(pending.popleft(), self)
             while pending:
-                yield _get(pending.popleft())
+                yield _get(pending.popleft(), self)
         except BaseException:   # Ctrl-C, an error, or the consumer stopped early: no worker outlives it
             self.terminate()
             raise
+
+    def wait(self, answer: Any) -> Any:
+        """answer.get(), but a worker that died (the pool would replace it and wait for its task
+        forever) raises WorkerDied: workers never end on their own while the pool is open."""
+        while True:
+            try:
+                return answer.get(timeout=2.0)
+            except multiprocessing.TimeoutError:
+                if {p.pid for p in self._pool._pool} != self._pids:   # type: ignore[attr-defined]
+                    raise WorkerDied("a worker process ended unexpectedly (out of memory?); "
+                                     "try fewer --jobs") from None
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
         """fn(task) in a worker; .get() the answer."""
@@ -176,9 +188,15 @@ class Pool:
             self.terminate()
 
 
-def _get(item: tuple[Any, Any]) -> tuple[Any, Any]:
+class WorkerDied(OSError):
+    """A worker process ended in the middle of the work (killed: out of memory, a signal)."""
+
+
+def _get(item: tuple[Any, Any], pool: Pool) -> tuple[Any, Any]:
     task, answer = item
-    return task, (answer.value if isinstance(answer, Local) else answer.get())
+    if isinstance(answer, Local):
+        return task, answer.value
+    return task, pool.wait(answer)
 
 
 class RecordingSet(set[Any]):
@@ -787,7 +805,7 @@ class _ParallelRules:
     def _record_oldest(self) -> None:
         from orjson import loads
         batch, answer = self._pending.popleft()
-        for (member, resources), issues in zip(batch, answer.get()):
+        for (member, resources), issues in zip(batch, self.pool.wait(answer)):
             if issues:
                 parsed = [loads(r) if isinstance(r, bytes) else r for r in resources]
                 self.hook.record(member, parsed + self.hook.shared, issues)

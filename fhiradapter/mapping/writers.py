@@ -217,7 +217,7 @@ class OutputWriter:
                 items.sort(key=lambda e: 0 if (member and e[0] == "Patient" and f"Patient/{e[1]}" == member) else 1)
                 if on_member is not None:
                     if getattr(on_member, "takes_lines", False):   # it parses what it needs (parallel.py)
-                        on_member(member or None, [item[5] or item[4] for item in items])
+                        on_member(member or None, [item[4] for item in items])
                     else:
                         for item in items:
                             if item[5] is None:

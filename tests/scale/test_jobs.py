@@ -200,3 +200,26 @@ def test_ctrl_c_stops_run_and_leaves_no_summary(tmp_path: Path) -> None:
     assert "Interrupted" in stderr and "Traceback" not in stderr
     assert not list(out.rglob("summary.json"))   # summary.json is written last: no output looks finished
     assert_no_orphans(workers)
+
+
+def test_a_worker_killed_mid_run_ends_the_command_with_a_message(runs: dict[int, tuple[int, str, Path]]) -> None:
+    """A worker the kernel kills (out of memory) must not leave the command waiting forever."""
+    out = runs[1][2]
+    proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "validate", "--jobs", "2",
+                             *(str(out / p / "ndjson") for p in ("mt-cmp", "dc-cs", "ma-csp", "pa-tcm"))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    workers: set[int] = set()
+    while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+        children = descendants(proc.pid)
+        direct = {p for p in children if Path(f"/proc/{p}/stat").exists()
+                  and int(Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[1]) == proc.pid}
+        workers = children - direct   # the fork server's children
+        time.sleep(0.05)
+    time.sleep(1.5)   # the workers are built and have work in hand
+    assert proc.poll() is None and workers, "the command ended before a worker could be killed"
+    os.kill(min(workers), signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert "worker process ended unexpectedly" in stderr and "Traceback" not in stderr
+    assert_no_orphans(workers)
