@@ -128,7 +128,7 @@ class Pool:
         self.jobs = jobs
         self.window = WINDOW_PER_WORKER * jobs
         self._pool: MPPool = _context().Pool(jobs, initializer=_init, initargs=(builder, args))
-        self._pids = {p.pid for p in self._pool._pool}   # type: ignore[attr-defined]
+        self._pids = {p.pid for p in self._pool._pool}
         self._closed = False
 
     def ordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
