@@ -73,9 +73,20 @@ def input_files(paths: Sequence[str]) -> list[str]:
 
 
 def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = None,
-                   program: str | None = None) -> Iterator[Result | Unreadable]:
+                   program: str | None = None, jobs: int | None = 1,
+                   options: dict[str, Any] | None = None) -> Iterator[Result | Unreadable]:
     """One Result per input, in report order. NDJSON member records span files: with rules on, their
-    Results come after all inputs are read (the program rules need every file of the record)."""
+    Results come after all inputs are read (the program rules need every file of the record).
+
+    jobs: worker processes (None = every core when the input is large); `options` are the
+    open_validator arguments each worker builds its validator from. Same Results whatever jobs is."""
+    from . import parallel
+    if options is not None and "-" not in files:
+        n = parallel.resolve_jobs(jobs, parallel.input_size(files))
+        if n > 1:
+            yield from parallel.validate_files(v, files, profile=profile, program=program, jobs=n,
+                                               options=parallel.validator_options(options))
+            return
     from .validator.inputs import NDJSON_SUFFIXES, InputError
     from .validator.runner import Groups, check_path, run_member_rules
     from .validator.submission import Submission
@@ -114,11 +125,12 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
 def validate_paths(paths: Sequence[str], *, profile: str | None = None, program: str | None = None,
                    igs: Sequence[str] = (), show_values: bool = False, must_support: bool = False,
                    rules: bool = True, timezone: str | None = None,
-                   strict: bool = False) -> Iterator[Result | Unreadable]:
+                   strict: bool = False, jobs: int | None = 1) -> Iterator[Result | Unreadable]:
     """`fhiradapter validate PATH...` without the printing."""
-    v = open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=rules,
-                       timezone=timezone, profile=profile, strict=strict)
-    yield from validate_files(v, input_files(paths), profile=profile, program=program)
+    options: dict[str, Any] = dict(igs=tuple(igs), show_values=show_values, must_support=must_support,
+                                   rules=rules, timezone=timezone, profile=profile, strict=strict)
+    v = open_validator(**options)
+    yield from validate_files(v, input_files(paths), profile=profile, program=program, jobs=jobs, options=options)
 
 
 # -- rules check -------------------------------------------------------------------------------------
@@ -138,11 +150,22 @@ class RulesCheck:
                 or any(i.is_error for _, found in self.records for i in found))
 
 
-def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None = None,
-                data_from_auto: bool = False, on_read_issue: Callable[[Issue], None] | None = None) -> RulesCheck:
-    """`fhiradapter rules check PATH...`: the rules over member records (Bundles, or resources grouped
-    by member across files). on_read_issue hears about unreadable lines as they are met."""
+def judge_record(resources: list[dict[str, Any]], program: str | None, config: RuleConfig) -> list[Issue]:
+    """The program rules' issues on one member record (in a worker process with --jobs)."""
     from .rules import run_rules
+    try:
+        return run_rules(resources, programs={program} if program else None, config=config)
+    except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
+        return [Issue("error", "exception", "program rules could not be evaluated on this member "
+                      f"record ({type(exc).__name__}); validate it for the cause")]
+
+
+def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None = None,
+                data_from_auto: bool = False, on_read_issue: Callable[[Issue], None] | None = None,
+                jobs: int | None = 1) -> RulesCheck:
+    """`fhiradapter rules check PATH...`: the rules over member records (Bundles, or resources grouped
+    by member across files). on_read_issue hears about unreadable lines as they are met. jobs: worker
+    processes judging member records (None = every core when the input is large); same report."""
     from .rules.members import earliest_contact, group
     from .validator.inputs import InputError, expand_paths, read
     try:
@@ -176,13 +199,12 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
         config.data_from = earliest_contact(records, config)
         report.data_from = config.data_from
     seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
-    for record in records:
+    from . import parallel
+    n = parallel.resolve_jobs(jobs, parallel.input_size(files)) if "-" not in files else 1
+    judged = (parallel.judge_records(records, config, program, n) if n > 1
+              else (judge_record(record.resources, program, config) for record in records))
+    for issues, record in zip(judged, records):   # judged first: its workers end when it is exhausted
         found = []
-        try:
-            issues = run_rules(record.resources, programs={program} if program else None, config=config)
-        except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
-            issues = [Issue("error", "exception", "program rules could not be evaluated on this member "
-                            f"record ({type(exc).__name__}); validate it for the cause")]
         for issue in issues:
             if (issue.expression or "").startswith("Group."):
                 key = (issue.rule, issue.expression, issue.message)
@@ -251,14 +273,16 @@ class ChecksCache:
 
 def run_job(job: ProgramJob, mapping: Mapping, checks: ChecksCache, *, show_values: bool = False,
             bundles: bool = True, max_entries: int = 500, method: str = "put",
-            progress: Callable[[int], None] | None = None, provenance_time: str | None = None) -> dict[str, Any]:
+            progress: Callable[[int], None] | None = None, provenance_time: str | None = None,
+            jobs: int | None = 1) -> dict[str, Any]:
     """Map, validate (profiles + program rules) and write one program's output; returns its summary.
-    Raises OSError when the output cannot be written."""
+    Raises OSError when the output cannot be written. jobs: worker processes (None = every core
+    when the export is large); the output is the same for any number."""
     from .mapping.run import map_input
     return map_input(mapping, job.folder, job.target, show_values=show_values, bundles=bundles,
                      max_entries=max_entries, method=method, validate=True,
                      checks=checks.get(job.program, mapping.timezone), progress=progress,
-                     provenance_time=provenance_time)
+                     provenance_time=provenance_time, jobs=jobs)
 
 
 # -- send and status ---------------------------------------------------------------------------------
@@ -392,5 +416,5 @@ def status(state: Path) -> dict[str, Any]:
 
 
 __all__ = ["UsageError", "Unreadable", "open_validator", "input_files", "validate_files", "validate_paths",
-           "RulesCheck", "check_rules", "ProgramJob", "plan_run", "ChecksCache", "run_job", "shipped_mapping",
+           "RulesCheck", "check_rules", "judge_record", "ProgramJob", "plan_run", "ChecksCache", "run_job", "shipped_mapping",
            "Delivery", "check_endpoint", "send", "status"]

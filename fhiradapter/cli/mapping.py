@@ -9,8 +9,8 @@ from typing import Any, Callable, Iterator
 import click
 
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from fhiradapter.cli.options import (deprecated_input_option, input_argument, mapping_option, out_option,
-                                     output_options, resolve_input)
+from fhiradapter.cli.options import (deprecated_input_option, input_argument, jobs_option, mapping_option,
+                                     out_option, output_options, resolve_input)
 
 MAX_PRINTED_ERRORS = 20
 
@@ -182,9 +182,10 @@ def test(file: str, update: bool) -> None:
 @out_option()
 @deprecated_input_option()
 @output_options
+@jobs_option(auto=False)
 def map_command(input_dir: str | None, mapping_file: str, out: str, input_option: str | None, show_values: bool,
                 max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None,
-                provenance_time: str | None) -> None:
+                provenance_time: str | None, workers: int | None = None) -> None:
     """Map an export folder INPUT to FHIR (no validation): NDJSON, Bundles, errors.ndjson (OperationOutcome
     per rejected row), summary.json, report.html and the Bulk Data manifest output.json.
 
@@ -200,7 +201,7 @@ def map_command(input_dir: str | None, mapping_file: str, out: str, input_option
         for hook in progress_context(progress, loaded, Path(folder), "mapping"):
             summary = map_input(loaded, folder, out, show_values=show_values, bundles=not no_bundles,
                                 max_entries=max_entries, method=bundle_method, progress=hook,
-                                provenance_time=provenance_time)
+                                provenance_time=provenance_time, jobs=workers)
     except KeyboardInterrupt:
         interrupted(out)
     except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback

@@ -124,3 +124,11 @@ def auth_options(*, scope: str = "system/*.write", alg: str = "RS384", insecure_
             "--allow-insecure-http", is_flag=True,
             help="Allow a token over plain http:// to a loopback host (a local test server); never elsewhere."))
     return _apply(options)
+def jobs_option(*, auto: bool = True) -> Decorator:
+    """--jobs N: worker processes (fhiradapter/parallel.py); the output never depends on it. auto:
+    the default is every core for a large input (else 1, for commands bound by reading and writing)."""
+    default = ("default: every core when the input is 4 MiB or more, else 1" if auto else
+               "default 1: this command is bound by reading and writing, which stay in one process")
+    return click.option("--jobs", "-j", "workers", type=click.IntRange(min=1), default=None if auto else 1,
+                        metavar="N", help=f"Worker processes, each on a core ({default}). The output is the "
+                                          "same for any N.")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..outcome import Issue
-from .options import format_option, program_option, timezone_option
+from .options import format_option, jobs_option, program_option, timezone_option
 
 
 def _rows(program: str | None) -> list[dict[str, Any]]:
@@ -126,8 +126,10 @@ def _load_rosters(paths: tuple[str, ...]) -> list[dict[str, Any]]:
 @click.option("--roster", "rosters", multiple=True, type=click.Path(dir_okay=False),
               help="Team roster Group (or Bundle of Groups) JSON for the mt-cmp 20% rule; repeatable.")
 @format_option("text", "json", help="json = one OperationOutcome per member record.")
+@jobs_option()
 def check(paths: tuple[str, ...], program: str | None, timezone: str | None, week_start: str, as_of: datetime | None,
-          data_from: str, recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str) -> None:
+          data_from: str, recipient: str | None, purpose: str | None, rosters: tuple[str, ...], fmt: str,
+          workers: int | None = None) -> None:
     """Run only the program rules over member records (Bundles, or NDJSON grouped by subject)."""
     from .. import api
     from ..outcome import operation_outcome
@@ -152,7 +154,8 @@ def check(paths: tuple[str, ...], program: str | None, timezone: str | None, wee
 
     try:
         report = api.check_rules(paths, config, program=program, data_from_auto=data_from == "auto",
-                                 on_read_issue=(lambda issue: click.echo(line(issue))) if fmt == "text" else None)
+                                 on_read_issue=(lambda issue: click.echo(line(issue))) if fmt == "text" else None,
+                                 jobs=workers)
     except api.UsageError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "text":

@@ -15,8 +15,8 @@ import click
 from fhiradapter.api import shipped_mapping
 from fhiradapter.cli import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from fhiradapter.cli.mapping import interrupted, load_or_exit, print_outcome, progress_context
-from fhiradapter.cli.options import (input_argument, mapping_option, out_option, output_options, program_option,
-                                     resolve_input)
+from fhiradapter.cli.options import (input_argument, jobs_option, mapping_option, out_option, output_options,
+                                     program_option, resolve_input)
 from fhiradapter.cli.send import AUTH_HELP, delivery_options, deliver
 from fhiradapter.exchange.folderlock import FolderBusy, FolderLock
 
@@ -36,10 +36,11 @@ __all__ = ["run", "shipped_mapping"]
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Evaluation date of the program rules: the end of the export (default: the latest date "
                    "in the whole input). Deadlines after it are not yet findings.")
+@jobs_option()
 @delivery_options
 def run(program: str | None, input_dir: str | None, out: str, mapping_file: str | None, show_values: bool,
         max_entries: int, bundle_method: str, no_bundles: bool, progress: bool | None, provenance_time: str | None,
-        endpoint: str | None, as_of: Any = None, **delivery: Any) -> None:
+        endpoint: str | None, as_of: Any = None, workers: int | None = None, **delivery: Any) -> None:
     """Map an agency export, validate it (profiles + program rules) and write the output folder.
 
     Rows whose resources fail profile validation are rejected into errors.ndjson (one OperationOutcome
@@ -103,7 +104,7 @@ def run(program: str | None, input_dir: str | None, out: str, mapping_file: str 
                 for hook in progress_context(progress, loaded, job.folder, name):
                     summary = api.run_job(job, loaded, checks, show_values=show_values, bundles=not no_bundles,
                                           max_entries=max_entries, method=bundle_method, progress=hook,
-                                          provenance_time=provenance_time)
+                                          provenance_time=provenance_time, jobs=workers)
             except OSError as exc:   # output folder not writable, disk full: a clear message, not a traceback
                 raise click.UsageError(f"cannot write the output to {job.target}: {exc.strerror or exc}") from exc
             code = print_outcome(summary, job.target, label=label)

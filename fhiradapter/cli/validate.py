@@ -6,7 +6,7 @@ import sys
 import click
 
 from . import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from .options import format_option, program_option, show_values_option, timezone_option
+from .options import format_option, jobs_option, program_option, show_values_option, timezone_option
 
 
 def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -49,9 +49,11 @@ def _list_checks(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               show_default=True, help="Text format: hide issues below this severity.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report here instead of standard output.")
+@jobs_option()
 def validate(paths: tuple[str, ...], profile: str | None, program: str | None, igs: tuple[str, ...], fmt: str,
              show_values: bool, must_support: bool, no_rules: bool, strict_profiles: bool,
-             allow_unknown_extensions: bool, strict: bool, timezone: str | None, min_severity: str, output: str | None) -> int:
+             allow_unknown_extensions: bool, strict: bool, timezone: str | None, min_severity: str, output: str | None,
+             workers: int | None = None) -> int:
     """Validate FHIR R4 resources, Bundles or NDJSON (files, folders, or - for stdin).
 
     \b
@@ -70,9 +72,10 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
         raise click.UsageError(str(exc)) from None
 
     try:
-        v = api.open_validator(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
-                               timezone=timezone, profile=profile, strict_profiles=strict_profiles,
-                               allow_unknown_extensions=allow_unknown_extensions, strict=strict)
+        options = dict(igs=igs, show_values=show_values, must_support=must_support, rules=not no_rules,
+                       timezone=timezone, profile=profile, strict_profiles=strict_profiles,
+                       allow_unknown_extensions=allow_unknown_extensions, strict=strict)
+        v = api.open_validator(**options)   # type: ignore[arg-type]
         files = api.input_files(paths)
     except api.UsageError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -81,7 +84,7 @@ def validate(paths: tuple[str, ...], profile: str | None, program: str | None, i
     unreadable = False
     results: list[Result] = []
     try:
-        for r in api.validate_files(v, files, profile=profile, program=program):
+        for r in api.validate_files(v, files, profile=profile, program=program, jobs=workers, options=options):
             if isinstance(r, api.Unreadable):
                 click.echo(f"error: {r.message}", err=True)
                 unreadable = True

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fhiradapter.ids import uuid5_text
 from fhiradapter.members import member_key
 from fhiradapter.outcome import Issue
+from fhiradapter.part2 import mark as mark_part2
 from fhiradapter.mapping.compiler import Ctx, RelatedSource
 from fhiradapter.mapping.errors import FieldError, FieldErrors
 from fhiradapter.mapping.loader import Mapping, Template
@@ -191,6 +192,13 @@ class MappingRun:
 
     # -- rows -----------------------------------------------------------------------------------
     def rows(self) -> Iterator[RowResult]:
+        for item in self.work():
+            yield item if item.__class__ is RowResult else self.map_one(*item)  # type: ignore[misc]
+
+    def work(self) -> Iterator[RowResult | tuple[str, str, Record, list[Template], str]]:
+        """What rows() maps, in order: file problems and related-row results as RowResults, and each
+        record to map as (source, file, record, templates, meta.source prefix). `--jobs` hands the
+        records to worker processes (fhiradapter/parallel.py)."""
         yield from self._load_related()
         mapping = self.mapping
         for name in mapping.mapped_sources:
@@ -209,17 +217,28 @@ class MappingRun:
                 else None
             if hint is not None:   # every row will say "column not in the file header": say why, once
                 yield self._file_problem(name, file, hint, severity="warning")
-            prefix = f"{PREFIX}{mapping.id}:{mapping.version}:{quote(file, safe='/')}:"
-            skips = mapping.skips.get(name, ())
+            prefix = self.prefix(file)
             try:
                 for record in open_records(path, spec):
-                    try:
-                        result = self._map_record(name, file, record, templates, prefix, skips)
-                    except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
-                        result = self._row_fault(name, file, record, exc)
-                    yield result
+                    yield (name, file, record, templates, prefix)
             except SourceReadError as exc:
                 yield self._file_problem(name, file, exc.message, exc.line, exc.severity)
+
+    def prefix(self, file: str) -> str:
+        """The meta.source of a resource from `file` is this plus its line."""
+        return f"{PREFIX}{self.mapping.id}:{self.mapping.version}:{quote(file, safe='/')}:"
+
+    def map_one(self, name: str, file: str, record: Record, templates: list[Template], prefix: str) -> RowResult:
+        """One record mapped (here or in a --jobs worker): SUD data leaves labelled, with the § 2.32
+        notice (fhiradapter/part2.py), before anything serializes it."""
+        try:
+            result = self._map_record(name, file, record, templates, prefix, self.mapping.skips.get(name, ()))
+        except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
+            return self._row_fault(name, file, record, exc)
+        if result.resources and not result.issues:
+            for _template, resource, _member, _key in result.resources:
+                mark_part2(resource)
+        return result
 
     def _header_hint(self, name: str, spec: dict[str, Any], path: Path) -> str | None:
         """When the header lacks columns the mapping reads and the file looks differently delimited or

@@ -58,14 +58,15 @@ class ReferenceGraph:
         return found
 
     def written(self, resource: dict[str, Any], file: str | None = None, line: int | None = None,
-                pointer: str | None = None) -> None:
+                pointer: str | None = None, refs: list[tuple[str, str]] | None = None) -> None:
+        """refs: references(resource), when a worker process found them already (--jobs)."""
         kind = resource.get("resourceType")
         node = self._node(f"{kind}/{resource.get('id')}")
         if file is None:
             origin = source_of(resource)
             file, line = (origin.file, origin.line) if origin is not None else ("", None)
         self._row[node] = (file or "", line, pointer)
-        for element, target in references(resource):
+        for element, target in (references(resource) if refs is None else refs):
             self._edges.append((node, self._node(target), f"{kind}.{element}"))
 
     def rejected(self, key: str, file: str, line: int | None, pointer: str | None = None) -> None:

@@ -22,7 +22,6 @@ from fhiradapter.mapping.manifest import write_manifest
 from fhiradapter.mapping.staging import staged
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
 from fhiradapter.outcome import Issue
-from fhiradapter.part2 import mark as mark_part2
 from fhiradapter.provenance import SourceRef, source_of
 
 if TYPE_CHECKING:
@@ -70,18 +69,21 @@ def _issue_dict(issue: Issue, *, file: str, line: int | None, show_values: bool)
 def map_input(mapping: Mapping, input_dir: str | Path, out: str | Path, *, show_values: bool = False,
               bundles: bool = True, max_entries: int = 500, method: str = "put", validate: bool = False,
               checks: Checks | None = None, progress: ProgressHook | None = None,
-              provenance_time: str | None = None) -> dict[str, Any]:
+              provenance_time: str | None = None, jobs: int | None = 1) -> dict[str, Any]:
+    """jobs: worker processes (None = the machine's cores when the input is large enough, else 1);
+    the output is the same whatever the number (fhiradapter/parallel.py)."""
     final = Path(out)
     with staged(final) as out:   # moved into OUT only when complete (staging.py)
         summary = _map_into(out, mapping, input_dir, show_values=show_values, bundles=bundles,
                             max_entries=max_entries, method=method, validate=validate, checks=checks,
-                            progress=progress, provenance_time=provenance_time)
+                            progress=progress, provenance_time=provenance_time, jobs=jobs)
     return summary
 
 
 def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values: bool, bundles: bool,
               max_entries: int, method: str, validate: bool, checks: Checks | None,
-              progress: ProgressHook | None, provenance_time: str | None) -> dict[str, Any]:
+              progress: ProgressHook | None, provenance_time: str | None, jobs: int | None) -> dict[str, Any]:
+    from fhiradapter import parallel
     run = MappingRun(mapping, input_dir, show_values=show_values)
     if validate and checks is None:
         checks = load_checks(mapping.program, mapping.timezone, show_values)
@@ -100,7 +102,8 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
     # resource id -> line of the row that gave it: a second row with the same source key would put
     # two entries for one resource in a Bundle (the hash keeps this small on large exports)
     first_rows: dict[int, int | None] = {}
-    with long_run():   # fewer collector passes over loaded profiles and held resources
+    workers = parallel.map_workers(mapping, input_dir, jobs, checks=checks, show_values=show_values)
+    with long_run(), workers:   # fewer collector passes over loaded profiles and held resources
         try:
             def account(result: RowResult) -> None:
                 if not result.counted:
@@ -144,26 +147,30 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 for (template, resource, member, key), line in zip(result.resources, lines):
                     write_resource(resource, member, (template.identifier_system, key), line)
                     graph.written(resource, result.file, result.line)
-            for result in run.rows():
-                if result.resources and not result.issues:
-                    for _template, resource, _member, _key in result.resources:
-                        mark_part2(resource)   # SUD data leaves labelled, with the § 2.32 notice
+            for result in (run.rows() if workers.pool is None else workers.rows(run)):
+                done = workers.prepared(result)   # what a worker process already did for this row (--jobs)
                 if checks is not None and validator is not None and result.resources and not result.issues:
-                    _validate_row(result, checks, findings_handle, show_values)
+                    _validate_row(result, checks, findings_handle, show_values, done.found if done is not None else None)
                 ok = not result.issues
                 if ok:
-                    lines = _serialized(result, first_rows)
+                    lines = _serialized(result, first_rows, done.lines if done is not None else None)
                     ok = lines is not None
                 if ok:
-                    for (template, resource, member, key), line in zip(result.resources, lines or ()):
+                    refs = done.refs if done is not None else None
+                    dates = done.latest if done is not None else None
+                    for n, ((template, resource, member, key), line) in enumerate(zip(result.resources, lines or ())):
                         if template.distinct:
                             distinct_written.add(resource["id"])
                         write_resource(resource, member, (template.identifier_system, key), line)
-                        graph.written(resource, result.file, result.line, result.pointer)
+                        graph.written(resource, result.file, result.line, result.pointer,
+                                      refs[n] if refs is not None else None)
                         if gate is not None:
                             gate.written(resource, member)
                         if latest is not None:
-                            latest.add(resource)
+                            if dates is None:
+                                latest.add(resource)
+                            else:
+                                latest.add_text(dates[n])
                 if result.used:
                     run.settle(result, ok)
                 account(result)
@@ -187,9 +194,11 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 # the evaluation date is the export's end (issue 12 defect 3): set, else the latest date
                 # of the whole input, not each member's own latest record
                 as_of = checks.as_of or (latest.day if latest is not None else None)
-                on_member = _rules_hook(checks, findings_handle, writer.shared_context, as_of,
-                                        frozenset(name for name, _ in run.absent))
+                on_member = workers.rules(RulesHook(checks, findings_handle, writer.shared_context, as_of,
+                                                      frozenset(name for name, _ in run.absent)))
             writer.finish_bundles(on_member)
+            if on_member is not None:
+                on_member.flush()   # the members still with the workers
         finally:
             writer.close()
             if findings_handle is not None:
@@ -282,10 +291,12 @@ def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputW
     writer.drop(keys - dropped)
 
 
-def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[bytes] | None:
+def _serialized(result: RowResult, first_rows: dict[int, int | None],
+                done: list[bytes] | None = None) -> list[bytes] | None:
     """The row's resources as JSON lines, or None after rejecting the row: an id that is no FHIR id
     (it names files and request URLs), a duplicate source key, or a value that cannot be written
-    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row."""
+    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row.
+    done: the lines a worker process serialized (--jobs)."""
     lines: list[bytes] = []
     marks: list[int] = []
     for template, resource, _member, _key in result.resources:
@@ -301,7 +312,7 @@ def _serialized(result: RowResult, first_rows: dict[int, int | None]) -> list[by
                 f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
             return None
         try:
-            lines.append(orjson.dumps(resource))
+            lines.append(orjson.dumps(resource) if done is None else done[len(lines)])
         except (TypeError, ValueError, RecursionError) as exc:
             why = str(exc) if isinstance(exc, orjson.JSONEncodeError) else fault_text(exc)  # orjson's never quotes the value
             _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
@@ -320,18 +331,28 @@ def _reject(result: RowResult, template: str, issue: dict[str, Any]) -> None:
     result.resources = []
 
 
-def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values: bool) -> None:
-    """Profile-validate each resource of a mapped row; errors reject the row, the rest are findings."""
-    errors: list[dict[str, Any]] = []
-    validator = checks.validator
-    assert validator is not None   # called only when the run validates
+def resource_issues(validator: Validator, result: RowResult) -> list[list[Issue]]:
+    """The validator's issues for each resource of a mapped row (in a worker process with --jobs)."""
+    found = []
     for _template, resource, _member, _key in result.resources:
         try:
             # profiles come from the resource's meta.profile claims (the mapping decides: a stay
             # Encounter is no program contact and claims no program profile)
-            issues = validator.validate_resource(resource, source=result.file, line=result.line)
+            found.append(validator.validate_resource(resource, source=result.file, line=result.line))
         except Exception as exc:  # a validator bug must not kill the run: reject the row, say why
-            issues = [Issue("error", "exception", f"validator failed on this resource ({type(exc).__name__})")]
+            found.append([Issue("error", "exception", f"validator failed on this resource ({type(exc).__name__})")])
+    return found
+
+
+def _validate_row(result: RowResult, checks: Checks, findings: Any, show_values: bool,
+                  found: list[list[Issue]] | None = None) -> None:
+    """Profile-validate each resource of a mapped row (or take `found`, the issues a worker process
+    computed); errors reject the row, the rest are findings. Runs in input order: the notes said
+    once per run and the findings file depend on it."""
+    errors: list[dict[str, Any]] = []
+    validator = checks.validator
+    assert validator is not None   # called only when the run validates
+    for issues in (found if found is not None else resource_issues(validator, result)):
         for issue in issues:
             if issue.rule == NOT_CHECKED:
                 key = (_INDEX.sub("", issue.expression or ""), issue.message)
@@ -378,46 +399,64 @@ def _latest_date_tracker() -> Any:
     return LatestDate()
 
 
-def _rules_hook(checks: Checks, findings: Any, shared: list[dict[str, Any]], as_of: date | None = None,
-                absent: frozenset[str] = frozenset()) -> Callable[[str | None, list[dict[str, Any]]], None]:
-    """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record."""
-    from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
+def judge(run_rules: Callable[..., list[Issue]], member_record: list[dict[str, Any]], programs: set[str] | None,
+          config: Any) -> list[Issue]:
+    """The program rules' issues on one member record (in a worker process with --jobs)."""
+    try:
+        return run_rules(member_record, programs=programs, config=config)
+    except Exception as exc:
+        return [Issue("error", "exception", f"program rules failed on this member ({type(exc).__name__})")]
 
-    run_rules = checks.run_rules
-    assert run_rules is not None   # the hook is made only when the run checks rules
-    programs = {checks.program} if checks.program else None
-    config = RuleConfig(timezone=checks.timezone, export_end=as_of, absent_inputs=absent)
 
-    shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
-    reported_team_findings: set[tuple[Any, ...]] = set()
+class RulesHook:
+    """Program rules per member; `shared` (practitioners, organizations, rosters) joins each record.
+    Called with each member's resources; `record` writes the findings in member order (with --jobs,
+    parallel.py judges in workers and calls `record` in the same order)."""
 
-    def about_shared(issue: Issue) -> tuple[Any, ...] | None:
+    def __init__(self, checks: Checks, findings: Any, shared: list[dict[str, Any]], as_of: date | None = None,
+                 absent: frozenset[str] = frozenset()) -> None:
+        from fhiradapter.rules import RuleConfig   # importable: the hook exists only when run_rules loaded
+        assert checks.run_rules is not None   # the hook is made only when the run checks rules
+        self.checks = checks
+        self.findings = findings
+        self.run_rules = checks.run_rules
+        self.programs = {checks.program} if checks.program else None
+        self.as_of = as_of
+        self.absent = absent
+        self.config = RuleConfig(timezone=checks.timezone, export_end=as_of, absent_inputs=absent)
+        self.shared = shared
+        self._shared_refs = {(r.get("resourceType"), r.get("id")) for r in shared}
+        self._reported_team_findings: set[tuple[Any, ...]] = set()
+
+    def _about_shared(self, issue: Issue) -> tuple[Any, ...] | None:
         """A finding about a shared resource (a team roster) is the team's: key it to report it once."""
         t = issue.target
-        if t is not None and (t.type, t.id) in shared_refs:
+        if t is not None and (t.type, t.id) in self._shared_refs:
             return (issue.rule, issue.expression, issue.message)
         return None
 
-    def on_member(member: str | None, resources: list[dict[str, Any]]) -> None:
+    def __call__(self, member: str | None, resources: list[dict[str, Any]]) -> None:
         if member is None:
             return  # shared resources (organizations, practitioners) are no member record
-        try:
-            member_record = resources + shared
-            issues = run_rules(member_record, programs=programs, config=config)
-        except Exception as exc:
-            issues = [Issue("error", "exception", f"program rules failed on this member ({type(exc).__name__})")]
+        member_record = resources + self.shared
+        self.record(member, member_record, judge(self.run_rules, member_record, self.programs, self.config))
+
+    def record(self, member: str, member_record: list[dict[str, Any]], issues: list[Issue]) -> None:
+        checks = self.checks
         for issue in issues:
-            team_key = about_shared(issue)
+            team_key = self._about_shared(issue)
             if team_key is not None:
-                if team_key in reported_team_findings:
+                if team_key in self._reported_team_findings:
                     continue
-                reported_team_findings.add(team_key)
+                self._reported_team_findings.add(team_key)
             origin = _origin(issue, member_record)
             severity = issue.severity
             key = severity if severity in checks.findings else ("error" if severity == "fatal" else "information")
             checks.findings[key] += 1
             record = {"member": None if team_key else member, "file": origin.file if origin else issue.source,
                       "line": origin.line if origin else issue.line, "stage": "rules", "issue": issue.to_fhir()}
-            findings.write(orjson.dumps(record) + b"\n")
+            self.findings.write(orjson.dumps(record) + b"\n")
 
-    return on_member
+    def flush(self) -> None:
+        """Nothing is pending here (the parallel hook overrides it)."""
+

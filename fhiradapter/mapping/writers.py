@@ -234,10 +234,13 @@ class OutputWriter:
                 # the member's Patient first, then input order
                 items.sort(key=lambda e: 0 if (member and e[0] == "Patient" and f"Patient/{e[1]}" == member) else 1)
                 if on_member is not None:
-                    for item in items:
-                        if item[5] is None:
-                            item[5] = orjson.loads(item[4])
-                    on_member(member or None, [item[5] for item in items])
+                    if getattr(on_member, "takes_lines", False):   # it parses what it needs (parallel.py)
+                        on_member(member or None, [item[4] for item in items])
+                    else:
+                        for item in items:
+                            if item[5] is None:
+                                item[5] = orjson.loads(item[4])
+                        on_member(member or None, [item[5] for item in items])
                 for n, start in enumerate(range(0, len(items), self.max_entries), start=1):
                     name = bundle_name(member, n)
                     with open_output(bundle_dir, name) as handle:

@@ -34,6 +34,11 @@ class LatestDate:
                     continue   # a malformed date is the validator's finding, not the export's end
                 self.text = value[:10]
 
+    def add_text(self, text: str | None) -> None:
+        """Take the latest date another LatestDate found (its .text; a worker process's with --jobs)."""
+        if text is not None and (self.text is None or text > self.text):
+            self.text = text
+
     def add_all(self, resources: Iterable[Any]) -> None:
         for resource in resources:
             self.add(resource)

@@ -94,8 +94,9 @@ def read(path: str) -> Iterator[Item]:
             yield Item(source, None, issue=_syntax_issue(source, exc))
 
 
-def _ndjson_lines(lines: Any, source: str) -> Iterator[Item]:
-    for n, raw in enumerate(lines, start=1):
+def _ndjson_lines(lines: Any, source: str, start: int = 1) -> Iterator[Item]:
+    """start: the line number of the first line (a later chunk of a file, `--jobs`)."""
+    for n, raw in enumerate(lines, start=start):
         if not raw.strip():
             continue
         try:

@@ -98,5 +98,6 @@ def test_send_and_run_take_exactly_the_delivery_options() -> None:
     wanted = {f.name for f in fields(api.Delivery)}
     for command, own in ((send, {"paths", "endpoint", "fmt", "verbose"}),
                          (run, {"program", "input_dir", "out", "mapping_file", "show_values", "max_entries",
-                                "bundle_method", "no_bundles", "progress", "provenance_time", "endpoint", "as_of"})):
+                                "bundle_method", "no_bundles", "progress", "provenance_time", "endpoint", "as_of",
+                                "workers"})):
         assert {p.name for p in command.params} - own == wanted

@@ -1,0 +1,866 @@
+"""Every core of one machine: `--jobs N` for `validate`, `rules check`, `map` and `run` (issue 18).
+
+The input is cut into chunks (byte ranges of NDJSON files, batches of export records, batches of
+member records) that N worker processes take from a bounded window, so memory stays bounded however
+large the input: nothing is pickled whole, and a worker holds one chunk at a time. Results come back
+in input order and the parent does everything whose outcome depends on order (notes said once per
+file, team findings said once per run, duplicate ids, the output files), so the output is
+byte-identical to `--jobs 1`. Member records stay whole: program rules run on a member's resources
+together (grouped by fhiradapter.members.member_key), never split between chunks.
+
+Two pieces of state are "once" sets that a worker cannot know exactly in advance (the validator's
+"not checked" notes per NDJSON file, the team findings per run). A worker is handed the parent's
+best guess and reports every key it looked up; when a looked-up key's membership differs from the
+exact set in order, the parent redoes that chunk itself (rare: the keys settle in the first chunk).
+
+Workers start by forkserver (spawn where there is none): never a fork of a process holding threads,
+open output or a terminal. Each builds its validator, rules and mapping once. Workers ignore SIGINT;
+the parent's KeyboardInterrupt terminates and joins them (no orphans) and goes on up (exit 130).
+"""
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import pickle
+import signal
+import tempfile
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool as MPPool
+
+    from .api import Unreadable
+    from .mapping.engine import MappingRun, RowResult
+    from .mapping.loader import Mapping
+    from .mapping.run import Checks, RulesHook
+    from .outcome import Issue
+    from .rules import RuleConfig
+    from .rules.members import MemberInput
+    from .validator.engine import Validator
+    from .validator.runner import Result
+
+AUTO_MIN_BYTES = 4 << 20    # default --jobs: inputs smaller than this run in one process (start-up ~0.5 s)
+CHUNK_BYTES = 256 << 10     # NDJSON bytes per task (~150-250 resources)
+ROWS_PER_TASK = 200         # export records per task
+RESOURCES_PER_TASK = 400    # resources of member records per rules task
+WINDOW_PER_WORKER = 3       # tasks in flight per worker: enough to keep each busy, bounded memory
+
+
+def cores() -> int:
+    """The cores this process may run on (the default of --jobs)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int | None, input_bytes: int) -> int:
+    """jobs None (the default): every core, unless the input is too small to pay for the start-up."""
+    if jobs is None:
+        return cores() if input_bytes >= AUTO_MIN_BYTES else 1
+    return max(1, jobs)
+
+
+def _size(paths: Iterable[str | Path]) -> int:
+    total = 0
+    for p in paths:
+        try:
+            total += os.path.getsize(p)
+        except OSError:
+            pass
+    return total
+
+
+# -- the pool ----------------------------------------------------------------------------------------
+
+class Local:
+    """A task item the parent already has the answer for: passed through in order, not sent."""
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+BARRIER = object()   # a task item: wait for every result before the next task is taken
+
+
+CPU_LOG_ENV = "FHIRADAPTER_JOBS_CPU_LOG"   # benchmarks: each worker appends its CPU seconds to this file
+_STATE: dict[str, Any] = {}   # in a worker: what its initializer built (validator, mapping, rules)
+
+
+def _init(builder: Callable[..., None], args: tuple[Any, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle: it ends us
+    import gc
+    _STATE.clear()
+    builder(*args)
+    if os.environ.get(CPU_LOG_ENV):
+        from multiprocessing.util import Finalize
+        Finalize(None, _log_cpu, exitpriority=10)   # runs when the worker ends normally
+    gc.freeze()   # what was built is long-lived: keep it out of the collector's passes (gcpolicy.py)
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+
+
+def _log_cpu() -> None:
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    with open(os.environ[CPU_LOG_ENV], "a", encoding="utf-8") as handle:
+        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}\n")
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        # the server imports these once; each worker forks from it with them loaded
+        ctx.set_forkserver_preload(["fhiradapter.validator.engine", "fhiradapter.rules", "fhiradapter.mapping.run"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class Pool:
+    """N worker processes, each initialised by `builder(*args)`; tasks run in order of results."""
+
+    def __init__(self, jobs: int, builder: Callable[..., None], args: tuple[Any, ...] = ()) -> None:
+        self.jobs = jobs
+        self.window = WINDOW_PER_WORKER * jobs
+        self._pool: MPPool = _context().Pool(jobs, initializer=_init, initargs=(builder, args))
+        self._pids = {p.pid for p in self._pool._pool}
+        self._closed = False
+
+    def ordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+        """(task, fn(task) run in a worker) for each task, in task order; at most `window` in flight.
+        Local items pass through in order as (item, item.value); BARRIER drains the window before
+        the next task is taken (the tasks after it are made from what came back)."""
+        pending: deque[tuple[Any, Any]] = deque()
+        try:
+            for task in tasks:
+                if task is BARRIER:
+                    while pending:
+                        yield _get(pending.popleft(), self)
+                    continue
+                pending.append((task, task if isinstance(task, Local) else self._pool.apply_async(fn, (task,))))
+                while len(pending) >= self.window:
+                    yield _get(pending.popleft(), self)
+            while pending:
+                yield _get(pending.popleft(), self)
+        except BaseException:   # Ctrl-C, an error, or the consumer stopped early: no worker outlives it
+            self.terminate()
+            raise
+
+    def wait(self, answer: Any) -> Any:
+        """answer.get(), but a worker that died (the pool would replace it and wait for its task
+        forever) raises WorkerDied: workers never end on their own while the pool is open."""
+        while True:
+            try:
+                return answer.get(timeout=2.0)
+            except multiprocessing.TimeoutError:
+                if {p.pid for p in self._pool._pool} != self._pids:   # type: ignore[attr-defined]
+                    raise WorkerDied("a worker process ended unexpectedly (out of memory?); "
+                                     "try fewer --jobs") from None
+
+    def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
+        """fn(task) in a worker; .get() the answer."""
+        return self._pool.apply_async(fn, (task,))
+
+    def terminate(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._pool.terminate()
+            self._pool.join()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._pool.close()
+            self._pool.join()
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.terminate()
+
+
+class WorkerDied(OSError):
+    """A worker process ended in the middle of the work (killed: out of memory, a signal)."""
+
+
+def _get(item: tuple[Any, Any], pool: Pool) -> tuple[Any, Any]:
+    task, answer = item
+    if isinstance(answer, Local):
+        return task, answer.value
+    return task, pool.wait(answer)
+
+
+class RecordingSet(set[Any]):
+    """A 'said once' set handed to a worker: starts as the parent's guess, records every key looked
+    up and added, so the parent can tell whether the guess changed anything."""
+
+    def __init__(self, guess: Iterable[Any] = ()) -> None:
+        super().__init__(guess)
+        self.guess = frozenset(guess)
+        self.queried: set[Any] = set()
+        self.added: list[Any] = []
+
+    def __contains__(self, key: object) -> bool:
+        self.queried.add(key)
+        return super().__contains__(key)
+
+    def add(self, key: Any) -> None:
+        self.queried.add(key)
+        if not super().__contains__(key):
+            self.added.append(key)
+        super().add(key)
+
+    def report(self) -> tuple[frozenset[Any], frozenset[Any], list[Any]]:
+        return self.guess, frozenset(self.queried), self.added
+
+
+def exact(report: tuple[frozenset[Any], frozenset[Any], list[Any]], truth: set[Any]) -> bool:
+    """Whether a worker's run with `guess` is the run the exact set would have given: every key it
+    looked up is in the guess exactly when it is in the truth."""
+    guess, queried, _added = report
+    return all((k in guess) == (k in truth) for k in queried)
+
+
+class _ContextFile:
+    """Data every task of a phase needs (shared reference resources, evaluation date), written once
+    to a temporary file instead of being pickled into each task; workers load it once."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="fhiradapter-jobs-")
+        self._n = 0
+
+    def write(self, value: Any) -> str:
+        self._n += 1
+        path = os.path.join(self._dir.name, f"context-{self._n}.pickle")
+        with open(path, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+
+    def close(self) -> None:
+        self._dir.cleanup()
+
+
+def _context_value(path: str) -> Any:
+    cached = _STATE.get("context")
+    if cached is None or cached[0] != path:
+        with open(path, "rb") as handle:
+            cached = _STATE["context"] = (path, pickle.load(handle))
+    return cached[1]
+
+
+# -- validate ----------------------------------------------------------------------------------------
+
+def _build_validator(options: dict[str, Any]) -> None:
+    from .validator.engine import Validator
+    _STATE["validator"] = Validator(**options)
+
+
+def _ndjson_chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, int]]:
+    """(byte offset, length, number of the first line) of pieces of an NDJSON file, cut after a newline."""
+    with open(path, "rb") as handle:
+        offset, line, carry = 0, 1, b""
+        while True:
+            block = handle.read(size)
+            if not block:
+                if carry:
+                    yield offset, len(carry), line
+                return
+            data = carry + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            yield offset, cut + 1, line
+            line += data.count(b"\n", 0, cut + 1)
+            offset += cut + 1
+            carry = data[cut + 1:]
+
+
+@dataclass(slots=True)
+class _Chunk:
+    path: str
+    offset: int
+    length: int
+    first_line: int
+    profile: str | None
+    program: str | None
+    want_rules: bool
+    notes_guess: frozenset[Any]
+
+
+@dataclass(slots=True)
+class _ChunkResult:
+    issues: list[Issue]
+    resources: int
+    first: tuple[str, int] | None          # (source, line) of the first item: the file has content
+    entries: list[tuple[str, int, int, int]]   # (member key, line, offset, length) for the rules
+    shared: list[dict[str, Any]]           # member-less reference data (joins every record)
+    latest: str | None                     # the latest date among the grouped resources
+    notes: tuple[frozenset[Any], frozenset[Any], list[Any]]
+
+
+def _validate_chunk(task: _Chunk) -> _ChunkResult:
+    return validate_chunk(_STATE["validator"], task)
+
+
+def validate_chunk(v: Validator, task: _Chunk) -> _ChunkResult:
+    """Validate the lines of one piece of an NDJSON file (check_path's NDJSON branch)."""
+    from .members import member_key
+    from .rules.window import LatestDate
+    from .validator.inputs import _ndjson_lines
+    from .validator.submission import SHARED_TYPES
+    with open(task.path, "rb") as handle:
+        handle.seek(task.offset)
+        data = handle.read(task.length)
+    notes = RecordingSet(task.notes_guess)
+    out = _ChunkResult([], 0, None, [], [], None, notes.report())
+    latest = LatestDate()
+    # line offsets: the item's line number indexes them (blank lines are skipped by the reader)
+    starts = [0]
+    pos = data.find(b"\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    for item in _ndjson_lines(io.BytesIO(data), task.path, start=task.first_line):
+        if out.first is None:
+            out.first = (item.source, item.line or 0)
+        if item.issue is not None:
+            out.issues.append(item.issue)
+            continue
+        out.resources += 1
+        out.issues.extend(v.validate_resource(item.resource, profile=task.profile, program=task.program,
+                                              source=item.source, line=item.line, run_rules=False,
+                                              notes_seen=notes))
+        if task.want_rules and isinstance(item.resource, dict):
+            key = member_key(item.resource)
+            if key is not None:
+                k = (item.line or 0) - task.first_line
+                end = starts[k + 1] if k + 1 < len(starts) else len(data)
+                out.entries.append((key, item.line or 0, task.offset + starts[k], end - starts[k]))
+                latest.add(item.resource)
+            elif item.resource.get("resourceType") in SHARED_TYPES:
+                out.shared.append(item.resource)
+                latest.add(item.resource)
+    out.latest = latest.text
+    out.notes = notes.report()
+    return out
+
+
+@dataclass(slots=True)
+class _JsonTask:
+    path: str
+    profile: str | None
+    program: str | None
+    context: str            # _ContextFile: (shared context, rules' evaluation date)
+    want_groups: bool
+    shared_guess: frozenset[Any]
+
+
+def _validate_json(task: _JsonTask) -> Any:
+    return validate_json(_STATE["validator"], task)
+
+
+def validate_json(v: Validator, task: _JsonTask) -> Any:
+    """A whole-file JSON input (resource or Bundle, rules on Bundles): check_path in a worker."""
+    from .validator.inputs import InputError
+    from .validator.runner import Groups, check_path
+    v.shared_context, v.rules_as_of = _context_value(task.context) if task.context else ((), None)
+    seen = RecordingSet(task.shared_guess)
+    v.__dict__["_shared_findings"] = seen
+    groups: Groups | None = {} if task.want_groups else None
+    try:
+        r = check_path(v, task.path, profile=task.profile, program=task.program, groups=groups)
+    except InputError as exc:
+        return ("unreadable", str(exc), seen.report())
+    return ("ok", r, groups or {}, seen.report())
+
+
+@dataclass(slots=True)
+class _MembersTask:
+    context: str
+    program: str | None
+    groups: list[list[tuple[str, int, Any]]]   # (source, line, (path, offset, length) or the resource)
+    shared_guess: frozenset[Any]
+
+
+def _member_rules(task: _MembersTask) -> Any:
+    return member_rules(_STATE["validator"], task, _STATE.setdefault("files", {}))
+
+
+def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any:
+    """Program rules over NDJSON member records (run_member_rules), re-reading each line by offset."""
+    import orjson
+    v.shared_context, v.rules_as_of = _context_value(task.context)
+    seen = RecordingSet(task.shared_guess)
+    v.__dict__["_shared_findings"] = seen
+    out = []
+    for members in task.groups:
+        resources = []
+        for _source, _line, where in members:
+            if isinstance(where, tuple):
+                path, offset, length = where
+                handle = files.get(path)
+                if handle is None:
+                    if len(files) > 64:
+                        for old in files.values():
+                            old.close()
+                        files.clear()
+                    handle = files[path] = open(path, "rb")  # noqa: SIM115 - cached across tasks
+                handle.seek(offset)
+                resources.append(orjson.loads(handle.read(length)))
+            else:
+                resources.append(where)
+        exprs = [r.get("resourceType", "Resource") for r in resources]
+        out.append(v.rules_for(resources, task.program, exprs))
+    return out, seen.report()
+
+
+def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, program: str | None,
+                   jobs: int, options: dict[str, Any]) -> Iterator[Result | Unreadable]:
+    """api.validate_files with `jobs` worker processes: the same Results in the same order."""
+    from .api import Unreadable
+    from .outcome import Issue
+    from .validator.inputs import NDJSON_SUFFIXES
+    from .validator.runner import SHARED_KEY, Result
+    from .validator.submission import Submission
+    ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
+    submission = Submission()
+    for f in files:
+        if not f.endswith(NDJSON_SUFFIXES):
+            submission.add_file(f)
+    v.shared_context = tuple(submission.shared)
+    v.rules_as_of = submission.latest.day
+    contexts = _ContextFile()
+    json_context = contexts.write((v.shared_context, v.rules_as_of))
+    # member key -> (source, line, where): where is (path, offset, length) or the resource itself
+    groups: dict[str, list[tuple[str, int, Any]]] = {}
+    shared: list[dict[str, Any]] = []
+    latest_texts: list[str] = []
+    team_seen: set[Any] = set(v.__dict__.get("_shared_findings", ()))   # exact, in input order
+    notes_seen: dict[str, set[Any]] = {}                                # per NDJSON file, exact
+    building: dict[str, Result] = {}
+    held: list[Result] = []
+
+    def tasks() -> Iterator[Any]:
+        for f in files:
+            if not f.endswith(NDJSON_SUFFIXES):
+                yield _JsonTask(f, profile, program, json_context, ndjson_rules, frozenset(team_seen))
+                continue
+            try:
+                first = True
+                for offset, length, line in _ndjson_chunks(f):
+                    yield _Chunk(f, offset, length, line, profile, program, ndjson_rules,
+                                 frozenset(notes_seen.get(f, ())))
+                    if first:   # the notes of a file settle in its first piece: guess from it
+                        first = False
+                        yield BARRIER
+                yield Local(("end", f))
+            except OSError as exc:
+                yield Local(("unreadable", f, f"{f}: cannot read ({exc.strerror})"))
+
+    def finished(r: Result) -> Iterator[Result]:
+        r.issues.extend(submission.issues_for(r.source))
+        if ndjson_rules and r.ndjson:
+            held.append(r)
+        else:
+            yield r
+
+    def add_groups(found: dict[str, list[tuple[str, int, Any]]]) -> None:
+        for key, members in found.items():
+            if key == SHARED_KEY:
+                shared.extend(r for _, _, r in members)
+            else:
+                groups.setdefault(key, []).extend(members)
+            for _, _, resource in members:
+                latest.add(resource)
+
+    latest = submission.latest
+    with Pool(jobs, _build_validator, (options,)) as pool, _closing(contexts):
+        for task, answer in pool.ordered(_dispatch, tasks()):
+            if isinstance(task, _JsonTask):
+                if not exact(answer[-1], team_seen):   # a team finding the guess missed: redo it here
+                    answer = validate_json(v, _replace(task, shared_guess=frozenset(team_seen)))
+                team_seen.update(answer[-1][2])
+                if answer[0] == "unreadable":
+                    yield Unreadable(task.path, answer[1])
+                    continue
+                add_groups(answer[2])
+                yield from finished(answer[1])
+            elif isinstance(task, _Chunk):
+                seen = notes_seen.setdefault(task.path, set())
+                if not exact(answer.notes, seen):
+                    answer = validate_chunk(v, _replace(task, notes_guess=frozenset(seen)))
+                seen.update(answer.notes[2])
+                r = building.get(task.path)
+                if r is None and answer.first is not None:
+                    r = building[task.path] = Result(answer.first[0], ndjson=True)
+                if r is not None:
+                    r.issues.extend(answer.issues)
+                    r.resources += answer.resources
+                for key, line, offset, length in answer.entries:
+                    groups.setdefault(key, []).append((task.path, line, (task.path, offset, length)))
+                shared.extend(answer.shared)
+                if answer.latest is not None:
+                    latest_texts.append(answer.latest)
+            elif answer[0] == "end":
+                notes_seen.pop(answer[1], None)
+                r = building.pop(answer[1], None)
+                if r is None:
+                    r = Result(answer[1])
+                    r.issues.append(Issue("error", "structure", "input is empty: no resource found",
+                                          source=r.source, rule="empty-input"))
+                yield from finished(r)
+            else:   # ("unreadable", path, message)
+                building.pop(answer[1], None)
+                yield Unreadable(answer[1], answer[2])
+        if held:
+            for text in latest_texts:
+                if latest.text is None or text > latest.text:
+                    latest.text = text
+            v.rules_as_of = latest.day
+            if shared:
+                v.shared_context = (*v.shared_context, *shared)
+            results = {r.source: r for r in held}
+            member_context = contexts.write((v.shared_context, v.rules_as_of))
+            files_open: dict[str, Any] = {}
+
+            def member_tasks() -> Iterator[_MembersTask]:
+                batch: list[list[tuple[str, int, Any]]] = []
+                size = 0
+                for members in groups.values():
+                    batch.append(members)
+                    size += len(members)
+                    if size >= RESOURCES_PER_TASK:
+                        yield _MembersTask(member_context, program, batch, frozenset(team_seen))
+                        batch, size = [], 0
+                if batch:
+                    yield _MembersTask(member_context, program, batch, frozenset(team_seen))
+
+            try:
+                for task, answer in pool.ordered(_dispatch, member_tasks()):
+                    if not exact(answer[1], team_seen):
+                        answer = member_rules(v, _replace(task, shared_guess=frozenset(team_seen)), files_open)
+                    team_seen.update(answer[1][2])
+                    for members, found in zip(task.groups, answer[0]):
+                        for k, issue in found:
+                            source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
+                            issue.source = source
+                            issue.line = line
+                            target = results.get(source)
+                            if target is not None:
+                                target.issues.append(issue)
+            finally:
+                for handle in files_open.values():
+                    handle.close()
+            groups.clear()
+    yield from held
+
+
+class _closing:
+    def __init__(self, contexts: _ContextFile) -> None:
+        self.contexts = contexts
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: Any) -> None:
+        self.contexts.close()
+
+
+def _replace(task: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+    return replace(task, **changes)
+
+
+def _dispatch(task: Any) -> Any:
+    if isinstance(task, _Chunk):
+        return _validate_chunk(task)
+    if isinstance(task, _JsonTask):
+        return _validate_json(task)
+    return _member_rules(task)
+
+
+def input_size(paths: Iterable[str | Path]) -> int:
+    """Bytes of the input files (what decides whether the default --jobs starts workers)."""
+    return _size(paths)
+
+
+def validator_options(options: dict[str, Any]) -> dict[str, Any]:
+    """open_validator's arguments as Validator's (a worker builds its own; --profile is checked once)."""
+    return {k: v for k, v in options.items() if k != "profile"}
+
+
+# -- map and run -------------------------------------------------------------------------------------
+
+def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate: bool, timezone: str) -> None:
+    from .mapping.engine import MappingRun
+    from .mapping.loader import load_mapping
+    mapping = load_mapping(mapping_path)
+    run = MappingRun(mapping, input_dir, show_values=show_values)
+    for _ in run._load_related():   # the related (index:) rows the records look up; problems are the parent's
+        pass
+    _STATE["run"] = run
+    _STATE["templates"] = {id(t): i for i, t in enumerate(mapping.templates)}
+    if validate:
+        from .validator.engine import Validator
+        _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values)
+
+
+@dataclass(slots=True)
+class _RowsTask:
+    source: str
+    file: str
+    prefix: str
+    strict_columns: bool
+    records: list[Any]
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What a worker did for one mapped row besides mapping it: the validator's issues per resource,
+    and for each resource its JSON line, its references and its latest date (None: not made)."""
+    found: list[list[Issue]] | None
+    lines: list[bytes] | None = None
+    refs: list[list[tuple[str, str]]] | None = None
+    latest: list[str | None] | None = None
+
+
+def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepared]]:
+    """Map (and profile-validate) a batch of export records: each row's result, the related rows it
+    marked as having errors, and what else was done (Prepared). Resources travel as JSON lines
+    (orjson: several times cheaper than pickling the dicts, and the parent writes those lines)."""
+    import orjson
+
+    from .mapping.orphans import references
+    from .mapping.run import resource_issues
+    from .rules.window import LatestDate
+    run: MappingRun = _STATE["run"]
+    index: dict[int, int] = _STATE["templates"]
+    validator = _STATE.get("validator")
+    run.ctx.strict_columns = task.strict_columns
+    templates = run.mapping.templates_of(task.source)
+    own = run._related_own_errors
+    out: list[tuple[RowResult, list[Any] | None, Prepared]] = []
+    for record in task.records:
+        before = len(own)
+        result = run.map_one(task.source, task.file, record, templates, task.prefix)
+        marks = list(own)[before:] if len(own) != before else None
+        done = Prepared(resource_issues(validator, result)
+                        if validator is not None and result.resources and not result.issues else None)
+        if result.resources:
+            try:
+                done.lines = [orjson.dumps(r) for _t, r, _m, _k in result.resources]
+            except (TypeError, ValueError, RecursionError):
+                pass   # the parent serializes the row again and rejects it, saying why
+            else:
+                done.refs = [list(references(r)) for _t, r, _m, _k in result.resources]
+                done.latest = []
+                for _t, r, _m, _k in result.resources:
+                    latest = LatestDate()
+                    latest.add(r)
+                    done.latest.append(latest.text)
+        result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
+                            for t, r, m, k in result.resources]
+        out.append((result, marks, done))
+    return out
+
+
+@dataclass(slots=True)
+class _RulesTask:
+    context: str   # _ContextFile: (shared resources, programs, time zone, evaluation date, absent inputs)
+    records: list[list[bytes]]   # each member's resources as JSON lines
+
+
+def _judge_members(task: _RulesTask) -> list[list[Issue]]:
+    import orjson
+
+    from .mapping.run import judge
+    from .rules import RuleConfig, run_rules
+    shared, programs, timezone, as_of, absent = _context_value(task.context)
+    config = _STATE.get("rules_config")
+    if config is None or config[0] != task.context:
+        config = _STATE["rules_config"] = (task.context, RuleConfig(timezone=timezone, export_end=as_of,
+                                                                     absent_inputs=absent))
+    return [judge(run_rules, [orjson.loads(line) for line in lines] + shared, programs, config[1])
+            for lines in task.records]
+
+
+class MapWorkers:
+    """What map_input hands to worker processes with --jobs: the mapping and profile validation of
+    export records, and the program rules per member. Without a pool (one job) it does nothing."""
+
+    def __init__(self, pool: Pool | None) -> None:
+        self.pool = pool
+        self._last: tuple[Any, Prepared] | None = None
+        self._contexts = _ContextFile() if pool is not None else None
+
+    def __enter__(self) -> MapWorkers:
+        return self
+
+    def __exit__(self, kind: Any, *rest: Any) -> None:
+        if self.pool is not None:
+            self.pool.__exit__(kind, *rest)
+        if self._contexts is not None:
+            self._contexts.close()
+
+    def rows(self, run: MappingRun) -> Iterator[RowResult]:
+        """run.rows(), the records mapped by the workers, in the same order."""
+        from orjson import loads
+
+        from .mapping.engine import RowResult
+        assert self.pool is not None
+        templates = run.mapping.templates
+        own = run._related_own_errors
+
+        def tasks() -> Iterator[Any]:
+            batch: _RowsTask | None = None
+            for item in run.work():
+                if item.__class__ is RowResult:
+                    if batch is not None:
+                        yield batch
+                        batch = None
+                    yield Local(item)
+                    continue
+                name, file, record, _templates, prefix = item  # type: ignore[misc]
+                if batch is None or batch.source != name:
+                    if batch is not None:
+                        yield batch
+                    batch = _RowsTask(name, file, prefix, run.ctx.strict_columns, [])
+                batch.records.append(record)
+                if len(batch.records) >= ROWS_PER_TASK:
+                    yield batch
+                    batch = None
+            if batch is not None:
+                yield batch
+
+        for task, answer in self.pool.ordered(_map_rows, tasks()):
+            if isinstance(task, Local):
+                yield answer
+                continue
+            for result, marks, done in answer:
+                if done.lines is not None:
+                    result.resources = [(templates[i], loads(line), m, k)
+                                        for (i, _r, m, k), line in zip(result.resources, done.lines)]
+                else:
+                    result.resources = [(templates[i], r, m, k) for i, r, m, k in result.resources]
+                for mark in marks or ():
+                    own[mark] = True
+                self._last = (result, done)
+                yield result
+
+    def prepared(self, result: RowResult) -> Prepared | None:
+        """What a worker already did for this row (None: all of it is done here)."""
+        last = self._last
+        return last[1] if last is not None and last[0] is result else None
+
+    def rules(self, hook: RulesHook | None) -> Any:
+        if hook is None or self.pool is None:
+            return hook
+        assert self._contexts is not None
+        context = self._contexts.write((hook.shared, hook.programs, hook.checks.timezone, hook.as_of, hook.absent))
+        return _ParallelRules(hook, self.pool, context)
+
+
+class _ParallelRules:
+    """RulesHook with the judging in workers: batches of members go out as JSON lines, findings are
+    recorded in member order as the batches come back (at most the pool's window of batches held).
+    The writer hands each member's resources as JSON lines where it has no parsed copy
+    (`takes_lines`): a member's resources are parsed here only when the rules found something."""
+    takes_lines = True
+
+    def __init__(self, hook: RulesHook, pool: Pool, context: str) -> None:
+        self.hook = hook
+        self.pool = pool
+        self.context = context
+        self._batch: list[tuple[str, list[Any]]] = []
+        self._size = 0
+        self._pending: deque[tuple[list[tuple[str, list[Any]]], Any]] = deque()
+
+    def __call__(self, member: str | None, resources: list[Any]) -> None:
+        if member is None:
+            return
+        self._batch.append((member, resources))
+        self._size += len(resources)
+        if self._size >= RESOURCES_PER_TASK:
+            self._submit()
+
+    def _submit(self) -> None:
+        from orjson import dumps
+        task = _RulesTask(self.context, [[r if isinstance(r, bytes) else dumps(r) for r in resources]
+                                         for _, resources in self._batch])
+        self._pending.append((self._batch, self.pool.submit(_judge_members, task)))
+        self._batch, self._size = [], 0
+        while len(self._pending) >= self.pool.window:
+            self._record_oldest()
+
+    def _record_oldest(self) -> None:
+        from orjson import loads
+        batch, answer = self._pending.popleft()
+        for (member, resources), issues in zip(batch, self.pool.wait(answer)):
+            if issues:
+                parsed = [loads(r) if isinstance(r, bytes) else r for r in resources]
+                self.hook.record(member, parsed + self.hook.shared, issues)
+
+    def flush(self) -> None:
+        if self._batch:
+            self._submit()
+        while self._pending:
+            self._record_oldest()
+
+
+def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, checks: Checks | None,
+                show_values: bool) -> MapWorkers:
+    """The workers of one map_input (none with one job or a small export and the default)."""
+    if jobs == 1:
+        return MapWorkers(None)
+    n = resolve_jobs(jobs, _size(Path(input_dir) / str(spec["file"]) for spec in mapping.sources.values()))
+    if n <= 1:
+        return MapWorkers(None)
+    validate = checks is not None and checks.validator is not None
+    timezone = (checks.timezone if checks is not None else None) or mapping.timezone
+    return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate, timezone)))
+
+
+# -- rules check -------------------------------------------------------------------------------------
+
+def _build_judge(config: RuleConfig, program: str | None) -> None:
+    _STATE["judge"] = (config, program)
+
+
+def _judge_records(records: list[list[bytes]]) -> list[list[Issue]]:
+    import orjson
+
+    from .api import judge_record
+    config, program = _STATE["judge"]
+    return [judge_record([orjson.loads(line) for line in lines], program, config) for lines in records]
+
+
+def judge_records(records: Sequence[MemberInput], config: RuleConfig, program: str | None,
+                  jobs: int) -> Iterator[list[Issue]]:
+    """api.judge_record for each member record, in workers, in order (records go out as JSON lines)."""
+    import orjson
+
+    def tasks() -> Iterator[list[list[bytes]]]:
+        batch: list[list[bytes]] = []
+        size = 0
+        for record in records:
+            batch.append([orjson.dumps(r) for r in record.resources])
+            size += len(record.resources)
+            if size >= RESOURCES_PER_TASK:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    with Pool(jobs, _build_judge, (config, program)) as pool:
+        for _task, answer in pool.ordered(_judge_records, tasks()):
+            yield from answer
