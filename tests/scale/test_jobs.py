@@ -197,8 +197,10 @@ def test_ctrl_c_stops_run_and_leaves_no_summary(tmp_path: Path) -> None:
     code, _stdout, stderr, workers = interrupt_when_workers_run(
         ["run", "--program", "mt-cmp", str(EXAMPLES / "mt-cmp"), "--out", str(out), "--no-progress", "--jobs", "2"])
     assert code == 130
-    assert "Interrupted" in stderr and "Traceback" not in stderr
-    assert not list(out.rglob("summary.json"))   # summary.json is written last: no output looks finished
+    assert "interrupted: " in stderr and "is incomplete" in stderr and "Traceback" not in stderr
+    # staged: nothing of the interrupted run in OUT (the folder lock of `run` aside)
+    assert not out.exists() or {p.name for p in out.iterdir()} <= {".fhiradapter.lock"}
+    assert not list(tmp_path.glob("out.partial-*"))     # and no staging folder left behind
     assert_no_orphans(workers)
 
 
