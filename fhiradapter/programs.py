@@ -31,7 +31,7 @@ class Program:
     inputs: tuple[str, ...] = ()
 
 
-_PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
+_PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest", "EpisodeOfCare")
 
 PROGRAM_TABLE: tuple[Program, ...] = (
     Program("mt-cmp", "Community Maintenance Program (CMP)", "Montana Medicaid (DPHHS)",

@@ -15,7 +15,8 @@ from ..validator.inputs import InputError, expand_paths, read
 from .model import Failure, Sample, TestResult
 
 # Search parameter that names the member, per resource type (R4 search parameters).
-PATIENT_PARAM = {"CarePlan": "subject", "Encounter": "subject", "ServiceRequest": "subject", "Consent": "patient"}
+PATIENT_PARAM = {"CarePlan": "subject", "Encounter": "subject", "ServiceRequest": "subject", "Consent": "patient",
+                 "EpisodeOfCare": "patient"}
 
 
 def from_files(paths: list[str]) -> Sample:
