@@ -128,6 +128,7 @@ Description: "The member's Medicaid or plan coverage: the payer's member id, the
 * identifier[memberId].type 1..1
 * identifier[memberId].type = $V2IdType#MB
 * identifier[memberId].type ^short = "MB member number (shared base)"
+* identifier[memberId].type from BHCoverageIdentifierTypeVS (extensible)
 * identifier[memberId].system 1..1 MS
 * identifier[memberId].system ^short = "The payer's member-id namespace (shared base)"
 * identifier[memberId].value 1..1 MS
@@ -156,3 +157,10 @@ Description: "The member's Medicaid or plan coverage: the payer's member id, the
 * class[plan].type ^short = "plan (shared base)"
 * class[plan].value MS
 * class[plan].name MS
+
+ValueSet: BHCoverageIdentifierTypeVS
+Id: bh-coverage-identifier-type
+Title: "Coverage member-id identifier type"
+Description: "The member number (v2-0203 MB) that marks the payer's member id on a Coverage, as CARIN Blue Button does (the base identifier-type value set has no member number)."
+* ^status = #draft
+* $V2IdType#MB "Member Number"
