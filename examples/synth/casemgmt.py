@@ -65,8 +65,8 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                 out.setdefault(r["member_id"], []).append(r)
         return out
 
-    referrals, plans, contacts, consents = (by_member(n) for n in
-                                            ("referrals.csv", "plans.csv", "contacts.csv", "consents.csv"))
+    referrals, plans, contacts, consents, periods, coverages = (by_member(n) for n in (
+        "referrals.csv", "plans.csv", "contacts.csv", "consents.csv", "enrollments.csv", "coverages.csv"))
     activities: dict[str, list[Row]] = {}
     for a in t["plan_activities.csv"]:
         activities.setdefault(a["plan_id"], []).append(a)
@@ -101,6 +101,12 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                 "purposes": [PURPOSES[p] for p in k["purpose"].split(";")],
                 "from": _iso(k["start_date"], False), "to": _iso(k["end_date"], False) if k["end_date"] else "",
                 "part2": k["part2"] == "Y"}) for k in consents.get(mid, [])],
+            # the enrollment's admission-discharge periods (a re-enrolled client has two)
+            "periods": [_opt({
+                "id": e["enrollment_id"], "from": _iso(e["start_date"], False),
+                "to": _iso(e["end_date"], False) if e["end_date"] else "", "state": STATE[e["status"]],
+                "teamId": e["team_org_id"], "caseManagerId": e["care_manager_id"], "referralId": e["referral_id"],
+                "diagnosis": e["dx_code"]}) for e in periods.get(mid, [])],
         }
         clients.append(_opt({
             "id": mid,
@@ -111,6 +117,10 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
             "phone": m["phone"], "language": m["language"], "medicaidId": m["payer_member_id"],
             "sdmiStatus": {"Y": "yes", "N": "no", "P": "pending"}.get(m["sdmi"], ""),
             "enrollments": [enrollment],
+            "coverage": [_opt({
+                "id": v["coverage_id"], "payerId": v["payer_org_id"], "memberId": v["payer_member_id"],
+                "plan": v["plan_code"], "planName": v["plan_name"], "from": _iso(v["start_date"], False),
+                "to": _iso(v["end_date"], False) if v["end_date"] else ""}) for v in coverages.get(mid, [])],
         }))
 
     return {
@@ -143,7 +153,7 @@ def _visit(c: Row) -> dict:
         "how": MODE[c["mode"]], "purpose": PURPOSE[c["contact_type"]] if c["contact_type"] else "", "outcome": OUTCOME[c["status"]],
         "staffId": c["practitioner_id"], "supervisorId": c["supervisor_id"], "teamId": c["org_id"],
         "location": SETTING[c["setting"]], "billing": billing, "referralId": c["referral_id"],
-        "sud": c["sud_related"] == "Y"})
+        "sud": c["sud_related"] == "Y", "placeOfService": c["place_of_service"]})
 
 
 def _number(text: str) -> int | float | None:

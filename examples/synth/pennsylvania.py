@@ -69,7 +69,9 @@ def _revised_plan(b: Builder, members: list[Member], stays: dict[str, list[tuple
     """A member whose service plan is revised (the first ISP closed, a new one replacing it the next day)
     but who stays in TCM: not a discharge, so no pre-discharge meeting or discharge summary is owed
     (issue 12 defect 2). Drawn after every other row, so the rows above keep their random draws."""
-    m = next(m for m in members if m.end is None and m.enroll < WINDOW_START and m.member_id not in stays)
+    m = next((m for m in members if m.end is None and m.enroll < WINDOW_START and m.member_id not in stays), None)
+    if m is None:       # a small export (--scale) may have no such member
+        return
     revised = WINDOW_START + timedelta(days=30)
     old = next(p for p in b.x.tables["plans.csv"] if p["plan_id"] == m.plan_id)
     old.update(status="CLOSED", end_date=fmt_date(revised - timedelta(days=1)))
