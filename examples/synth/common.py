@@ -125,6 +125,8 @@ class Export:
     bad: list[BadRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     lines: dict[str, dict[int, int]] = field(default_factory=dict)   # file -> id(row) -> line, once written
+    # (member, what): records that look like a violation to a reading of plan dates, but are compliant
+    compliant: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, file: str, **values: object) -> Row:
         unknown = set(values) - set(COLUMNS[file])

@@ -109,6 +109,9 @@ def _cmp_reenrolled(b: Builder, members: list[Member]) -> None:
         for r in rows:
             x.tables["contacts.csv"].remove(r)
         m.episodes = [(m.enroll, gap_from - timedelta(days=1)), (gap_to, None)]
+        x.compliant.append((m.member_id, f"two enrollments (enrollments.csv), not enrolled {gap_from.isoformat()} to "
+                            f"{(gap_to - timedelta(days=1)).isoformat()}, no contact then; its ITP stays open: no weekly "
+                            "quality-contact or team-meeting finding for the gap"))
         return
 
 

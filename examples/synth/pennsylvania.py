@@ -81,6 +81,9 @@ def _revised_plan(b: Builder, members: list[Member], stays: dict[str, list[tuple
             a["status"] = "DONE"
     m.plan_id, _ = b.plan(m, "ISP", revised, revised, m.extra["cm"], comps, tcm_type=m.extra["tcm"],
                           title="TCM service plan (revised)", replaces=old["plan_id"])
+    b.x.compliant.append((m.member_id, f"service plan {old['plan_id']} closed on {(revised - timedelta(days=1)).isoformat()} "
+                          f"and replaced by {m.plan_id}; the enrollment stays open: no pre-discharge-meeting or "
+                          "discharge-summary finding"))
 
 
 def _contact(b: Builder, m: Member, day: date, mode: str = "", contact_type: str = "RT", setting: str = "",
