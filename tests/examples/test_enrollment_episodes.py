@@ -70,3 +70,39 @@ def test_the_gap_between_two_enrollments_is_not_enrolled(mapped: dict[str, Path]
     issues = _issues(merged, "mt-cmp", "America/Denver", CMP_RULES)
     assert sorted(i.rule for i in issues) == sorted(CMP_RULES)
     assert all("3 consecutive weeks" in i.message for i in issues), [i.message for i in issues]
+
+
+def test_payer_coverage_diagnosis_and_place_of_service_come_from_the_export(mapped: dict[str, Path]) -> None:
+    """Each mapped member has a Coverage with the payer's member id (as on members.csv), the payer, the plan
+    and the period; each enrollment an ICD-10-CM diagnosis; each contact the CMS place of service the export
+    states (and none where it states none)."""
+    from fhiradapter.canonical import PROGRAMS
+
+    from .support import EXAMPLES, records_by_line, resources
+    pos_system = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+    for program in PROGRAMS:
+        out = resources(mapped[program])
+        patients = {f"Patient/{r['id']}": r for r in out if r["resourceType"] == "Patient"}
+        coverages = [r for r in out if r["resourceType"] == "Coverage"]
+        covered = {c["beneficiary"]["reference"] for c in coverages}
+        with_payer_id = {ref for ref, p in patients.items() if len(p["identifier"]) > 1}
+        assert with_payer_id and with_payer_id <= covered, program
+        orgs = {f"Organization/{r['id']}": r for r in out if r["resourceType"] == "Organization"}
+        for cov in coverages:
+            member_id = next(i for i in cov["identifier"] if i.get("type"))
+            assert member_id["type"]["coding"][0]["code"] == "MB" and member_id["value"] == cov["subscriberId"]
+            patient = patients[cov["beneficiary"]["reference"]]
+            assert member_id["value"] in {i["value"] for i in patient["identifier"]}
+            assert orgs[cov["payor"][0]["reference"]]["type"][0]["coding"][0]["code"] == "pay"
+            assert cov["class"][0]["type"]["coding"][0]["code"] == "plan" and cov["period"]["start"]
+        conditions = {f"Condition/{r['id']}": r for r in out if r["resourceType"] == "Condition"}
+        for episode in (r for r in out if r["resourceType"] == "EpisodeOfCare"):
+            [dx] = episode["diagnosis"]
+            coding = conditions[dx["condition"]["reference"]]["code"]["coding"][0]
+            assert coding["system"] == "http://hl7.org/fhir/sid/icd-10-cm" and coding["code"].startswith("F")
+        rows = records_by_line(EXAMPLES / program / "contacts.csv")
+        for enc in (r for r in out if r["resourceType"] == "Encounter" and "serviceType" in r):
+            line = int(enc["meta"]["source"].rsplit(":", 1)[1])
+            stated = rows[line]["place_of_service"]
+            found = [e["valueCoding"] for e in enc.get("extension", []) if e["url"].endswith("ext-place-of-service")]
+            assert found == ([{"system": pos_system, "code": stated}] if stated else []), (program, line)
