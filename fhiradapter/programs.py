@@ -36,7 +36,7 @@ _PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest", "EpisodeOfCar
 PROGRAM_TABLE: tuple[Program, ...] = (
     Program("mt-cmp", "Community Maintenance Program (CMP)", "Montana Medicaid (DPHHS)",
             "Community Maintenance Program (CMP), Montana DPHHS Medicaid BHDD Provider Manual",
-            "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp"),
+            "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp", ("enrollments",)),
     Program("mt-imr", "Illness Management and Recovery (IMR)", "Montana Medicaid (DPHHS)",
             "Illness Management and Recovery, Policy 410, Montana DPHHS Medicaid BHDD Provider Manual",
             "003_b1943e64eef8a2d8.txt", "America/Denver", _PROFILED, "mt_imr"),
@@ -50,7 +50,7 @@ PROGRAM_TABLE: tuple[Program, ...] = (
             "002_a91a28d9256cacc7.txt", "America/New_York", _PROFILED, "ma_csp", ("communications",)),
     Program("pa-tcm", "Targeted Case Management (TCM)", "PerformCare (Pennsylvania HealthChoices)",
             "Targeted Case Management Role Expectations, Policy CM-040, PerformCare (Pennsylvania)",
-            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents")),
+            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents", "enrollments")),
 )
 
 BY_ID: dict[str, Program] = {p.id: p for p in PROGRAM_TABLE}
