@@ -8,7 +8,9 @@ PACKAGE_NAME = "fhiradapter.bh"
 
 
 PROGRAMS: tuple[str, ...] = PROGRAM_IDS   # the programs table (fhiradapter/programs.py) lists them
-PROFILED_RESOURCES: tuple[str, ...] = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
+PROFILED_RESOURCES: tuple[str, ...] = ("CarePlan", "Encounter", "Consent", "ServiceRequest", "EpisodeOfCare")
+# profiles every program shares (not per program): the member's payer coverage
+SHARED_PROFILES: tuple[str, ...] = ("bh-coverage",)
 
 
 def sd_url(sd_id: str) -> str:

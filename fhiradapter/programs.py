@@ -36,12 +36,12 @@ class Program:
     state: str = ""
 
 
-_PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest")
+_PROFILED = ("CarePlan", "Encounter", "Consent", "ServiceRequest", "EpisodeOfCare")
 
 PROGRAM_TABLE: tuple[Program, ...] = (
     Program("mt-cmp", "Community Maintenance Program (CMP)", "Montana Medicaid (DPHHS)",
             "Community Maintenance Program (CMP), Montana DPHHS Medicaid BHDD Provider Manual",
-            "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp",
+            "000_90208eba930f2875.txt", "America/Denver", _PROFILED, "mt_cmp", ("enrollments",),
             weekly=(1, "mt-cmp-weekly-quality-contact"), state="MT"),
     Program("mt-imr", "Illness Management and Recovery (IMR)", "Montana Medicaid (DPHHS)",
             "Illness Management and Recovery, Policy 410, Montana DPHHS Medicaid BHDD Provider Manual",
@@ -57,7 +57,7 @@ PROGRAM_TABLE: tuple[Program, ...] = (
             state="MA"),
     Program("pa-tcm", "Targeted Case Management (TCM)", "PerformCare (Pennsylvania HealthChoices)",
             "Targeted Case Management Role Expectations, Policy CM-040, PerformCare (Pennsylvania)",
-            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents"),
+            "004_55627d390f551fcd.txt", "America/New_York", _PROFILED, "pa_tcm", ("stays", "documents", "enrollments"),
             state="PA"),
 )
 

@@ -45,9 +45,14 @@ class Member:
     referral_id: str = ""
     plan_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # enrollments (start, end or None) when not the one from `enroll` to `end`: a re-enrolled member
+    episodes: list[tuple[date, date | None]] = field(default_factory=list)
 
     def active_on(self, day: date) -> bool:
         return self.enroll <= day and (self.end is None or day <= self.end)
+
+    def enrollments(self) -> list[tuple[date, date | None]]:
+        return self.episodes or [(self.enroll, self.end)]
 
 
 class Builder:
@@ -62,6 +67,7 @@ class Builder:
         self.area = area_code
         self.counters: dict[str, int] = {}
         self.staff: dict[str, str] = {}   # practitioner id -> qualification
+        self.members: list[Member] = []
 
     def next_id(self, kind: str, width: int = 5) -> str:
         n = self.counters.get(kind, 0) + 1
@@ -113,7 +119,9 @@ class Builder:
                    address_line=line, city=city, state=state, zip=zipc, phone=self.people.phone(self.area),
                    payer_member_id=payer_id, sdmi=sdmi, language=self.rng.choice(["en"] * 8 + ["es"]),
                    primary_dx=dx)
-        return Member(mid, self.enroll_date(new_share), dx, team, sud)
+        m = Member(mid, self.enroll_date(new_share), dx, team, sud)
+        self.members.append(m)
+        return m
 
     # --- records ------------------------------------------------------------------------------
 
@@ -157,7 +165,7 @@ class Builder:
             status=status, practitioner_id=practitioner, supervisor_id=supervisor, org_id=org or m.team,
             setting=setting, setting_beds=beds, billable=billable, billing_unit=unit, units=units,
             hcpcs=hcpcs, modifiers=modifiers, charge_usd=charge, dx_code=m.dx if dx else "",
-            referral_id=m.referral_id, sud_related=m.sud)
+            referral_id=m.referral_id, sud_related=m.sud, place_of_service=place_of_service(mode, setting))
 
     def stay(self, m: Member, stay_type: str, admit: datetime, discharge: datetime | None, facility: str):
         return self.x.add("stays.csv", stay_id=self.next_id("T", 4), member_id=m.member_id,
@@ -173,6 +181,28 @@ class Builder:
                           custodian_org_id=custodian, recipient_org_id=recipient, purpose=purpose,
                           start_date=fmt_date(start), end_date=fmt_date(end), part2=m.sud,
                           form_file=f"consent-{m.member_id}-{signed:%Y%m%d}.pdf")
+
+    # --- enrollments and coverage (drawn from no random stream: added after every other row) -------
+
+    def enrollments_and_coverage(self, payer_org: str, plan_code: str, plan_name: str) -> None:
+        """One enrollments.csv row per enrollment of each member (the care manager is the author of the
+        member's first plan) and one coverages.csv row per member with a payer member id."""
+        authors: dict[str, str] = {}
+        for p in self.x.tables["plans.csv"]:
+            authors.setdefault(p["member_id"], p["author_id"])
+        members = {r["member_id"]: r for r in self.x.tables["members.csv"]}
+        for m in self.members:
+            for start, end in m.enrollments():
+                self.x.add("enrollments.csv", enrollment_id=self.next_id("E", 5), member_id=m.member_id,
+                           program=self.local, tcm_type=m.extra.get("tcm", ""),
+                           status="CLOSED" if end else "ACTIVE", start_date=fmt_date(start),
+                           end_date=fmt_date(end) if end else "", team_org_id=m.team,
+                           care_manager_id=authors.get(m.member_id, ""), referral_id=m.referral_id, dx_code=m.dx)
+            payer_id = members[m.member_id]["payer_member_id"]
+            if payer_id:
+                self.x.add("coverages.csv", coverage_id=self.next_id("V", 5), member_id=m.member_id,
+                           payer_org_id=payer_org, payer_member_id=payer_id, plan_code=plan_code,
+                           plan_name=plan_name, start_date=fmt_date(COVERAGE_START), end_date="")
 
     # --- scheduling helpers -------------------------------------------------------------------
 
@@ -214,6 +244,18 @@ def quarter_hours_nearest(minutes: int) -> str:
 def quarter_hours_ceiling(minutes: int) -> str:
     """PA: 1/4 hour of service or portion thereof (55 Pa. Code §5221.42(f), domain notes §2)."""
     return str(max(1, math.ceil(minutes / 15)))
+
+
+# Medicaid eligibility of every example member: from before the earliest enrollment, open.
+COVERAGE_START = date(2025, 7, 1)
+# CMS place-of-service codes of the example contacts by contact mode, then setting (the codes of
+# domain-notes §4; a setting without one there gets none). The adapter reads the code from the export.
+_POS_BY_MODE = {"TH": "10", "PH": "10"}          # telehealth provided in the patient's home
+_POS_BY_SETTING = {"OFC": "11", "HOME": "12", "JAIL": "09", "JDC": "09"}
+
+
+def place_of_service(mode: str, setting: str) -> str:
+    return _POS_BY_MODE.get(mode) or _POS_BY_SETTING.get(setting, "")
 
 
 def in_window(day: date) -> bool:

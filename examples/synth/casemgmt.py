@@ -65,8 +65,8 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                 out.setdefault(r["member_id"], []).append(r)
         return out
 
-    referrals, plans, contacts, consents = (by_member(n) for n in
-                                            ("referrals.csv", "plans.csv", "contacts.csv", "consents.csv"))
+    referrals, plans, contacts, consents, periods, coverages = (by_member(n) for n in (
+        "referrals.csv", "plans.csv", "contacts.csv", "consents.csv", "enrollments.csv", "coverages.csv"))
     activities: dict[str, list[Row]] = {}
     for a in t["plan_activities.csv"]:
         activities.setdefault(a["plan_id"], []).append(a)
@@ -103,6 +103,12 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
                 "purposes": [PURPOSES[p] for p in k["purpose"].split(";")],
                 "from": _iso(k["start_date"], False), "to": _iso(k["end_date"], False) if k["end_date"] else "",
                 "part2": k["part2"] == "Y", "signedForm": k["form_file"]}) for k in consents.get(mid, [])],
+            # the enrollment's admission-discharge periods (a re-enrolled client has two)
+            "periods": [_opt({
+                "id": e["enrollment_id"], "from": _iso(e["start_date"], False),
+                "to": _iso(e["end_date"], False) if e["end_date"] else "", "state": STATE[e["status"]],
+                "teamId": e["team_org_id"], "caseManagerId": e["care_manager_id"], "referralId": e["referral_id"],
+                "diagnosis": e["dx_code"]}) for e in periods.get(mid, [])],
         }
         clients.append(_opt({
             "id": mid,
@@ -114,6 +120,10 @@ def build(export: Export, n_clients: int, agency_slug: str) -> dict:
             "sdmiStatus": {"Y": "yes", "N": "no", "P": "pending"}.get(m["sdmi"], ""),
             "primaryDiagnosis": m["primary_dx"],
             "enrollments": [enrollment],
+            "coverage": [_opt({
+                "id": v["coverage_id"], "payerId": v["payer_org_id"], "memberId": v["payer_member_id"],
+                "plan": v["plan_code"], "planName": v["plan_name"], "from": _iso(v["start_date"], False),
+                "to": _iso(v["end_date"], False) if v["end_date"] else ""}) for v in coverages.get(mid, [])],
         }))
 
     return {
@@ -147,7 +157,7 @@ def _visit(c: Row) -> dict:
         "staffId": c["practitioner_id"], "supervisorId": c["supervisor_id"], "teamId": c["org_id"],
         "location": SETTING[c["setting"]], "billing": billing, "referralId": c["referral_id"],
         "diagnosis": c["dx_code"],
-        "sud": c["sud_related"] == "Y"})
+        "sud": c["sud_related"] == "Y", "placeOfService": c["place_of_service"]})
 
 
 def _number(text: str) -> int | float | None:

@@ -75,7 +75,7 @@ COLUMNS: dict[str, list[str]] = {
     "contacts.csv": ["contact_id", "member_id", "program", "tcm_type", "contact_date", "start_time",
                      "duration_min", "mode", "contact_type", "status", "practitioner_id", "supervisor_id",
                      "org_id", "setting", "setting_beds", "billable", "billing_unit", "units", "hcpcs",
-                     "modifiers", "charge_usd", "dx_code", "referral_id", "sud_related"],
+                     "modifiers", "charge_usd", "dx_code", "referral_id", "sud_related", "place_of_service"],
     "stays.csv": ["stay_id", "member_id", "stay_type", "admit_datetime", "discharge_datetime",
                   "facility_org_id"],
     "consents.csv": ["consent_id", "member_id", "program", "status", "signed_datetime", "custodian_org_id",
@@ -84,6 +84,12 @@ COLUMNS: dict[str, list[str]] = {
                            "recipient_org_id", "sender_id", "plan_id", "medium"],
     "documents.csv": ["document_id", "member_id", "program", "doc_type", "document_datetime",
                       "discharge_date", "author_id", "doc_status", "file_name", "content_type"],
+    # one row per enrollment in the program (EpisodeOfCare): a member enrolled twice has two rows
+    "enrollments.csv": ["enrollment_id", "member_id", "program", "tcm_type", "status", "start_date", "end_date",
+                        "team_org_id", "care_manager_id", "referral_id", "dx_code"],
+    # the member's payer coverage (Coverage): payer member id, payer, plan, period
+    "coverages.csv": ["coverage_id", "member_id", "payer_org_id", "payer_member_id", "plan_code", "plan_name",
+                      "start_date", "end_date"],
 }
 
 Row = dict[str, str]
@@ -119,6 +125,8 @@ class Export:
     bad: list[BadRow] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     lines: dict[str, dict[int, int]] = field(default_factory=dict)   # file -> id(row) -> line, once written
+    # (member, what): records that look like a violation to a reading of plan dates, but are compliant
+    compliant: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, file: str, **values: object) -> Row:
         unknown = set(values) - set(COLUMNS[file])
@@ -270,7 +278,9 @@ class HeldBack:
 
 # the files whose rows reference the member (subject/patient) and the referral (Encounter.basedOn)
 _MEMBER_FILES = ("referrals.csv", "plans.csv", "contacts.csv", "stays.csv", "consents.csv", "communications.csv",
-                 "documents.csv")
+                 "documents.csv", "enrollments.csv", "coverages.csv")
+# the files whose rows reference the referral (Encounter.basedOn, EpisodeOfCare.referralRequest)
+_REFERRAL_FILES = ("contacts.csv", "enrollments.csv")
 
 
 def held_back(export: Export) -> list[HeldBack]:
@@ -292,10 +302,11 @@ def held_back(export: Export) -> list[HeldBack]:
                     out.append(HeldBack(f"members.csv:{b.line}", b.stage, file, count))
     for b in sorted(export.bad, key=lambda b: (b.file, b.line)):
         if b.file == "referrals.csv" and b.stage in ("map", "validate"):
-            count = sum(1 for r in export.tables["contacts.csv"] if r.get("referral_id") == b.row["referral_id"]
-                        and r["member_id"] not in held_members and keep("contacts.csv", r))
-            if count:
-                out.append(HeldBack(f"referrals.csv:{b.line}", b.stage, "contacts.csv", count))
+            for file in _REFERRAL_FILES:
+                count = sum(1 for r in export.tables[file] if r.get("referral_id") == b.row["referral_id"]
+                            and r["member_id"] not in held_members and keep(file, r))
+                if count:
+                    out.append(HeldBack(f"referrals.csv:{b.line}", b.stage, file, count))
     return out
 
 

@@ -62,6 +62,7 @@ def cs_export(rng: random.Random, n_members: int) -> Export:
                     _cs_contact(b, m, day, qualified[m.team], credentialed[m.team])
     if len(members) >= 10:
         _violations(b, members, qualified, credentialed, act_staff, act_team)
+    b.enrollments_and_coverage(payer, "DC-MEDICAID", "DC Medicaid")
     return x
 
 

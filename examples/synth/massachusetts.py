@@ -45,6 +45,7 @@ def csp_export(rng: random.Random, n_members: int) -> Export:
         _weekly(b, m)
     if len(members) >= 12:
         _violations(b, members, workers, supervisors, care_team)
+    b.enrollments_and_coverage(payer, "CCA-SCO", "Commonwealth Care Alliance")
     return x
 
 

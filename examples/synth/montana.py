@@ -87,7 +87,32 @@ def cmp_export(rng: random.Random, n_members: int) -> Export:
         _cmp_bad_rows(b, members, staff, orgs)
     _cmp_stays(b, members, orgs)
     _cmp_rosters(b, members, teams)
+    if len(members) >= 12:
+        _cmp_reenrolled(b, members)
+    b.enrollments_and_coverage(orgs["payer"], "MT-MEDICAID", "Montana Medicaid")
     return x
+
+
+def _cmp_reenrolled(b: Builder, members: list[Member]) -> None:
+    """A member discharged and enrolled again three weeks later (two enrollments.csv rows): the weeks
+    between are not enrolled, so no weekly contact or team meeting is owed in them (issue 12 defect 2).
+    The member's ITP stays open across the gap, so plan dates alone would count the gap as enrolled."""
+    x = b.x
+    bad = {id(r.row) for r in x.bad}
+    gap_from, gap_to = week_start(6), week_start(9)        # Monday 2026-02-16 .. Sunday 2026-03-08
+    steady = [m for m in members if m.enroll < WINDOW_START and m.end is None]
+    for m in steady[8:]:
+        rows = [r for r in x.tables["contacts.csv"] if r["member_id"] == m.member_id
+                and gap_from <= _d(r["contact_date"]) < gap_to]
+        if any(id(r) in bad for r in rows):
+            continue
+        for r in rows:
+            x.tables["contacts.csv"].remove(r)
+        m.episodes = [(m.enroll, gap_from - timedelta(days=1)), (gap_to, None)]
+        x.compliant.append((m.member_id, f"two enrollments (enrollments.csv), not enrolled {gap_from.isoformat()} to "
+                            f"{(gap_to - timedelta(days=1)).isoformat()}, no contact then; its ITP stays open: no weekly "
+                            "quality-contact or team-meeting finding for the gap"))
+        return
 
 
 def _cmp_contact(b: Builder, m: Member, day: date, team_staff: list[str], start: time | None = None,
@@ -259,6 +284,7 @@ def imr_export(rng: random.Random, n_members: int) -> Export:
                   "no ITP shows IMR as chosen: the member's plan row is rejected", rule="mt-imr-itp-chooses-imr")
         x.break_row("contacts.csv", contacts[len(contacts) // 2], "duration_min", "1h",
                     "duration is not a number")
+    b.enrollments_and_coverage(orgs["payer"], "MT-MEDICAID", "Montana Medicaid")
     return x
 
 

@@ -60,7 +60,30 @@ def tcm_export(rng: random.Random, n_members: int) -> Export:
             _discharge(b, m, supervisor)
     if len(members) >= 12:
         _violations(b, members, stays)
+        _revised_plan(b, members, stays)
+    b.enrollments_and_coverage(payer, "PA-HC-BH", "PerformCare (HealthChoices behavioral health)")
     return x
+
+
+def _revised_plan(b: Builder, members: list[Member], stays: dict[str, list[tuple]]) -> None:
+    """A member whose service plan is revised (the first ISP closed, a new one replacing it the next day)
+    but who stays in TCM: not a discharge, so no pre-discharge meeting or discharge summary is owed
+    (issue 12 defect 2). Drawn after every other row, so the rows above keep their random draws."""
+    m = next((m for m in members if m.end is None and m.enroll < WINDOW_START and m.member_id not in stays), None)
+    if m is None:       # a small export (--scale) may have no such member
+        return
+    revised = WINDOW_START + timedelta(days=30)
+    old = next(p for p in b.x.tables["plans.csv"] if p["plan_id"] == m.plan_id)
+    old.update(status="CLOSED", end_date=fmt_date(revised - timedelta(days=1)))
+    comps = [a["component"] for a in b.x.tables["plan_activities.csv"] if a["plan_id"] == m.plan_id]
+    for a in b.x.tables["plan_activities.csv"]:
+        if a["plan_id"] == m.plan_id:
+            a["status"] = "DONE"
+    m.plan_id, _ = b.plan(m, "ISP", revised, revised, m.extra["cm"], comps, tcm_type=m.extra["tcm"],
+                          title="TCM service plan (revised)", replaces=old["plan_id"])
+    b.x.compliant.append((m.member_id, f"service plan {old['plan_id']} closed on {(revised - timedelta(days=1)).isoformat()} "
+                          f"and replaced by {m.plan_id}; the enrollment stays open: no pre-discharge-meeting or "
+                          "discharge-summary finding"))
 
 
 def _contact(b: Builder, m: Member, day: date, mode: str = "", contact_type: str = "RT", setting: str = "",

@@ -107,13 +107,26 @@ The rows are valid; the care they record breaks a program rule (rule ids of `fhi
 Rule findings never remove rows. A member whose plan row is rejected above also shows up here, as the
 rules then find billed contacts without a plan. A team finding (member "(team …)") concerns the
 roster Groups, not one member. The table is what the rules report on `fhiradapter map` output; `run`
-also holds back the contacts that cite a referral the validator rejects (above), so for that mt-cmp
-member it reports no quality contact and no team meeting in the weeks up to the export's end instead
-of the missing-SDMI finding. Every finding names the period judged (up to the export's end).
+also holds back the contacts and the enrollment that cite a referral the validator rejects (above), so
+for that mt-cmp member the weekly quality-contact and team-meeting rules report, as information,
+"not evaluated: no enrollment episode" instead of the missing-SDMI finding. Every finding names the
+period judged (up to the export's end).
 
 | program | member | seed section | rule | what |
 |---|---|---|---|---|
 {finding_rows}
+
+## Enrollments and coverage
+
+`enrollments.csv` holds one row per enrollment (→ EpisodeOfCare, and a Condition for its ICD-10-CM
+diagnosis), `coverages.csv` the member's payer coverage (→ Coverage with the payer's member id, payer,
+plan and period), and `contacts.csv` the CMS place of service of each contact (→ `ext-place-of-service`).
+The rules read enrollment and discharge from the EpisodeOfCare only. These members are compliant, but a
+reading of plan dates would report them (`tests/examples/test_enrollment_episodes.py`):
+
+| program | member | record |
+|---|---|---|
+{compliant_rows}
 """
 
 
@@ -142,7 +155,8 @@ def render_readme(exports: dict[str, Export], seed: int, scale: float, clients: 
                              for p, x in exports.items() for h in held_without_consent(x))
     findings = "\n".join(f"| {p} | {f.member_id} | {f.seed_ref} | {f.rule} | {f.what} |"
                          for p, x in exports.items() for f in x.findings)
-    return INTRO.format(seed=seed, scale=scale, clients=clients, start=WINDOW_START.isoformat(),
+    compliant = "\n".join(f"| {p} | {member} | {what} |" for p, x in exports.items() for member, what in x.compliant)
+    return INTRO.format(compliant_rows=compliant, seed=seed, scale=scale, clients=clients, start=WINDOW_START.isoformat(),
                         end=WINDOW_END.isoformat(), count_heads=" | ".join(heads),
                         count_rule="---|" * len(heads), count_rows=count_rows, map_rows=rows("map"),
                         validate_rows=rows("validate"), finding_rows=findings,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..canonical import BASE, PROFILED_RESOURCES, PROGRAMS
+from ..canonical import BASE, PROFILED_RESOURCES, PROGRAMS, SHARED_PROFILES
 from ..citations import BY_PROGRAM, PolicySource, publicize
 from ..conformance.registry import Registry
 from ..rules import catalogue
@@ -217,7 +217,8 @@ def build_model(registry: Registry | None = None, findings: dict[str, tuple[dict
             billing=[b for b in billing if b.program == program]))
     return GuideModel(
         manifest=dict(pkg.manifest), programs=programs,
-        bases=[views[f"bh-{t.lower()}"] for t in PROFILED_RESOURCES if f"bh-{t.lower()}" in views],
+        bases=[views[f"bh-{t.lower()}"] for t in PROFILED_RESOURCES if f"bh-{t.lower()}" in views]
+        + [views[i] for i in SHARED_PROFILES if i in views],
         extensions=[v for v in views.values() if v.sd.get("type") == "Extension"],
         code_systems=[r for r in resources if r["resourceType"] == "CodeSystem"],
         value_sets=[r for r in resources if r["resourceType"] == "ValueSet"],

@@ -33,6 +33,19 @@ def not_evaluated(record: MemberRecord, source: str) -> Finding | None:
     return None
 
 
+def no_episode(record: MemberRecord, program: str) -> Finding | None:
+    """When the member has program data (contacts, plans or a referral) but no enrollment episode
+    (EpisodeOfCare of the program), rules that need the enrollment period say so instead of guessing it
+    from plan dates (issue 12 defect 2: a revised plan is no discharge, a gap between enrollments is
+    not enrolled)."""
+    if record.episodes(program):
+        return None
+    if record.contacts(program, finished_only=False) or record.plans(program) or record.referrals(program):
+        return Finding(f"not evaluated: no enrollment episode (EpisodeOfCare of type bh-program|{program}) in "
+                       f"the member record", record.patient(), severity="information")
+    return None
+
+
 def missing_sdmi(record: MemberRecord, program: str) -> Iterator[Finding]:
     """The program's referral must carry reasonCode bh-eligibility-criterion|sdmi."""
     referrals = record.referrals(program)

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import run_label, week_label, week_runs, week_start
-from .common import billed_without_plan, full_weeks, missing_sdmi
+from .common import billed_without_plan, full_weeks, missing_sdmi, no_episode
 from .record import MemberRecord, codes, describe, ref_key, sub_ext_value
 from .registry import Finding, note, rule
 
@@ -49,6 +49,9 @@ def billable_days(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (3)",
       statement="Each member receives a quality contact (face-to-face or telehealth) every week of enrollment.")
 def weekly_quality_contact(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := no_episode(record, P)) is not None:
+        yield absent
+        return
     first = record.config.week_start_index
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in _qualifying(record)) if d}
     for start, end, shown_by in record.enrollment_spans(P):   # each enrollment (EpisodeOfCare) on its own
@@ -121,6 +124,9 @@ def itp_documents(record: MemberRecord) -> Iterator[Finding]:
       section="Service Requirements (4)",
       statement="The team meets each week to discuss the member's progress (a team-meeting Encounter about the member each enrolled week).")
 def weekly_team_meeting(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := no_episode(record, P)) is not None:
+        yield absent
+        return
     first = record.config.week_start_index
     meetings = [e for e in record.contacts(P) if "team-meeting" in record.contact_types(e)]
     covered = {week_start(d, first) for d in (record.day(e, "period.start") for e in meetings) if d}

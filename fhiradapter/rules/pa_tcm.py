@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 from .. import canonical as c
 from .calendar import add_business_days
-from .common import not_evaluated
+from .common import no_episode, not_evaluated
 from .record import MemberRecord, describe, ext, has_code, sub_ext_value
 from .registry import Finding, note, rule
 
@@ -16,27 +16,16 @@ DISCHARGE_SUMMARY = "18842-5"
 
 
 def _in_tcm(record: MemberRecord, day: date) -> bool:
-    """Whether TCM was open on `day`: a TCM EpisodeOfCare covers it; without episodes a pa-tcm plan
-    covers it, or (no plans) any TCM contact exists."""
-    if record.episodes(P):
-        return record.enrolled_on(P, day)
-    plans = record.plans(P)
-    if plans:
-        return any(record.covers(p, day) for p in plans)
-    return bool(record.contacts(P))
+    """Whether TCM was open on `day`: a TCM EpisodeOfCare covers it."""
+    return record.enrolled_on(P, day)
 
 
 def _discharges(record: MemberRecord, *, planned: bool) -> list[dict[str, Any]]:
-    """What shows a TCM discharge: the TCM EpisodeOfCare's period.end when the record has episodes (a
-    revised plan is no discharge: issue 12 defect 2); else the older reading, a pa-tcm plan's end
-    (planned: any plan not revoked; done: completed or revoked plans)."""
-    episodes = record.episodes(P)
-    if episodes:
-        return [e for e in episodes if record.day(e, "period.end") is not None
-                and (planned or e.get("status") == "finished")]
-    if planned:
-        return [p for p in record.plans(P) if p.get("status") != "revoked"]
-    return [p for p in record.plans(P) if p.get("status") in ("completed", "revoked")]
+    """What shows a TCM discharge: a TCM EpisodeOfCare's period.end (planned: any episode with an end;
+    done: finished episodes). A plan's end is never read as one: a revised plan is no discharge (issue 12
+    defect 2)."""
+    return [e for e in record.episodes(P) if record.day(e, "period.end") is not None
+            and (planned or e.get("status") == "finished")]
 
 
 def _before_input(record: MemberRecord, day: date) -> bool:
@@ -48,6 +37,9 @@ def _before_input(record: MemberRecord, day: date) -> bool:
       statement="After discharge from mental health inpatient or partial hospitalization, TCM contacts the member within 2 business days.")
 def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
     if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
+    if record.stays(*HOSPITAL) and (absent := no_episode(record, P)) is not None:
         yield absent
         return
     # contacting the member: a collateral contact (with family or providers) is not (issue 12 defect 5)
@@ -70,6 +62,9 @@ def post_discharge_contact(record: MemberRecord) -> Iterator[Finding]:
       statement="While the member is in mental health inpatient or partial hospitalization, TCM has at least one contact.")
 def contact_during_admission(record: MemberRecord) -> Iterator[Finding]:
     if (absent := not_evaluated(record, "stays")) is not None:
+        yield absent
+        return
+    if record.stays(*HOSPITAL) and (absent := no_episode(record, P)) is not None:
         yield absent
         return
     contacts = record.contacts(P)
@@ -111,6 +106,9 @@ PRE_DISCHARGE_EARLIEST = 90   # days before the planned discharge: twice the pol
 @rule(id="pa-tcm-pre-discharge-meeting", program=P, severity="error", source=SRC, section="2.2",
       statement="A pre-discharge planning meeting is held at least 45 days before the planned TCM discharge.")
 def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
+    if (absent := no_episode(record, P)) is not None:
+        yield absent
+        return
     meetings = [e for e in record.contacts(P) if "pre-discharge-planning" in record.contact_types(e)]
     for plan in _discharges(record, planned=True):
         end = record.day(plan, "period.end")
@@ -138,6 +136,9 @@ def pre_discharge_meeting(record: MemberRecord) -> Iterator[Finding]:
       statement="A TCM Discharge Summary (DocumentReference LOINC 18842-5) is submitted within 30 calendar days of TCM discharge.")
 def discharge_summary(record: MemberRecord) -> Iterator[Finding]:
     if (absent := not_evaluated(record, "documents")) is not None:
+        yield absent
+        return
+    if (absent := no_episode(record, P)) is not None:
         yield absent
         return
     summaries = [d for d in record.of_type("DocumentReference")

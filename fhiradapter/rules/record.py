@@ -125,7 +125,7 @@ def programs_named(resources: list[dict[str, Any]]) -> set[str]:
     found: set[str] = set()
     for res in resources:
         if isinstance(res, dict):
-            for name in ("serviceType", "category", "code"):
+            for name in ("serviceType", "category", "code", "type"):   # type: EpisodeOfCare
                 found |= codes(res.get(name), c.PROGRAM_SYSTEM)
     return found & set(c.PROGRAMS)
 
@@ -282,7 +282,9 @@ class MemberRecord:
         if found is None:
             found = self._programs[id(resource)] = (
                 self._programs_served(resource) | codes(resource.get("category"), c.PROGRAM_SYSTEM)
-                | codes(resource.get("code"), c.PROGRAM_SYSTEM))
+                | codes(resource.get("code"), c.PROGRAM_SYSTEM)
+                | (codes(resource.get("type"), c.PROGRAM_SYSTEM) if resource.get("resourceType") == "EpisodeOfCare"
+                   else set()))
         return found
 
     def _programs_served(self, resource: dict[str, Any]) -> set[str]:
@@ -406,16 +408,6 @@ class MemberRecord:
         start, end = self.plan_start(plan), self.day(plan, "period.end")
         return (start is None or start <= day) and (end is None or day <= end)
 
-    def enrollment(self, program: str) -> tuple[date, date | None] | None:
-        """From the earliest program plan start to the latest plan end (None while any plan is open)."""
-        plans = [p for p in self.plans(program) if self.plan_start(p)]
-        if not plans:
-            return None
-        start = min(d for p in plans if (d := self.plan_start(p)) is not None)
-        ends = [self.day(p, "period.end") for p in plans]
-        end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
-        return start, end
-
     # ---- program episodes (issue 12 defect 2) ---------------------------------------------------
     def episodes(self, program: str) -> list[dict[str, Any]]:
         """The program's EpisodeOfCare resources (type bh-program|program) that record an enrollment (not
@@ -428,17 +420,11 @@ class MemberRecord:
         return list(self._list_cache[key])
 
     def enrollment_spans(self, program: str) -> list[tuple[date, date | None, dict[str, Any]]]:
-        """(start, end or None while open, the resource that shows it) of each enrollment. The
-        EpisodeOfCare is the enrollment when the record has one: the weeks between two episodes are not
-        enrolled and a revised plan is no discharge. Without episodes, the older reading: from the
-        earliest plan start to the latest plan end (docs/rules.md)."""
-        episodes = self.episodes(program)
-        if episodes:
-            return [(start, self.day(e, "period.end"), e) for e in episodes
-                    if (start := self.day(e, "period.start")) is not None]
-        span = self.enrollment(program)
-        plans = self.plans(program)
-        return [(span[0], span[1], plans[0])] if span and plans else []
+        """(start, end or None while open, the EpisodeOfCare) of each enrollment: the weeks between two
+        episodes are not enrolled and a revised plan is no discharge. Plan dates are never read as
+        enrollment: without episodes there is none (the rules then say "not evaluated", docs/rules.md)."""
+        return [(start, self.day(e, "period.end"), e) for e in self.episodes(program)
+                if (start := self.day(e, "period.start")) is not None]
 
     def enrolled_on(self, program: str, day: date) -> bool:
         return any(start <= day and (end is None or day <= end) for start, end, _ in self.enrollment_spans(program))

@@ -83,7 +83,7 @@ def program_items(sample: Sample, program: str, resource_type: str) -> tuple[lis
     for item in sample.of_type(resource_type):
         claimed = url in (item.resource.get("meta") or {}).get("profile", [])
         coded = (PROGRAM_SYSTEM, program) in set(_codes({k: v for k, v in item.resource.items()
-                                                          if k in ("category", "serviceType")}))
+                                                          if k in ("category", "serviceType", "type")}))
         (ours if claimed or coded else others).append(item)
     return ours, others
 

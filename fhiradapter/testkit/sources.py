@@ -17,8 +17,10 @@ from .model import Failure, Sample, TestResult
 # Search parameter that names the member, per resource type (R4 search parameters): the profiled types,
 # then the member records program rules also read (ma-csp termination notices, pa-tcm discharge summaries).
 PATIENT_PARAM = {"CarePlan": "subject", "Encounter": "subject", "ServiceRequest": "subject", "Consent": "patient",
-                 "Communication": "subject", "DocumentReference": "subject"}
-SEARCHED = (*PROFILED_RESOURCES, "Communication", "DocumentReference")
+                 "Communication": "subject", "DocumentReference": "subject", "EpisodeOfCare": "patient",
+                 "Coverage": "beneficiary"}
+SEARCHED = (*PROFILED_RESOURCES, *(t for t in ("Communication", "DocumentReference", "EpisodeOfCare", "Coverage")
+                                  if t not in PROFILED_RESOURCES))
 # How many hops of references the kit follows from the member records (e.g. Location -> Organization ->
 # its parent organization), so reference integrity is judged on what the server resolves.
 REFERENCE_DEPTH = 4

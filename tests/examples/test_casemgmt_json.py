@@ -20,7 +20,7 @@ def without_source(r: dict) -> dict:
 def member_of(r: dict) -> str | None:
     if r["resourceType"] == "Patient":
         return f"Patient/{r['id']}"
-    return (r.get("subject") or r.get("patient") or {}).get("reference")
+    return (r.get("subject") or r.get("patient") or r.get("beneficiary") or {}).get("reference")
 
 
 def test_json_export_gives_the_same_resources_as_the_csv_export(mapped: dict[str, Path]) -> None:
@@ -28,7 +28,8 @@ def test_json_export_gives_the_same_resources_as_the_csv_export(mapped: dict[str
     from_json = [without_source(r) for r in resources(mapped["casemgmt-json"])]
     types = Counter(r["resourceType"] for r in from_json)
     assert set(types) == {"Patient", "Organization", "Practitioner", "Group", "ServiceRequest", "CarePlan",
-                          "Encounter", "Consent", "Condition", "Location", "CareTeam", "Goal", "DocumentReference"}
+                          "Encounter", "Consent", "Condition", "Location", "CareTeam", "Goal", "DocumentReference",
+                          "EpisodeOfCare", "Coverage"}
     assert types["Encounter"] > 100
     for r in from_json:
         key = (r["resourceType"], r["id"])

@@ -35,7 +35,8 @@ def documented_columns() -> dict[str, list[str]]:
 def test_doc_lists_every_file() -> None:
     assert set(documented_columns()) == {
         "members.csv", "organizations.csv", "practitioners.csv", "rosters.csv", "referrals.csv", "plans.csv",
-        "plan_activities.csv", "contacts.csv", "stays.csv", "consents.csv", "communications.csv", "documents.csv"}
+        "plan_activities.csv", "contacts.csv", "stays.csv", "consents.csv", "communications.csv", "documents.csv",
+        "enrollments.csv", "coverages.csv"}
 
 
 @pytest.mark.parametrize("program", PROGRAMS)

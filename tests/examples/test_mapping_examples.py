@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from fhiradapter.canonical import PROGRAMS, profile_url
+from fhiradapter.canonical import PROGRAMS, profile_url, sd_url
 
 from fhiradapter.mapping.errorfile import read_errors
 
 from .support import (EXAMPLES, MAPPINGS, consent_held_in_errors, documented, documented_consent_held, documented_held,
                       held_in_errors, resources, run_cli)
 
-PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest")
+PROFILED = ("Encounter", "CarePlan", "Consent", "ServiceRequest", "EpisodeOfCare")
 STAY_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-stay-type"
 PROGRAM_SYSTEM = "https://fhiradapter.org/fhir/CodeSystem/bh-program"
 
@@ -88,6 +88,8 @@ def test_resources_have_the_design_shapes(program: str, mapped: dict[str, Path])
             c["system"] == STAY_SYSTEM for t in r["type"] for c in t["coding"])
         if r["resourceType"] in PROFILED and not is_stay and program_codes != ["dc-act"]:
             assert r["meta"]["profile"] == [profile_url(program, r["resourceType"])], r["meta"]["source"]
+        elif r["resourceType"] == "Coverage":     # one shared profile, not per program
+            assert r["meta"]["profile"] == [sd_url("bh-coverage")], r["meta"]["source"]
         else:
             assert "profile" not in r.get("meta", {}), r["meta"]["source"]
         assert r["identifier"][0]["system"].startswith("https://fhiradapter.org/fhir/sid/")

@@ -35,7 +35,7 @@ def test_list_json_and_program_filter() -> None:
     every = json.loads(run("list", "--format", "json").output)
     assert {r["id"] for r in every if r["program"] in PROGRAMS} == PROGRAM_PROFILES
     assert {r["id"] for r in every if r["program"] == "(shared base)"} == {
-        "bh-encounter", "bh-careplan", "bh-consent", "bh-servicerequest"}
+        "bh-encounter", "bh-careplan", "bh-consent", "bh-servicerequest", "bh-episodeofcare", "bh-coverage"}
     only = json.loads(run("list", "--program", "pa-tcm", "--format", "json").output)
     assert sorted(r["resource"] for r in only) == sorted(PROFILED_RESOURCES)
 

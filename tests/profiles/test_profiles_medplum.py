@@ -44,7 +44,7 @@ def test_snapshot_package_has_every_profile_with_a_snapshot(snapshot_package: Pa
         with tarfile.open(snapshot_package) as tar:
             sds = [json.load(tar.extractfile(m)) for m in tar.getmembers()
                    if m.name.startswith("package/StructureDefinition-")]
-    assert len(sds) == 28
+    assert len(sds) == 36   # 31 profiles (25 program, 6 shared) and 5 extensions
     assert all(sd.get("snapshot", {}).get("element") for sd in sds)
 
 

@@ -1,4 +1,4 @@
-"""The committed FHIR package: manifest, the 24 profiles and their chain, citations, examples, fixtures."""
+"""The committed FHIR package: manifest, the 31 profiles and their chain, citations, examples, fixtures."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from fhiradapter.canonical import PROFILED_RESOURCES, PROGRAMS, sd_url
+from fhiradapter.canonical import PROFILED_RESOURCES, PROGRAMS, SHARED_PROFILES, sd_url
 from fhiradapter.citations import BY_PROGRAM, INTERNAL_REFERENCE
 
 from .conftest import EXAMPLES, INVALID, PROFILES, REPO, read
@@ -42,8 +42,8 @@ def test_package_manifest() -> None:
 
 def test_exactly_the_expected_profiles(structure_definitions: dict[str, Any]) -> None:
     profiles = {i for i, sd in structure_definitions.items() if sd["type"] != "Extension"}
-    assert profiles == set(PROGRAM_PROFILES) | set(BASES)
-    assert len(PROGRAM_PROFILES) == 20
+    assert profiles == set(PROGRAM_PROFILES) | set(BASES) | set(SHARED_PROFILES)
+    assert len(PROGRAM_PROFILES) == 25
 
 
 @pytest.mark.parametrize("profile_id", PROGRAM_PROFILES)
@@ -62,7 +62,8 @@ def test_program_profile_derives_from_its_base(structure_definitions: dict[str, 
 def test_program_profile_fixes_its_program_code(structure_definitions: dict[str, Any], profile_id: str) -> None:
     sd = structure_definitions[profile_id]
     program = profile_id.rsplit("-", 1)[0]
-    slice_id = {"Encounter": "Encounter.serviceType.coding:program"}.get(sd["type"], f"{sd['type']}.category:program")
+    slice_id = {"Encounter": "Encounter.serviceType.coding:program",
+                "EpisodeOfCare": "EpisodeOfCare.type:program"}.get(sd["type"], f"{sd['type']}.category:program")
     element = next(e for e in sd["differential"]["element"] if e["id"] == slice_id)
     pattern = element.get("patternCoding") or element["patternCodeableConcept"]["coding"][0]
     assert pattern == {"system": LOCAL + "CodeSystem/bh-program", "code": program} | (
@@ -74,12 +75,12 @@ def _constrained(element: dict[str, Any]) -> bool:
             or any(k.startswith(("pattern", "fixed")) for k in element))
 
 
-@pytest.mark.parametrize("profile_id", PROGRAM_PROFILES + BASES)
+@pytest.mark.parametrize("profile_id", PROGRAM_PROFILES + BASES + list(SHARED_PROFILES))
 def test_every_constrained_element_cites_its_source(structure_definitions: dict[str, Any], profile_id: str) -> None:
     """Program constraints cite their policy by public title + section; shared-base ones cite the shared
     base / US Core / SDOHCC / the design."""
     sd = structure_definitions[profile_id]
-    is_base = profile_id in BASES
+    is_base = profile_id in BASES or profile_id in SHARED_PROFILES
     missing = []
     for element in sd["differential"]["element"]:
         texts = [element.get("short", "") + " " + element.get("definition", "")] if _constrained(element) else []
@@ -155,7 +156,7 @@ def _references(node: Any) -> Iterator[str]:
             yield from _references(value)
 
 
-@pytest.mark.parametrize("profile_id", PROGRAM_PROFILES)
+@pytest.mark.parametrize("profile_id", PROGRAM_PROFILES + list(SHARED_PROFILES))
 def test_each_profile_has_a_valid_example_and_an_invalid_fixture(profile_id: str) -> None:
     url = sd_url(profile_id)
 

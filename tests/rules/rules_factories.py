@@ -141,6 +141,15 @@ def plan(program: str, plan_type: str, start: str, *, end: str | None = None, cr
     return res
 
 
+def episode(program: str, start: str, end: str | None = None, *, status: str | None = None,
+            eid: str | None = None) -> dict:
+    """An enrollment (EpisodeOfCare of the program): finished when it has an end, else active."""
+    period = {"start": start} | ({"end": end} if end else {})
+    return {"resourceType": "EpisodeOfCare", "id": eid or _id("eoc"), "status": status or ("finished" if end else "active"),
+            "type": [cc(c.PROGRAM_SYSTEM, program)], "patient": PATIENT_REF, "period": period,
+            "managingOrganization": {"reference": "Organization/agency"}}
+
+
 def consent(program: str, start: str, end: str | None = None, *, recipient: str = "Organization/payer",
             purposes: tuple[str, ...] = ("HPAYMT", "TREAT"), part2: bool = False, status: str = "active",
             deny: dict | None = None) -> dict:

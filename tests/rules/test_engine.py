@@ -12,7 +12,7 @@ from fhiradapter.rules import RuleConfig, catalogue, run_rules
 from fhiradapter.rules import registry
 from fhiradapter.rules.record import MemberRecord
 from fhiradapter.rules.registry import Finding, Rule
-from rules_factories import billing, contact, full_patient, plan, referral
+from rules_factories import billing, contact, episode, full_patient, plan, referral
 
 AS_OF = date(2026, 3, 1)
 
@@ -103,7 +103,7 @@ def test_catalogue_entries_are_complete() -> None:
 
 def test_without_as_of_the_record_is_judged_up_to_its_latest_date() -> None:
     # contacts every week Feb 2 - Feb 22; nothing after: the data says nothing about later weeks
-    record = [full_patient(), plan("mt-cmp", "itp", "2026-02-02")] + [
+    record = [full_patient(), plan("mt-cmp", "itp", "2026-02-02"), episode("mt-cmp", "2026-02-02")] + [
         contact("mt-cmp", f"2026-02-{d:02d}T10:00:00-07:00") for d in (3, 10, 17, 22)]
     assert not [i for i in run_rules(record) if i.rule == "mt-cmp-weekly-quality-contact"]
     late = RuleConfig(as_of=date(2026, 4, 1))

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from fhiradapter.cli.rules import rules
 from fhiradapter.rules import RuleConfig, run_rules
-from rules_factories import billing, contact, plan
+from rules_factories import billing, contact, episode, plan
 
 BILL = billing(unit="per-diem", bundled=True)
 
@@ -18,13 +18,13 @@ BILL = billing(unit="per-diem", bundled=True)
 def _member(pid: str, last: date) -> list[dict]:
     """An mt-cmp member enrolled from 2026-01-05 (open plan) with a weekly contact up to `last`."""
     ref = {"reference": f"Patient/{pid}"}
-    items = [{"resourceType": "Patient", "id": pid}, plan("mt-cmp", "itp", "2026-01-05")]
+    items = [{"resourceType": "Patient", "id": pid}, plan("mt-cmp", "itp", "2026-01-05"), episode("mt-cmp", "2026-01-05")]
     day = date(2026, 1, 6)
     while day <= last:
         items.append(contact("mt-cmp", f"{day.isoformat()}T10:00:00-07:00", bill=BILL))
         day += timedelta(days=7)
     for res in items[1:]:
-        res["subject"] = ref
+        res["patient" if res["resourceType"] == "EpisodeOfCare" else "subject"] = ref
     return items
 
 
@@ -35,7 +35,7 @@ def test_a_member_whose_contacts_stop_early_is_judged_to_the_export_end(tmp_path
     result = CliRunner().invoke(rules, ["check", str(path), "--data-from", "none"])
     lines = [line for line in result.output.splitlines() if "mt-cmp-weekly-quality-contact" in line]
     # member b: no contact from the week of 2026-02-16 to the export's end (2026-04-21); member a is clean
-    assert len(lines) == 1 and stopped[2]["id"] not in lines[0] and "period judged: up to 2026-04-21" in lines[0]
+    assert len(lines) == 1 and stopped[3]["id"] not in lines[0] and "period judged: up to 2026-04-21" in lines[0]
     assert result.exit_code == 1
     # alone, member b's record is judged up to its own last record: the silent pass the default avoids
     alone = run_rules(stopped, config=RuleConfig())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rules_factories import (PATIENT_REF, billing, communication, contact, findings, organization, patient, plan,
+from rules_factories import (PATIENT_REF, billing, communication, contact, episode, findings, organization, patient, plan,
                              practitioner, referral, setting)
 from rules_factories import stay as stay_encounter
 
@@ -45,7 +45,7 @@ def test_termination_notice_only_to_the_member_does_not_notify_cca() -> None:
 
 
 def test_pre_discharge_meeting_198_days_early_does_not_count() -> None:
-    tcm = plan("pa-tcm", "service-plan", "2025-06-01", end="2026-03-31", status="completed")
+    tcm = episode("pa-tcm", "2025-06-01", end="2026-03-31")
 
     def meeting(day: str) -> dict:
         return contact("pa-tcm", f"{day}T10:00:00-04:00", ctype="pre-discharge-planning")
@@ -59,7 +59,7 @@ def test_pre_discharge_meeting_198_days_early_does_not_count() -> None:
 # ---- defect 5: contact semantics ------------------------------------------------------------------
 
 def _tcm_plan() -> dict:
-    return plan("pa-tcm", "service-plan", "2026-01-05")
+    return episode("pa-tcm", "2026-01-05")
 
 
 def test_a_collateral_call_is_not_contacting_the_member_after_discharge() -> None:

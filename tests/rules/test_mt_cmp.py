@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhiradapter import canonical as c
-from rules_factories import billing, contact, findings, loi, patient, plan, referral, roster
+from rules_factories import billing, contact, episode, findings, loi, patient, plan, referral, roster
 
 P = "mt-cmp"
 AS_OF = date(2026, 3, 1)
@@ -38,7 +38,7 @@ def test_week_start_is_configurable() -> None:
 
 
 def test_weekly_quality_contact() -> None:
-    enrolled = plan(P, "itp", "2026-02-02")
+    enrolled = episode(P, "2026-02-02")
     ok = [patient(), enrolled] + _days("2026-02-03", "2026-02-10", "2026-02-17", mode="telehealth")
     assert findings(ok, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 23)) == []
     # the second week has only a phone contact: it is not a quality contact
@@ -48,7 +48,7 @@ def test_weekly_quality_contact() -> None:
 
 
 def test_a_team_meeting_is_not_a_quality_contact_with_the_member() -> None:
-    enrolled = plan(P, "itp", "2026-02-02")
+    enrolled = episode(P, "2026-02-02")
     meeting = contact(P, "2026-02-10T09:00:00-07:00", ctype="team-meeting", mode="face-to-face")
     record = [patient(), enrolled] + _days("2026-02-03", "2026-02-17") + [meeting]
     issues = findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 23))
@@ -56,7 +56,7 @@ def test_a_team_meeting_is_not_a_quality_contact_with_the_member() -> None:
 
 
 def test_weekly_quality_contact_ignores_the_week_still_running() -> None:
-    record = [patient(), plan(P, "itp", "2026-02-02")] + _days("2026-02-03")
+    record = [patient(), episode(P, "2026-02-02")] + _days("2026-02-03")
     assert findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 12)) == []
 
 
@@ -123,7 +123,7 @@ def test_a_plan_covering_the_date_but_listing_no_cmp_service_does_not_document_i
 
 
 def test_weekly_team_meeting_is_a_warning() -> None:
-    enrolled = plan(P, "itp", "2026-02-02")
+    enrolled = episode(P, "2026-02-02")
     meetings = [contact(P, f"{d}T09:00:00-07:00", ctype="team-meeting", mode="face-to-face")
                 for d in ("2026-02-04", "2026-02-11")]
     assert findings([patient(), enrolled] + meetings, "mt-cmp-weekly-team-meeting", as_of=date(2026, 2, 16)) == []
@@ -133,7 +133,7 @@ def test_weekly_team_meeting_is_a_warning() -> None:
 
 def test_weeks_before_the_extract_window_are_not_judged() -> None:
     # enrolled long before the export's contacts begin (2026-02-02)
-    record = [patient(), plan(P, "itp", "2025-03-03")] + _days("2026-02-03", "2026-02-10")
+    record = [patient(), episode(P, "2025-03-03")] + _days("2026-02-03", "2026-02-10")
     assert len(findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 16))) == 1
     assert findings(record, "mt-cmp-weekly-quality-contact", as_of=date(2026, 2, 16),
                     data_from=date(2026, 2, 2)) == []

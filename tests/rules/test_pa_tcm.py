@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from rules_factories import contact, discharge_summary, findings, patient, plan, setting, stay
+from rules_factories import contact, discharge_summary, episode, findings, patient, plan, setting, stay
 
 P = "pa-tcm"
 AS_OF = date(2026, 9, 1)
 TCM_PLAN = plan(P, "isp", "2026-01-01")
+TCM_EPISODE = episode(P, "2026-01-01")   # the enrollment the discharge rules read
 
 
 def tcm(start: str, **kw) -> dict:
@@ -17,23 +18,23 @@ def tcm(start: str, **kw) -> dict:
 def test_contact_within_two_business_days_of_discharge_skips_the_observed_holiday() -> None:
     # discharged Thursday 2026-07-02; Friday 07-03 is Independence Day observed → 2nd business day is Tue 07-07
     hospital = stay("inpatient-psychiatric", "2026-06-25T12:00:00-04:00", "2026-07-02T11:00:00-04:00")
-    ok = [patient(), TCM_PLAN, hospital, tcm("2026-07-07T10:00:00-04:00")]
+    ok = [patient(), TCM_PLAN, TCM_EPISODE, hospital, tcm("2026-07-07T10:00:00-04:00")]
     assert findings(ok, "pa-tcm-post-discharge-contact", as_of=AS_OF, timezone="America/New_York") == []
-    bad = [patient(), TCM_PLAN, hospital, tcm("2026-07-08T10:00:00-04:00")]
+    bad = [patient(), TCM_PLAN, TCM_EPISODE, hospital, tcm("2026-07-08T10:00:00-04:00")]
     issues = findings(bad, "pa-tcm-post-discharge-contact", as_of=AS_OF, timezone="America/New_York")
     assert len(issues) == 1 and issues[0].expression.endswith(".period.end")
 
 
 def test_discharge_before_the_extract_window_is_not_judged() -> None:
     hospital = stay("inpatient-psychiatric", "2025-12-20T12:00:00-05:00", "2025-12-30T11:00:00-05:00")
-    record = [patient(), plan(P, "isp", "2025-06-01"), hospital, tcm("2026-01-12T10:00:00-05:00")]
+    record = [patient(), plan(P, "isp", "2025-06-01"), episode(P, "2025-06-01"), hospital, tcm("2026-01-12T10:00:00-05:00")]
     assert len(findings(record, "pa-tcm-post-discharge-contact", as_of=AS_OF)) == 1
     assert findings(record, "pa-tcm-post-discharge-contact", as_of=AS_OF, data_from=date(2026, 1, 5)) == []
 
 
 def test_partial_hospitalization_counts_and_pending_deadline_is_not_a_finding() -> None:
     php = stay("partial-hospitalization", "2026-08-20T08:00:00-04:00", "2026-08-31T15:00:00-04:00")
-    record = [patient(), TCM_PLAN, php]
+    record = [patient(), TCM_PLAN, TCM_EPISODE, php]
     assert findings(record, "pa-tcm-post-discharge-contact", as_of=date(2026, 9, 1),
                     timezone="America/New_York") == []
     assert len(findings(record, "pa-tcm-post-discharge-contact", as_of=date(2026, 9, 10),
@@ -42,14 +43,14 @@ def test_partial_hospitalization_counts_and_pending_deadline_is_not_a_finding() 
 
 def test_contact_during_admission_is_a_warning() -> None:
     hospital = stay("inpatient-psychiatric", "2026-06-01T12:00:00-04:00", "2026-06-10T11:00:00-04:00")
-    ok = [patient(), TCM_PLAN, hospital, tcm("2026-06-05T10:00:00-04:00")]
+    ok = [patient(), TCM_PLAN, TCM_EPISODE, hospital, tcm("2026-06-05T10:00:00-04:00")]
     assert findings(ok, "pa-tcm-contact-during-admission", as_of=AS_OF) == []
-    issues = findings([patient(), TCM_PLAN, hospital], "pa-tcm-contact-during-admission", as_of=AS_OF)
+    issues = findings([patient(), TCM_PLAN, TCM_EPISODE, hospital], "pa-tcm-contact-during-admission", as_of=AS_OF)
     assert [i.severity for i in issues] == ["warning"]
 
 
 def test_pre_discharge_meeting_45_days_ahead() -> None:
-    ending = plan(P, "isp", "2026-01-01", end="2026-06-30")
+    ending = episode(P, "2026-01-01", end="2026-06-30", status="active")   # planned discharge
     ok = [patient(), ending, tcm("2026-05-10T10:00:00-04:00", ctype="pre-discharge-planning")]
     assert findings(ok, "pa-tcm-pre-discharge-meeting", as_of=AS_OF) == []
     late = [patient(), ending, tcm("2026-06-01T10:00:00-04:00", ctype="pre-discharge-planning")]
@@ -57,7 +58,7 @@ def test_pre_discharge_meeting_45_days_ahead() -> None:
 
 
 def test_discharge_summary_within_30_calendar_days() -> None:
-    done = plan(P, "isp", "2026-01-01", end="2026-03-31", status="completed")
+    done = episode(P, "2026-01-01", end="2026-03-31")
     assert findings([patient(), done, discharge_summary("2026-04-20")], "pa-tcm-discharge-summary",
                     as_of=AS_OF) == []
     issues = findings([patient(), done, discharge_summary("2026-05-15")], "pa-tcm-discharge-summary", as_of=AS_OF)
@@ -97,7 +98,7 @@ def test_detention_contacts_are_offsite() -> None:
 
 
 def test_discharge_summary_not_due_yet_is_not_a_finding_even_with_an_older_summary() -> None:
-    done = plan(P, "isp", "2026-01-01", end="2026-08-20", status="completed")
+    done = episode(P, "2026-01-01", end="2026-08-20")
     old = discharge_summary("2025-05-01")   # from an earlier episode
     assert findings([patient(), done, old], "pa-tcm-discharge-summary", as_of=date(2026, 9, 1)) == []
     assert len(findings([patient(), done, old], "pa-tcm-discharge-summary", as_of=date(2026, 9, 30))) == 1

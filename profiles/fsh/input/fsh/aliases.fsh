@@ -34,3 +34,7 @@ Alias: $compliesWith = http://hl7.org/fhir/StructureDefinition/structuredefiniti
 Alias: $USCoreCarePlan = http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan
 Alias: $USCoreEncounter = http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter
 Alias: $USCoreServiceRequest = http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest
+Alias: $POS = https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set
+Alias: $CoverageClass = http://terminology.hl7.org/CodeSystem/coverage-class
+Alias: $V2IdType = http://terminology.hl7.org/CodeSystem/v2-0203
+Alias: $DiagnosisRole = http://terminology.hl7.org/CodeSystem/diagnosis-role

@@ -30,6 +30,8 @@ Description: "A contact of a behavioral-health program: what all five program En
 * extension ^short = "Extensions: billing line, service setting (fhiradapter design Extensions)"
 * extension[billing] ^short = "Billing line of this contact (fhiradapter design ext-billing)"
 * extension[serviceSetting] ^short = "Where the service was delivered (fhiradapter design ext-service-setting)"
+* extension contains BHPlaceOfService named placeOfService 0..1 MS
+* extension[placeOfService] ^short = "CMS place-of-service code of the contact, as on its claim line (fhiradapter design Place of service)"
 * identifier MS
 * identifier.system 1..1 MS
 * identifier.system ^short = "Identifier namespace (US Core Encounter 6.1.0: 1..1)"

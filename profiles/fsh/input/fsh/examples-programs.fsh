@@ -191,6 +191,7 @@ Title: "PA TCM (ICM) contact after a hospital discharge"
 * type[contactMode] = $ContactMode#face-to-face "Face-to-face"
 * type[contactType] = $ContactType#routine "Routine contact"
 * period.start = "2026-02-06T13:00:00-05:00"
+* extension[placeOfService].valueCoding = $POS#12 "Home"
 
 Instance: pa-tcm-careplan-example
 InstanceOf: PATCMCarePlan

@@ -78,3 +78,17 @@ Description: "Whether the program's services ended as planned or not (CCA Perfor
 * ^context[0].expression = "CarePlan"
 * value[x] only code
 * valueCode from BHTerminationKindVS (required)
+
+Extension: BHPlaceOfService
+Id: ext-place-of-service
+Title: "Place of service"
+Description: "The CMS place-of-service code of a program contact, as the claim line for it carries it (CMS Place of Service Code Set; CARIN Blue Button puts it on the claim item's location, US Core 8 on Location.type). A contact has no Location resource in the agency export, so the code rides on the Encounter (fhiradapter design Place of service). The code system is fixed; the codes are not enumerated here: the agency export supplies them."
+* ^url = "https://fhiradapter.org/fhir/StructureDefinition/ext-place-of-service"
+* ^status = #draft
+* ^context[0].type = #element
+* ^context[0].expression = "Encounter"
+* value[x] 1..1
+* value[x] only Coding
+* valueCoding.system 1..1
+* valueCoding.system = $POS (exactly)
+* valueCoding.code 1..1
