@@ -323,9 +323,10 @@ class HeldWithoutConsent:
 # what each program's state withholds without consent (a model of the table for the rows the examples have):
 # files whose rows are withheld, and whether a contact citing a withheld referral goes with it
 _WITHHELD = {"dc-cs": ("D.C. Code § 7-1202.07", ("members.csv", "referrals.csv", "plans.csv", "contacts.csv",
-                                                 "stays.csv", "communications.csv", "documents.csv")),
+                                                 "stays.csv", "communications.csv", "documents.csv",
+                                                 "enrollments.csv", "coverages.csv")),
              "pa-tcm": ("55 Pa. Code § 5100.32(a)(2)", ("referrals.csv", "plans.csv", "documents.csv",
-                                                       "communications.csv"))}
+                                                       "communications.csv", "enrollments.csv"))}
 
 
 def held_without_consent(export: Export) -> list[HeldWithoutConsent]:
@@ -347,7 +348,7 @@ def held_without_consent(export: Export) -> list[HeldWithoutConsent]:
         if member in consented or member in held_members:
             continue
         for file in ("members.csv", "referrals.csv", "plans.csv", "contacts.csv", "stays.csv",
-                     "communications.csv", "documents.csv"):
+                     "communications.csv", "documents.csv", "enrollments.csv", "coverages.csv"):
             rows = [r for r in export.tables.get(file, []) if r.get("member_id") == member and kept(file, r)]
             if file == "contacts.csv" and file not in files:   # a contact citing its withheld referral goes too
                 rows = [r for r in rows if r.get("referral_id") and r["referral_id"] not in bad_referrals]

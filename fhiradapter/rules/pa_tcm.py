@@ -88,6 +88,9 @@ def discharge_planning_participation(record: MemberRecord) -> Iterator[Finding]:
     if (absent := not_evaluated(record, "stays")) is not None:
         yield absent
         return
+    if record.stays(*HOSPITAL) and (absent := no_episode(record, P)) is not None:   # in TCM: the episode says
+        yield absent
+        return
     meetings = [e for e in record.contacts(P) if record.contact_types(e) & DISCHARGE_PLANNING]
     for stay in record.stays(*HOSPITAL):
         admitted, discharged = record.instant(stay, "period.start"), record.instant(stay, "period.end")

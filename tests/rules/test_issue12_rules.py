@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fhiradapter.rules import catalogue
-from rules_factories import (PATIENT_REF, communication, consent, contact, findings, patient, plan, referral, roster,
+from rules_factories import (PATIENT_REF, communication, consent, contact, episode, findings, patient, plan, referral, roster,
                              stay)
 
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -63,7 +63,7 @@ def test_aftercare_plan_forwarded_to_cca_when_consent_is_given() -> None:
 
 def test_tcm_takes_part_in_discharge_planning_during_a_stay() -> None:
     as_of = date(2026, 4, 30)
-    tcm = plan("pa-tcm", "service-plan", "2025-06-01")
+    tcm = episode("pa-tcm", "2025-06-01")   # enrolled in TCM: the EpisodeOfCare says (issue 12 defect 2)
     hospital = stay("inpatient-psychiatric", "2026-02-02T20:00:00-05:00", "2026-02-12T11:00:00-05:00")
     planning = contact("pa-tcm", "2026-02-05T10:00:00-05:00", ctype="discharge-planning")
     visit = contact("pa-tcm", "2026-02-05T10:00:00-05:00")
@@ -77,6 +77,9 @@ def test_tcm_takes_part_in_discharge_planning_during_a_stay() -> None:
     # still in hospital: not judged yet
     ongoing = stay("inpatient-psychiatric", "2026-04-20T20:00:00-04:00")
     assert findings([patient(), tcm, ongoing], "pa-tcm-discharge-planning-participation", as_of=as_of) == []
+    # without an enrollment episode the rule says it could not judge, rather than passing
+    unknown = findings([patient(), hospital, visit], "pa-tcm-discharge-planning-participation", as_of=as_of)
+    assert len(unknown) == 1 and unknown[0].severity == "information" and "not evaluated" in unknown[0].message
 
 
 def test_dc_staffing_ratio_from_rosters() -> None:
