@@ -58,6 +58,52 @@ def varied_corpus(items: list[dict], count: int) -> list[dict]:
     return [_vary(items[i % len(items)], i // len(items)) for i in range(count)]
 
 
+SHARED = ("Organization", "Practitioner")   # an agency's reference data: the same in every member's record
+
+
+def _vary_member(node: Any, n: int, key: str = "") -> Any:
+    """_vary, but references to the shared reference data stay as they are."""
+    if isinstance(node, dict):
+        return {k: _vary_member(v, n, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_vary_member(v, n, key) for v in node]
+    if key == "reference" and isinstance(node, str) and node.startswith(tuple(f"{t}/" for t in SHARED)):
+        return node
+    return _vary(node, n, key)
+
+
+def member_records(items: list[dict], count: int) -> list[dict]:
+    """count resources as member records: one Patient with its Encounters, ServiceRequests, CarePlans
+    and Consents of every program profile per record, the Organizations and Practitioner once."""
+    shared = [r for r in items if r["resourceType"] in SHARED]
+    own = [r for r in items if r["resourceType"] not in SHARED]
+    out = list(shared)
+    n = 0
+    while len(out) < count:
+        out.extend(_vary_member(r, n) for r in own[: count - len(out)])
+        n += 1
+    return out[:count]
+
+
+def error_variant(resource: dict, n: int) -> dict:
+    """The same resource with errors a real export carries: a status outside its value set, a malformed
+    date, an unknown element (every 4th resource of the error-heavy corpus)."""
+    bad = dict(resource)
+    if "status" in bad:
+        bad["status"] = "not-a-status"
+    for key in ("birthDate", "authoredOn", "dateTime"):
+        if key in bad:
+            bad[key] = "2025-13-45"
+    if isinstance(bad.get("period"), dict):
+        bad["period"] = {**bad["period"], "start": "03/04/2025"}
+    bad["unknownElement"] = n
+    return bad
+
+
+def with_errors(items: list[dict], every: int = 4) -> list[dict]:
+    return [error_variant(r, i) if i % every == every - 1 else r for i, r in enumerate(items)]
+
+
 def rate(fn, items: list, repeat_to: int) -> tuple[float, float]:
     """(resources per CPU second, per wall second) for fn over items repeated to repeat_to."""
     n = 0

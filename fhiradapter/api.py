@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .canonical import PROGRAMS
+from .gcpolicy import long_run
 from .outcome import Issue
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
     from .validator.runner import Groups, check_path, run_member_rules
     from .validator.submission import Submission
     ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
-    groups: Groups = {}
+    groups = Groups()
     held: list[Result] = []
     # transaction Bundles' references must resolve inside the submission (all JSON inputs together)
     submission = Submission()
@@ -89,24 +90,25 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
     # judge up to the export's end, as `run` does
     v.shared_context = tuple(submission.shared)
     v.rules_as_of = submission.latest.day
-    for f in files:
-        try:
-            r = check_path(v, f, profile=profile, program=program, groups=groups if ndjson_rules else None)
-        except InputError as exc:
-            yield Unreadable(f, str(exc))
-            continue
-        r.issues.extend(submission.issues_for(r.source))
-        if ndjson_rules and r.ndjson:
-            held.append(r)
-        else:
-            yield r
-    if held:
-        latest = submission.latest
-        for members in groups.values():
-            latest.add_all(r for _, _, r in members)
-        v.rules_as_of = latest.day
-        run_member_rules(v, groups, program, {r.source: r for r in held})
-        yield from held
+    with long_run():   # fewer collector passes over the loaded profiles and held records (~5 %)
+        for f in files:
+            try:
+                r = check_path(v, f, profile=profile, program=program, groups=groups if ndjson_rules else None)
+            except InputError as exc:
+                yield Unreadable(f, str(exc))
+                continue
+            r.issues.extend(submission.issues_for(r.source))
+            if ndjson_rules and r.ndjson:
+                held.append(r)
+            else:
+                yield r
+        if held:
+            latest = submission.latest
+            latest.add_all(groups.shared)
+            latest.merge(groups.latest)   # taken as the member records were read (they may be spilled)
+            v.rules_as_of = latest.day
+            run_member_rules(v, groups, program, {r.source: r for r in held})
+            yield from held
 
 
 def validate_paths(paths: Sequence[str], *, profile: str | None = None, program: str | None = None,
@@ -173,21 +175,22 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
         config.data_from = earliest_contact(records, config)
         report.data_from = config.data_from
     seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
-    for record in records:
-        found = []
-        try:
-            issues = run_rules(record.resources, programs={program} if program else None, config=config)
-        except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
-            issues = [Issue("error", "exception", "program rules could not be evaluated on this member "
-                            f"record ({type(exc).__name__}); validate it for the cause")]
-        for issue in issues:
-            if (issue.expression or "").startswith("Group."):
-                key = (issue.rule, issue.expression, issue.message)
-                if key in seen_roster:
-                    continue
-                seen_roster.add(key)
-            found.append(record.stamp(issue))
-        report.records.append((record, found))
+    with long_run():   # fewer collector passes over the loaded records (~5 %)
+        for record in records:
+            found = []
+            try:
+                issues = run_rules(record.resources, programs={program} if program else None, config=config)
+            except Exception as exc:   # a record the rules cannot read (the validator says why): that record only
+                issues = [Issue("error", "exception", "program rules could not be evaluated on this member "
+                                f"record ({type(exc).__name__}); validate it for the cause")]
+            for issue in issues:
+                if (issue.expression or "").startswith("Group."):
+                    key = (issue.rule, issue.expression, issue.message)
+                    if key in seen_roster:
+                        continue
+                    seen_roster.add(key)
+                found.append(record.stamp(issue))
+            report.records.append((record, found))
     return report
 
 

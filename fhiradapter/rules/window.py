@@ -38,6 +38,10 @@ class LatestDate:
         for resource in resources:
             self.add(resource)
 
+    def merge(self, other: LatestDate) -> None:
+        if other.text is not None and (self.text is None or other.text > self.text):
+            self.text = other.text
+
     @property
     def day(self) -> date | None:
         """The latest date, capped at today (planned future appointments are not the export's end)."""

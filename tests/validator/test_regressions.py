@@ -46,11 +46,11 @@ def test_ndjson_member_grouping_ignores_the_version_of_the_subject_reference(tmp
     import json as _json
 
     from fhiradapter.validator import Validator
-    from fhiradapter.validator.runner import check_path
+    from fhiradapter.validator.runner import Groups, check_path
     lines = [{"resourceType": "Patient", "id": "p1"},
              dict(STAY, subject={"reference": "Patient/p1/_history/3"})]
     path = tmp_path / "member.ndjson"
     path.write_text("".join(_json.dumps(r) + "\n" for r in lines))
-    groups: dict = {}
+    groups = Groups()
     check_path(Validator(rules=True), str(path), rules=True, groups=groups)
-    assert list(groups) == ["Patient/p1"] and len(groups["Patient/p1"]) == 2
+    assert [(member, len(items)) for _, member, items in groups.records()] == [("Patient/p1", 2)]
