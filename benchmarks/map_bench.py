@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -135,6 +136,25 @@ def examples() -> list[dict]:
     return results
 
 
+TARGETS = {"ndjson": 60_000, "validated": 8_000}   # issue 18, rows per CPU-second on 10,000 visit rows
+
+
+def floor_per_cpu_s(folder: Path) -> float:
+    """The floor of any CSV-to-NDJSON mapping: read each row (csv) and write it as one JSON line (orjson)."""
+    import csv
+
+    import orjson
+    rates = []
+    for _ in range(3):
+        started, rows = time.process_time(), 0
+        with open(folder / "contacts.csv", newline="", encoding="utf-8") as handle, open(os.devnull, "wb") as sink:
+            for row in csv.DictReader(handle):
+                sink.write(orjson.dumps(row) + b"\n")
+                rows += 1
+        rates.append(rows / (time.process_time() - started))
+    return max(rates)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000)
@@ -165,6 +185,8 @@ def main() -> None:
         generate(folder / "in", args.rows)
         size = sum(p.stat().st_size for p in (folder / "in").iterdir()) / 1e6
         print(f"input: {args.rows} contact rows + {max(1, args.rows // 20)} members ({size:.1f} MB CSV)")
+        floor = floor_per_cpu_s(folder / "in")
+        print(f"     floor: {round(floor)} rows per CPU-second (csv.DictReader + orjson.dumps of each row, same run)")
         for name in args.phases.split(","):
             out = subprocess.run([sys.executable, __file__, "--child", str(folder), name], capture_output=True,
                                  text=True, check=False)
@@ -175,6 +197,10 @@ def main() -> None:
             print(f"{r['phase']:>10}: {r['rows']} rows in {r['seconds']} s = {r['rows_per_s']} rows/s "
                   f"({r['rows_per_cpu_s']} rows per CPU-second), "
                   f"peak RSS {r['peak_rss_mb']} MB, rejected {r['rejected']}, validation {r['validation']}")
+            target = TARGETS.get(name)
+            print(f"{'':>12}{r['rows_per_cpu_s'] / floor:.3f} of the floor"
+                  + (f"; target {target} rows per CPU-second: {'met' if r['rows_per_cpu_s'] >= target else 'NOT met'}"
+                     if target else ""))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .canonical import PROGRAMS
+from .gcpolicy import long_run
 from .outcome import Issue
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
     from .validator.runner import Groups, check_path, run_member_rules
     from .validator.submission import Submission
     ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
-    groups: Groups = {}
+    groups = Groups()
     held: list[Result] = []
     # transaction Bundles' references must resolve inside the submission (all JSON inputs together)
     submission = Submission()
@@ -102,24 +103,25 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None = 
     # judge up to the export's end, as `run` does
     v.shared_context = tuple(submission.shared)
     v.rules_as_of = submission.latest.day
-    for f in files:
-        try:
-            r = check_path(v, f, profile=profile, program=program, groups=groups if ndjson_rules else None)
-        except InputError as exc:
-            yield Unreadable(f, str(exc))
-            continue
-        r.issues.extend(submission.issues_for(r.source))
-        if ndjson_rules and r.ndjson:
-            held.append(r)
-        else:
-            yield r
-    if held:
-        latest = submission.latest
-        for members in groups.values():
-            latest.add_all(r for _, _, r in members)
-        v.rules_as_of = latest.day
-        run_member_rules(v, groups, program, {r.source: r for r in held})
-        yield from held
+    with long_run():   # fewer collector passes over the loaded profiles and held records (~5 %)
+        for f in files:
+            try:
+                r = check_path(v, f, profile=profile, program=program, groups=groups if ndjson_rules else None)
+            except InputError as exc:
+                yield Unreadable(f, str(exc))
+                continue
+            r.issues.extend(submission.issues_for(r.source))
+            if ndjson_rules and r.ndjson:
+                held.append(r)
+            else:
+                yield r
+        if held:
+            latest = submission.latest
+            latest.add_all(groups.shared)
+            latest.merge(groups.latest)   # taken as the member records were read (they may be spilled)
+            v.rules_as_of = latest.day
+            run_member_rules(v, groups, program, {r.source: r for r in held})
+            yield from held
 
 
 def validate_paths(paths: Sequence[str], *, profile: str | None = None, program: str | None = None,
@@ -203,16 +205,17 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
     n = parallel.resolve_jobs(jobs, parallel.input_size(files)) if "-" not in files else 1
     judged = (parallel.judge_records(records, config, program, n) if n > 1
               else (judge_record(record.resources, program, config) for record in records))
-    for issues, record in zip(judged, records):   # judged first: its workers end when it is exhausted
-        found = []
-        for issue in issues:
-            if (issue.expression or "").startswith("Group."):
-                key = (issue.rule, issue.expression, issue.message)
-                if key in seen_roster:
-                    continue
-                seen_roster.add(key)
-            found.append(record.stamp(issue))
-        report.records.append((record, found))
+    with long_run():   # fewer collector passes over the loaded records (~5 %)
+        for issues, record in zip(judged, records):   # judged first: its workers end when it is exhausted
+            found = []
+            for issue in issues:
+                if (issue.expression or "").startswith("Group."):
+                    key = (issue.rule, issue.expression, issue.message)
+                    if key in seen_roster:
+                        continue
+                    seen_roster.add(key)
+                found.append(record.stamp(issue))
+            report.records.append((record, found))
     return report
 
 

@@ -285,6 +285,8 @@ def _ndjson_chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, in
             carry = data[cut + 1:]
 
 
+SHARED_KEY = ""   # in a worker's groups: the member-less reference data of its input
+
 @dataclass(slots=True)
 class _Chunk:
     path: str
@@ -376,12 +378,17 @@ def validate_json(v: Validator, task: _JsonTask) -> Any:
     v.shared_context, v.rules_as_of = _context_value(task.context) if task.context else ((), None)
     seen = RecordingSet(task.shared_guess)
     v.__dict__["_shared_findings"] = seen
-    groups: Groups | None = {} if task.want_groups else None
+    groups: Groups | None = Groups() if task.want_groups else None
     try:
         r = check_path(v, task.path, profile=task.profile, program=task.program, groups=groups)
     except InputError as exc:
         return ("unreadable", str(exc), seen.report())
-    return ("ok", r, groups or {}, seen.report())
+    found: dict[str, list[tuple[str, int | None, Any]]] = {}
+    if groups is not None:   # as plain data for the parent (member key -> items; SHARED_KEY: reference data)
+        found = {member: items for _first, member, items in groups.records()}
+        if groups.shared:
+            found[SHARED_KEY] = [(r.source, None, resource) for resource in groups.shared]
+    return ("ok", r, found, seen.report())
 
 
 @dataclass(slots=True)
@@ -430,7 +437,7 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
     from .api import Unreadable
     from .outcome import Issue
     from .validator.inputs import NDJSON_SUFFIXES
-    from .validator.runner import SHARED_KEY, Result
+    from .validator.runner import Result
     from .validator.submission import Submission
     ndjson_rules = v.rules and any(f.endswith(NDJSON_SUFFIXES) for f in files)
     submission = Submission()

@@ -10,6 +10,10 @@ Figures (the bench contact mapping and rows of benchmarks/map_bench.py, same see
   validated  instructions per visit row of `run` (map + profile validation + program rules + Bundles)
   encounter  instructions per mapped Encounter validated against its profile (Validator, rules off,
              the NDJSON path of `fhiradapter validate`)
+  mixed      instructions per resource of the mixed program corpus (validate_bench.member_records:
+             every program profile, member records), profiles only
+  mixed_rules  the same with program rules (`fhiradapter validate`'s default)
+  errors     the mixed corpus with profiles + rules where 1 resource in 4 carries errors
 
 Each figure is a difference: the workload runs under callgrind at two sizes, and
 (I(large) - I(small)) / (large - small) cancels start-up, imports and loading. Inputs are generated
@@ -34,8 +38,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 # figure -> (small size, large size): large enough that per-row work dominates the difference
-SIZES = {"ndjson": (1000, 4000), "validated": (500, 2000), "encounter": (500, 2000)}
-UNITS = {"ndjson": "NDJSON row", "validated": "validated row", "encounter": "validated Encounter"}
+SIZES = {"ndjson": (1000, 4000), "validated": (500, 2000), "encounter": (500, 2000),
+         "mixed": (500, 2000), "mixed_rules": (500, 2000), "errors": (500, 2000)}
+UNITS = {"ndjson": "NDJSON row", "validated": "validated row", "encounter": "validated Encounter",
+         "mixed": "resource", "mixed_rules": "resource", "errors": "resource"}
+CORPUS = ("mixed", "mixed_rules", "errors")   # the validate_bench corpus, as NDJSON
 
 
 def workload(kind: str, folder: Path) -> None:
@@ -45,6 +52,12 @@ def workload(kind: str, folder: Path) -> None:
         from fhiradapter.validator.runner import check_path
         validator = Validator(rules=False, timezone="America/Denver")
         check_path(validator, str(folder / "Encounter.ndjson"), rules=False)
+        return
+    if kind in CORPUS:
+        from fhiradapter import api
+        validator = api.open_validator(rules=kind != "mixed")
+        for _ in api.validate_files(validator, [str(folder / "corpus.ndjson")]):
+            pass
         return
     from fhiradapter.mapping.loader import load_mapping
     from fhiradapter.mapping.run import load_checks, map_input
@@ -56,6 +69,14 @@ def workload(kind: str, folder: Path) -> None:
 
 def prepare(kind: str, rows: int, folder: Path) -> None:
     """Bench inputs (natively, outside valgrind): CSV rows, or for 'encounter' mapped Encounters."""
+    if kind in CORPUS:
+        from validate_bench import corpus, member_records, with_errors
+        items = member_records(corpus(), rows)
+        folder.mkdir(parents=True)
+        with open(folder / "corpus.ndjson", "wb") as handle:
+            for item in with_errors(items) if kind == "errors" else items:
+                handle.write(json.dumps(item, separators=(",", ":")).encode() + b"\n")
+        return
     from map_bench import MAPPING, generate
     (folder / "in").mkdir(parents=True)
     (folder / "bench.yaml").write_text(MAPPING, encoding="utf-8")

@@ -22,16 +22,24 @@ Row = tuple[str, int | None, str | None]   # (file, line, record pointer of a JS
 
 def references(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """(element path, 'Type/id') of every relative reference inside a resource."""
+    found: list[tuple[str, str]] = []
+    _collect(value, path, found)
+    return iter(found)
+
+
+def _collect(value: Any, path: str, found: list[tuple[str, str]]) -> None:
+    # plain recursion into a list: nested generators cost a frame switch per level for every
+    # reference and made this ~20 % of mapping a row to NDJSON (issue 18)
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "reference" and isinstance(item, str):
                 if _RELATIVE.match(item):
-                    yield path, item
+                    found.append((path, item))
             elif isinstance(item, (dict, list)):
-                yield from references(item, f"{path}.{key}" if path else key)
+                _collect(item, f"{path}.{key}" if path else key, found)
     elif isinstance(value, list):
         for item in value:
-            yield from references(item, path)
+            _collect(item, path, found)
 
 
 @dataclass

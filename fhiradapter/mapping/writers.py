@@ -1,13 +1,13 @@
 """Output files of `map`/`run`: NDJSON per type, member transaction Bundles, errors, findings, summary.
 
-Bundles need each member's resources together. Mapped resources are spooled to a temporary file as
-they are written; at the end the spool is split into hash partitions small enough to group in
-memory, so memory stays bounded however large the input is. No clock time, no absolute path and a
+Bundles need each member's resources together. Up to PARTITION_SIZE mapped resources are held in
+memory; past that they go, as they are written, straight to temporary files chosen by a hash of the
+member, so each member lies whole in one file and the files are grouped in memory one at a time:
+memory stays bounded however large the input is, and nothing is read twice. No clock time, no absolute path and a
 fixed key order: the same input gives byte-identical files.
 """
 from __future__ import annotations
 
-import math
 import os
 import re
 import tempfile
@@ -31,7 +31,7 @@ def bundle_name(member: str | None, part: int) -> str:
     stem = member.replace("/", "-", 1) if member else SHARED
     return f"{stem}.json" if part == 1 else f"{stem}.part{part}.json"
 PARTITION_SIZE = 20_000   # resources grouped in memory at once when writing bundles
-MAX_PARTITIONS = 256      # open temporary files; beyond ~5 million resources partitions grow instead
+MAX_PARTITIONS = 256      # temporary files once spilled; beyond ~5 million resources partitions grow instead
 
 MemberHook = Callable[[str | None, list[dict[str, Any]]], None]
 
@@ -122,7 +122,7 @@ class OutputWriter:
         # program rules need not parse them back (they are not changed after being written).
         self._held: list[tuple[Any, ...]] | None = [] if bundles else None
         self._keep_resources = keep_resources
-        self._spool: Any = None
+        self._spool: list[Any] | None = None   # the member partitions, once spilled
         self._spooled = 0
         self.shared_context: list[dict[str, Any]] = []
         self._dropped: set[tuple[str, str]] = set()   # (type, id) held back after writing (drop())
@@ -155,12 +155,15 @@ class OutputWriter:
         # [member, system, value, type, id] TAB resource: orjson escapes tabs inside strings, so
         # the first raw tab byte always ends the head; bundles reuse the serialized resource
         head = orjson.dumps([member, system, value, resource_type, rid])
-        self._spool.write(head + b"\t" + line + b"\n")
+        parts = self._spool
+        assert parts is not None   # called once spilled
+        part = parts[zlib.crc32(member.encode()) % len(parts)]
+        part.write(head + b"\t" + line + b"\n")
 
     def _spool_held(self) -> None:
-        """Too many resources to hold: from here on they go to the spool file (in the same order)."""
+        """Too many resources to hold: from here on they go to the member partitions (in the same order)."""
         held, self._held = self._held, None
-        self._spool = tempfile.TemporaryFile(prefix="fhiradapter-spool-")
+        self._spool = [tempfile.TemporaryFile(prefix="fhiradapter-part-") for _ in range(MAX_PARTITIONS)]
         for item in held or ():
             self._spool_one(*item[:6])
 
@@ -205,24 +208,11 @@ class OutputWriter:
     # -- bundles --------------------------------------------------------------------------------
     def _partitions(self) -> Iterator[Iterable[bytes]]:
         assert self._spool is not None
-        spool = self._spool
-        spool.seek(0)
-        # bounded: PARTITION_SIZE resources in memory at once, and at most MAX_PARTITIONS open temp files
-        count = min(MAX_PARTITIONS, math.ceil(self._spooled / PARTITION_SIZE)) if self._spooled else 1
-        if count <= 1:
-            yield spool
-            return
-        parts = [tempfile.TemporaryFile(prefix="fhiradapter-part-") for _ in range(count)]
-        try:
-            for raw in spool:
-                member = orjson.loads(raw.split(b"\t", 1)[0])[0]
-                parts[zlib.crc32(member.encode()) % count].write(raw)
-            for part in parts:
+        for part in self._spool:
+            if part.tell():
                 part.seek(0)
                 yield part
-        finally:
-            for part in parts:
-                part.close()
+            part.close()
 
     def finish_bundles(self, on_member: MemberHook | None = None) -> None:
         """Write bundles/ (and call on_member for each member's resources, e.g. program rules)."""
@@ -247,9 +237,12 @@ class OutputWriter:
                         handle.write(self._bundle(name, items[start:start + self.max_entries]))
                     self.bundle_count += 1
         self._held = None
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
+        self._close_spool()
+
+    def _close_spool(self) -> None:
+        for part in self._spool or ():
+            part.close()
+        self._spool = None
 
     def _groups(self) -> Iterator[dict[str, list[list[Any]]]]:
         """Member -> [type, id, system, value, serialized resource, parsed resource or None], in
@@ -319,9 +312,7 @@ class OutputWriter:
         self._ndjson.clear()
         self.errors.close()
         self._held = None
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
+        self._close_spool()
 
 
 def _rewrite_local_refs(value: Any, local: set[str]) -> Any:

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from .record import DATE_PATHS
 
 _PARTS = tuple((path.split(".")) for path in DATE_PATHS)
+_HEADS = tuple((parts[0], tuple(parts[1:])) for parts in _PARTS)   # (first element, the rest)
 # reference data: its dates say nothing about the export's period
 _UNDATED = frozenset({"Patient", "Practitioner", "PractitionerRole", "Organization", "Location"})
 
@@ -23,9 +24,11 @@ class LatestDate:
     def add(self, resource: Any) -> None:
         if not isinstance(resource, dict) or resource.get("resourceType") in _UNDATED:
             return
-        for parts in _PARTS:
-            value: Any = resource
-            for part in parts:
+        for head, rest in _HEADS:   # once per resource read: most resources lack most of these
+            value: Any = resource.get(head)
+            if value is None:
+                continue
+            for part in rest:
                 value = value.get(part) if isinstance(value, dict) else None
             if isinstance(value, str) and len(value) >= 10 and (self.text is None or value[:10] > self.text):
                 try:
@@ -42,6 +45,10 @@ class LatestDate:
     def add_all(self, resources: Iterable[Any]) -> None:
         for resource in resources:
             self.add(resource)
+
+    def merge(self, other: LatestDate) -> None:
+        if other.text is not None and (self.text is None or other.text > self.text):
+            self.text = other.text
 
     @property
     def day(self) -> date | None:

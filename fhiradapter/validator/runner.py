@@ -1,7 +1,8 @@
 """Validate input paths: one `Result` per input, NDJSON streamed line by line.
 
 With program rules on, NDJSON resources are grouped into member records by subject/patient reference
-(held in memory until the file ends); with rules off, NDJSON runs in constant memory.
+(in memory up to a bound, past it in member-hashed temporary files: members_spill.py); with rules off,
+NDJSON runs in constant memory.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..members import member_key
 from ..outcome import Issue
 from .engine import Validator
 from .inputs import read
+from .members_spill import IN_MEMORY, MemberGroups
 from .submission import SHARED_TYPES
 
 
@@ -27,8 +29,14 @@ class Result:
         return any(i.is_error for i in self.issues)
 
 
-Groups = dict[str, list[tuple[str, int, dict[str, Any]]]]   # member key -> (source, line, resource)
-SHARED_KEY = ""   # groups[SHARED_KEY]: member-less reference data of the NDJSON inputs
+
+
+class Groups(MemberGroups):
+    """The member records of the NDJSON inputs, plus their member-less reference data (few: in memory)."""
+
+    def __init__(self, limit: int = IN_MEMORY) -> None:
+        super().__init__(limit)
+        self.shared: list[dict[str, Any]] = []
 
 
 def check_path(v: Validator, path: str, *, profile: str | None = None, program: str | None = None,
@@ -43,7 +51,7 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
     result: Result | None = None
     own_groups = groups is None
     if groups is None:
-        groups = {}
+        groups = Groups()
     notes_seen: set[Any] = set()
     for item in read(path):
         if result is None:
@@ -66,35 +74,52 @@ def check_path(v: Validator, path: str, *, profile: str | None = None, program: 
         if want_rules and isinstance(item.resource, dict):
             key = member_key(item.resource)
             if key is not None:
-                groups.setdefault(key, []).append((item.source, item.line, item.resource))
+                groups.add(key, item.source, item.line, item.resource)
             elif item.resource.get("resourceType") in SHARED_TYPES:   # read beside every member record
-                groups.setdefault(SHARED_KEY, []).append((item.source, item.line, item.resource))
+                groups.shared.append(item.resource)
     if result is None:
         result = Result("<stdin>" if path == "-" else path)
         result.issues.append(Issue("error", "structure", "input is empty: no resource found",
                                    source=result.source, rule="empty-input"))
-    if own_groups and groups:
+    if own_groups and (len(groups) or groups.shared):
         run_member_rules(v, groups, program, {result.source: result})
     return result
 
 
 def run_member_rules(v: Validator, groups: Groups, program: str | None, results: dict[str, Result]) -> None:
     """Program rules on NDJSON member records; each finding goes to the file and line it is about.
-    Member-less reference data (Practitioners, Organizations) joins every record, as in `run`."""
-    shared = [r for _, _, r in groups.pop(SHARED_KEY, [])]
-    if shared:
-        v.shared_context = (*v.shared_context, *shared)
-    for members in groups.values():
+    Member-less reference data (Practitioners, Organizations) joins every record, as in `run`.
+
+    Records come one partition at a time; their findings are put back in the order of each record's
+    first resource, and a finding about shared data is kept for the first record in that order, so
+    the report is the same however the records were spilled."""
+    if groups.shared:
+        v.shared_context = (*v.shared_context, *groups.shared)
+    found: list[tuple[int, list[tuple[str, int | None, Issue, Any]]]] = []
+    for first, _member, members in groups.records():
         resources = [r for _, _, r in members]
         exprs = [r.get("resourceType", "Resource") for r in resources]
-        for k, issue in v.rules_for(resources, program, exprs):
+        placed = []
+        for k, issue, shared_key in v.rules_for_record(resources, program, exprs):
             source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
+            placed.append((source, line, issue, shared_key))
+        if placed:
+            found.append((first, placed))
+    groups.close()
+    found.sort(key=lambda item: item[0])
+    seen: set[Any] = v.__dict__.setdefault("_shared_findings", set())
+    for _, placed in found:
+        for source, line, issue, shared_key in placed:
+            if shared_key is not None:   # a team's finding: once per run
+                if shared_key in seen:
+                    continue
+                seen.add(shared_key)
             issue.source = source
             issue.line = line
             target = results.get(source)
             if target is not None:
                 target.issues.append(issue)
-    groups.clear()
+    groups.shared = []
 
 
 def check_paths(v: Validator, paths: list[str], **kwargs: Any) -> Iterator[Result]:

@@ -61,14 +61,14 @@ def test_ndjson_member_grouping_ignores_the_version_of_the_subject_reference(tmp
     import json as _json
 
     from fhiradapter.validator import Validator
-    from fhiradapter.validator.runner import check_path
+    from fhiradapter.validator.runner import Groups, check_path
     lines = [{"resourceType": "Patient", "id": "p1"},
              dict(STAY, subject={"reference": "Patient/p1/_history/3"})]
     path = tmp_path / "member.ndjson"
     path.write_text("".join(_json.dumps(r) + "\n" for r in lines))
-    groups: dict = {}
+    groups = Groups()
     check_path(Validator(rules=True), str(path), rules=True, groups=groups)
-    assert list(groups) == ["Patient/p1"] and len(groups["Patient/p1"]) == 2
+    assert [(member, len(items)) for _, member, items in groups.records()] == [("Patient/p1", 2)]
 
 
 @pytest.mark.parametrize("claimed", ["Patient/ZZPHIVALUE", "urn:uuid:ZZPHIVALUE", "ZZPHIVALUE"])
@@ -84,6 +84,8 @@ def test_a_claimed_profile_that_is_not_a_canonical_is_not_echoed(claimed):
                  "meta": {"profile": ["https://example.org/fhir/StructureDefinition/other"]}}
     assert any("https://example.org/fhir/StructureDefinition/other" in i.message
                for i in validate_issues(canonical, rules=False))
+
+
 def test_a_list_valued_program_code_with_program_option_is_a_finding_not_a_crash():
     """The differential corpus of issue 12 found it: serviceType.coding[].code mutated into a list."""
     contact = json.loads((EXAMPLE.parent / "Encounter-mt-cmp-encounter-example.json").read_text())
