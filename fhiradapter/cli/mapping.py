@@ -149,6 +149,8 @@ def explain(file: str, as_json: bool) -> None:
             click.echo(f"{row['template']} -> {row['resourceType']}  (from {row['file']})")
         columns = row["columns"] or "(constant)"
         click.echo(f"  {columns:<40} -> {row['element']}  [{row['via']}]")
+    if not as_json and any(s.get("optional_columns") for s in loaded.sources.values()):
+        click.echo("(column? = an optional column: an export may lack it, and then it reads as empty)")
 
 
 @mapping.command("test")

@@ -81,7 +81,13 @@ def header_findings(sources: dict[str, dict[str, Any]], input_dir: Path, label: 
             findings.append(Finding("error", f"sources.{name}", f"cannot read the header of {spec['file']} ({exc})"
                                     + (f": {hint}" if hint else ""), file, line))
             continue
-        absent = [c for c in declared if c not in header]
+        optional = spec.get("optional_columns", ())
+        absent = [c for c in declared if c not in header and c not in optional]
+        lacking = [c for c in optional if c not in header]
+        if lacking and header and not (absent and hint):   # not an error: they read as empty
+            findings.append(Finding("warning", f"sources.{name}", f"optional column{'s' if len(lacking) > 1 else ''} "
+                                    f"{', '.join(lacking)} not in the header of {spec['file']}: read as empty",
+                                    file, line))
         if not absent:
             continue
         if hint:
@@ -145,11 +151,11 @@ def lint(mapping: Mapping, input_dir: Path | None = None) -> list[Finding]:
             if "columns" in spec:
                 declared = list(spec["columns"])
                 for column in declared:
-                    if column not in columns:
+                    if column not in columns and column not in spec.get("optional_columns", ()):
                         finding("error", f"declared column '{column}' is not in {origin}" + _close(column, columns),
                                 f"{where}.columns")
         wanted = read.get(name, {})
-        missing = [c for c in wanted if c not in columns]
+        missing = [c for c in wanted if c not in columns and c not in spec.get("optional_columns", ())]
         hint = sniff(path, delimiter=spec.get("delimiter", ","), encoding=spec.get("encoding", "utf-8")) \
             if missing and path is not None else None
         if hint and 2 * len(missing) > len(wanted):   # a wrong delimiter or encoding, not typos: say that once
@@ -173,8 +179,18 @@ def _close(name: str, options: list[str]) -> str:
 
 
 def explain_rows(mapping: Mapping) -> list[dict[str, str]]:
-    """One row per (template, element): the source columns that feed it and how."""
+    """One row per (template, element): the source columns that feed it and how; an optional column
+    (`optional_columns:`, the export may lack it) is marked `?`."""
     rows: list[dict[str, str]] = []
+
+    def shown(columns: tuple[str, ...]) -> str:
+        marked = []
+        for column in columns:
+            source, _, col = column.partition(".")
+            optional = col in mapping.sources.get(source, {}).get("optional_columns", ())
+            marked.append(column + "?" if optional else column)
+        return ", ".join(marked)
+
     for template in mapping.templates:
         source_file = mapping.sources[template.source]["file"] if template.source is not None else "the mapping, once per run"
         rows.append({"template": template.name, "resourceType": template.resource_type, "file": source_file,
@@ -187,11 +203,11 @@ def explain_rows(mapping: Mapping) -> list[dict[str, str]]:
             if use.template == template.name and fact not in seen:   # $if branches may repeat a fact
                 seen.add(fact)
                 rows.append({"template": template.name, "resourceType": template.resource_type, "file": source_file,
-                             "columns": ", ".join(use.columns), "element": use.element, "via": use.via})
+                             "columns": shown(use.columns), "element": use.element, "via": use.via})
     for use in mapping.uses:   # skip: conditions (rows left out on purpose) read columns too
         if use.template.startswith("skip:"):
             source = use.template[len("skip:"):]
             rows.append({"template": use.template, "resourceType": "(no resource)",
-                         "file": mapping.sources[source]["file"], "columns": ", ".join(use.columns),
+                         "file": mapping.sources[source]["file"], "columns": shown(use.columns),
                          "element": use.element, "via": use.via})
     return rows

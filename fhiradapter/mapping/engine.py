@@ -7,6 +7,7 @@ ends up in exactly one RowResult, so rows read = rows mapped + rows rejected.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,12 +108,22 @@ def source_path(input_dir: Path, spec: dict[str, Any]) -> Path:
     return input_dir / str(spec["file"])
 
 
+NOT_IN_HEADER = "column not in the file header"   # the compiled templates' message for an absent column
+
+
+def _closest(column: str, header: list[str]) -> list[str]:
+    """Header columns that look like `column`, case aside (an agency's `TeamOrgID` for `team_org_id`)."""
+    lowered = {c.lower().replace("_", ""): c for c in header}
+    close = difflib.get_close_matches(column.lower().replace("_", ""), list(lowered), n=2, cutoff=0.75)
+    return [lowered[c] for c in close]
+
+
 def open_records(path: Path, spec: dict[str, Any]) -> Iterator[Record]:
     fmt = spec.get("format", "csv")
     encoding = spec.get("encoding", "utf-8")
-    if fmt == "csv":
+    if fmt == "csv":   # an optional column the header lacks is in every row, empty
         return iter_csv(path, delimiter=spec.get("delimiter", ","), quote=spec.get("quote", '"'),
-                        encoding=encoding, header=spec.get("header", True))
+                        encoding=encoding, header=spec.get("header", True), fill=spec.get("optional_columns", ()))
     optional = spec.get("required", True) is False   # `required: false`: the records may be missing too
     if fmt == "ndjson":
         return iter_ndjson(path, encoding=encoding, record_path=spec.get("record_path"), optional=optional)
@@ -136,6 +147,8 @@ class MappingRun:
         self.absent: list[tuple[str, str]] = []
         # ids of `distinct:` templates' resources already written: a later row with that key adds nothing
         self.distinct_written: set[str] = set()
+        # (file, column) -> " (did you mean 'x'?)" for columns the mapping reads that the header lacks
+        self._close: dict[tuple[str, str], str] = {}
 
     # -- related sources ------------------------------------------------------------------------
     def _load_related(self) -> Iterator[RowResult]:
@@ -156,6 +169,8 @@ class MappingRun:
                 else:
                     self.absent.append((name, file))
                 continue
+            if spec.get("format", "csv") == "csv":
+                yield from self._header_check(name, spec, path)
             try:
                 for record in open_records(path, spec):
                     if record.problem is not None:
@@ -164,8 +179,9 @@ class MappingRun:
                         continue
                     data = record.data or {}
                     if column not in data and spec.get("format", "csv") == "csv":
-                        yield RowResult(name, file, record.line, stage="read", issues=[
-                            row_issue("required", "column not in the file header", file=file, line=record.line, column=column)])
+                        yield RowResult(name, file, record.line, stage="read", issues=[row_issue(
+                            "required", NOT_IN_HEADER + self._close.get((file, column), ""), file=file,
+                            line=record.line, column=column)])
                         continue
                     key = as_text(data.get(column))
                     if key is not None and not isinstance(key, str):   # a JSON object or array: no index value
@@ -213,10 +229,8 @@ class MappingRun:
                     self.absent.append((name, file))
                 continue
             self.ctx.strict_columns = spec.get("format", "csv") == "csv"
-            hint = self._header_hint(name, spec, path) if self.ctx.strict_columns and spec.get("header", True) is True \
-                else None
-            if hint is not None:   # every row will say "column not in the file header": say why, once
-                yield self._file_problem(name, file, hint, severity="warning")
+            if self.ctx.strict_columns:
+                yield from self._header_check(name, spec, path)
             prefix = self.prefix(file)
             try:
                 for record in open_records(path, spec):
@@ -240,25 +254,48 @@ class MappingRun:
                 mark_part2(resource)
         return result
 
-    def _header_hint(self, name: str, spec: dict[str, Any], path: Path) -> str | None:
-        """When the header lacks columns the mapping reads and the file looks differently delimited or
-        encoded than the source says: what it looks like (once per file, never per row)."""
+    def _header_check(self, name: str, spec: dict[str, Any], path: Path) -> Iterator[RowResult]:
+        """What the header line lacks, said once per file, never per row: the file looks differently
+        delimited or encoded than the source says; or columns the mapping reads are absent (each row
+        needing one is rejected; the closest header column is suggested); or optional columns are
+        absent (they read as empty: no row errors)."""
         from fhiradapter.mapping.check import columns_read
         from fhiradapter.mapping.sniff import sniff
-        wanted = columns_read(self.mapping).get(name, {})
+        file = spec["file"]
+        header_spec = spec.get("header", True)
         delimiter, encoding = spec.get("delimiter", ","), spec.get("encoding", "utf-8")
-        try:
-            header = read_csv_header(path, delimiter=delimiter, quote=spec.get("quote", '"'), encoding=encoding)
-        except (OSError, UnicodeError, LookupError, SourceReadError):
-            header = []
-        missing = [c for c in wanted if c not in header]
-        if not missing:
-            return None
-        hint = sniff(path, delimiter=delimiter, encoding=encoding)
-        if hint is None:
-            return None
-        return (f"the header lacks {len(missing)} of the {len(wanted)} columns the mapping reads: "
-                f"{hint}")
+        if isinstance(header_spec, list):
+            header = list(header_spec)
+        else:
+            try:
+                header = read_csv_header(path, delimiter=delimiter, quote=spec.get("quote", '"'), encoding=encoding)
+            except (OSError, UnicodeError, LookupError, SourceReadError):
+                header = []
+        optional = [c for c in spec.get("optional_columns", ()) if c not in header]
+        wanted = columns_read(self.mapping).get(name, {})
+        missing = [c for c in wanted if c not in header and c not in optional]
+        if missing:
+            hint = sniff(path, delimiter=delimiter, encoding=encoding) if header_spec is True else None
+            if hint is not None:   # every row will say "column not in the file header": say why, once
+                yield self._file_problem(name, file, f"the header lacks {len(missing)} of the {len(wanted)} "
+                                         f"columns the mapping reads: {hint}", severity="warning")
+                return
+            if not header:
+                return
+            said = []
+            for column in missing:
+                close = _closest(column, header)
+                self._close[(file, column)] = \
+                    f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+                said.append(f"'{column}'{self._close[(file, column)]}")
+            yield self._file_problem(name, file, f"the header lacks {'a column' if len(said) == 1 else 'columns'} "
+                                     f"the mapping reads: {', '.join(said)}; rows that need "
+                                     f"{'it' if len(said) == 1 else 'them'} are rejected", severity="warning")
+        if optional and header:
+            yield self._file_problem(name, file, f"the header lacks the optional column{'s' if len(optional) > 1 else ''} "
+                                     f"{', '.join(optional)}: read as empty, so what "
+                                     f"{'they feed is' if len(optional) > 1 else 'it feeds is'} left out",
+                                     severity="warning")
 
     def _row_fault(self, source: str, file: str, record: Record, exc: BaseException) -> RowResult:
         self.ctx.used = []
@@ -398,7 +435,10 @@ class MappingRun:
                 met = test(self.ctx)
             except FieldError as exc:
                 result = RowResult(source, file, line, pointer=record.pointer)
-                result.issues.append(row_issue(exc.code, exc.message, file=file, line=line, column=exc.column,
+                message = exc.message
+                if message == NOT_IN_HEADER and exc.column:
+                    message += self._close.get((file, exc.column), "")
+                result.issues.append(row_issue(exc.code, message, file=file, line=line, column=exc.column,
                                                expression="(skip)"))
                 return result
             if met:
@@ -421,7 +461,10 @@ class MappingRun:
                         if related_line == error.line:
                             self._related_own_errors[(source, idx)] = True
                             break
-            result.issues.append(row_issue(error.code, error.message, file=err_file, line=err_line,
+            message = error.message
+            if message == NOT_IN_HEADER and error.column:
+                message += self._close.get((err_file, error.column), "")
+            result.issues.append(row_issue(error.code, message, file=err_file, line=err_line,
                                            column=error.column, expression=path, value=error.value,
                                            show_values=self.show_values))
 

@@ -489,9 +489,15 @@ def _undeclared_columns(sources: dict[str, dict[str, Any]], labels: dict[str, tu
     found = []
     for name, spec in sources.items():
         declared = spec.get("columns")
+        label, where = labels[name]
+        for column in spec.get("optional_columns", ()):   # optional is a property of a declared column
+            if column not in (declared or ()):
+                close = difflib.get_close_matches(column, declared or [], n=2, cutoff=0.6)
+                found.append(LoadProblem(label, f"{where}.optional_columns", f"optional column '{column}' is not "
+                                         f"among the declared columns of {spec['file']}"
+                                         + (f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else "")))
         if not declared or spec.get("format", "csv") != "csv":
             continue
-        label, where = labels[name]
         wanted = dict(read.get(name, {}))
         if spec.get("index"):
             wanted.setdefault(spec["index"], "index:")

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, cast
+from typing import Any, Callable, Iterator, Protocol, Sequence, cast
 
 # Limits on what one record may hold (docs/limits.md). Past each, that record is one row error and
 # the rest of the file is read: a hostile or broken file costs its bad rows, never the file or memory.
@@ -310,14 +310,16 @@ def read_csv_header(path: Path, *, delimiter: str = ",", quote: str = '"', encod
 
 
 def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: str = "utf-8",
-             header: bool | list[str] = True) -> Iterator[Record]:
-    """Rows as column -> value (trimmed; empty -> None). A row that cannot be read is a row problem."""
+             header: bool | list[str] = True, fill: Sequence[str] = ()) -> Iterator[Record]:
+    """Rows as column -> value (trimmed; empty -> None). A row that cannot be read is a row problem.
+    `fill`: columns the header may lack (optional columns); a lacking one is in every row as empty."""
     handle, lines = _open_lines(path, encoding, quote)
     with handle:
         records = _CsvRecords(lines, delimiter, quote)
         read, taken = records.reader.__next__, lines.taken
         columns: list[str] | None = list(header) if isinstance(header, list) else None
         width = len(columns) if columns is not None else 0
+        extra = [c for c in fill if c not in columns] if columns is not None else []
         end = 0
         try:
             while True:
@@ -352,6 +354,7 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
                     if twice:  # a dict would silently keep the last one
                         raise SourceReadError("column(s) " + ", ".join(f"'{c}'" for c in twice)
                                               + " appear more than once in the header", start)
+                    extra = [c for c in fill if c not in columns]
                     continue
                 if len(fields) > width:
                     yield Record(start, None, problem=(
@@ -360,6 +363,9 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
                 data: dict[str, Any] = dict(zip(columns, [v.strip() or None for v in fields]))
                 if len(fields) < width:
                     for name in columns[len(fields):]:
+                        data[name] = None
+                if extra:
+                    for name in extra:
                         data[name] = None
                 yield Record(start, data)
         except UnicodeError as exc:   # a wide encoding read as text: the rest of the file is unreadable

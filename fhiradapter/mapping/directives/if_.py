@@ -12,14 +12,16 @@ from fhiradapter.mapping.directives.spec import Directive
 def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
     start = len(env.uses)
     test, cond_columns = compile_condition(spec["$if"], env, f"{where}.$if", element)
-    del env.uses[start:]   # listed once below as 'condition'
+    # the row's columns the condition reads ($col; not an $each item's fields), listed once below as 'condition'
+    read = tuple(dict.fromkeys(c for use in env.uses[start:] for c in use.columns))
+    del env.uses[start:]
     if "then" not in spec:
         env.problem(where, "$if needs then:")
     then = compile_value(spec.get("then"), env, f"{where}.then", element)
     other = compile_value(spec.get("else"), env, f"{where}.else", element)
     then_fn, else_fn = then.fn, other.fn
-    if cond_columns:
-        env.uses.append(Use(env.template, tuple(f"{env.source}.{c}" for c in cond_columns), element, "condition"))
+    if read:
+        env.uses.append(Use(env.template, read, element, "condition"))
 
     def fn(ctx: Ctx) -> Any:
         return then_fn(ctx) if test(ctx) else else_fn(ctx)
