@@ -184,6 +184,13 @@ class Builder:
 
     # --- enrollments and coverage (drawn from no random stream: added after every other row) -------
 
+    def earlier_discharge(self, m: "Member", months_before: int = 12) -> None:
+        """Give a member an earlier, finished enrollment (admitted and discharged before the current
+        one, entirely before the export window): a re-admitted member, so the export has a discharge
+        date (EpisodeOfCare.period.end, must-support) without changing any rule's data window."""
+        start = m.enroll - timedelta(days=30 * (months_before + 6))
+        m.episodes = [(start, m.enroll - timedelta(days=30 * months_before)), *m.enrollments()]
+
     def enrollments_and_coverage(self, payer_org: str, plan_code: str, plan_name: str) -> None:
         """One enrollments.csv row per enrollment of each member (the care manager is the author of the
         member's first plan) and one coverages.csv row per member with a payer member id."""

@@ -62,6 +62,8 @@ def cs_export(rng: random.Random, n_members: int) -> Export:
                     _cs_contact(b, m, day, qualified[m.team], credentialed[m.team])
     if len(members) >= 10:
         _violations(b, members, qualified, credentialed, act_staff, act_team)
+    for m in b.members[3:5]:   # re-admitted members: an earlier enrollment that ended (a discharge date)
+        b.earlier_discharge(m)
     b.enrollments_and_coverage(payer, "DC-MEDICAID", "DC Medicaid")
     return x
 

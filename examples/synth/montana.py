@@ -284,6 +284,8 @@ def imr_export(rng: random.Random, n_members: int) -> Export:
                   "no ITP shows IMR as chosen: the member's plan row is rejected", rule="mt-imr-itp-chooses-imr")
         x.break_row("contacts.csv", contacts[len(contacts) // 2], "duration_min", "1h",
                     "duration is not a number")
+    for m in b.members[3:5]:   # re-admitted members: an earlier enrollment that ended (a discharge date)
+        b.earlier_discharge(m)
     b.enrollments_and_coverage(orgs["payer"], "MT-MEDICAID", "Montana Medicaid")
     return x
 

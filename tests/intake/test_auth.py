@@ -58,9 +58,10 @@ def test_bad_tokens_are_refused(secured: Service, issuer: Issuer, example: Examp
 
 def test_scoped_sender_submits_and_sees_only_its_own(secured: Service, issuer: Issuer, example: Example,
                                                       server: FhirServer) -> None:
-    token = issuer.token(org=AGENCY, scope="system/Organization.write system/Practitioner.write "
-                                           "system/Group.write system/Patient.cud system/Encounter.write "
-                                           "system/ServiceRequest.write system/CarePlan.write system/Consent.write")
+    # a write scope on exactly the types the two Bundles hold (Patient in the SMART v2 .cud form)
+    types = sorted({e["resource"]["resourceType"] for b in (example.shared, example.members[0]) for e in b["entry"]})
+    token = issuer.token(org=AGENCY, scope=" ".join("system/Patient.cud" if t == "Patient" else f"system/{t}.write"
+                                                    for t in types))
     shared = secured.post("/", example.shared, token=token, headers={"X-Request-Id": "s"})
     assert shared.status_code == 200, shared.text
     member = secured.post("/", example.members[0], token=token, headers={"X-Request-Id": "m"})
@@ -72,7 +73,7 @@ def test_scoped_sender_submits_and_sees_only_its_own(secured: Service, issuer: I
     assert secured.get("/submissions", other).json()["total"] == 0
     assert secured.get(f"/submissions/{mine['submissions'][0]['id']}", other).status_code == 404
     # $validate needs a scope on the type, read or write
-    encounter = example.members[0]["entry"][3]["resource"]
+    encounter = next(e["resource"] for e in example.members[0]["entry"] if e["resource"]["resourceType"] == "Encounter")
     assert secured.post("/Encounter/$validate", encounter, token=token).status_code == 200
     response = secured.post("/Encounter/$validate", encounter, token=issuer.token(scope="system/Patient.read"))
     assert response.status_code == 403
@@ -121,7 +122,7 @@ def jwks_url(issuer: Issuer) -> Iterator[str]:
 
 def test_jwks_from_a_url(start_service: StartService, issuer: Issuer, jwks_url: str, example: Example) -> None:
     service = start_service({"auth": {"jwks_url": jwks_url, "issuer": issuer.issuer, "audience": issuer.audience}})
-    encounter = example.members[0]["entry"][3]["resource"]
+    encounter = next(e["resource"] for e in example.members[0]["entry"] if e["resource"]["resourceType"] == "Encounter")
     assert service.post("/$validate", encounter, token=issuer.token()).status_code == 200
     assert service.post("/$validate", encounter, token=issuer.token(exp_in=-100)).status_code == 401
 
