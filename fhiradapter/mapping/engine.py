@@ -395,18 +395,7 @@ class MappingRun:
                     result.intended.append(f"{template.resource_type}/{rid}")
                 continue
             # the row's own id is unique: computed directly, so the id cache keeps the references
-            resource: dict[str, Any] = {"resourceType": template.resource_type, "id": rid}
-            meta = body.pop("meta", None)
-            meta = dict(meta) if isinstance(meta, dict) else {}   # a constant meta is shared: copy it
-            meta["source"] = prefix + str(line)
-            resource["meta"] = meta
-            existing = body.get("identifier")
-            if existing is None:
-                resource["identifier"] = [{"system": template.identifier_system, "value": key}]
-            elif isinstance(existing, list) and not any(
-                    isinstance(i, dict) and i.get("system") == template.identifier_system for i in existing):
-                body["identifier"] = [{"system": template.identifier_system, "value": key}] + existing
-            resource.update(body)
+            resource = self._resource(template, rid, key, body, prefix + str(line))
             member = member or member_key(resource)
             if member is not None and member not in self._good_members:
                 if not _MEMBER_REF.fullmatch(member):   # it names the member's Bundle file: ids only
