@@ -95,13 +95,8 @@ def profile_tests(sample: Sample, program: str, validator: Validator, reg: Regis
         profile_id = url.rsplit("/", 1)[-1]
         items, others = program_items(sample, program, resource_type)
         if others:
-            bad_other = [Failure(i.key, issue.expression, issue.message, i.origin) for i in others
-                         for issue in validator.validate_resource(i.resource) if issue.is_error]
-            results.append(TestResult(f"profile.base.{resource_type}-other", "profiles",
-                                      f"{resource_type} outside the program: valid FHIR R4 (and declared profiles)",
-                                      "fail" if bad_other else "pass",
-                                      f"{len({f.resource for f in bad_other})} of {len(others)} fail" if bad_other
-                                      else f"{len(others)} checked", bad_other))
+            results.append(_base_validity(validator, others, f"profile.base.{resource_type}-other",
+                                          f"{resource_type} outside the program: valid FHIR R4 (and declared profiles)"))
         paths, invariants = requirements(reg, url)
         keys = {k for k, _ in invariants}
         names = [f"invariant {k}" for k, _ in invariants] + paths + ["base"]
@@ -128,15 +123,18 @@ def profile_tests(sample: Sample, program: str, validator: Validator, reg: Regis
     for resource_type in sample.types():
         if resource_type in PROFILED_RESOURCES:
             continue
-        items = sample.of_type(resource_type)
-        bad = [Failure(i.key, issue.expression, issue.message, i.origin) for i in items
-               for issue in validator.validate_resource(i.resource) if issue.is_error]
-        results.append(TestResult(f"profile.base.{resource_type}", "profiles",
-                                  f"{resource_type}: valid FHIR R4 (and its declared profiles)",
-                                  "fail" if bad else "pass",
-                                  f"{len({f.resource for f in bad})} of {len(items)} fail" if bad
-                                  else f"{len(items)} checked", bad))
+        results.append(_base_validity(validator, sample.of_type(resource_type), f"profile.base.{resource_type}",
+                                      f"{resource_type}: valid FHIR R4 (and its declared profiles)"))
     return results
+
+
+def _base_validity(validator: Validator, items: list[SampleItem], test_id: str, title: str) -> TestResult:
+    """One test: the items are valid against base R4 and the profiles they declare themselves."""
+    bad = [Failure(i.key, issue.expression, issue.message, i.origin) for i in items
+           for issue in validator.validate_resource(i.resource) if issue.is_error]
+    return TestResult(test_id, "profiles", title, "fail" if bad else "pass",
+                      f"{len({f.resource for f in bad})} of {len(items)} fail" if bad else f"{len(items)} checked",
+                      bad)
 
 
 # -- must-support coverage ----------------------------------------------------------------------------
