@@ -14,13 +14,15 @@ from ..outcome import Issue
 from .engine import Validator
 from .inputs import read
 from .members_spill import IN_MEMORY, MemberGroups
+from .spool import IssueSpool, OrderedSpool
 from .submission import SHARED_TYPES
 
 
 @dataclass(slots=True)
 class Result:
     source: str
-    issues: list[Issue] = field(default_factory=list)
+    # held until the rules have run on every input: past a bound on disk (spool.py)
+    issues: list[Issue] = field(default_factory=IssueSpool)
     resources: int = 0
     ndjson: bool = False
 
@@ -95,7 +97,7 @@ def run_member_rules(v: Validator, groups: Groups, program: str | None, results:
     the report is the same however the records were spilled."""
     if groups.shared:
         v.shared_context = (*v.shared_context, *groups.shared)
-    found: list[tuple[int, list[tuple[str, int | None, Issue, Any]]]] = []
+    found = OrderedSpool()   # (first resource's position, the record's findings): bounded memory
     for first, _member, members in groups.records():
         resources = [r for _, _, r in members]
         exprs = [r.get("resourceType", "Resource") for r in resources]
@@ -104,11 +106,10 @@ def run_member_rules(v: Validator, groups: Groups, program: str | None, results:
             source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
             placed.append((source, line, issue, shared_key))
         if placed:
-            found.append((first, placed))
+            found.put(first, placed)
     groups.close()
-    found.sort(key=lambda item: item[0])
     seen: set[Any] = v.__dict__.setdefault("_shared_findings", set())
-    for _, placed in found:
+    for placed in found:
         for source, line, issue, shared_key in placed:
             if shared_key is not None:   # a team's finding: once per run
                 if shared_key in seen:
@@ -119,6 +120,7 @@ def run_member_rules(v: Validator, groups: Groups, program: str | None, results:
             target = results.get(source)
             if target is not None:
                 target.issues.append(issue)
+    found.close()
     groups.shared = []
 
 
