@@ -106,7 +106,7 @@ def run_member_rules(v: Validator, groups: Groups, program: str | None, results:
             source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
             placed.append((source, line, issue, shared_key))
         if placed:
-            found.put(first, placed)
+            found.put(first, placed, len(placed))
     groups.close()
     seen: set[Any] = v.__dict__.setdefault("_shared_findings", set())
     for placed in found:

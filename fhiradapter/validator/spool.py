@@ -15,7 +15,7 @@ from typing import IO, Any, Iterable, Iterator
 
 from ..outcome import Issue
 
-IN_MEMORY = 20_000   # issues of one input held in memory before the rest goes to disk (~1.4 KB each)
+IN_MEMORY = 5_000   # issues held in memory before the rest goes to disk (~1.4 KB each: ~7 MB)
 
 
 class IssueSpool(list[Issue]):
@@ -84,8 +84,9 @@ class IssueSpool(list[Issue]):
 
 
 class OrderedSpool:
-    """Items put with a sort key, read back in key order (ties: order put), holding at most `limit`
-    in memory: past it they go to a SQLite table in a temporary file, which sorts them on disk."""
+    """Items put with a sort key, read back in key order (ties: order put), holding items of at most
+    `limit` weight (e.g. issues) in memory: past it they go to a SQLite table in a temporary file,
+    which sorts them on disk."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.limit = IN_MEMORY if limit is None else limit
@@ -93,11 +94,13 @@ class OrderedSpool:
         self._db: sqlite3.Connection | None = None
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._count = 0
+        self._weight = 0
 
-    def put(self, key: int, item: Any) -> None:
+    def put(self, key: int, item: Any, weight: int = 1) -> None:
         self._memory.append((key, self._count, item))
         self._count += 1
-        if len(self._memory) >= self.limit:
+        self._weight += weight
+        if self._weight >= self.limit:
             self._flush()
 
     def _flush(self) -> None:
@@ -110,6 +113,7 @@ class OrderedSpool:
         self._db.executemany("INSERT INTO item VALUES (?, ?, ?)",
                              ((k, n, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, n, v in self._memory))
         self._memory = []
+        self._weight = 0
 
     def __iter__(self) -> Iterator[Any]:
         if self._db is None:
