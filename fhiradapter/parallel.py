@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool as MPPool
 
-    from .api import Unreadable
+    from .api import RulesCheck, Unreadable
     from .mapping.engine import MappingRun, RowResult
     from .mapping.loader import Mapping
     from .mapping.run import Checks, RulesHook
@@ -152,15 +152,20 @@ class Pool:
             raise
 
     def wait(self, answer: Any) -> Any:
-        """answer.get(), but a worker that died (the pool would replace it and wait for its task
-        forever) raises WorkerDied: workers never end on their own while the pool is open."""
+        """answer.get(), but a worker that died raises WorkerDied: workers never end on their own
+        while the pool is open, so a changed set of workers means one was killed (out of memory, a
+        signal). Checked before every answer, not only when one is late: a worker killed between
+        tasks loses no task, and the pool would quietly replace it, but the run must still say so."""
         while True:
+            self._check_workers()
             try:
-                return answer.get(timeout=2.0)
+                return answer.get(timeout=1.0)
             except multiprocessing.TimeoutError:
-                if {p.pid for p in self._pool._pool} != self._pids:   # type: ignore[attr-defined]
-                    raise WorkerDied("a worker process ended unexpectedly (out of memory?); "
-                                     "try fewer --jobs") from None
+                continue   # the task of a dead worker never completes: look again
+
+    def _check_workers(self) -> None:
+        if {p.pid for p in list(self._pool._pool)} != self._pids:   # type: ignore[attr-defined]
+            raise WorkerDied("a worker process ended unexpectedly (out of memory?); try fewer --jobs")
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
         """fn(task) in a worker; .get() the answer."""
@@ -264,8 +269,9 @@ def _build_validator(options: dict[str, Any]) -> None:
     _STATE["validator"] = Validator(**options)
 
 
-def _ndjson_chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, int]]:
+def _ndjson_chunks(path: str, size: int | None = None) -> Iterator[tuple[int, int, int]]:
     """(byte offset, length, number of the first line) of pieces of an NDJSON file, cut after a newline."""
+    size = size or CHUNK_BYTES   # read when called: the tests make it small
     with open(path, "rb") as handle:
         offset, line, carry = 0, 1, b""
         while True:
@@ -434,7 +440,7 @@ def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any
 def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, program: str | None,
                    jobs: int, options: dict[str, Any]) -> Iterator[Result | Unreadable]:
     """api.validate_files with `jobs` worker processes: the same Results in the same order."""
-    from .api import Unreadable
+    from .api import RulesCheck, Unreadable
     from .outcome import Issue
     from .validator.inputs import NDJSON_SUFFIXES
     from .validator.runner import Result
@@ -838,36 +844,261 @@ def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, ch
 
 
 # -- rules check -------------------------------------------------------------------------------------
+#
+# Three passes over the input, each in the workers; the parent keeps an index entry per resource
+# (member key, source, line, where) and the member-less reference data, never the resources:
+#   1. scan: pieces of NDJSON files (byte ranges) and whole JSON files are read and parsed, each
+#      resource indexed under its member key (a Bundle is a record of its own), the latest date taken;
+#   2. window (rules check --data-from auto): the earliest contact of each batch of member records;
+#   3. judge: the program rules over each batch of member records, issues stamped with file and line.
+# Resources are re-read by offset in passes 2 and 3 (a JSON file: read again, its k-th item).
 
-def _build_judge(config: RuleConfig, program: str | None) -> None:
-    _STATE["judge"] = (config, program)
+Where = tuple[str, int, int]   # (path, offset, length) of an NDJSON line; (path, -1, k): k-th item of a file
 
 
-def _judge_records(records: list[list[bytes]]) -> list[list[Issue]]:
+@dataclass(slots=True)
+class _ScanTask:
+    path: str
+    offset: int          # -1: the whole (JSON) file
+    length: int
+    first_line: int
+
+
+@dataclass(slots=True)
+class _ScanResult:
+    read_issues: list[Issue]
+    problems: list[Issue]                                   # items that are no FHIR resource
+    members: list[tuple[str, str, int | None, str, str, Where]]   # (key, source, line, type, id, where)
+    bundles: list[tuple[str | None, str, int | None, Where]]       # (id or None, source, line, where)
+    shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]]
+    latest: str | None            # latest date of the member resources and Bundle entries
+    latest_shared: str | None     # ... of the member-less reference data (counts when members exist)
+    unreadable: str | None = None
+
+
+def _scan_items(task: _ScanTask) -> Iterator[tuple[Any, Where, int]]:
+    """(Item, where, line start) of one scan task."""
+    from .validator.inputs import _ndjson_lines, read
+    if task.offset < 0:
+        for k, item in enumerate(read(task.path)):
+            yield item, (task.path, -1, k), 0
+        return
+    with open(task.path, "rb") as handle:
+        handle.seek(task.offset)
+        data = handle.read(task.length)
+    starts = [0]
+    pos = data.find(b"\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    for item in _ndjson_lines(io.BytesIO(data), task.path, start=task.first_line):
+        k = (item.line or 0) - task.first_line
+        end = starts[k + 1] if k + 1 < len(starts) else len(data)
+        yield item, (task.path, task.offset + starts[k], end - starts[k]), 0
+
+
+def _rules_scan(task: _ScanTask) -> _ScanResult:
+    """Pass 1 (rules.members.group's reading, per piece): what the parent needs to group."""
+    from .members import member_key
+    from .outcome import Issue
+    from .rules.window import LatestDate
+    from .validator.inputs import InputError
+    out = _ScanResult([], [], [], [], [], None, None)
+    latest, latest_shared = LatestDate(), LatestDate()
+    try:
+        for item, where, _ in _scan_items(task):
+            if item.issue is not None:
+                out.read_issues.append(item.issue)
+                continue
+            data, source, line = item.resource, item.source, item.line
+            if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+                out.problems.append(Issue("error", "structure", "not a FHIR resource (no resourceType)",
+                                          source=source, line=line))
+                continue
+            if data["resourceType"] == "Bundle":
+                bid = data.get("id")
+                out.bundles.append((str(bid) if bid else None, source, line, where))
+                for entry in data.get("entry") or []:
+                    res = entry.get("resource") if isinstance(entry, dict) else None
+                    if isinstance(res, dict):
+                        latest.add(res)
+                continue
+            key = member_key(data)
+            if key is None:
+                out.shared.append((data, (source, line, None)))
+                latest_shared.add(data)
+                continue
+            out.members.append((key, source, line, data["resourceType"], str(data.get("id")), where))
+            latest.add(data)
+    except InputError as exc:
+        out.unreadable = str(exc)
+    out.latest, out.latest_shared = latest.text, latest_shared.text
+    return out
+
+
+Record = tuple[str, int | None, Where] | list[tuple[str, int | None, str, str, Where]]
+"""A Bundle (source, line, where) or a member's resources [(source, line, type, id, where)]."""
+
+
+@dataclass(slots=True)
+class _RecordsTask:
+    context: str    # _ContextFile: (config, program, shared reference data with origins)
+    window: bool    # True: the earliest contact (pass 2); False: the rules' issues (pass 3)
+    records: list[Record]
+
+
+def _reread(where: Where, files: dict[Any, Any]) -> Any:
+    """The parsed item at `where` (files: open handles and the last JSON file's items, per worker)."""
     import orjson
+    path, offset, length = where
+    if offset < 0:
+        cached = files.get(("json", path))
+        if cached is None:
+            from .validator.inputs import read
+            files.pop(("json", files.get("json-last")), None)   # one whole file at a time
+            cached = files[("json", path)] = [item.resource for item in read(path)]
+            files["json-last"] = path
+        return cached[length]
+    handle = files.get(path)
+    if handle is None:
+        if len(files) > 64:
+            for old in files.values():
+                if hasattr(old, "close"):
+                    old.close()
+            files.clear()
+        handle = files[path] = open(path, "rb")  # noqa: SIM115 - cached across tasks
+    handle.seek(offset)
+    return orjson.loads(handle.read(length))
 
+
+def _member_input(record: Record, shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]],
+                  files: dict[Any, Any]) -> MemberInput:
+    """The MemberInput rules.members.group builds, from its index entries."""
+    from .rules.members import MemberInput
+    out = MemberInput("")
+    if isinstance(record, tuple):   # a Bundle: its entries
+        source, line, where = record
+        data = _reread(where, files)
+        for i, entry in enumerate(data.get("entry") or []):
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict):
+                out.resources.append(res)
+                out.origins[(str(res.get("resourceType")), str(res.get("id")))] = (source, line, i)
+        return out
+    for source, line, kind, rid, where in record:
+        out.resources.append(_reread(where, files))
+        out.origins[(kind, rid)] = (source, line, None)
+    for res, origin in shared:
+        out.resources.append(res)
+        out.origins.setdefault((res["resourceType"], str(res.get("id"))), origin)
+    return out
+
+
+def _rules_records(task: _RecordsTask) -> Any:
+    """Pass 2 (window): the earliest contact of the batch; pass 3: each record's stamped issues."""
     from .api import judge_record
-    config, program = _STATE["judge"]
-    return [judge_record([orjson.loads(line) for line in lines], program, config) for lines in records]
+    from .rules.members import earliest_contact
+    config, program, shared = _context_value(task.context)
+    inputs = [_member_input(record, shared, _STATE.setdefault("files", {})) for record in task.records]
+    if task.window:
+        return earliest_contact(inputs, config)
+    return [[record.stamp(issue) for issue in judge_record(record.resources, program, config)]
+            for record in inputs]
 
 
-def judge_records(records: Sequence[MemberInput], config: RuleConfig, program: str | None,
-                  jobs: int) -> Iterator[list[Issue]]:
-    """api.judge_record for each member record, in workers, in order (records go out as JSON lines)."""
-    import orjson
+def _no_state() -> None:
+    """Workers of `rules check` build nothing up front: the rules modules are the fork server's."""
 
-    def tasks() -> Iterator[list[list[bytes]]]:
-        batch: list[list[bytes]] = []
-        size = 0
-        for record in records:
-            batch.append([orjson.dumps(r) for r in record.resources])
-            size += len(record.resources)
-            if size >= RESOURCES_PER_TASK:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
 
-    with Pool(jobs, _build_judge, (config, program)) as pool:
-        for _task, answer in pool.ordered(_judge_records, tasks()):
-            yield from answer
+def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None, data_from_auto: bool,
+                on_read_issue: Callable[[Issue], None] | None, jobs: int) -> RulesCheck:
+    """api.check_rules with `jobs` worker processes: the same report (each MemberInput carries its
+    key only: the resources stay in the workers)."""
+    from .api import RulesCheck, UsageError
+    from .rules.members import MemberInput
+    from .rules.window import LatestDate
+    from .validator.inputs import NDJSON_SUFFIXES
+
+    def scan_tasks() -> Iterator[Any]:
+        for f in files:
+            if not f.endswith(NDJSON_SUFFIXES):
+                yield _ScanTask(f, -1, 0, 0)
+                continue
+            try:
+                for offset, length, line in _ndjson_chunks(f):
+                    yield _ScanTask(f, offset, length, line)
+            except OSError as exc:
+                yield Local(f"{f}: cannot read ({exc.strerror})")
+
+    members: dict[str, list[tuple[str, int | None, str, str, Where]]] = {}
+    bundles: list[tuple[str, Record]] = []   # (record key, (source, line, where))
+    shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]] = []
+    latest, latest_shared = LatestDate(), LatestDate()
+    report = RulesCheck()
+    contexts = _ContextFile()
+    with Pool(jobs, _no_state) as pool, _closing(contexts):
+        for _task, answer in pool.ordered(_rules_scan, scan_tasks()):
+            if isinstance(answer, str):
+                raise UsageError(answer)
+            for issue in answer.read_issues:
+                report.read_errors = report.read_errors or issue.is_error
+                if on_read_issue is not None:
+                    on_read_issue(issue)
+            if answer.unreadable is not None:
+                raise UsageError(answer.unreadable)
+            report.problems.extend(answer.problems)
+            for bid, source, line, where in answer.bundles:
+                bundles.append((f"Bundle/{bid or len(bundles)}", (source, line, where)))
+            for key, source, line, kind, rid, where in answer.members:
+                entries = members.get(key)
+                if entries is None:
+                    entries = members[key] = []
+                entries.append((source, line, kind, rid, where))
+            shared.extend(answer.shared)
+            latest.add_text(answer.latest)
+            latest_shared.add_text(answer.latest_shared)
+        count = len(bundles) + len(members)
+        if config.as_of is None and config.today is None:
+            if members:
+                latest.add_text(latest_shared.text)
+            config.export_end = report.export_end = latest.day
+
+        def record_tasks(window: bool) -> Iterator[_RecordsTask]:
+            context = contexts.write((config, program, shared))
+            batch: list[Any] = []
+            size = 0
+            for _key, bundle in bundles:
+                batch.append(bundle)
+                size += 8
+                if size >= RESOURCES_PER_TASK:
+                    yield _RecordsTask(context, window, batch)
+                    batch, size = [], 0
+            for entries in members.values():
+                batch.append(entries)
+                size += len(entries)
+                if size >= RESOURCES_PER_TASK:
+                    yield _RecordsTask(context, window, batch)
+                    batch, size = [], 0
+            if batch:
+                yield _RecordsTask(context, window, batch)
+
+        if data_from_auto and count > 1:
+            earliest = None
+            for _task, day in pool.ordered(_rules_records, record_tasks(True)):
+                if day is not None and (earliest is None or day < earliest):
+                    earliest = day
+            config.data_from = report.data_from = earliest
+        keys = iter([key for key, _ in bundles] + list(members))
+        seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
+        for _task, judged in pool.ordered(_rules_records, record_tasks(False)):
+            for issues in judged:
+                found = []
+                for issue in issues:
+                    if (issue.expression or "").startswith("Group."):
+                        roster_key = (issue.rule, issue.expression, issue.message)
+                        if roster_key in seen_roster:
+                            continue
+                        seen_roster.add(roster_key)
+                    found.append(issue)
+                report.records.append((MemberInput(next(keys)), found))
+    return report
