@@ -440,7 +440,7 @@ def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any
 def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, program: str | None,
                    jobs: int, options: dict[str, Any]) -> Iterator[Result | Unreadable]:
     """api.validate_files with `jobs` worker processes: the same Results in the same order."""
-    from .api import RulesCheck, Unreadable
+    from .api import Unreadable
     from .outcome import Issue
     from .validator.inputs import NDJSON_SUFFIXES
     from .validator.runner import Result
