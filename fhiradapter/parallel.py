@@ -9,9 +9,10 @@ byte-identical to `--jobs 1`. Member records stay whole: program rules run on a 
 together (grouped by fhiradapter.members.member_key), never split between chunks.
 
 Two pieces of state are "once" sets that a worker cannot know exactly in advance (the validator's
-"not checked" notes per NDJSON file, the team findings per run). A worker is handed the parent's
-best guess and reports every key it looked up; when a looked-up key's membership differs from the
-exact set in order, the parent redoes that chunk itself (rare: the keys settle in the first chunk).
+"not checked" notes per NDJSON file, the team findings of Bundles per run). A worker is handed the
+parent's best guess and reports every key it looked up; when a looked-up key's membership differs
+from the exact set in order, a worker redoes that chunk with the exact set (rare: the keys settle in
+the first chunk). Member records' team findings come back unfiltered and the parent keeps each once.
 
 Workers start by forkserver (spawn where there is none): never a fork of a process holding threads,
 open output or a terminal. Each builds its validator, rules and mapping once. Workers ignore SIGINT;
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .mapping.loader import Mapping
     from .mapping.run import Checks, RulesHook
     from .outcome import Issue
+    from .provenance import SourceRef
     from .rules import RuleConfig
     from .rules.members import MemberInput
     from .validator.engine import Validator
@@ -402,7 +404,6 @@ class _MembersTask:
     context: str
     program: str | None
     groups: list[list[tuple[str, int, Any]]]   # (source, line, (path, offset, length) or the resource)
-    shared_guess: frozenset[Any]
 
 
 def _member_rules(task: _MembersTask) -> Any:
@@ -413,8 +414,6 @@ def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any
     """Program rules over NDJSON member records (run_member_rules), re-reading each line by offset."""
     import orjson
     v.shared_context, v.rules_as_of = _context_value(task.context)
-    seen = RecordingSet(task.shared_guess)
-    v.__dict__["_shared_findings"] = seen
     out = []
     for members in task.groups:
         resources = []
@@ -433,8 +432,9 @@ def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any
             else:
                 resources.append(where)
         exprs = [r.get("resourceType", "Resource") for r in resources]
-        out.append(v.rules_for(resources, task.program, exprs))
-    return out, seen.report()
+        # unfiltered: the parent keeps a team finding once per run, in member order (Validator.rules_for)
+        out.append(v.rules_for_record(resources, task.program, exprs))
+    return out
 
 
 def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, program: str | None,
@@ -500,8 +500,8 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
     with Pool(jobs, _build_validator, (options,)) as pool, _closing(contexts):
         for task, answer in pool.ordered(_dispatch, tasks()):
             if isinstance(task, _JsonTask):
-                if not exact(answer[-1], team_seen):   # a team finding the guess missed: redo it here
-                    answer = validate_json(v, _replace(task, shared_guess=frozenset(team_seen)))
+                if not exact(answer[-1], team_seen):   # a team finding the guess missed: redo it exactly
+                    answer = pool.wait(pool.submit(_dispatch, _replace(task, shared_guess=frozenset(team_seen))))
                 team_seen.update(answer[-1][2])
                 if answer[0] == "unreadable":
                     yield Unreadable(task.path, answer[1])
@@ -510,8 +510,8 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
                 yield from finished(answer[1])
             elif isinstance(task, _Chunk):
                 seen = notes_seen.setdefault(task.path, set())
-                if not exact(answer.notes, seen):
-                    answer = validate_chunk(v, _replace(task, notes_guess=frozenset(seen)))
+                if not exact(answer.notes, seen):   # a note the guess had wrong: redo it exactly
+                    answer = pool.wait(pool.submit(_dispatch, _replace(task, notes_guess=frozenset(seen))))
                 seen.update(answer.notes[2])
                 r = building.get(task.path)
                 if r is None and answer.first is not None:
@@ -544,7 +544,6 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
                 v.shared_context = (*v.shared_context, *shared)
             results = {r.source: r for r in held}
             member_context = contexts.write((v.shared_context, v.rules_as_of))
-            files_open: dict[str, Any] = {}
 
             def member_tasks() -> Iterator[_MembersTask]:
                 batch: list[list[tuple[str, int, Any]]] = []
@@ -553,27 +552,24 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
                     batch.append(members)
                     size += len(members)
                     if size >= RESOURCES_PER_TASK:
-                        yield _MembersTask(member_context, program, batch, frozenset(team_seen))
+                        yield _MembersTask(member_context, program, batch)
                         batch, size = [], 0
                 if batch:
-                    yield _MembersTask(member_context, program, batch, frozenset(team_seen))
+                    yield _MembersTask(member_context, program, batch)
 
-            try:
-                for task, answer in pool.ordered(_dispatch, member_tasks()):
-                    if not exact(answer[1], team_seen):
-                        answer = member_rules(v, _replace(task, shared_guess=frozenset(team_seen)), files_open)
-                    team_seen.update(answer[1][2])
-                    for members, found in zip(task.groups, answer[0]):
-                        for k, issue in found:
-                            source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
-                            issue.source = source
-                            issue.line = line
-                            target = results.get(source)
-                            if target is not None:
-                                target.issues.append(issue)
-            finally:
-                for handle in files_open.values():
-                    handle.close()
+            for task, answer in pool.ordered(_dispatch, member_tasks()):
+                for members, found in zip(task.groups, answer):
+                    for k, issue, team_key in found:
+                        if team_key is not None:   # a team's finding: once per run
+                            if team_key in team_seen:
+                                continue
+                            team_seen.add(team_key)
+                        source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
+                        issue.source = source
+                        issue.line = line
+                        target = results.get(source)
+                        if target is not None:
+                            target.issues.append(issue)
             groups.clear()
     yield from held
 
@@ -626,6 +622,77 @@ def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate
     if validate:
         from .validator.engine import Validator
         _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values)
+    from .mapping.run import _release_gate
+    _STATE["gate"] = _release_gate(mapping.program)
+
+
+_HEAD = ("resourceType", "id")
+
+
+class LazyResource(dict[str, Any]):
+    """A resource a worker mapped, as the parent holds it: its resourceType and id, and its JSON
+    line, parsed whole on the first use of anything else. The parent writes the worker's line and
+    reads little more (the reference graph, the release gate and the Bundles have their parts from
+    the worker), so most resources are never parsed here. Member-less reference data, which the
+    program rules read, is parsed at once (MapWorkers.rows)."""
+    __slots__ = ("_line",)
+
+    def __init__(self, head: dict[str, Any], line: bytes) -> None:
+        super().__init__(head)
+        self._line: bytes | None = line
+
+    def _whole(self) -> None:
+        if self._line is not None:
+            import orjson
+            parsed = orjson.loads(self._line)
+            self._line = None
+            dict.clear(self)
+            dict.update(self, parsed)   # the key order of the line
+
+    def __getitem__(self, key: str) -> Any:
+        if self._line is not None and key not in _HEAD:
+            self._whole()
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._line is not None and key not in _HEAD:
+            self._whole()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if self._line is not None and key not in _HEAD:
+            self._whole()
+        return dict.__contains__(self, key)
+
+    def _whole_then(name: str) -> Any:   # type: ignore[misc]   # noqa: N805 - a class-body helper
+        method = getattr(dict, name)
+
+        def call(self: LazyResource, *args: Any, **kwargs: Any) -> Any:
+            self._whole()
+            return method(self, *args, **kwargs)
+        call.__name__ = name
+        return call
+
+    __iter__ = _whole_then("__iter__")
+    __len__ = _whole_then("__len__")
+    __eq__ = _whole_then("__eq__")
+    __ne__ = _whole_then("__ne__")
+    __repr__ = _whole_then("__repr__")
+    keys = _whole_then("keys")
+    values = _whole_then("values")
+    items = _whole_then("items")
+    copy = _whole_then("copy")
+    pop = _whole_then("pop")
+    setdefault = _whole_then("setdefault")
+    update = _whole_then("update")
+    __setitem__ = _whole_then("__setitem__")
+    __delitem__ = _whole_then("__delitem__")
+    del _whole_then
+    __hash__ = None
+
+    def __reduce__(self) -> Any:   # pickled as the plain dict it stands for
+        self._whole()
+        return (dict, (dict.copy(self),))
 
 
 @dataclass(slots=True)
@@ -645,6 +712,8 @@ class Prepared:
     lines: list[bytes] | None = None
     refs: list[list[tuple[str, str]]] | None = None
     latest: list[str | None] | None = None
+    heads: list[dict[str, Any]] | None = None   # each resource's resourceType and id (what the parent reads)
+    gate: list[list[int] | None] | None = None   # the release gate's rows that withhold each resource
 
 
 def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepared]]:
@@ -659,6 +728,7 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
     run: MappingRun = _STATE["run"]
     index: dict[int, int] = _STATE["templates"]
     validator = _STATE.get("validator")
+    gate = _STATE.get("gate")
     run.ctx.strict_columns = task.strict_columns
     templates = run.mapping.templates_of(task.source)
     own = run._related_own_errors
@@ -681,6 +751,10 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
                     latest = LatestDate()
                     latest.add(r)
                     done.latest.append(latest.text)
+                done.heads = [{k: r[k] for k in _HEAD if k in r} for _t, r, _m, _k in result.resources]
+                if gate is not None:
+                    done.gate = [[i for i, row in enumerate(gate.rows) if row.withholds(r)] if m else None
+                                 for _t, r, m, _k in result.resources]
         result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
                             for t, r, m, k in result.resources]
         out.append((result, marks, done))
@@ -693,18 +767,22 @@ class _RulesTask:
     records: list[list[bytes]]   # each member's resources as JSON lines
 
 
-def _judge_members(task: _RulesTask) -> list[list[Issue]]:
+def _judge_members(task: _RulesTask) -> list[tuple[list[Issue], list[SourceRef | None]]]:
     import orjson
 
-    from .mapping.run import judge
+    from .mapping.run import _origin, judge
     from .rules import RuleConfig, run_rules
     shared, programs, timezone, as_of, absent = _context_value(task.context)
     config = _STATE.get("rules_config")
     if config is None or config[0] != task.context:
         config = _STATE["rules_config"] = (task.context, RuleConfig(timezone=timezone, export_end=as_of,
                                                                      absent_inputs=absent))
-    return [judge(run_rules, [orjson.loads(line) for line in lines] + shared, programs, config[1])
-            for lines in task.records]
+    out = []
+    for lines in task.records:
+        record = [orjson.loads(line) for line in lines] + shared
+        issues = judge(run_rules, record, programs, config[1])
+        out.append((issues, [_origin(issue, record) for issue in issues]))   # RulesHook.record's origins
+    return out
 
 
 class MapWorkers:
@@ -730,6 +808,7 @@ class MapWorkers:
         from orjson import loads
 
         from .mapping.engine import RowResult
+        from .mapping.writers import SHARED_CONTEXT_TYPES
         assert self.pool is not None
         templates = run.mapping.templates
         own = run._related_own_errors
@@ -760,9 +839,11 @@ class MapWorkers:
                 yield answer
                 continue
             for result, marks, done in answer:
-                if done.lines is not None:
-                    result.resources = [(templates[i], loads(line), m, k)
-                                        for (i, _r, m, k), line in zip(result.resources, done.lines)]
+                if done.lines is not None and done.heads is not None:
+                    result.resources = [(templates[i], LazyResource(head, line) if m or head.get("resourceType")
+                                         not in SHARED_CONTEXT_TYPES else loads(line), m, k)
+                                        for (i, _r, m, k), line, head in zip(result.resources, done.lines,
+                                                                             done.heads)]
                 else:
                     result.resources = [(templates[i], r, m, k) for i, r, m, k in result.resources]
                 for mark in marks or ():
@@ -787,7 +868,7 @@ class _ParallelRules:
     """RulesHook with the judging in workers: batches of members go out as JSON lines, findings are
     recorded in member order as the batches come back (at most the pool's window of batches held).
     The writer hands each member's resources as JSON lines where it has no parsed copy
-    (`takes_lines`): a member's resources are parsed here only when the rules found something."""
+    (`takes_lines`) and never parses them: the workers give each finding's origin (RulesHook.record)."""
     takes_lines = True
 
     def __init__(self, hook: RulesHook, pool: Pool, context: str) -> None:
@@ -816,12 +897,10 @@ class _ParallelRules:
             self._record_oldest()
 
     def _record_oldest(self) -> None:
-        from orjson import loads
         batch, answer = self._pending.popleft()
-        for (member, resources), issues in zip(batch, self.pool.wait(answer)):
+        for (member, _resources), (issues, origins) in zip(batch, self.pool.wait(answer)):
             if issues:
-                parsed = [loads(r) if isinstance(r, bytes) else r for r in resources]
-                self.hook.record(member, parsed + self.hook.shared, issues)
+                self.hook.record(member, [], issues, origins)
 
     def flush(self) -> None:
         if self._batch:
