@@ -5,7 +5,8 @@
 
 Generates the example exports at --scale (examples/generate.py), runs `fhiradapter run` once to get
 NDJSON, then times each command with each --jobs value in its own process. Printed per run: wall
-seconds, CPU seconds of the whole process tree (parent + workers), the parent's own CPU, and two
+seconds, CPU seconds of the whole process tree (parent + workers), the parent's own CPU (and its
+share of the tree's: with --jobs N the parent must stay well under 1/N of it to scale), and two
 speed-ups against --jobs 1: by wall clock, and by CPU ("ideal": what the run would take on idle
 cores = max(parent CPU, all CPU / cores)). On a shared, loaded machine read the ideal column: the
 wall clock there measures the other jobs as much as ours. Worker peak RSS shows the bounded memory.
@@ -119,7 +120,7 @@ def main() -> None:
         }
         print(f"corpus: examples x{args.scale:g} ({lines:,} NDJSON resources; mt-cmp export {rows:,} lines); "
               f"{cores} cores; load average {os.getloadavg()[0]:.1f}")
-        print(f"{'command':<10}{'jobs':>6}{'wall s':>9}{'CPU s':>8}{'parent':>8}{'per CPU-s':>11}"
+        print(f"{'command':<10}{'jobs':>6}{'wall s':>9}{'CPU s':>8}{'parent':>8}{'parent %':>10}{'per CPU-s':>11}"
               f"{'wall x':>8}{'ideal x':>9}{'worker MB':>11}")
         for name in args.commands.split(","):
             count, unit, make = commands[name]
@@ -130,6 +131,7 @@ def main() -> None:
                     base = m
                 ideal = base["cpu"] / max(m["parent"], m["cpu"] / min(j, cores) if j > 1 else m["cpu"])
                 print(f"{name:<10}{j:>6}{m['wall']:>9.1f}{m['cpu']:>8.1f}{m['parent']:>8.1f}"
+                      f"{100 * m['parent'] / m['cpu']:>9.0f}%"
                       f"{count / m['cpu']:>9,.0f}/s{base['wall'] / m['wall']:>8.2f}{ideal:>9.2f}"
                       f"{m['rss']:>11.0f}  ({unit})")
         for n in [int(x) for x in args.spark.split(",") if x]:

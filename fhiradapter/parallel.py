@@ -924,13 +924,13 @@ def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, ch
 
 # -- rules check -------------------------------------------------------------------------------------
 #
-# Three passes over the input, each in the workers; the parent keeps an index entry per resource
+# Two passes over the input, both in the workers; the parent keeps an index entry per resource
 # (member key, source, line, where) and the member-less reference data, never the resources:
 #   1. scan: pieces of NDJSON files (byte ranges) and whole JSON files are read and parsed, each
-#      resource indexed under its member key (a Bundle is a record of its own), the latest date taken;
-#   2. window (rules check --data-from auto): the earliest contact of each batch of member records;
-#   3. judge: the program rules over each batch of member records, issues stamped with file and line.
-# Resources are re-read by offset in passes 2 and 3 (a JSON file: read again, its k-th item).
+#      resource indexed under its member key (a Bundle is a record of its own), the latest date and
+#      what `--data-from auto` needs (a Window per member) taken;
+#   2. judge: the program rules over batches of member records, issues stamped with file and line.
+# Resources are re-read by offset in pass 2 (a JSON file: read again, its k-th item).
 
 Where = tuple[str, int, int]   # (path, offset, length) of an NDJSON line; (path, -1, k): k-th item of a file
 
@@ -941,6 +941,13 @@ class _ScanTask:
     offset: int          # -1: the whole (JSON) file
     length: int
     first_line: int
+    window: str | None = None   # _ContextFile of (config, zones): take what --data-from auto needs
+
+
+Window = tuple[set[str], dict[str, Any]]
+"""What rules.members.earliest_contact reads of some resources: the programs they name, and per time
+zone the earliest local day a program contact (no stay) of theirs starts. Merged over a member
+record's resources, it gives that record's earliest contact in the record's zone."""
 
 
 @dataclass(slots=True)
@@ -953,6 +960,7 @@ class _ScanResult:
     latest: str | None            # latest date of the member resources and Bundle entries
     latest_shared: str | None     # ... of the member-less reference data (counts when members exist)
     unreadable: str | None = None
+    windows: dict[Any, Window] | None = None   # member key / SHARED_KEY / ("bundle", n in this piece)
 
 
 def _scan_items(task: _ScanTask) -> Iterator[tuple[Any, Where, int]]:
@@ -984,6 +992,7 @@ def _rules_scan(task: _ScanTask) -> _ScanResult:
     from .validator.inputs import InputError
     out = _ScanResult([], [], [], [], [], None, None)
     latest, latest_shared = LatestDate(), LatestDate()
+    window = _WindowScan(task.window) if task.window else None
     try:
         for item, where, _ in _scan_items(task):
             if item.issue is not None:
@@ -996,23 +1005,93 @@ def _rules_scan(task: _ScanTask) -> _ScanResult:
                 continue
             if data["resourceType"] == "Bundle":
                 bid = data.get("id")
-                out.bundles.append((str(bid) if bid else None, source, line, where))
                 for entry in data.get("entry") or []:
                     res = entry.get("resource") if isinstance(entry, dict) else None
                     if isinstance(res, dict):
                         latest.add(res)
+                        if window is not None:
+                            window.add(("bundle", len(out.bundles)), res)
+                out.bundles.append((str(bid) if bid else None, source, line, where))
                 continue
             key = member_key(data)
             if key is None:
                 out.shared.append((data, (source, line, None)))
                 latest_shared.add(data)
+                if window is not None:
+                    window.add(SHARED_KEY, data)
                 continue
             out.members.append((key, source, line, data["resourceType"], str(data.get("id")), where))
             latest.add(data)
+            if window is not None:
+                window.add(key, data)
     except InputError as exc:
         out.unreadable = str(exc)
     out.latest, out.latest_shared = latest.text, latest_shared.text
+    if window is not None:
+        out.windows = window.result()
     return out
+
+
+class _WindowScan:
+    """Window per owner of the resources of one scan piece (computed with rules.record.MemberRecord,
+    as earliest_contact does: whether an Encounter is a program contact and no stay depends on the
+    Encounter alone, its local day on the record's zone, which is one of a few)."""
+
+    def __init__(self, context: str) -> None:
+        self.config, self.zones = _context_value(context)
+        self.programs: dict[Any, set[str]] = {}
+        self.encounters: list[tuple[Any, dict[str, Any]]] = []
+
+    def add(self, owner: Any, resource: dict[str, Any]) -> None:
+        from .rules.record import programs_named
+        found = self.programs.setdefault(owner, set())
+        found |= programs_named([resource])
+        if resource.get("resourceType") == "Encounter":
+            self.encounters.append((owner, resource))
+
+    def result(self) -> dict[Any, Window]:
+        from dataclasses import replace
+        from datetime import date
+
+        from .rules.record import MemberRecord
+        out: dict[Any, Window] = {owner: (programs, {}) for owner, programs in self.programs.items()}
+        encounters = [e for _, e in self.encounters]
+        records = {zone: MemberRecord(encounters, replace(self.config, timezone=zone, export_end=date.max))
+                   for zone in self.zones}   # (export_end: no evaluation date is needed here)
+        first = next(iter(records.values()), None)
+        for owner, enc in self.encounters:
+            if first is None or first.is_stay(enc) or not first.programs_of(enc):
+                continue
+            days = out[owner][1]
+            for zone, record in records.items():
+                day = record.day(enc, "period.start")
+                if day is not None and (zone not in days or day < days[zone]):
+                    days[zone] = day
+        return out
+
+
+def _window_zones(config: RuleConfig) -> tuple[str, ...]:
+    """Every zone a record can be judged in: the set one, else each program's, else the fallback."""
+    from . import canonical
+    from .programs import FALLBACK_TIMEZONE, timezone_for
+    if config.timezone is not None:
+        return (config.timezone,)
+    return tuple(sorted({timezone_for({p}) for p in canonical.PROGRAMS} | {timezone_for(None), FALLBACK_TIMEZONE}))
+
+
+def _merge_window(into: Window, other: Window) -> None:
+    into[0].update(other[0])
+    for zone, day in other[1].items():
+        if zone not in into[1] or day < into[1][zone]:
+            into[1][zone] = day
+
+
+def _earliest(window: Window, config: RuleConfig) -> Any:
+    """A record's earliest contact from its merged Window (earliest_contact for one record)."""
+    from . import canonical
+    from .programs import FALLBACK_TIMEZONE
+    zone = config.for_programs(window[0] & set(canonical.PROGRAMS)).timezone or FALLBACK_TIMEZONE
+    return window[1].get(zone)
 
 
 Record = tuple[str, int | None, Where] | list[tuple[str, int | None, str, str, Where]]
@@ -1022,7 +1101,6 @@ Record = tuple[str, int | None, Where] | list[tuple[str, int | None, str, str, W
 @dataclass(slots=True)
 class _RecordsTask:
     context: str    # _ContextFile: (config, program, shared reference data with origins)
-    window: bool    # True: the earliest contact (pass 2); False: the rules' issues (pass 3)
     records: list[Record]
 
 
@@ -1073,14 +1151,11 @@ def _member_input(record: Record, shared: list[tuple[dict[str, Any], tuple[str, 
     return out
 
 
-def _rules_records(task: _RecordsTask) -> Any:
-    """Pass 2 (window): the earliest contact of the batch; pass 3: each record's stamped issues."""
+def _rules_records(task: _RecordsTask) -> list[list[Issue]]:
+    """Pass 2: each record's issues, stamped with file and line."""
     from .api import judge_record
-    from .rules.members import earliest_contact
     config, program, shared = _context_value(task.context)
     inputs = [_member_input(record, shared, _STATE.setdefault("files", {})) for record in task.records]
-    if task.window:
-        return earliest_contact(inputs, config)
     return [[record.stamp(issue) for issue in judge_record(record.resources, program, config)]
             for record in inputs]
 
@@ -1098,14 +1173,17 @@ def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None
     from .rules.window import LatestDate
     from .validator.inputs import NDJSON_SUFFIXES
 
+    contexts = _ContextFile()
+    window = contexts.write((config, _window_zones(config))) if data_from_auto else None
+
     def scan_tasks() -> Iterator[Any]:
         for f in files:
             if not f.endswith(NDJSON_SUFFIXES):
-                yield _ScanTask(f, -1, 0, 0)
+                yield _ScanTask(f, -1, 0, 0, window)
                 continue
             try:
                 for offset, length, line in _ndjson_chunks(f):
-                    yield _ScanTask(f, offset, length, line)
+                    yield _ScanTask(f, offset, length, line, window)
             except OSError as exc:
                 yield Local(f"{f}: cannot read ({exc.strerror})")
 
@@ -1114,7 +1192,7 @@ def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None
     shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]] = []
     latest, latest_shared = LatestDate(), LatestDate()
     report = RulesCheck()
-    contexts = _ContextFile()
+    windows: dict[Any, Window] = {}   # member key, SHARED_KEY, or a Bundle's record key -> its Window
     with Pool(jobs, _no_state) as pool, _closing(contexts):
         for _task, answer in pool.ordered(_rules_scan, scan_tasks()):
             if isinstance(answer, str):
@@ -1126,6 +1204,7 @@ def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None
             if answer.unreadable is not None:
                 raise UsageError(answer.unreadable)
             report.problems.extend(answer.problems)
+            first_bundle = len(bundles)
             for bid, source, line, where in answer.bundles:
                 bundles.append((f"Bundle/{bid or len(bundles)}", (source, line, where)))
             for key, source, line, kind, rid, where in answer.members:
@@ -1133,6 +1212,10 @@ def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None
                 if entries is None:
                     entries = members[key] = []
                 entries.append((source, line, kind, rid, where))
+            for owner, found in (answer.windows or {}).items():
+                if isinstance(owner, tuple):   # a Bundle of this piece: a whole record
+                    owner = (first_bundle + owner[1], "bundle")
+                _merge_window(windows.setdefault(owner, (set(), {})), found)
             shared.extend(answer.shared)
             latest.add_text(answer.latest)
             latest_shared.add_text(answer.latest_shared)
@@ -1142,7 +1225,7 @@ def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None
                 latest.add_text(latest_shared.text)
             config.export_end = report.export_end = latest.day
 
-        def record_tasks(window: bool) -> Iterator[_RecordsTask]:
+        def record_tasks() -> Iterator[_RecordsTask]:
             context = contexts.write((config, program, shared))
             batch: list[Any] = []
             size = 0
@@ -1150,26 +1233,35 @@ def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None
                 batch.append(bundle)
                 size += 8
                 if size >= RESOURCES_PER_TASK:
-                    yield _RecordsTask(context, window, batch)
+                    yield _RecordsTask(context, batch)
                     batch, size = [], 0
             for entries in members.values():
                 batch.append(entries)
                 size += len(entries)
                 if size >= RESOURCES_PER_TASK:
-                    yield _RecordsTask(context, window, batch)
+                    yield _RecordsTask(context, batch)
                     batch, size = [], 0
             if batch:
-                yield _RecordsTask(context, window, batch)
+                yield _RecordsTask(context, batch)
 
-        if data_from_auto and count > 1:
+        if data_from_auto and count > 1:   # earliest_contact over the records, from the scan's Windows
             earliest = None
-            for _task, day in pool.ordered(_rules_records, record_tasks(True)):
+            shared_window = windows.get(SHARED_KEY, (set(), {}))
+            for n in range(len(bundles)):
+                day = _earliest(windows.get((n, "bundle"), (set(), {})), config)
+                if day is not None and (earliest is None or day < earliest):
+                    earliest = day
+            for key in members:
+                merged: Window = (set(), {})
+                _merge_window(merged, windows.get(key, (set(), {})))
+                _merge_window(merged, shared_window)
+                day = _earliest(merged, config)
                 if day is not None and (earliest is None or day < earliest):
                     earliest = day
             config.data_from = report.data_from = earliest
         keys = iter([key for key, _ in bundles] + list(members))
         seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
-        for _task, judged in pool.ordered(_rules_records, record_tasks(False)):
+        for _task, judged in pool.ordered(_rules_records, record_tasks()):
             for issues in judged:
                 found = []
                 for issue in issues:
