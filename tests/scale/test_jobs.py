@@ -56,10 +56,42 @@ def test_run_writes_the_same_files_with_two_workers(runs: dict[int, tuple[int, s
     assert text1 == text2
     assert_same_folders(out1, out2)
     # the comparison covers every kind of output: rejected rows, rule findings, Bundles, NDJSON
-    for program in ("mt-cmp", "pa-tcm"):
+    for program in ("mt-cmp", "dc-cs"):
         assert (out1 / program / "errors.ndjson").stat().st_size > 0
         assert (out1 / program / "findings.ndjson").stat().st_size > 0
         assert any((out1 / program / "bundles").iterdir())
+    errors = (out1 / "dc-cs" / "errors.ndjson").read_bytes()
+    # planted bad rows, rows held back as orphans, and rows the state's consent law holds back
+    assert b"column 'sex'" in errors and b"held back: depends on" in errors and b"may not go to a" in errors
+
+
+def test_run_with_post_bundles_and_provenance_is_the_same_with_two_workers(tmp_path: Path) -> None:
+    """POST Bundles rewrite references inside each resource: the parent reads the resources whole
+    there (what it holds of a worker's resource is parsed on that use)."""
+    for jobs in (1, 2):
+        code, _ = run_cli(["run", "--program", "dc-cs", EXAMPLES / "dc-cs", "--out", tmp_path / f"jobs{jobs}",
+                           "--no-progress", "--bundle-method", "post", "--provenance-time", "2026-01-02T03:04:05Z",
+                           "--jobs", jobs])
+        assert code == 1
+    assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
+    bundle = next((tmp_path / "jobs2" / "bundles").glob("Patient-*.json")).read_text()
+    assert '"method":"POST"' in bundle and '"reference":"urn:uuid:' in bundle and "Provenance" in bundle
+
+
+def test_a_lazy_resource_reads_as_the_resource_it_stands_for() -> None:
+    """What the parent holds of a resource a worker mapped: parsed whole on any use but type and id."""
+    import pickle
+
+    import orjson
+    resource = {"id": "p1", "resourceType": "Patient", "meta": {"source": "m#1"}, "gender": "female"}
+    lazy = parallel.LazyResource({"resourceType": "Patient", "id": "p1"}, orjson.dumps(resource))
+    assert lazy["resourceType"] == "Patient" and lazy.get("id") == "p1"
+    assert dict.__len__(lazy) == 2   # not parsed for that
+    assert lazy.get("meta") == {"source": "m#1"} and "gender" in lazy
+    assert list(lazy) == list(resource) and lazy == resource   # the line's key order, all of it
+    assert type(pickle.loads(pickle.dumps(lazy))) is dict and pickle.loads(pickle.dumps(lazy)) == resource
+    other = parallel.LazyResource({"resourceType": "Patient", "id": "p1"}, orjson.dumps(resource))
+    assert dict(other.items()) == resource
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
