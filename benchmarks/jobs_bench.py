@@ -5,7 +5,7 @@
 
 Generates the example exports at --scale (examples/generate.py), runs `fhiradapter run` once to get
 NDJSON, then times each command with each --jobs value in its own process. Printed per run: wall
-seconds, CPU seconds of the whole process tree (parent + workers), the parent's own CPU (and its
+seconds, CPU seconds of the whole process tree (parent, workers, fork server), the parent's own CPU (and its
 share of the tree's: with --jobs N the parent must stay well under 1/N of it to scale), and two
 speed-ups against --jobs 1: by wall clock, and by CPU ("ideal": what the run would take on idle
 cores = max(parent CPU, all CPU / cores)). On a shared, loaded machine read the ideal column: the
@@ -48,7 +48,10 @@ def timed(cmd: list[str], cpu_log: Path) -> dict[str, float]:
     parent = usage.ru_utime + usage.ru_stime   # the CLI process and the children it reaped (Spark: the JVM)
     workers = [line.split() for line in cpu_log.read_text().splitlines()] if cpu_log.exists() else []
     worker_cpu = sum(float(w[0]) for w in workers)
-    return {"wall": wall, "cpu": parent + worker_cpu, "parent": parent, "tree": sum(tree.values()),
+    # the fork server (it imports the modules the workers share) and the resource tracker are ours
+    # too but no child the parent reaps: their CPU as last sampled from /proc
+    helpers = sum(cpu for pid, cpu in tree.items() if pid != proc.pid and str(pid) not in {w[-1] for w in workers})
+    return {"wall": wall, "cpu": parent + worker_cpu + helpers, "parent": parent, "tree": sum(tree.values()),
             "rss": max((int(w[1]) for w in workers), default=0) / 1024}
 
 

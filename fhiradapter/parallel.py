@@ -110,7 +110,7 @@ def _log_cpu() -> None:
     import resource
     usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(os.environ[CPU_LOG_ENV], "a", encoding="utf-8") as handle:
-        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}\n")
+        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss} {os.getpid()}\n")
 
 
 def _context() -> Any:
