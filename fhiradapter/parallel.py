@@ -610,7 +610,8 @@ def validator_options(options: dict[str, Any]) -> dict[str, Any]:
 
 # -- map and run -------------------------------------------------------------------------------------
 
-def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate: bool, timezone: str) -> None:
+def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate: bool, timezone: str,
+                  strict: bool) -> None:
     from .mapping.engine import MappingRun
     from .mapping.loader import load_mapping
     mapping = load_mapping(mapping_path)
@@ -621,7 +622,7 @@ def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate
     _STATE["templates"] = {id(t): i for i, t in enumerate(mapping.templates)}
     if validate:
         from .validator.engine import Validator
-        _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values)
+        _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values, strict=strict)
     from .mapping.run import _release_gate
     _STATE["gate"] = _release_gate(mapping.program)
 
@@ -919,7 +920,10 @@ def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, ch
         return MapWorkers(None)
     validate = checks is not None and checks.validator is not None
     timezone = (checks.timezone if checks is not None else None) or mapping.timezone
-    return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate, timezone)))
+    # the parent's reading of R4: `run` validates strictly (load_checks), so must the workers
+    strict = bool(checks is not None and checks.validator is not None and checks.validator.strict)
+    return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate, timezone,
+                                              strict)))
 
 
 # -- rules check -------------------------------------------------------------------------------------

@@ -65,6 +65,24 @@ def test_run_writes_the_same_files_with_two_workers(runs: dict[int, tuple[int, s
     assert b"column 'sex'" in errors and b"held back: depends on" in errors and b"may not go to a" in errors
 
 
+def test_run_rejects_a_control_character_with_two_workers_as_with_one(tmp_path: Path) -> None:
+    """`run` validates R4's stricter reading (a control character in a string is an error that
+    rejects the row): the workers' validators must read it as strictly as the parent's."""
+    import shutil
+    export = tmp_path / "export"
+    shutil.copytree(EXAMPLES / "dc-cs", export)
+    members = (export / "members.csv").read_text().splitlines(keepends=True)
+    members[1] = members[1].replace("8888 Elm Way", "8888 Elm\x07Way")
+    (export / "members.csv").write_text("".join(members))
+    for jobs in (1, 2):
+        code, _ = run_cli(["run", "--program", "dc-cs", export, "--out", tmp_path / f"jobs{jobs}", "--no-progress",
+                           "--jobs", jobs])
+        assert code == 1
+    assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
+    errors = (tmp_path / "jobs1" / "errors.ndjson").read_text()
+    assert "members.csv:2" in errors and "control character" in errors.lower()
+
+
 def test_run_with_post_bundles_and_provenance_is_the_same_with_two_workers(tmp_path: Path) -> None:
     """POST Bundles rewrite references inside each resource: the parent reads the resources whole
     there (what it holds of a worker's resource is parsed on that use)."""
