@@ -48,6 +48,8 @@ def timed(cmd: list[str], cpu_log: Path) -> dict[str, float]:
     parent = usage.ru_utime + usage.ru_stime   # the CLI process and the children it reaped (Spark: the JVM)
     workers = [line.split() for line in cpu_log.read_text().splitlines()] if cpu_log.exists() else []
     worker_cpu = sum(float(w[0]) for w in workers)
+    # workers forked by the parent itself are reaped by it: their CPU is in its rusage, take it out
+    parent -= sum(float(w[0]) for w in workers if int(w[2]) == proc.pid)
     # the fork server (it imports the modules the workers share) and the resource tracker are ours
     # too but no child the parent reaps: their CPU as last sampled from /proc
     helpers = sum(cpu for pid, cpu in tree.items() if pid != proc.pid and str(pid) not in {w[-1] for w in workers})

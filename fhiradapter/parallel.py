@@ -14,8 +14,9 @@ parent's best guess and reports every key it looked up; when a looked-up key's m
 from the exact set in order, a worker redoes that chunk with the exact set (rare: the keys settle in
 the first chunk). Member records' team findings come back unfiltered and the parent keeps each once.
 
-Workers start by forkserver (spawn where there is none): never a fork of a process holding threads,
-open output or a terminal. Each builds its validator, rules and mapping once. Workers ignore SIGINT;
+Workers start by fork from the command line's single thread (what the parent imported and the
+mapping it compiled are shared, not rebuilt), by forkserver where other threads run (a server),
+spawn where there is neither. Each builds its validator, rules and mapping state once. Workers ignore SIGINT;
 the parent's KeyboardInterrupt terminates and joins them (no orphans) and goes on up (exit 130).
 """
 from __future__ import annotations
@@ -110,11 +111,22 @@ def _log_cpu() -> None:
     import resource
     usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(os.environ[CPU_LOG_ENV], "a", encoding="utf-8") as handle:
-        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss} {os.getpid()}\n")
+        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss} {os.getppid()} {os.getpid()}\n")
+
+
+_INHERIT: dict[str, Any] = {}   # in the parent, while its workers are forked: what they may take over
 
 
 def _context() -> Any:
+    """fork where this process runs no other thread (the command line): the workers start with the
+    modules and what the parent built (the mapping) in place, none of it imported or built again;
+    they never write the parent's open output (a forked worker ends by os._exit, never flushing it).
+    Else (a server's threads: a fork could copy a lock another thread holds) a fork server that
+    imported the modules once; spawn where there is neither."""
+    import threading
     methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the server imports these once; each worker forks from it with them loaded
@@ -614,7 +626,8 @@ def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate
                   strict: bool) -> None:
     from .mapping.engine import MappingRun
     from .mapping.loader import load_mapping
-    mapping = load_mapping(mapping_path)
+    inherited = _INHERIT.get("mapping")   # a forked worker: the parent's, already compiled
+    mapping = inherited if inherited is not None and str(inherited.path) == mapping_path else load_mapping(mapping_path)
     run = MappingRun(mapping, input_dir, show_values=show_values)
     for _ in run._load_related():   # the related (index:) rows the records look up; problems are the parent's
         pass
@@ -922,8 +935,12 @@ def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, ch
     timezone = (checks.timezone if checks is not None else None) or mapping.timezone
     # the parent's reading of R4: `run` validates strictly (load_checks), so must the workers
     strict = bool(checks is not None and checks.validator is not None and checks.validator.strict)
-    return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate, timezone,
-                                              strict)))
+    _INHERIT["mapping"] = mapping
+    try:
+        return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate,
+                                                  timezone, strict)))
+    finally:
+        _INHERIT.clear()
 
 
 # -- rules check -------------------------------------------------------------------------------------

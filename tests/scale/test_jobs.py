@@ -236,16 +236,35 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def workers_of(pid: int) -> set[int]:
+    """The worker processes below a command: forked from it, or from its fork server (where other
+    threads run); neither the fork server itself nor multiprocessing's resource tracker."""
+    found = set()
+    for p in descendants(pid):
+        command = cmdline(p)
+        if "resource_tracker" in command or ("forkserver" in command and parent_of(p) == pid):
+            continue
+        found.add(p)
+    return found
+
+
 def interrupt_when_workers_run(args: list[str]) -> tuple[int, str, str, set[int]]:
-    """Start the command, SIGINT it once its two workers are running; (exit code, stdout, stderr, workers)."""
+    """Start the command, SIGINT it once its two workers are running; (exit code, stdout, stderr,
+    every process below it)."""
     proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600
     seen: set[int] = set()
     while time.monotonic() < deadline and proc.poll() is None:
         seen |= descendants(proc.pid)
-        if len(seen) >= 3:   # the fork server and two workers
-            time.sleep(1.0)  # they have work in hand
+        if len([p for p in workers_of(proc.pid) if cpu_seconds(p) >= 0.2]) >= 2:   # both at work
             seen |= descendants(proc.pid)
             break
         time.sleep(0.05)
@@ -269,7 +288,7 @@ def test_ctrl_c_stops_validate_and_every_worker(runs: dict[int, tuple[int, str, 
     assert code == 130
     assert "Interrupted" in stderr and "Traceback" not in stderr
     assert "input(s)" not in stdout   # no closing summary: the report does not look whole
-    assert len(workers) >= 3
+    assert len(workers) >= 2
     assert_no_orphans(workers)
 
 
@@ -312,7 +331,7 @@ def test_a_worker_killed_mid_run_ends_the_command_with_a_message(runs: dict[int,
         deadline = time.monotonic() + 600
         victim = None
         while time.monotonic() < deadline and proc.poll() is None and victim is None:
-            workers = {p for p in descendants(proc.pid) if parent_of(p) not in (proc.pid, None)}
+            workers = workers_of(proc.pid)
             busy = [p for p in sorted(workers) if cpu_seconds(p) >= 0.5]   # built its validator, at work
             victim = busy[0] if busy else None
             time.sleep(0.05)
