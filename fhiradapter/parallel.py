@@ -193,6 +193,11 @@ class Pool:
 
     def close(self) -> None:
         if not self._closed:
+            try:
+                self._check_workers()   # one that died after its last task: the run still says so
+            except WorkerDied:
+                self.terminate()
+                raise
             self._closed = True
             self._pool.close()
             self._pool.join()
