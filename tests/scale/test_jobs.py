@@ -193,6 +193,26 @@ def test_map_writes_the_same_files_in_small_batches(tmp_path: Path, monkeypatch:
     assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
 
 
+def test_workers_start_from_a_fork_server_where_other_threads_run(tmp_path: Path) -> None:
+    """A process running other threads (a server calling the library) is never forked: its workers
+    come from a fork server, import and compile for themselves, and give the same output."""
+    import threading
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert parallel._context().get_start_method() == "forkserver"
+        for jobs in (1, 2):
+            code, _ = run_cli(["run", "--program", "dc-cs", EXAMPLES / "dc-cs", "--out", tmp_path / f"jobs{jobs}",
+                               "--no-progress", "--jobs", jobs])
+            assert code == 1
+    finally:
+        stop.set()
+        other.join()
+    assert parallel._context().get_start_method() == "fork"
+    assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
+
+
 def test_a_larger_generated_corpus_gives_the_same_output(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     subprocess.run([sys.executable, str(EXAMPLES / "generate.py"), "--scale", "2", "--out", str(corpus)],
