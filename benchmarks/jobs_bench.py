@@ -5,7 +5,8 @@
 
 Generates the example exports at --scale (examples/generate.py), runs `fhiradapter run` once to get
 NDJSON, then times each command with each --jobs value in its own process. Printed per run: wall
-seconds, CPU seconds of the whole process tree (parent + workers), the parent's own CPU, and two
+seconds, CPU seconds of the whole process tree (parent, workers, fork server), the parent's own CPU (and its
+share of the tree's: with --jobs N the parent must stay well under 1/N of it to scale), and two
 speed-ups against --jobs 1: by wall clock, and by CPU ("ideal": what the run would take on idle
 cores = max(parent CPU, all CPU / cores)). On a shared, loaded machine read the ideal column: the
 wall clock there measures the other jobs as much as ours. Worker peak RSS shows the bounded memory.
@@ -47,7 +48,12 @@ def timed(cmd: list[str], cpu_log: Path) -> dict[str, float]:
     parent = usage.ru_utime + usage.ru_stime   # the CLI process and the children it reaped (Spark: the JVM)
     workers = [line.split() for line in cpu_log.read_text().splitlines()] if cpu_log.exists() else []
     worker_cpu = sum(float(w[0]) for w in workers)
-    return {"wall": wall, "cpu": parent + worker_cpu, "parent": parent, "tree": sum(tree.values()),
+    # workers forked by the parent itself are reaped by it: their CPU is in its rusage, take it out
+    parent -= sum(float(w[0]) for w in workers if int(w[2]) == proc.pid)
+    # the fork server (it imports the modules the workers share) and the resource tracker are ours
+    # too but no child the parent reaps: their CPU as last sampled from /proc
+    helpers = sum(cpu for pid, cpu in tree.items() if pid != proc.pid and str(pid) not in {w[-1] for w in workers})
+    return {"wall": wall, "cpu": parent + worker_cpu + helpers, "parent": parent, "tree": sum(tree.values()),
             "rss": max((int(w[1]) for w in workers), default=0) / 1024}
 
 
@@ -119,7 +125,7 @@ def main() -> None:
         }
         print(f"corpus: examples x{args.scale:g} ({lines:,} NDJSON resources; mt-cmp export {rows:,} lines); "
               f"{cores} cores; load average {os.getloadavg()[0]:.1f}")
-        print(f"{'command':<10}{'jobs':>6}{'wall s':>9}{'CPU s':>8}{'parent':>8}{'per CPU-s':>11}"
+        print(f"{'command':<10}{'jobs':>6}{'wall s':>9}{'CPU s':>8}{'parent':>8}{'parent %':>10}{'per CPU-s':>11}"
               f"{'wall x':>8}{'ideal x':>9}{'worker MB':>11}")
         for name in args.commands.split(","):
             count, unit, make = commands[name]
@@ -130,6 +136,7 @@ def main() -> None:
                     base = m
                 ideal = base["cpu"] / max(m["parent"], m["cpu"] / min(j, cores) if j > 1 else m["cpu"])
                 print(f"{name:<10}{j:>6}{m['wall']:>9.1f}{m['cpu']:>8.1f}{m['parent']:>8.1f}"
+                      f"{100 * m['parent'] / m['cpu']:>9.0f}%"
                       f"{count / m['cpu']:>9,.0f}/s{base['wall'] / m['wall']:>8.2f}{ideal:>9.2f}"
                       f"{m['rss']:>11.0f}  ({unit})")
         for n in [int(x) for x in args.spark.split(",") if x]:

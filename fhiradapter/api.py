@@ -167,13 +167,20 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
                 jobs: int | None = 1) -> RulesCheck:
     """`fhiradapter rules check PATH...`: the rules over member records (Bundles, or resources grouped
     by member across files). on_read_issue hears about unreadable lines as they are met. jobs: worker
-    processes judging member records (None = every core when the input is large); same report."""
+    processes reading, grouping and judging (None = every core when the input is large); the same
+    report, except that each record's MemberInput then carries its key only (the resources stay in
+    the workers)."""
     from .rules.members import earliest_contact, group
     from .validator.inputs import InputError, expand_paths, read
+    from . import parallel
     try:
         files = expand_paths(list(paths))
     except InputError as exc:
         raise UsageError(str(exc)) from None
+    n = parallel.resolve_jobs(jobs, parallel.input_size(files)) if "-" not in files else 1
+    if n > 1:   # reading, grouping and judging in workers; the same report
+        return parallel.check_rules(files, config, program=program, data_from_auto=data_from_auto,
+                                    on_read_issue=on_read_issue, jobs=n)
     items: list[tuple[str, int | None, object]] = []
     read_errors = False
     for path in files:
@@ -201,12 +208,9 @@ def check_rules(paths: Sequence[str], config: RuleConfig, *, program: str | None
         config.data_from = earliest_contact(records, config)
         report.data_from = config.data_from
     seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
-    from . import parallel
-    n = parallel.resolve_jobs(jobs, parallel.input_size(files)) if "-" not in files else 1
-    judged = (parallel.judge_records(records, config, program, n) if n > 1
-              else (judge_record(record.resources, program, config) for record in records))
     with long_run():   # fewer collector passes over the loaded records (~5 %)
-        for issues, record in zip(judged, records):   # judged first: its workers end when it is exhausted
+        for record in records:
+            issues = judge_record(record.resources, program, config)
             found = []
             for issue in issues:
                 if (issue.expression or "").startswith("Group."):

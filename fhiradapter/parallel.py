@@ -9,12 +9,14 @@ byte-identical to `--jobs 1`. Member records stay whole: program rules run on a 
 together (grouped by fhiradapter.members.member_key), never split between chunks.
 
 Two pieces of state are "once" sets that a worker cannot know exactly in advance (the validator's
-"not checked" notes per NDJSON file, the team findings per run). A worker is handed the parent's
-best guess and reports every key it looked up; when a looked-up key's membership differs from the
-exact set in order, the parent redoes that chunk itself (rare: the keys settle in the first chunk).
+"not checked" notes per NDJSON file, the team findings of Bundles per run). A worker is handed the
+parent's best guess and reports every key it looked up; when a looked-up key's membership differs
+from the exact set in order, a worker redoes that chunk with the exact set (rare: the keys settle in
+the first chunk). Member records' team findings come back unfiltered and the parent keeps each once.
 
-Workers start by forkserver (spawn where there is none): never a fork of a process holding threads,
-open output or a terminal. Each builds its validator, rules and mapping once. Workers ignore SIGINT;
+Workers start by fork from the command line's single thread (what the parent imported and the
+mapping it compiled are shared, not rebuilt), by forkserver where other threads run (a server),
+spawn where there is neither. Each builds its validator, rules and mapping state once. Workers ignore SIGINT;
 the parent's KeyboardInterrupt terminates and joins them (no orphans) and goes on up (exit 130).
 """
 from __future__ import annotations
@@ -33,11 +35,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool as MPPool
 
-    from .api import Unreadable
+    from .api import RulesCheck, Unreadable
     from .mapping.engine import MappingRun, RowResult
     from .mapping.loader import Mapping
     from .mapping.run import Checks, RulesHook
     from .outcome import Issue
+    from .provenance import SourceRef
     from .rules import RuleConfig
     from .rules.members import MemberInput
     from .validator.engine import Validator
@@ -108,11 +111,22 @@ def _log_cpu() -> None:
     import resource
     usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(os.environ[CPU_LOG_ENV], "a", encoding="utf-8") as handle:
-        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss}\n")
+        handle.write(f"{usage.ru_utime + usage.ru_stime:.3f} {usage.ru_maxrss} {os.getppid()} {os.getpid()}\n")
+
+
+_INHERIT: dict[str, Any] = {}   # in the parent, while its workers are forked: what they may take over
 
 
 def _context() -> Any:
+    """fork where this process runs no other thread (the command line): the workers start with the
+    modules and what the parent built (the mapping) in place, none of it imported or built again;
+    they never write the parent's open output (a forked worker ends by os._exit, never flushing it).
+    Else (a server's threads: a fork could copy a lock another thread holds) a fork server that
+    imported the modules once; spawn where there is neither."""
+    import threading
     methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # the server imports these once; each worker forks from it with them loaded
@@ -152,15 +166,20 @@ class Pool:
             raise
 
     def wait(self, answer: Any) -> Any:
-        """answer.get(), but a worker that died (the pool would replace it and wait for its task
-        forever) raises WorkerDied: workers never end on their own while the pool is open."""
+        """answer.get(), but a worker that died raises WorkerDied: workers never end on their own
+        while the pool is open, so a changed set of workers means one was killed (out of memory, a
+        signal). Checked before every answer, not only when one is late: a worker killed between
+        tasks loses no task, and the pool would quietly replace it, but the run must still say so."""
         while True:
+            self._check_workers()
             try:
-                return answer.get(timeout=2.0)
+                return answer.get(timeout=1.0)
             except multiprocessing.TimeoutError:
-                if {p.pid for p in self._pool._pool} != self._pids:   # type: ignore[attr-defined]
-                    raise WorkerDied("a worker process ended unexpectedly (out of memory?); "
-                                     "try fewer --jobs") from None
+                continue   # the task of a dead worker never completes: look again
+
+    def _check_workers(self) -> None:
+        if {p.pid for p in list(self._pool._pool)} != self._pids:   # type: ignore[attr-defined]
+            raise WorkerDied("a worker process ended unexpectedly (out of memory?); try fewer --jobs")
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
         """fn(task) in a worker; .get() the answer."""
@@ -174,6 +193,11 @@ class Pool:
 
     def close(self) -> None:
         if not self._closed:
+            try:
+                self._check_workers()   # one that died after its last task: the run still says so
+            except WorkerDied:
+                self.terminate()
+                raise
             self._closed = True
             self._pool.close()
             self._pool.join()
@@ -264,8 +288,9 @@ def _build_validator(options: dict[str, Any]) -> None:
     _STATE["validator"] = Validator(**options)
 
 
-def _ndjson_chunks(path: str, size: int = CHUNK_BYTES) -> Iterator[tuple[int, int, int]]:
+def _ndjson_chunks(path: str, size: int | None = None) -> Iterator[tuple[int, int, int]]:
     """(byte offset, length, number of the first line) of pieces of an NDJSON file, cut after a newline."""
+    size = size or CHUNK_BYTES   # read when called: the tests make it small
     with open(path, "rb") as handle:
         offset, line, carry = 0, 1, b""
         while True:
@@ -396,7 +421,6 @@ class _MembersTask:
     context: str
     program: str | None
     groups: list[list[tuple[str, int, Any]]]   # (source, line, (path, offset, length) or the resource)
-    shared_guess: frozenset[Any]
 
 
 def _member_rules(task: _MembersTask) -> Any:
@@ -407,8 +431,6 @@ def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any
     """Program rules over NDJSON member records (run_member_rules), re-reading each line by offset."""
     import orjson
     v.shared_context, v.rules_as_of = _context_value(task.context)
-    seen = RecordingSet(task.shared_guess)
-    v.__dict__["_shared_findings"] = seen
     out = []
     for members in task.groups:
         resources = []
@@ -427,8 +449,9 @@ def member_rules(v: Validator, task: _MembersTask, files: dict[str, Any]) -> Any
             else:
                 resources.append(where)
         exprs = [r.get("resourceType", "Resource") for r in resources]
-        out.append(v.rules_for(resources, task.program, exprs))
-    return out, seen.report()
+        # unfiltered: the parent keeps a team finding once per run, in member order (Validator.rules_for)
+        out.append(v.rules_for_record(resources, task.program, exprs))
+    return out
 
 
 def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, program: str | None,
@@ -494,8 +517,8 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
     with Pool(jobs, _build_validator, (options,)) as pool, _closing(contexts):
         for task, answer in pool.ordered(_dispatch, tasks()):
             if isinstance(task, _JsonTask):
-                if not exact(answer[-1], team_seen):   # a team finding the guess missed: redo it here
-                    answer = validate_json(v, _replace(task, shared_guess=frozenset(team_seen)))
+                if not exact(answer[-1], team_seen):   # a team finding the guess missed: redo it exactly
+                    answer = pool.wait(pool.submit(_dispatch, _replace(task, shared_guess=frozenset(team_seen))))
                 team_seen.update(answer[-1][2])
                 if answer[0] == "unreadable":
                     yield Unreadable(task.path, answer[1])
@@ -504,8 +527,8 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
                 yield from finished(answer[1])
             elif isinstance(task, _Chunk):
                 seen = notes_seen.setdefault(task.path, set())
-                if not exact(answer.notes, seen):
-                    answer = validate_chunk(v, _replace(task, notes_guess=frozenset(seen)))
+                if not exact(answer.notes, seen):   # a note the guess had wrong: redo it exactly
+                    answer = pool.wait(pool.submit(_dispatch, _replace(task, notes_guess=frozenset(seen))))
                 seen.update(answer.notes[2])
                 r = building.get(task.path)
                 if r is None and answer.first is not None:
@@ -538,7 +561,6 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
                 v.shared_context = (*v.shared_context, *shared)
             results = {r.source: r for r in held}
             member_context = contexts.write((v.shared_context, v.rules_as_of))
-            files_open: dict[str, Any] = {}
 
             def member_tasks() -> Iterator[_MembersTask]:
                 batch: list[list[tuple[str, int, Any]]] = []
@@ -547,27 +569,24 @@ def validate_files(v: Validator, files: Sequence[str], *, profile: str | None, p
                     batch.append(members)
                     size += len(members)
                     if size >= RESOURCES_PER_TASK:
-                        yield _MembersTask(member_context, program, batch, frozenset(team_seen))
+                        yield _MembersTask(member_context, program, batch)
                         batch, size = [], 0
                 if batch:
-                    yield _MembersTask(member_context, program, batch, frozenset(team_seen))
+                    yield _MembersTask(member_context, program, batch)
 
-            try:
-                for task, answer in pool.ordered(_dispatch, member_tasks()):
-                    if not exact(answer[1], team_seen):
-                        answer = member_rules(v, _replace(task, shared_guess=frozenset(team_seen)), files_open)
-                    team_seen.update(answer[1][2])
-                    for members, found in zip(task.groups, answer[0]):
-                        for k, issue in found:
-                            source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
-                            issue.source = source
-                            issue.line = line
-                            target = results.get(source)
-                            if target is not None:
-                                target.issues.append(issue)
-            finally:
-                for handle in files_open.values():
-                    handle.close()
+            for task, answer in pool.ordered(_dispatch, member_tasks()):
+                for members, found in zip(task.groups, answer):
+                    for k, issue, team_key in found:
+                        if team_key is not None:   # a team's finding: once per run
+                            if team_key in team_seen:
+                                continue
+                            team_seen.add(team_key)
+                        source, line = (members[k][0], members[k][1]) if k is not None else (members[0][0], None)
+                        issue.source = source
+                        issue.line = line
+                        target = results.get(source)
+                        if target is not None:
+                            target.issues.append(issue)
             groups.clear()
     yield from held
 
@@ -608,10 +627,12 @@ def validator_options(options: dict[str, Any]) -> dict[str, Any]:
 
 # -- map and run -------------------------------------------------------------------------------------
 
-def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate: bool, timezone: str) -> None:
+def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate: bool, timezone: str,
+                  strict: bool) -> None:
     from .mapping.engine import MappingRun
     from .mapping.loader import load_mapping
-    mapping = load_mapping(mapping_path)
+    inherited = _INHERIT.get("mapping")   # a forked worker: the parent's, already compiled
+    mapping = inherited if inherited is not None and str(inherited.path) == mapping_path else load_mapping(mapping_path)
     run = MappingRun(mapping, input_dir, show_values=show_values)
     for _ in run._load_related():   # the related (index:) rows the records look up; problems are the parent's
         pass
@@ -619,7 +640,78 @@ def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate
     _STATE["templates"] = {id(t): i for i, t in enumerate(mapping.templates)}
     if validate:
         from .validator.engine import Validator
-        _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values)
+        _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values, strict=strict)
+    from .mapping.run import _release_gate
+    _STATE["gate"] = _release_gate(mapping.program)
+
+
+_HEAD = ("resourceType", "id")
+
+
+class LazyResource(dict[str, Any]):
+    """A resource a worker mapped, as the parent holds it: its resourceType and id, and its JSON
+    line, parsed whole on the first use of anything else. The parent writes the worker's line and
+    reads little more (the reference graph, the release gate and the Bundles have their parts from
+    the worker), so most resources are never parsed here. Member-less reference data, which the
+    program rules read, is parsed at once (MapWorkers.rows)."""
+    __slots__ = ("_line",)
+
+    def __init__(self, head: dict[str, Any], line: bytes) -> None:
+        super().__init__(head)
+        self._line: bytes | None = line
+
+    def _whole(self) -> None:
+        if self._line is not None:
+            import orjson
+            parsed = orjson.loads(self._line)
+            self._line = None
+            dict.clear(self)
+            dict.update(self, parsed)   # the key order of the line
+
+    def __getitem__(self, key: str) -> Any:
+        if self._line is not None and key not in _HEAD:
+            self._whole()
+        return dict.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._line is not None and key not in _HEAD:
+            self._whole()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key: object) -> bool:
+        if self._line is not None and key not in _HEAD:
+            self._whole()
+        return dict.__contains__(self, key)
+
+    def _whole_then(name: str) -> Any:   # type: ignore[misc]   # noqa: N805 - a class-body helper
+        method = getattr(dict, name)
+
+        def call(self: LazyResource, *args: Any, **kwargs: Any) -> Any:
+            self._whole()
+            return method(self, *args, **kwargs)
+        call.__name__ = name
+        return call
+
+    __iter__ = _whole_then("__iter__")
+    __len__ = _whole_then("__len__")
+    __eq__ = _whole_then("__eq__")
+    __ne__ = _whole_then("__ne__")
+    __repr__ = _whole_then("__repr__")
+    keys = _whole_then("keys")
+    values = _whole_then("values")
+    items = _whole_then("items")
+    copy = _whole_then("copy")
+    pop = _whole_then("pop")
+    setdefault = _whole_then("setdefault")
+    update = _whole_then("update")
+    __setitem__ = _whole_then("__setitem__")
+    __delitem__ = _whole_then("__delitem__")
+    del _whole_then
+    __hash__ = None
+
+    def __reduce__(self) -> Any:   # pickled as the plain dict it stands for
+        self._whole()
+        return (dict, (dict.copy(self),))
 
 
 @dataclass(slots=True)
@@ -639,6 +731,8 @@ class Prepared:
     lines: list[bytes] | None = None
     refs: list[list[tuple[str, str]]] | None = None
     latest: list[str | None] | None = None
+    heads: list[dict[str, Any]] | None = None   # each resource's resourceType and id (what the parent reads)
+    gate: list[list[int] | None] | None = None   # the release gate's rows that withhold each resource
 
 
 def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepared]]:
@@ -653,6 +747,7 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
     run: MappingRun = _STATE["run"]
     index: dict[int, int] = _STATE["templates"]
     validator = _STATE.get("validator")
+    gate = _STATE.get("gate")
     run.ctx.strict_columns = task.strict_columns
     templates = run.mapping.templates_of(task.source)
     own = run._related_own_errors
@@ -675,6 +770,10 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
                     latest = LatestDate()
                     latest.add(r)
                     done.latest.append(latest.text)
+                done.heads = [{k: r[k] for k in _HEAD if k in r} for _t, r, _m, _k in result.resources]
+                if gate is not None:
+                    done.gate = [[i for i, row in enumerate(gate.rows) if row.withholds(r)] if m else None
+                                 for _t, r, m, _k in result.resources]
         result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
                             for t, r, m, k in result.resources]
         out.append((result, marks, done))
@@ -687,18 +786,22 @@ class _RulesTask:
     records: list[list[bytes]]   # each member's resources as JSON lines
 
 
-def _judge_members(task: _RulesTask) -> list[list[Issue]]:
+def _judge_members(task: _RulesTask) -> list[tuple[list[Issue], list[SourceRef | None]]]:
     import orjson
 
-    from .mapping.run import judge
+    from .mapping.run import _origin, judge
     from .rules import RuleConfig, run_rules
     shared, programs, timezone, as_of, absent = _context_value(task.context)
     config = _STATE.get("rules_config")
     if config is None or config[0] != task.context:
         config = _STATE["rules_config"] = (task.context, RuleConfig(timezone=timezone, export_end=as_of,
                                                                      absent_inputs=absent))
-    return [judge(run_rules, [orjson.loads(line) for line in lines] + shared, programs, config[1])
-            for lines in task.records]
+    out = []
+    for lines in task.records:
+        record = [orjson.loads(line) for line in lines] + shared
+        issues = judge(run_rules, record, programs, config[1])
+        out.append((issues, [_origin(issue, record) for issue in issues]))   # RulesHook.record's origins
+    return out
 
 
 class MapWorkers:
@@ -724,6 +827,7 @@ class MapWorkers:
         from orjson import loads
 
         from .mapping.engine import RowResult
+        from .mapping.writers import SHARED_CONTEXT_TYPES
         assert self.pool is not None
         templates = run.mapping.templates
         own = run._related_own_errors
@@ -754,9 +858,11 @@ class MapWorkers:
                 yield answer
                 continue
             for result, marks, done in answer:
-                if done.lines is not None:
-                    result.resources = [(templates[i], loads(line), m, k)
-                                        for (i, _r, m, k), line in zip(result.resources, done.lines)]
+                if done.lines is not None and done.heads is not None:
+                    result.resources = [(templates[i], LazyResource(head, line) if m or head.get("resourceType")
+                                         not in SHARED_CONTEXT_TYPES else loads(line), m, k)
+                                        for (i, _r, m, k), line, head in zip(result.resources, done.lines,
+                                                                             done.heads)]
                 else:
                     result.resources = [(templates[i], r, m, k) for i, r, m, k in result.resources]
                 for mark in marks or ():
@@ -781,7 +887,7 @@ class _ParallelRules:
     """RulesHook with the judging in workers: batches of members go out as JSON lines, findings are
     recorded in member order as the batches come back (at most the pool's window of batches held).
     The writer hands each member's resources as JSON lines where it has no parsed copy
-    (`takes_lines`): a member's resources are parsed here only when the rules found something."""
+    (`takes_lines`) and never parses them: the workers give each finding's origin (RulesHook.record)."""
     takes_lines = True
 
     def __init__(self, hook: RulesHook, pool: Pool, context: str) -> None:
@@ -810,12 +916,10 @@ class _ParallelRules:
             self._record_oldest()
 
     def _record_oldest(self) -> None:
-        from orjson import loads
         batch, answer = self._pending.popleft()
-        for (member, resources), issues in zip(batch, self.pool.wait(answer)):
+        for (member, _resources), (issues, origins) in zip(batch, self.pool.wait(answer)):
             if issues:
-                parsed = [loads(r) if isinstance(r, bytes) else r for r in resources]
-                self.hook.record(member, parsed + self.hook.shared, issues)
+                self.hook.record(member, [], issues, origins)
 
     def flush(self) -> None:
         if self._batch:
@@ -834,40 +938,364 @@ def map_workers(mapping: Mapping, input_dir: str | Path, jobs: int | None, *, ch
         return MapWorkers(None)
     validate = checks is not None and checks.validator is not None
     timezone = (checks.timezone if checks is not None else None) or mapping.timezone
-    return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate, timezone)))
+    # the parent's reading of R4: `run` validates strictly (load_checks), so must the workers
+    strict = bool(checks is not None and checks.validator is not None and checks.validator.strict)
+    _INHERIT["mapping"] = mapping
+    try:
+        return MapWorkers(Pool(n, _build_mapper, (str(mapping.path), str(input_dir), show_values, validate,
+                                                  timezone, strict)))
+    finally:
+        _INHERIT.clear()
 
 
 # -- rules check -------------------------------------------------------------------------------------
+#
+# Two passes over the input, both in the workers; the parent keeps an index entry per resource
+# (member key, source, line, where) and the member-less reference data, never the resources:
+#   1. scan: pieces of NDJSON files (byte ranges) and whole JSON files are read and parsed, each
+#      resource indexed under its member key (a Bundle is a record of its own), the latest date and
+#      what `--data-from auto` needs (a Window per member) taken;
+#   2. judge: the program rules over batches of member records, issues stamped with file and line.
+# Resources are re-read by offset in pass 2 (a JSON file: read again, its k-th item).
 
-def _build_judge(config: RuleConfig, program: str | None) -> None:
-    _STATE["judge"] = (config, program)
+Where = tuple[str, int, int]   # (path, offset, length) of an NDJSON line; (path, -1, k): k-th item of a file
 
 
-def _judge_records(records: list[list[bytes]]) -> list[list[Issue]]:
+@dataclass(slots=True)
+class _ScanTask:
+    path: str
+    offset: int          # -1: the whole (JSON) file
+    length: int
+    first_line: int
+    window: str | None = None   # _ContextFile of (config, zones): take what --data-from auto needs
+
+
+Window = tuple[set[str], dict[str, Any]]
+"""What rules.members.earliest_contact reads of some resources: the programs they name, and per time
+zone the earliest local day a program contact (no stay) of theirs starts. Merged over a member
+record's resources, it gives that record's earliest contact in the record's zone."""
+
+
+@dataclass(slots=True)
+class _ScanResult:
+    read_issues: list[Issue]
+    problems: list[Issue]                                   # items that are no FHIR resource
+    members: list[tuple[str, str, int | None, str, str, Where]]   # (key, source, line, type, id, where)
+    bundles: list[tuple[str | None, str, int | None, Where]]       # (id or None, source, line, where)
+    shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]]
+    latest: str | None            # latest date of the member resources and Bundle entries
+    latest_shared: str | None     # ... of the member-less reference data (counts when members exist)
+    unreadable: str | None = None
+    windows: dict[Any, Window] | None = None   # member key / SHARED_KEY / ("bundle", n in this piece)
+
+
+def _scan_items(task: _ScanTask) -> Iterator[tuple[Any, Where, int]]:
+    """(Item, where, line start) of one scan task."""
+    from .validator.inputs import _ndjson_lines, read
+    if task.offset < 0:
+        for k, item in enumerate(read(task.path)):
+            yield item, (task.path, -1, k), 0
+        return
+    with open(task.path, "rb") as handle:
+        handle.seek(task.offset)
+        data = handle.read(task.length)
+    starts = [0]
+    pos = data.find(b"\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    for item in _ndjson_lines(io.BytesIO(data), task.path, start=task.first_line):
+        k = (item.line or 0) - task.first_line
+        end = starts[k + 1] if k + 1 < len(starts) else len(data)
+        yield item, (task.path, task.offset + starts[k], end - starts[k]), 0
+
+
+def _rules_scan(task: _ScanTask) -> _ScanResult:
+    """Pass 1 (rules.members.group's reading, per piece): what the parent needs to group."""
+    from .members import member_key
+    from .outcome import Issue
+    from .rules.window import LatestDate
+    from .validator.inputs import InputError
+    out = _ScanResult([], [], [], [], [], None, None)
+    latest, latest_shared = LatestDate(), LatestDate()
+    window = _WindowScan(task.window) if task.window else None
+    try:
+        for item, where, _ in _scan_items(task):
+            if item.issue is not None:
+                out.read_issues.append(item.issue)
+                continue
+            data, source, line = item.resource, item.source, item.line
+            if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+                out.problems.append(Issue("error", "structure", "not a FHIR resource (no resourceType)",
+                                          source=source, line=line))
+                continue
+            if data["resourceType"] == "Bundle":
+                bid = data.get("id")
+                for entry in data.get("entry") or []:
+                    res = entry.get("resource") if isinstance(entry, dict) else None
+                    if isinstance(res, dict):
+                        latest.add(res)
+                        if window is not None:
+                            window.add(("bundle", len(out.bundles)), res)
+                out.bundles.append((str(bid) if bid else None, source, line, where))
+                continue
+            key = member_key(data)
+            if key is None:
+                out.shared.append((data, (source, line, None)))
+                latest_shared.add(data)
+                if window is not None:
+                    window.add(SHARED_KEY, data)
+                continue
+            out.members.append((key, source, line, data["resourceType"], str(data.get("id")), where))
+            latest.add(data)
+            if window is not None:
+                window.add(key, data)
+    except InputError as exc:
+        out.unreadable = str(exc)
+    out.latest, out.latest_shared = latest.text, latest_shared.text
+    if window is not None:
+        out.windows = window.result()
+    return out
+
+
+class _WindowScan:
+    """Window per owner of the resources of one scan piece (computed with rules.record.MemberRecord,
+    as earliest_contact does: whether an Encounter is a program contact and no stay depends on the
+    Encounter alone, its local day on the record's zone, which is one of a few)."""
+
+    def __init__(self, context: str) -> None:
+        self.config, self.zones = _context_value(context)
+        self.programs: dict[Any, set[str]] = {}
+        self.encounters: list[tuple[Any, dict[str, Any]]] = []
+
+    def add(self, owner: Any, resource: dict[str, Any]) -> None:
+        from .rules.record import programs_named
+        found = self.programs.setdefault(owner, set())
+        found |= programs_named([resource])
+        if resource.get("resourceType") == "Encounter":
+            self.encounters.append((owner, resource))
+
+    def result(self) -> dict[Any, Window]:
+        from dataclasses import replace
+        from datetime import date
+
+        from .rules.record import MemberRecord
+        out: dict[Any, Window] = {owner: (programs, {}) for owner, programs in self.programs.items()}
+        encounters = [e for _, e in self.encounters]
+        records = {zone: MemberRecord(encounters, replace(self.config, timezone=zone, export_end=date.max))
+                   for zone in self.zones}   # (export_end: no evaluation date is needed here)
+        first = next(iter(records.values()), None)
+        for owner, enc in self.encounters:
+            if first is None or first.is_stay(enc) or not first.programs_of(enc):
+                continue
+            days = out[owner][1]
+            for zone, record in records.items():
+                day = record.day(enc, "period.start")
+                if day is not None and (zone not in days or day < days[zone]):
+                    days[zone] = day
+        return out
+
+
+def _window_zones(config: RuleConfig) -> tuple[str, ...]:
+    """Every zone a record can be judged in: the set one, else each program's, else the fallback."""
+    from . import canonical
+    from .programs import FALLBACK_TIMEZONE, timezone_for
+    if config.timezone is not None:
+        return (config.timezone,)
+    return tuple(sorted({timezone_for({p}) for p in canonical.PROGRAMS} | {timezone_for(None), FALLBACK_TIMEZONE}))
+
+
+def _merge_window(into: Window, other: Window) -> None:
+    into[0].update(other[0])
+    for zone, day in other[1].items():
+        if zone not in into[1] or day < into[1][zone]:
+            into[1][zone] = day
+
+
+def _earliest(window: Window, config: RuleConfig) -> Any:
+    """A record's earliest contact from its merged Window (earliest_contact for one record)."""
+    from . import canonical
+    from .programs import FALLBACK_TIMEZONE
+    zone = config.for_programs(window[0] & set(canonical.PROGRAMS)).timezone or FALLBACK_TIMEZONE
+    return window[1].get(zone)
+
+
+Record = tuple[str, int | None, Where] | list[tuple[str, int | None, str, str, Where]]
+"""A Bundle (source, line, where) or a member's resources [(source, line, type, id, where)]."""
+
+
+@dataclass(slots=True)
+class _RecordsTask:
+    context: str    # _ContextFile: (config, program, shared reference data with origins)
+    records: list[Record]
+
+
+def _reread(where: Where, files: dict[Any, Any]) -> Any:
+    """The parsed item at `where` (files: open handles and the last JSON file's items, per worker)."""
     import orjson
+    path, offset, length = where
+    if offset < 0:
+        cached = files.get(("json", path))
+        if cached is None:
+            from .validator.inputs import read
+            files.pop(("json", files.get("json-last")), None)   # one whole file at a time
+            cached = files[("json", path)] = [item.resource for item in read(path)]
+            files["json-last"] = path
+        return cached[length]
+    handle = files.get(path)
+    if handle is None:
+        if len(files) > 64:
+            for old in files.values():
+                if hasattr(old, "close"):
+                    old.close()
+            files.clear()
+        handle = files[path] = open(path, "rb")  # noqa: SIM115 - cached across tasks
+    handle.seek(offset)
+    return orjson.loads(handle.read(length))
 
+
+def _member_input(record: Record, shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]],
+                  files: dict[Any, Any]) -> MemberInput:
+    """The MemberInput rules.members.group builds, from its index entries."""
+    from .rules.members import MemberInput
+    out = MemberInput("")
+    if isinstance(record, tuple):   # a Bundle: its entries
+        source, line, where = record
+        data = _reread(where, files)
+        for i, entry in enumerate(data.get("entry") or []):
+            res = entry.get("resource") if isinstance(entry, dict) else None
+            if isinstance(res, dict):
+                out.resources.append(res)
+                out.origins[(str(res.get("resourceType")), str(res.get("id")))] = (source, line, i)
+        return out
+    for source, line, kind, rid, where in record:
+        out.resources.append(_reread(where, files))
+        out.origins[(kind, rid)] = (source, line, None)
+    for res, origin in shared:
+        out.resources.append(res)
+        out.origins.setdefault((res["resourceType"], str(res.get("id"))), origin)
+    return out
+
+
+def _rules_records(task: _RecordsTask) -> list[list[Issue]]:
+    """Pass 2: each record's issues, stamped with file and line."""
     from .api import judge_record
-    config, program = _STATE["judge"]
-    return [judge_record([orjson.loads(line) for line in lines], program, config) for lines in records]
+    config, program, shared = _context_value(task.context)
+    inputs = [_member_input(record, shared, _STATE.setdefault("files", {})) for record in task.records]
+    return [[record.stamp(issue) for issue in judge_record(record.resources, program, config)]
+            for record in inputs]
 
 
-def judge_records(records: Sequence[MemberInput], config: RuleConfig, program: str | None,
-                  jobs: int) -> Iterator[list[Issue]]:
-    """api.judge_record for each member record, in workers, in order (records go out as JSON lines)."""
-    import orjson
+def _no_state() -> None:
+    """Workers of `rules check` build nothing up front: the rules modules are the fork server's."""
 
-    def tasks() -> Iterator[list[list[bytes]]]:
-        batch: list[list[bytes]] = []
-        size = 0
-        for record in records:
-            batch.append([orjson.dumps(r) for r in record.resources])
-            size += len(record.resources)
-            if size >= RESOURCES_PER_TASK:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
 
-    with Pool(jobs, _build_judge, (config, program)) as pool:
-        for _task, answer in pool.ordered(_judge_records, tasks()):
-            yield from answer
+def check_rules(files: Sequence[str], config: RuleConfig, *, program: str | None, data_from_auto: bool,
+                on_read_issue: Callable[[Issue], None] | None, jobs: int) -> RulesCheck:
+    """api.check_rules with `jobs` worker processes: the same report (each MemberInput carries its
+    key only: the resources stay in the workers)."""
+    from .api import RulesCheck, UsageError
+    from .rules.members import MemberInput
+    from .rules.window import LatestDate
+    from .validator.inputs import NDJSON_SUFFIXES
+
+    contexts = _ContextFile()
+    window = contexts.write((config, _window_zones(config))) if data_from_auto else None
+
+    def scan_tasks() -> Iterator[Any]:
+        for f in files:
+            if not f.endswith(NDJSON_SUFFIXES):
+                yield _ScanTask(f, -1, 0, 0, window)
+                continue
+            try:
+                for offset, length, line in _ndjson_chunks(f):
+                    yield _ScanTask(f, offset, length, line, window)
+            except OSError as exc:
+                yield Local(f"{f}: cannot read ({exc.strerror})")
+
+    members: dict[str, list[tuple[str, int | None, str, str, Where]]] = {}
+    bundles: list[tuple[str, Record]] = []   # (record key, (source, line, where))
+    shared: list[tuple[dict[str, Any], tuple[str, int | None, int | None]]] = []
+    latest, latest_shared = LatestDate(), LatestDate()
+    report = RulesCheck()
+    windows: dict[Any, Window] = {}   # member key, SHARED_KEY, or a Bundle's record key -> its Window
+    with Pool(jobs, _no_state) as pool, _closing(contexts):
+        for _task, answer in pool.ordered(_rules_scan, scan_tasks()):
+            if isinstance(answer, str):
+                raise UsageError(answer)
+            for issue in answer.read_issues:
+                report.read_errors = report.read_errors or issue.is_error
+                if on_read_issue is not None:
+                    on_read_issue(issue)
+            if answer.unreadable is not None:
+                raise UsageError(answer.unreadable)
+            report.problems.extend(answer.problems)
+            first_bundle = len(bundles)
+            for bid, source, line, where in answer.bundles:
+                bundles.append((f"Bundle/{bid or len(bundles)}", (source, line, where)))
+            for key, source, line, kind, rid, where in answer.members:
+                entries = members.get(key)
+                if entries is None:
+                    entries = members[key] = []
+                entries.append((source, line, kind, rid, where))
+            for owner, found in (answer.windows or {}).items():
+                if isinstance(owner, tuple):   # a Bundle of this piece: a whole record
+                    owner = (first_bundle + owner[1], "bundle")
+                _merge_window(windows.setdefault(owner, (set(), {})), found)
+            shared.extend(answer.shared)
+            latest.add_text(answer.latest)
+            latest_shared.add_text(answer.latest_shared)
+        count = len(bundles) + len(members)
+        if config.as_of is None and config.today is None:
+            if members:
+                latest.add_text(latest_shared.text)
+            config.export_end = report.export_end = latest.day
+
+        def record_tasks() -> Iterator[_RecordsTask]:
+            context = contexts.write((config, program, shared))
+            batch: list[Any] = []
+            size = 0
+            for _key, bundle in bundles:
+                batch.append(bundle)
+                size += 8
+                if size >= RESOURCES_PER_TASK:
+                    yield _RecordsTask(context, batch)
+                    batch, size = [], 0
+            for entries in members.values():
+                batch.append(entries)
+                size += len(entries)
+                if size >= RESOURCES_PER_TASK:
+                    yield _RecordsTask(context, batch)
+                    batch, size = [], 0
+            if batch:
+                yield _RecordsTask(context, batch)
+
+        if data_from_auto and count > 1:   # earliest_contact over the records, from the scan's Windows
+            earliest = None
+            shared_window = windows.get(SHARED_KEY, (set(), {}))
+            for n in range(len(bundles)):
+                day = _earliest(windows.get((n, "bundle"), (set(), {})), config)
+                if day is not None and (earliest is None or day < earliest):
+                    earliest = day
+            for key in members:
+                merged: Window = (set(), {})
+                _merge_window(merged, windows.get(key, (set(), {})))
+                _merge_window(merged, shared_window)
+                day = _earliest(merged, config)
+                if day is not None and (earliest is None or day < earliest):
+                    earliest = day
+            config.data_from = report.data_from = earliest
+        keys = iter([key for key, _ in bundles] + list(members))
+        seen_roster: set[tuple[Any, ...]] = set()   # a team-level (Group) finding repeats in every member record
+        for _task, judged in pool.ordered(_rules_records, record_tasks()):
+            for issues in judged:
+                found = []
+                for issue in issues:
+                    if (issue.expression or "").startswith("Group."):
+                        roster_key = (issue.rule, issue.expression, issue.message)
+                        if roster_key in seen_roster:
+                            continue
+                        seen_roster.add(roster_key)
+                    found.append(issue)
+                report.records.append((MemberInput(next(keys)), found))
+    return report

@@ -130,13 +130,15 @@ class ReleaseGate:
     def active(self) -> bool:
         return bool(self.rows)
 
-    def written(self, resource: dict[str, Any], member: str | None) -> None:
+    def written(self, resource: dict[str, Any], member: str | None, withheld_by: list[int] | None = None) -> None:
+        """withheld_by: the indexes of the rows that withhold it, when a worker process found them (--jobs)."""
         if not member:
             return   # reference data (organizations, practitioners) belongs to no member
         kind = resource.get("resourceType")
         if kind == "Consent":
             self._consents.setdefault(member, []).append(resource)
-        rows = [row for row in self.rows if row.withholds(resource)]
+        rows = ([row for row in self.rows if row.withholds(resource)] if withheld_by is None
+                else [self.rows[i] for i in withheld_by])
         if rows:
             self._candidates[(str(kind), str(resource.get("id")))] = (member, rows)
 

@@ -165,7 +165,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                         graph.written(resource, result.file, result.line, result.pointer,
                                       refs[n] if refs is not None else None)
                         if gate is not None:
-                            gate.written(resource, member)
+                            gate.written(resource, member, done.gate[n] if done is not None and done.gate else None)
                         if latest is not None:
                             if dates is None:
                                 latest.add(resource)
@@ -441,15 +441,17 @@ class RulesHook:
         member_record = resources + self.shared
         self.record(member, member_record, judge(self.run_rules, member_record, self.programs, self.config))
 
-    def record(self, member: str, member_record: list[dict[str, Any]], issues: list[Issue]) -> None:
+    def record(self, member: str, member_record: list[dict[str, Any]], issues: list[Issue],
+               origins: list[SourceRef | None] | None = None) -> None:
+        """origins: each issue's _origin, when a worker process found them (--jobs)."""
         checks = self.checks
-        for issue in issues:
+        for n, issue in enumerate(issues):
             team_key = self._about_shared(issue)
             if team_key is not None:
                 if team_key in self._reported_team_findings:
                     continue
                 self._reported_team_findings.add(team_key)
-            origin = _origin(issue, member_record)
+            origin = _origin(issue, member_record) if origins is None else origins[n]
             severity = issue.severity
             key = severity if severity in checks.findings else ("error" if severity == "fatal" else "information")
             checks.findings[key] += 1
