@@ -617,15 +617,16 @@ class Walker:
         memo = plan.memo
         if memo is not None:
             # a coded value seen before that passed every check with no context-dependent check
-            # (note, reference, invariant, nested resource) passes again: skip the walk
-            # the key is the value's exact JSON text (orjson: true, 1 and 1.0 differ); a hit must also
+            # (note, reference, invariant, nested resource) passes again: skip the walk.
+            # The key is the value's exact JSON text (orjson: true, 1 and 1.0 differ); a hit must also
             # equal the remembered value, so a Python object that writes the same JSON (a tuple for an
             # array, a UUID for a string, NaN for null) is never taken for it
+            key: bytes | None
             try:
                 key = _json_key(val, option=_KEY_OPTIONS)
             except TypeError:   # a non-JSON leaf handed in through the Python API (a subclass, a date)
                 key = None
-            else:
+            if key is not None:
                 seen = memo.get(key)
                 if seen is not None and seen == val:
                     plan.hits += 1
