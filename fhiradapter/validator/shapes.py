@@ -69,8 +69,8 @@ def compile_shape(walker: "Walker", node: Node, shape: tuple[str, ...], generic:
                        "return G(W, obj, node, tname, expr, ctx)")
             plan = walker.plan_of(elem, tcode)
             if plan.plain:
-                env[f"P{i}"] = plan
-                body.append(f"if {v}.__class__ is dict: W._complex({v}, {e}, P{i}, expr + {loc}, ctx)")
+                body.append(f"if {v}.__class__ is dict:")
+                body += _complex(elem, plan, v, f"expr + {loc}", env, str(i), "    ")
                 body.append(f"else: W._value({v}, {e}, {t}, expr + {loc}, ctx)")
             else:
                 body.append(f"W._value({v}, {e}, {t}, expr + {loc}, ctx)")
@@ -84,8 +84,8 @@ def compile_shape(walker: "Walker", node: Node, shape: tuple[str, ...], generic:
                 body.append(f"loc = expr + {loc}")
                 body.append(f"for i, item in enumerate({v}):")
                 if plan.plain:
-                    env[f"P{i}"] = plan
-                    body.append(f"    if item.__class__ is dict: W._complex(item, {e}, P{i}, f'{{loc}}[{{i}}]', ctx)")
+                    body.append("    if item.__class__ is dict:")
+                    body += _complex(elem, plan, "item", "f'{loc}[{i}]'", env, str(i), "        ")
                     body.append(f"    else: W._value(item, {e}, {t}, f'{{loc}}[{{i}}]', ctx)")
                 else:
                     body.append(f"    W._value(item, {e}, {t}, f'{{loc}}[{{i}}]', ctx)")
@@ -104,8 +104,8 @@ def compile_shape(walker: "Walker", node: Node, shape: tuple[str, ...], generic:
                        "return G(W, obj, node, tname, expr, ctx)")
             plan = walker.plan_of(elem, tcode)
             if plan.plain:
-                env[f"P{i}"] = plan
-                body.append(f"if {v}.__class__ is dict: W._complex({v}, {e}, P{i}, expr + {where}, ctx)")
+                body.append(f"if {v}.__class__ is dict:")
+                body += _complex(elem, plan, v, f"expr + {where}", env, str(i), "    ")
                 body.append(f"else: W._value({v}, {e}, {t}, expr + {where}, ctx)")
             else:
                 body.append(f"W._value({v}, {e}, {t}, expr + {where}, ctx)")
@@ -152,6 +152,36 @@ def compile_shape(walker: "Walker", node: Node, shape: tuple[str, ...], generic:
     return fn
 
 
-def shape_elems(node: Node) -> list[Elem]:
-    """(for tests) the elements a node's compiled shapes refer to."""
-    return list(node.elems)
+def _complex(elem: Elem, plan: Any, v: str, loc: str, env: dict[str, Any], tag: str, indent: str) -> list[str]:
+    """Walker._complex for a plan without memo or nested resource, written out: the object's own shape
+    dispatch, then the type's native invariant, binding, fixed/pattern, bounds and FHIRPath constraints,
+    each only when the plan has it."""
+    from . import walker as w
+    env[f"P{tag}"] = plan
+    if plan.node is None or plan.native == w._EXTENSION:   # a dynamic extension definition: the general code
+        return [f"{indent}W._complex({v}, E{tag}, P{tag}, {loc}, ctx)"]
+    env[f"N{tag}"], env[f"TN{tag}"] = plan.node, plan.tname
+    out = [f"L = {loc}",
+           f"fn = N{tag}.shapes.get(tuple({v}))",
+           f"if fn is None: fn = W._shape(N{tag}, tuple({v}))",
+           f"fn(W, {v}, N{tag}, TN{tag}, L, ctx)"]
+    native = plan.native
+    if native == w._PERIOD:
+        out.append(f"W._period({v}, L, ctx)")
+    elif native == w._ATTACHMENT:
+        env["check_attachment"] = w.check_attachment
+        out.append(f"check_attachment({v}, L, ctx.add)")
+    elif native == w._CODING:
+        out.append(f"W.code_systems.check({v}, L, ctx.add)")
+    elif native == w._REFERENCE:
+        out.append(f"W._reference({v}, E{tag}, L, ctx)")
+    if plan.coded:
+        out.append(f"W.term.check_coded({v}, P{tag}.tcode, E{tag}, L, ctx)")
+    if plan.fixed:
+        out.append(f"W._fixed({v}, E{tag}, L, ctx)")
+    if elem.bounds is not None:
+        env["check_bounds"] = w.check_bounds
+        out.append(f"check_bounds({v}, E{tag}.bounds, E{tag}.path, L, ctx.add)")
+    if plan.constraints:
+        out.append(f"W._constraints(P{tag}.constraints, {v}, L, ctx)")
+    return [indent + line for line in out]
