@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
+from .checks.attachment import check_attachment
+from .checks.value_bounds import check_bounds
 from .model import Elem, Node
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ def compile_shape(walker: "Walker", node: Node, shape: tuple[str, ...], generic:
                 body += _complex(elem, plan, v, f"expr + {loc}", env, str(i), "    ")
                 body.append(f"else: W._value({v}, {e}, {t}, expr + {loc}, ctx)")
             else:
-                body.append(f"W._value({v}, {e}, {t}, expr + {loc}, ctx)")
+                body += _value(elem, plan, v, f"expr + {loc}", env, str(i), "")
             count[id(elem)] = "1"
         elif kind == kinds["array"]:
             pre.append(f"if {v}.__class__ is not list or not {v}: return G(W, obj, node, tname, expr, ctx)")
@@ -88,7 +90,7 @@ def compile_shape(walker: "Walker", node: Node, shape: tuple[str, ...], generic:
                     body += _complex(elem, plan, "item", "f'{loc}[{i}]'", env, str(i), "        ")
                     body.append(f"    else: W._value(item, {e}, {t}, f'{{loc}}[{{i}}]', ctx)")
                 else:
-                    body.append(f"    W._value(item, {e}, {t}, f'{{loc}}[{{i}}]', ctx)")
+                    body += _value(elem, plan, "item", "f'{loc}[{i}]'", env, str(i), "    ")
             count[id(elem)] = v
         elif kind == kinds["prims"]:
             env[f"C{i}"] = prim
@@ -169,7 +171,7 @@ def _complex(elem: Elem, plan: Any, v: str, loc: str, env: dict[str, Any], tag: 
     if native == w._PERIOD:
         out.append(f"W._period({v}, L, ctx)")
     elif native == w._ATTACHMENT:
-        env["check_attachment"] = w.check_attachment
+        env["check_attachment"] = check_attachment
         out.append(f"check_attachment({v}, L, ctx.add)")
     elif native == w._CODING:
         out.append(f"W.code_systems.check({v}, L, ctx.add)")
@@ -180,8 +182,32 @@ def _complex(elem: Elem, plan: Any, v: str, loc: str, env: dict[str, Any], tag: 
     if plan.fixed:
         out.append(f"W._fixed({v}, E{tag}, L, ctx)")
     if elem.bounds is not None:
-        env["check_bounds"] = w.check_bounds
+        env["check_bounds"] = check_bounds
         out.append(f"check_bounds({v}, E{tag}.bounds, E{tag}.path, L, ctx.add)")
     if plan.constraints:
         out.append(f"W._constraints(P{tag}.constraints, {v}, L, ctx)")
     return [indent + line for line in out]
+
+
+def _value(elem: Elem, plan: Any, v: str, loc: str, env: dict[str, Any], tag: str, indent: str) -> list[str]:
+    """Walker._value for the two other common plans, written out: a checked primitive (a code with a
+    binding: its format, then the binding through the element's remembered good codes) and a coded value
+    of the memo (Coding, CodeableConcept, Extension). A null, an ill-formed value, anything else: the
+    general code, which words the finding."""
+    env[f"P{tag}"] = plan
+    general = f"W._value({v}, E{tag}, T{tag}, {loc}, ctx)"
+    if plan.check is not None and not plan.fixed and elem.bounds is None:
+        env[f"C{tag}"] = plan.check
+        lines = [f"if {v} is not None and C{tag}({v}) is None:"]
+        if plan.code_binding:
+            env[f"G{tag}"] = plan.good_codes
+            lines.append(f"    if {v} not in G{tag}: W._code(P{tag}, {v}, E{tag}, {loc}, ctx)")
+        else:
+            lines.append("    pass")
+        lines.append(f"else: {general}")
+    elif plan.memo is not None:
+        lines = [f"if {v}.__class__ is dict: W._remembered({v}, E{tag}, P{tag}, {loc}, ctx)",
+                 f"else: {general}"]
+    else:
+        lines = [general]
+    return [indent + line for line in lines]

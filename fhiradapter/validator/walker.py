@@ -61,7 +61,8 @@ _KEY_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
 class _Plan:
     """What a value of one element and type is checked against, decided once (see Walker._plan)."""
     __slots__ = ("tcode", "tname", "check", "code_binding", "fixed", "resource", "node", "constraints",
-                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "plain", "hits", "misses")
+                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "plain", "hits", "misses",
+                 "good_codes")
 
     def __init__(self) -> None:
         self.tcode: str | None = None
@@ -76,6 +77,7 @@ class _Plan:
         self.memo: dict[bytes, Any] | None = None
         self.plain = False   # an object value goes straight to Walker._complex (no check, nested resource, memo)
         self.hits = self.misses = 0
+        self.good_codes: set[str] = set()   # codes that passed this element's binding (shapes.py)
 
 
 _K_PRIM, _K_SINGLE, _K_ARRAY, _K_PRIMS, _K_OTHER = "prim", "single", "array", "prims", "other"
@@ -614,6 +616,21 @@ class Walker:
             ctx.add("error", "structure", expr,
                     f"{elem.path} must be a JSON object ({plan.tcode or 'element'}), not a {_json_kind(val)}", rule="json-object")
             return
+        if plan.memo is not None:
+            self._remembered(val, elem, plan, expr, ctx)
+            return
+        self._complex(val, elem, plan, expr, ctx)
+
+    def _code(self, plan: "_Plan", val: str, elem: Elem, expr: str, ctx: Ctx) -> None:
+        """A well-formed code's binding; a code that passes with nothing context-dependent (no "not
+        checked" note) is remembered for the element, as the value set does not change."""
+        issues, marks = len(ctx.issues), ctx.marks
+        self.term.check_code(val, elem, expr, ctx)
+        if len(ctx.issues) == issues and ctx.marks == marks and len(plan.good_codes) < _MEMO_MAX:
+            plan.good_codes.add(val)
+
+    def _remembered(self, val: dict[str, Any], elem: Elem, plan: "_Plan", expr: str, ctx: Ctx) -> None:
+        """An object of a memo plan: skipped when the same value passed clean before, else walked."""
         memo = plan.memo
         if memo is not None:
             # a coded value seen before that passed every check with no context-dependent check
