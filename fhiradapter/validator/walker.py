@@ -105,12 +105,13 @@ def _slots(node: Node) -> dict[str, tuple[Any, ...]]:
 
 
 class _SlicePlan:
-    __slots__ = ("closed", "ordered", "open_at_end", "index", "matchers")
+    __slots__ = ("closed", "ordered", "open_at_end", "index", "matchers", "found")
     closed: bool
     ordered: bool
     open_at_end: bool
     index: tuple[tuple[str, ...], dict[tuple[Any, ...], int]] | None
     matchers: list[Callable[[Any], bool]]
+    found: dict[bytes, tuple[Any, int]]   # item's JSON text -> (item, its slice or -1)
 
 
 @dataclass(slots=True)
@@ -629,8 +630,10 @@ class Walker:
         if len(ctx.issues) == issues and ctx.marks == marks and len(plan.good_codes) < _MEMO_MAX:
             plan.good_codes.add(val)
 
-    def _remembered(self, val: dict[str, Any], elem: Elem, plan: "_Plan", expr: str, ctx: Ctx) -> None:
-        """An object of a memo plan: skipped when the same value passed clean before, else walked."""
+    def _remembered(self, val: dict[str, Any], elem: Elem, plan: "_Plan", expr: str, ctx: Ctx,
+                    key: bytes | None = None) -> None:
+        """An object of a memo plan: skipped when the same value passed clean before, else walked.
+        key: the value's JSON text when the caller has it already."""
         memo = plan.memo
         if memo is not None:
             # a coded value seen before that passed every check with no context-dependent check
@@ -638,11 +641,11 @@ class Walker:
             # The key is the value's exact JSON text (orjson: true, 1 and 1.0 differ); a hit must also
             # equal the remembered value, so a Python object that writes the same JSON (a tuple for an
             # array, a UUID for a string, NaN for null) is never taken for it
-            key: bytes | None
-            try:
-                key = _json_key(val, option=_KEY_OPTIONS)
-            except TypeError:   # a non-JSON leaf handed in through the Python API (a subclass, a date)
-                key = None
+            if key is None:
+                try:
+                    key = _json_key(val, option=_KEY_OPTIONS)
+                except TypeError:   # a non-JSON leaf handed in through the Python API (a subclass, a date)
+                    key = None
             if key is not None:
                 seen = memo.get(key)
                 if seen is not None and seen == val:
@@ -875,6 +878,7 @@ class Walker:
             if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
                 continue
             found = -1
+            key = None
             if slices and isinstance(item, dict):
                 if index is not None:   # simple key discriminators (url, system): one dict lookup
                     vals = tuple([item.get(k) for k in index[0]])
@@ -883,12 +887,22 @@ class Walker:
                             break
                     else:
                         found = index[1].get(vals, -1)
-                else:
-                    matchers = sp.matchers
-                    for si in self._candidates(elem, item):
-                        if matchers[si](item):
-                            found = si
-                            break
+                else:   # matching is a function of the item alone: remembered per exact value (bounded)
+                    try:
+                        key = _json_key(item, option=_KEY_OPTIONS)
+                    except TypeError:
+                        key = None
+                    known = sp.found.get(key) if key is not None else None
+                    if known is not None and known[0] == item:
+                        found = known[1]
+                    else:
+                        matchers = sp.matchers
+                        for si in self._candidates(elem, item):
+                            if matchers[si](item):
+                                found = si
+                                break
+                        if key is not None and len(sp.found) < _MEMO_MAX:
+                            sp.found[key] = (item, found)
             if found < 0:
                 if closed and slices:
                     ctx.add("error", "structure", f"{loc}[{i}]",
@@ -906,7 +920,13 @@ class Walker:
                         f"{elem.path}: items that match no slice must come last (openAtEnd)", rule="slice-open-at-end")
             if found > last_slice:
                 last_slice = found
-            self._value(item, target, target.types[0] if len(target.types) == 1 else tcode, f"{loc}[{i}]", ctx)
+            ttype = target.types[0] if len(target.types) == 1 else tcode
+            if key is not None:   # a coded item: its memo looks up the key the match used
+                plan = target.plans.get(ttype)
+                if plan is not None and plan.memo is not None:
+                    self._remembered(item, target, plan, f"{loc}[{i}]", ctx, key)
+                    continue
+            self._value(item, target, ttype, f"{loc}[{i}]", ctx)
         for si, sl in enumerate(slices):
             n = hits[si]
             if n < sl.min:
@@ -926,6 +946,7 @@ class Walker:
         sp.open_at_end = sl is not None and sl.rules == "openAtEnd"
         sp.index = self._slice_index(elem) if elem.slices else None
         sp.matchers = [self._slice_matcher(elem, sl) for sl in elem.slices] if sp.index is None else []
+        sp.found = {}
         return sp
 
     def _slice_matcher(self, elem: Elem, sl: Elem) -> Callable[[Any], bool]:
