@@ -707,7 +707,8 @@ class Walker:
                 ctx.add("error", "structure", expr, f"no definition for type {plan.tcode} of {elem.path}", rule="type-unknown")
                 return
         self._object(val, node, plan.tname, expr, ctx)
-        # type-level and element-level invariants, natives first
+        # type-level and element-level invariants, natives first (shapes._complex writes this sequence out
+        # for the generated walks: a check added here goes there too; test_fast_paths compares the two)
         native = plan.native
         if native:
             if native == _EXTENSION:
