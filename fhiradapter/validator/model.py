@@ -84,3 +84,5 @@ class Node:
     bounded: list[Elem] = field(default_factory=list)   # elems whose count needs checking
     must_support: list[Elem] = field(default_factory=list)   # other must-support elems (opt-in report)
     slots: dict[str, Any] | None = None     # walker's dispatch per JSON key: (elem, type, kind, primitive checker)
+    shapes: dict[tuple[str, ...], Any] = field(default_factory=dict)   # generated walk per object shape (shapes.py)
+    shapes_seen: set[tuple[str, ...]] = field(default_factory=set)      # shapes seen once, compiled on the second

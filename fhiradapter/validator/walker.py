@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+import orjson
+
 from ..fhirpath import Unsupported
 from ..outcome import Issue
 from . import invariants
@@ -22,6 +24,7 @@ from .checks.value_bounds import check_bounds
 from .compile import Compiler, is_primitive
 from .model import MISSING, Elem, Node
 from .primitives import CHECKERS, PRIMITIVE_TYPES, primitive_check_id
+from .shapes import MAX_PENDING, MAX_SHAPES, compile_shape
 from .terminology import Terminology
 
 _ABS_REF = re.compile(r"(https?://\S+/)?([A-Z][A-Za-z]+)/([A-Za-z0-9\-\.]{1,64})(/_history/[A-Za-z0-9\-\.]{1,64})?")
@@ -49,45 +52,17 @@ _MEMO_PROBATION = 512   # lookups before an element whose values hit less than 1
 _NO_IDS: frozenset[str] = frozenset()
 _NO_KEYS: Any = frozenset()   # stands in for the de-duplication set when there is one profile
 _REF_TYPES_MAX = 20000   # reference strings whose parse is remembered (a few MB at most)
-_LIST = object()   # tags a frozen JSON array, so it never equals a frozen object
-_LEAF = object()   # tags a non-string leaf (with its class)
-
-
-def _freeze(obj: dict[str, Any]) -> tuple[Any, ...]:
-    """Hashable exact form of a JSON object. Non-string leaves carry their class, so True, 1 and 1.0
-    never look the same."""
-    out = []
-    for k, x in obj.items():
-        c = x.__class__
-        if c is str:
-            out.append((k, x))
-        elif c is dict:
-            out.append((k, _freeze(x)))
-        elif c is list:
-            items: list[Any] = [_LIST]
-            for y in x:
-                cy = y.__class__
-                if cy is str:
-                    items.append(y)
-                elif cy is dict:
-                    items.append(_freeze(y))
-                else:
-                    items.append((_LEAF, cy, y) if cy is not list else _freeze_list(y))
-            out.append((k, tuple(items)))
-        else:
-            out.append((k, (_LEAF, c, x)))
-    return tuple(out)
-
-
-def _freeze_list(x: list[Any]) -> tuple[Any, ...]:
-    return (_LIST, *[_freeze(y) if y.__class__ is dict else _freeze_list(y) if y.__class__ is list
-                     else (_LEAF, y.__class__, y) for y in x])
+_json_key = orjson.dumps
+# what orjson would write for a non-JSON object raises instead (subclasses of str/int/dict/list, dates,
+# dataclasses): no key, the value is walked
+_KEY_OPTIONS = orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class _Plan:
     """What a value of one element and type is checked against, decided once (see Walker._plan)."""
     __slots__ = ("tcode", "tname", "check", "code_binding", "fixed", "resource", "node", "constraints",
-                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "plain", "hits", "misses")
+                 "ext_dynamic", "ext_note", "fallback", "native", "coded", "memo", "plain", "hits", "misses",
+                 "good_codes")
 
     def __init__(self) -> None:
         self.tcode: str | None = None
@@ -99,12 +74,14 @@ class _Plan:
         self.fallback: Node | None = None
         self.constraints: list[Any] = []
         self.native = 0
-        self.memo: set[Any] | None = None
+        self.memo: dict[bytes, Any] | None = None
         self.plain = False   # an object value goes straight to Walker._complex (no check, nested resource, memo)
         self.hits = self.misses = 0
+        self.good_codes: set[str] = set()   # codes that passed this element's binding (shapes.py)
 
 
 _K_PRIM, _K_SINGLE, _K_ARRAY, _K_PRIMS, _K_OTHER = "prim", "single", "array", "prims", "other"
+_KINDS = {"prim": _K_PRIM, "single": _K_SINGLE, "array": _K_ARRAY, "prims": _K_PRIMS}
 
 
 def _slots(node: Node) -> dict[str, tuple[Any, ...]]:
@@ -128,12 +105,13 @@ def _slots(node: Node) -> dict[str, tuple[Any, ...]]:
 
 
 class _SlicePlan:
-    __slots__ = ("closed", "ordered", "open_at_end", "index", "matchers")
+    __slots__ = ("closed", "ordered", "open_at_end", "index", "matchers", "found")
     closed: bool
     ordered: bool
     open_at_end: bool
     index: tuple[tuple[str, ...], dict[tuple[Any, ...], int]] | None
     matchers: list[Callable[[Any], bool]]
+    found: dict[bytes, tuple[Any, int]]   # item's JSON text -> (item, its slice or -1)
 
 
 @dataclass(slots=True)
@@ -293,7 +271,7 @@ class Walker:
         seen: set[tuple[str | None, str]] = set() if len(targets) > 1 else _NO_KEYS
         for node, elem in targets:
             start = len(ctx.issues)
-            self._object(res, node, elem, rtype, expr, ctx)
+            self._object(res, node, rtype, expr, ctx)
             self._constraints(elem.constraints, res, expr, ctx)
             if len(targets) > 1:  # several profiles repeat base findings: keep each once
                 kept = []
@@ -366,7 +344,36 @@ class Walker:
         return False
 
     # ---------------------------------------------------------------- objects
-    def _object(self, obj: dict[str, Any], node: Node, owner: Elem | None, tname: str, expr: str, ctx: Ctx) -> None:
+    def _object(self, obj: dict[str, Any], node: Node, tname: str, expr: str, ctx: Ctx) -> None:
+        """Walk one JSON object against a node: by the generated function of its shape (shapes.py) once
+        that shape has been seen twice, else by the general walk."""
+        shape = tuple(obj)
+        fn = node.shapes.get(shape)
+        if fn is None:
+            fn = self._shape(node, shape)
+        fn(self, obj, node, tname, expr, ctx)
+
+    def _shape(self, node: Node, shape: tuple[str, ...]) -> Any:
+        pending = node.shapes_seen
+        if shape not in pending or len(node.shapes) >= MAX_SHAPES:
+            if len(pending) < MAX_PENDING:
+                pending.add(shape)
+            return Walker._object_generic
+        if node.slots is None:
+            node.slots = _slots(node)
+        fn = compile_shape(self, node, shape, Walker._object_generic, _KINDS) or Walker._object_generic
+        node.shapes[shape] = fn
+        pending.discard(shape)
+        return fn
+
+    def plan_of(self, elem: Elem, tcode: str | None) -> "_Plan":
+        """The check plan of an element's values of one type (made once, as _value makes it)."""
+        plan = elem.plans.get(tcode)
+        if plan is None:
+            plan = elem.plans[tcode] = self._plan(elem, tcode)
+        return plan
+
+    def _object_generic(self, obj: dict[str, Any], node: Node, tname: str, expr: str, ctx: Ctx) -> None:
         if not obj:
             ctx.add("error", "invariant", expr, "element has neither a value nor children", rule="ele-1")
             return
@@ -493,21 +500,26 @@ class Walker:
         # cardinality
         for elem in node.bounded:
             n = counts.get(elem, 0)
-            if n < elem.min:
-                name = elem.name[:-3] if elem.choice else elem.name
-                ctx.add("error", "required", f"{expr}.{name}",
-                        f"{elem.path}: minimum required = {elem.min}, but only found {n}"
-                        + (f" (from {elem.sd_url})" if not elem.sd_url.startswith("http://hl7.org") else ""), rule="cardinality-min")
-            elif elem.max is not None and n > elem.max:
-                name = elem.name[:-3] if elem.choice else elem.name
-                ctx.add("error", "structure", f"{expr}.{name}",
-                        f"{elem.path}: maximum allowed = {elem.max}, but found {n}", rule="cardinality-max")
+            if n < elem.min or (elem.max is not None and n > elem.max):
+                self._cardinality(elem, n, expr, ctx)
             elif n == 0 and ctx.must_support and elem.must_support:
                 self._ms_absent(elem, expr, ctx)
         if ctx.must_support:
             for elem in node.must_support:
                 if counts.get(elem, 0) == 0:
                     self._ms_absent(elem, expr, ctx)
+
+    @staticmethod
+    def _cardinality(elem: Elem, n: int, expr: str, ctx: Ctx) -> None:
+        """An element found n times, fewer than its min or more than its max."""
+        name = elem.name[:-3] if elem.choice else elem.name
+        if n < elem.min:
+            ctx.add("error", "required", f"{expr}.{name}",
+                    f"{elem.path}: minimum required = {elem.min}, but only found {n}"
+                    + (f" (from {elem.sd_url})" if not elem.sd_url.startswith("http://hl7.org") else ""), rule="cardinality-min")
+        else:
+            ctx.add("error", "structure", f"{expr}.{name}",
+                    f"{elem.path}: maximum allowed = {elem.max}, but found {n}", rule="cardinality-max")
 
     @staticmethod
     def _ms_absent(elem: Elem, expr: str, ctx: Ctx) -> None:
@@ -545,7 +557,7 @@ class Walker:
                 ctx.add("error", "structure", loc, "the _element of a primitive must be an object (id, extension)", rule="primitive-extension")
                 continue
             if ext_node is not None:
-                self._object(item, ext_node[0], None, "Element", loc, ctx)
+                self._object(item, ext_node[0], "Element", loc, ctx)
 
     @staticmethod
     def _required_without_code(values: Any, exts: Any, elem: Elem, expr: str, ctx: Ctx) -> None:
@@ -605,17 +617,40 @@ class Walker:
             ctx.add("error", "structure", expr,
                     f"{elem.path} must be a JSON object ({plan.tcode or 'element'}), not a {_json_kind(val)}", rule="json-object")
             return
+        if plan.memo is not None:
+            self._remembered(val, elem, plan, expr, ctx)
+            return
+        self._complex(val, elem, plan, expr, ctx)
+
+    def _code(self, plan: "_Plan", val: str, elem: Elem, expr: str, ctx: Ctx) -> None:
+        """A well-formed code's binding; a code that passes with nothing context-dependent (no "not
+        checked" note) is remembered for the element, as the value set does not change."""
+        issues, marks = len(ctx.issues), ctx.marks
+        self.term.check_code(val, elem, expr, ctx)
+        if len(ctx.issues) == issues and ctx.marks == marks and len(plan.good_codes) < _MEMO_MAX:
+            plan.good_codes.add(val)
+
+    def _remembered(self, val: dict[str, Any], elem: Elem, plan: "_Plan", expr: str, ctx: Ctx,
+                    key: bytes | None = None) -> None:
+        """An object of a memo plan: skipped when the same value passed clean before, else walked.
+        key: the value's JSON text when the caller has it already."""
         memo = plan.memo
         if memo is not None:
             # a coded value seen before that passed every check with no context-dependent check
-            # (note, reference, invariant, nested resource) passes again: skip the walk
-            try:
-                key = _freeze(val)
-                if key in memo:
+            # (note, reference, invariant, nested resource) passes again: skip the walk.
+            # The key is the value's exact JSON text (orjson: true, 1 and 1.0 differ); a hit must also
+            # equal the remembered value, so a Python object that writes the same JSON (a tuple for an
+            # array, a UUID for a string, NaN for null) is never taken for it
+            if key is None:
+                try:
+                    key = _json_key(val, option=_KEY_OPTIONS)
+                except TypeError:   # a non-JSON leaf handed in through the Python API (a subclass, a date)
+                    key = None
+            if key is not None:
+                seen = memo.get(key)
+                if seen is not None and seen == val:
                     plan.hits += 1
                     return
-            except TypeError:   # an unhashable non-JSON leaf handed in through the Python API
-                key = None
             plan.misses += 1
             if plan.misses >= _MEMO_PROBATION and plan.hits * 4 < plan.misses:
                 plan.memo = None   # this element's values rarely repeat: stop building keys for it
@@ -624,7 +659,7 @@ class Walker:
             self._complex(val, elem, plan, expr, ctx)
             if key is not None and len(ctx.issues) == issues and ctx.marks == marks \
                     and self._memo_room > 0 and len(memo) < _MEMO_MAX:
-                memo.add(key)
+                memo[key] = val
                 self._memo_room -= 1
             return
         self._complex(val, elem, plan, expr, ctx)
@@ -671,8 +706,9 @@ class Walker:
             if node is None:
                 ctx.add("error", "structure", expr, f"no definition for type {plan.tcode} of {elem.path}", rule="type-unknown")
                 return
-        self._object(val, node, elem, plan.tname, expr, ctx)
-        # type-level and element-level invariants, natives first
+        self._object(val, node, plan.tname, expr, ctx)
+        # type-level and element-level invariants, natives first (shapes._complex writes this sequence out
+        # for the generated walks: a check added here goes there too; test_fast_paths compares the two)
         native = plan.native
         if native:
             if native == _EXTENSION:
@@ -748,7 +784,7 @@ class Walker:
         plan.native = {"Extension": _EXTENSION, "Period": _PERIOD, "Reference": _REFERENCE,
                        "Attachment": _ATTACHMENT, "Coding": _CODING}.get(tcode or "", 0)
         plan.coded = elem.binding is not None and tcode in _CODED
-        plan.memo = set() if tcode in _MEMO_TYPES else None
+        plan.memo = {} if tcode in _MEMO_TYPES else None
         plan.plain = plan.memo is None   # check and resource plans returned above
         return plan
 
@@ -843,6 +879,7 @@ class Walker:
             if item is None and isinstance(ext, list) and i < len(ext) and ext[i] is not None:
                 continue
             found = -1
+            key = None
             if slices and isinstance(item, dict):
                 if index is not None:   # simple key discriminators (url, system): one dict lookup
                     vals = tuple([item.get(k) for k in index[0]])
@@ -851,12 +888,22 @@ class Walker:
                             break
                     else:
                         found = index[1].get(vals, -1)
-                else:
-                    matchers = sp.matchers
-                    for si in self._candidates(elem, item):
-                        if matchers[si](item):
-                            found = si
-                            break
+                else:   # matching is a function of the item alone: remembered per exact value (bounded)
+                    try:
+                        key = _json_key(item, option=_KEY_OPTIONS)
+                    except TypeError:
+                        key = None
+                    known = sp.found.get(key) if key is not None else None
+                    if known is not None and known[0] == item:
+                        found = known[1]
+                    else:
+                        matchers = sp.matchers
+                        for si in self._candidates(elem, item):
+                            if matchers[si](item):
+                                found = si
+                                break
+                        if key is not None and len(sp.found) < _MEMO_MAX:
+                            sp.found[key] = (item, found)
             if found < 0:
                 if closed and slices:
                     ctx.add("error", "structure", f"{loc}[{i}]",
@@ -874,7 +921,13 @@ class Walker:
                         f"{elem.path}: items that match no slice must come last (openAtEnd)", rule="slice-open-at-end")
             if found > last_slice:
                 last_slice = found
-            self._value(item, target, target.types[0] if len(target.types) == 1 else tcode, f"{loc}[{i}]", ctx)
+            ttype = target.types[0] if len(target.types) == 1 else tcode
+            if key is not None:   # a coded item: its memo looks up the key the match used
+                plan = target.plans.get(ttype)
+                if plan is not None and plan.memo is not None:
+                    self._remembered(item, target, plan, f"{loc}[{i}]", ctx, key)
+                    continue
+            self._value(item, target, ttype, f"{loc}[{i}]", ctx)
         for si, sl in enumerate(slices):
             n = hits[si]
             if n < sl.min:
@@ -894,6 +947,7 @@ class Walker:
         sp.open_at_end = sl is not None and sl.rules == "openAtEnd"
         sp.index = self._slice_index(elem) if elem.slices else None
         sp.matchers = [self._slice_matcher(elem, sl) for sl in elem.slices] if sp.index is None else []
+        sp.found = {}
         return sp
 
     def _slice_matcher(self, elem: Elem, sl: Elem) -> Callable[[Any], bool]:

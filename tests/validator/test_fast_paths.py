@@ -172,3 +172,93 @@ def test_narrative_and_extension_context_memos_judge_a_text_afresh() -> None:
     for _ in range(2):
         assert findings(good) == ()
         assert [f[0] for f in findings(bad)] == ["txt-1", "txt-2"]
+
+
+# -- generated shape walks (validator/shapes.py) against the general walk they stand in for
+def _mutants(resource: dict, rng: random.Random, count: int) -> list[dict]:
+    """Copies with the faults a shape must hand to the general walk: a value wrapped in an array,
+    a null, an empty array, a dropped (maybe required) element, an unknown key, a _element."""
+    import copy
+    out = []
+    for _ in range(count):
+        r = copy.deepcopy(resource)
+        stack: list = [r]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                for k in list(node):
+                    x = rng.random()
+                    if k == "resourceType":
+                        continue
+                    if x < 0.03:
+                        node[k] = [node[k]]
+                    elif x < 0.05:
+                        node[k] = None
+                    elif x < 0.06:
+                        del node[k]
+                    elif x < 0.07:
+                        node["unknownKey"] = 1
+                    elif x < 0.08:
+                        node[k] = []
+                    elif x < 0.09:
+                        node["_" + k] = {"id": "x"}
+                    else:
+                        stack.append(node[k])
+            elif isinstance(node, list):
+                for i, item in enumerate(node):
+                    if rng.random() < 0.03:
+                        node[i] = None
+                    else:
+                        stack.append(item)
+        out.append(r)
+    return out
+
+
+def _report(v: object, resources: list[dict]) -> list[list[tuple]]:
+    return [[(i.severity, i.code, i.expression, i.message, i.rule) for i in v.validate_resource(r)]  # type: ignore[attr-defined]
+            for r in resources]
+
+
+def test_generated_shapes_report_exactly_as_the_general_walk(monkeypatch) -> None:
+    import json
+    from pathlib import Path
+
+    from fhiradapter.validator import Validator
+    from fhiradapter.validator import walker
+    examples = [json.loads(p.read_text()) for p in sorted(Path("profiles/examples").glob("*.json"))]
+    rng = random.Random(18)
+    corpus = examples + [m for r in examples for m in _mutants(r, rng, 12)]
+    corpus = corpus + corpus   # a shape is compiled when seen the second time
+    for must_support in (False, True):
+        shaped = Validator(rules=False, must_support=must_support)
+        got = _report(shaped, corpus)
+        compiled = sum(len(n[0].shapes) for n in shaped.compiler._sd_roots.values() if n)
+        assert compiled >= 20   # the shapes really ran (the resources' own nodes at least)
+        with monkeypatch.context() as m:
+            m.setattr(walker, "MAX_SHAPES", 0)   # no shape is ever compiled: the general walk throughout
+            general = _report(Validator(rules=False, must_support=must_support), corpus)
+        assert got == general
+        assert sum(map(len, got)) > 500   # the mutants do carry findings
+
+
+def test_memo_keys_tell_python_objects_from_the_json_they_write() -> None:
+    """A clean coded value is remembered by its JSON text; a tuple, NaN or 1 that writes (almost) the same
+    text is still judged."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from fhiradapter.validator import Validator
+    encounter = json.loads(Path("profiles/examples/Encounter-mt-cmp-encounter-example.json").read_text())
+    v = Validator(rules=False)
+    for _ in range(3):
+        assert v.validate_resource(encounter) == []
+    tupled = copy.deepcopy(encounter)
+    tupled["serviceType"]["coding"] = tuple(tupled["serviceType"]["coding"])
+    assert "json-array" in [i.rule for i in v.validate_resource(tupled)]
+    nan = copy.deepcopy(encounter)
+    nan["class"]["code"] = float("nan")
+    assert [i.expression for i in v.validate_resource(nan)] == ["Encounter.class.code"]
+    one = copy.deepcopy(encounter)
+    one["participant"][0]["type"][0]["coding"][0]["userSelected"] = 1
+    assert [i.expression for i in v.validate_resource(one)] == ["Encounter.participant[0].type[0].coding[0].userSelected"]
