@@ -47,6 +47,12 @@ class Limit:
                 return True
         return False
 
+    def may_withhold(self, kind: str | None) -> bool:
+        """Whether this row can keep back some resource of type `kind` (else withholds() is False for all)."""
+        if "*" not in self.without_consent and kind not in self.without_consent:
+            return True
+        return any(item.partition(":")[0] in ("security", kind) for item in self.needs_consent)
+
     @property
     def part2(self) -> bool:
         return "security:42CFRPart2" in self.needs_consent
@@ -125,6 +131,7 @@ class ReleaseGate:
         self.rows = limits_for(state, table)
         self._candidates: dict[tuple[str, str], tuple[str, list[Limit]]] = {}  # (type, id) -> member, rows
         self._consents: dict[str, list[dict[str, Any]]] = {}
+        self._rows_of: dict[Any, list[Limit]] = {}   # resource type -> the rows that may withhold one
 
     @property
     def active(self) -> bool:
@@ -136,7 +143,12 @@ class ReleaseGate:
         kind = resource.get("resourceType")
         if kind == "Consent":
             self._consents.setdefault(member, []).append(resource)
-        rows = [row for row in self.rows if row.withholds(resource)]
+        candidates = self._rows_of.get(kind)
+        if candidates is None:   # once per type, not per resource
+            candidates = self._rows_of[kind] = [row for row in self.rows if row.may_withhold(kind)]
+        if not candidates:
+            return
+        rows = [row for row in candidates if row.withholds(resource)]
         if rows:
             self._candidates[(str(kind), str(resource.get("id")))] = (member, rows)
 

@@ -17,7 +17,9 @@ from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
-from fhiradapter.mapping.orphans import ReferenceGraph, consent_error_record, error_record as held_error
+from fhiradapter.mapping.orphans import (
+    ReferenceGraph, consent_error_record, error_record as held_error, template_references,
+)
 from fhiradapter.mapping.manifest import write_manifest
 from fhiradapter.mapping.staging import staged
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
@@ -163,7 +165,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                             distinct_written.add(resource["id"])
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer,
-                                      refs[n] if refs is not None else None)
+                                      refs[n] if refs is not None else template_references(template.refs, resource))
                         if gate is not None:
                             gate.written(resource, member)
                         if latest is not None:

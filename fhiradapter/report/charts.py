@@ -60,8 +60,9 @@ def met_chart(weekly: Weekly) -> str | None:
         return None
     import pygal
     met, short = [], []
+    spans = [(min(w), max(w), w) for w in weekly.counts.values()]   # once per member, not per week
     for week in weekly.weeks:
-        active = [w for w in weekly.counts.values() if min(w) <= week <= max(w)]
+        active = [w for first, last, w in spans if first <= week <= last]
         met.append(sum(1 for w in active if w.get(week, 0) >= weekly.required))
         short.append(sum(1 for w in active if w.get(week, 0) < weekly.required))
     chart = pygal.StackedBar(**_config(title="Members meeting the weekly requirement", width=1000, height=320,

@@ -1,6 +1,7 @@
 """Jinja2 templates (templates/) filled from the output folder's files (collect.py) and pygal charts."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,13 @@ from fhiradapter.report.collect import collect
 TEMPLATES = Path(__file__).with_name("templates")
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    """One environment per process; compiled templates are kept in Jinja's per-user cache folder
+    (checked against the template's text), so a run does not parse and compile them again (~0.1 s)."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                              bytecode_cache=jinja2.FileSystemBytecodeCache())
 
 
 def render_run_report(out: Path) -> str:
