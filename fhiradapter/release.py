@@ -47,11 +47,13 @@ class Limit:
                 return True
         return False
 
-    def may_withhold(self, kind: str | None) -> bool:
-        """Whether this row can keep back some resource of type `kind` (else withholds() is False for all)."""
+    def may_withhold(self, kind: str | None, sud: bool = True) -> bool:
+        """Whether this row can keep back some resource of type `kind` (else withholds() is False for all);
+        sud=False: the resource can carry no Part 2 label (part2.may_be_sud of its template)."""
         if "*" not in self.without_consent and kind not in self.without_consent:
             return True
-        return any(item.partition(":")[0] in ("security", kind) for item in self.needs_consent)
+        return any((head == "security" and sud) or head == kind
+                   for head in (item.partition(":")[0] for item in self.needs_consent))
 
     @property
     def part2(self) -> bool:
@@ -131,21 +133,22 @@ class ReleaseGate:
         self.rows = limits_for(state, table)
         self._candidates: dict[tuple[str, str], tuple[str, list[Limit]]] = {}  # (type, id) -> member, rows
         self._consents: dict[str, list[dict[str, Any]]] = {}
-        self._rows_of: dict[Any, list[Limit]] = {}   # resource type -> the rows that may withhold one
+        self._rows_of: dict[tuple[Any, bool], list[Limit]] = {}   # (type, sud) -> the rows that may withhold one
 
     @property
     def active(self) -> bool:
         return bool(self.rows)
 
-    def written(self, resource: dict[str, Any], member: str | None) -> None:
+    def written(self, resource: dict[str, Any], member: str | None, sud: bool = True) -> None:
+        """sud=False: the resource can carry no Part 2 label (its template cannot make SUD data)."""
         if not member:
             return   # reference data (organizations, practitioners) belongs to no member
         kind = resource.get("resourceType")
         if kind == "Consent":
             self._consents.setdefault(member, []).append(resource)
-        candidates = self._rows_of.get(kind)
+        candidates = self._rows_of.get((kind, sud))
         if candidates is None:   # once per type, not per resource
-            candidates = self._rows_of[kind] = [row for row in self.rows if row.may_withhold(kind)]
+            candidates = self._rows_of[(kind, sud)] = [row for row in self.rows if row.may_withhold(kind, sud)]
         if not candidates:
             return
         rows = [row for row in candidates if row.withholds(resource)]

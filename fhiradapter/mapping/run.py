@@ -27,6 +27,7 @@ from fhiradapter.outcome import Issue
 from fhiradapter.provenance import SourceRef, source_of
 
 if TYPE_CHECKING:
+    from fhiradapter.report.collect import WeeklyCounts
     from fhiradapter.validator import Validator
 
 ProgressHook = Callable[[int], None]
@@ -134,6 +135,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
             write_resource = writer.write_resource
             gate = _release_gate(mapping.program)   # what may not go to the payer without consent
             latest = _latest_date_tracker()
+            weekly = _weekly_counts(mapping.program)   # the report's weekly table, counted as written
             distinct_written = run.distinct_written
             for result in run.constants():   # the mapping's own resources (agency Organization, Location)
                 if checks is not None and validator is not None and result.resources:
@@ -149,6 +151,8 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 for (template, resource, member, key), line in zip(result.resources, lines):
                     write_resource(resource, member, (template.identifier_system, key), line)
                     graph.written(resource, result.file, result.line)
+                    if weekly is not None and template.resource_type == "Encounter":
+                        weekly.add(resource)
             for result in (run.rows() if workers.pool is None else workers.rows(run)):
                 done = workers.prepared(result)   # what a worker process already did for this row (--jobs)
                 if checks is not None and validator is not None and result.resources and not result.issues:
@@ -167,7 +171,9 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                         graph.written(resource, result.file, result.line, result.pointer,
                                       refs[n] if refs is not None else template_references(template.refs, resource))
                         if gate is not None:
-                            gate.written(resource, member)
+                            gate.written(resource, member, template.part2)
+                        if weekly is not None and template.resource_type == "Encounter":
+                            weekly.add(resource)
                         if latest is not None:
                             if dates is None:
                                 latest.add(resource)
@@ -183,13 +189,14 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 if progress is not None:
                     progress(1)
 
-            _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates})
+            on_drop = weekly.remove if weekly is not None else None
+            _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates}, on_drop)
             if gate is not None:
                 # the release date: --as-of, else the export's end (deterministic, unlike today); `map`
                 # judges no dates (no evaluation date): any active permit consent naming a recipient counts
                 release_day = (checks.as_of if checks is not None else None) or \
                     (latest.day if latest is not None else None)
-                _hold_back_without_consent(graph, gate, writer, files, release_day)
+                _hold_back_without_consent(graph, gate, writer, files, release_day, on_drop)
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
@@ -230,7 +237,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
         summary["findings"] = checks.findings
     write_json(out / "summary.json", summary)
     from fhiradapter.report import write_run_report   # Jinja2 + pygal: loaded once the rows are done
-    write_run_report(out)
+    write_run_report(out, weekly=weekly)
     write_manifest(out, summary, command="run" if checks is not None else "map",
                    latest=latest.day if latest is not None else None, timezone=mapping.timezone)
     return summary
@@ -250,7 +257,7 @@ def _needed_inputs(program: str | None) -> tuple[str, ...]:
 
 
 def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, FileCount],
-               mapped_types: set[str]) -> None:
+               mapped_types: set[str], on_drop: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Take the rows whose resources reference a resource no output contains out of the output:
     reported in errors.ndjson ("held back: depends on FILE:LINE") and counted as rejected."""
     rows = graph.held_back(mapped_types)
@@ -262,7 +269,7 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
         if count is not None:
             count.mapped -= 1
             count.rejected += 1
-    writer.drop(graph.held_keys(rows))
+    writer.drop(graph.held_keys(rows), on_drop)
 
 
 def _release_gate(program: str | None) -> Any:
@@ -275,7 +282,8 @@ def _release_gate(program: str | None) -> Any:
 
 
 def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputWriter,
-                               files: dict[str, FileCount], day: date | None) -> None:
+                               files: dict[str, FileCount], day: date | None,
+                               on_drop: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Take out what the state-limits table lets go only with the member's consent, when no consent
     permits it, with everything that references it (never half a member's Bundle); reported like a
     held-back orphan, with the law's citation."""
@@ -290,7 +298,7 @@ def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputW
         if count is not None and row in whole:   # a row that still gives other resources stays mapped
             count.mapped -= 1
             count.rejected += 1
-    writer.drop(keys - dropped)
+    writer.drop(keys - dropped, on_drop)
 
 
 def _serialized(result: RowResult, first_rows: dict[int, int | None],
@@ -393,6 +401,13 @@ def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
     if isinstance(entry, int) and 0 <= entry < len(resources):
         return source_of(resources[entry])
     return None
+
+
+def _weekly_counts(program: str | None) -> WeeklyCounts | None:
+    """The run report's weekly contacts per member (report/collect.py), for a program it knows."""
+    from fhiradapter.programs import program as program_row
+    from fhiradapter.report.collect import WeeklyCounts   # (the report package loads Jinja2)
+    return WeeklyCounts(program) if program and program_row(program) is not None else None
 
 
 def _latest_date_tracker() -> Any:

@@ -100,7 +100,8 @@ class RunData:
     members_total: int = 0     # members with a finding
 
 
-def collect(out: Path) -> RunData:
+def collect(out: Path, weekly: WeeklyCounts | None = None) -> RunData:
+    """weekly: the Encounters the run counted as it wrote them (else Encounter.ndjson is read)."""
     summary = orjson.loads((out / "summary.json").read_bytes())
     program = summary.get("program")
     files = [{"name": name, "read": c.get("read", 0), "mapped": c.get("mapped", 0),
@@ -111,7 +112,7 @@ def collect(out: Path) -> RunData:
     from fhiradapter.programs import program as program_row
     row = program_row(program) if program else None
     return RunData(summary=summary, files=files, rejected_rows=rejected_rows, reject_groups=groups,
-                   rules=rules, members=members[:MEMBERS], weekly=_weekly(out, program) if row else None,
+                   rules=rules, members=members[:MEMBERS], weekly=_weekly(out, program, weekly) if row else None,
                    delivery=delivery_state(out), program_title=row.title if row else None,
                    citation=row.citation if row else None, rejected_total=rejected_total,
                    members_total=len(members))
@@ -207,30 +208,72 @@ def _catalogue() -> dict[str, tuple[str, str]]:
     return {r.id: (r.citation, r.statement) for r in catalogue()}
 
 
-def _weekly(out: Path, program: str) -> Weekly | None:
+class WeeklyCounts:
     """Contacts per member per week (weeks from Monday): the member Encounters that claim the program's
     Encounter profile (a stay claims none). The rule's finer test (which modes qualify) is the rule's:
-    its findings are in findings.ndjson and the report's findings table."""
-    from fhiradapter.canonical import profile_url
+    its findings are in findings.ndjson and the report's findings table.
+
+    map/run count the Encounters as they write them (and take out those held back), so the report
+    need not read Encounter.ndjson back (issue 18); a report refreshed later reads the file."""
+
+    def __init__(self, program: str) -> None:
+        from fhiradapter.canonical import profile_url
+        self.profile = profile_url(program, "Encounter")
+        self.counts: dict[str, dict[date, int]] = {}
+        self._weeks: dict[str, date | None] = {}   # 'YYYY-MM-DD' -> its week's Monday (None: no date)
+
+    def _week(self, start: str) -> date | None:
+        if start in self._weeks:
+            return self._weeks[start]
+        week: date | None
+        try:
+            day = date.fromisoformat(start)
+        except ValueError:
+            week = None
+        else:
+            week = day - timedelta(days=day.weekday())
+        if len(self._weeks) >= 4096:   # a few years of days; bounded
+            self._weeks.clear()
+        self._weeks[start] = week
+        return week
+
+    def add(self, encounter: dict[str, Any], step: int = 1) -> None:
+        """Count an Encounter written (step -1: one taken out of the output again)."""
+        if self.profile not in ((encounter.get("meta") or {}).get("profile") or ()):
+            return
+        member = (encounter.get("subject") or {}).get("reference")
+        if not isinstance(member, str) or not member.startswith("Patient/"):
+            return
+        week = self._week(str((encounter.get("period") or {}).get("start") or "")[:10])
+        if week is None:
+            return
+        weeks = self.counts.get(member)
+        if weeks is None:
+            weeks = self.counts[member] = {}
+        count = weeks.get(week, 0) + step
+        if count > 0:
+            weeks[week] = count
+        else:   # as if never written: no week, and no member, without a contact
+            weeks.pop(week, None)
+            if not weeks:
+                del self.counts[member]
+
+    def remove(self, encounter: dict[str, Any]) -> None:
+        self.add(encounter, -1)
+
+
+def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Weekly | None:
+    """The weekly table: from `counted` (the run's own counts), else read from Encounter.ndjson."""
     from fhiradapter.programs import program as program_row
-    path = out / "ndjson" / "Encounter.ndjson"
-    if not path.is_file():
-        return None
-    profile = profile_url(program, "Encounter")
-    counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    with open(path, "rb") as handle:
-        for text in handle:
-            encounter = orjson.loads(text)
-            if profile not in ((encounter.get("meta") or {}).get("profile") or ()):
-                continue
-            member = (encounter.get("subject") or {}).get("reference")
-            start = str((encounter.get("period") or {}).get("start") or "")[:10]
-            try:
-                day = date.fromisoformat(start)
-            except ValueError:
-                continue
-            if isinstance(member, str) and member.startswith("Patient/"):
-                counts[member][day - timedelta(days=day.weekday())] += 1
+    if counted is None:
+        path = out / "ndjson" / "Encounter.ndjson"
+        if not path.is_file():
+            return None
+        counted = WeeklyCounts(program)
+        with open(path, "rb") as handle:
+            for text in handle:
+                counted.add(orjson.loads(text))
+    counts = counted.counts
     if not counts:
         return None
     first = min(w for weeks in counts.values() for w in weeks)

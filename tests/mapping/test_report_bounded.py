@@ -66,3 +66,20 @@ def test_a_small_run_lists_every_rejected_row_and_member(tmp_path: Path) -> None
     table = html.split('<div class="heat">', 1)[1].split("</table>", 1)[0]
     assert table.count("<tr><td><code>") == 30
     assert "most weeks below" not in html
+
+
+def test_the_weekly_counts_of_the_run_equal_those_read_back_from_its_files(tmp_path: Path) -> None:
+    """map/run count the Encounters as they write them and take out those held back afterwards; a
+    report refreshed later reads Encounter.ndjson: both give the same page (examples with planted
+    orphans and consent hold-backs)."""
+    from fhiradapter.cli.run import shipped_mapping
+    from fhiradapter.mapping.errorfile import read_errors
+    from fhiradapter.report import render_run_report
+    held = 0
+    for program in ("mt-cmp", "pa-tcm"):
+        out = tmp_path / program
+        map_input(load_mapping(shipped_mapping(program)), ROOT / "examples" / program, out, bundles=False)
+        held += sum(1 for r in read_errors(out / "errors.ndjson") if r.get("stage") == "held-back")
+        assert "Weekly contacts per member" in (out / "report.html").read_text(encoding="utf-8")
+        assert render_run_report(out) == (out / "report.html").read_text(encoding="utf-8")
+    assert held > 0
