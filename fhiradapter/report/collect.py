@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from markupsafe import Markup
 
 from fhiradapter.mapping.errorfile import read_errors
 from fhiradapter.mapping.writers import bundle_name
@@ -75,6 +76,20 @@ class Weekly:
         weeks = self.counts[member]
         first, last = min(weeks), max(weeks)
         return [weeks.get(w, 0) if first <= w <= last else None for w in self.weeks]
+
+    def row_cells(self, member: str) -> Markup:
+        """The member's row of the weekly table: its cells as HTML (numbers and fixed classes only),
+        written here rather than per cell by the template (a few thousand cells per page)."""
+        required = self.required
+        cells = []
+        for n in self.cells(member):
+            if n is None:
+                cells.append('<td class="out"></td>')
+            elif required is not None and n < required:
+                cells.append(f'<td class="below">{n}</td>')
+            else:
+                cells.append(f'<td class="met">{n}</td>')
+        return Markup("".join(cells))
 
     def short_weeks(self, member: str) -> int:
         """Weeks within the member's span below the requirement."""
