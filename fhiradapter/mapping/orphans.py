@@ -86,6 +86,7 @@ class Held:
 
 
 _NO_LINE = -(2 ** 62)   # a row without a line number (a whole-file JSON record, a constant resource)
+NOT_WRITTEN = object()   # ReferenceGraph.written_line of a resource no row wrote
 
 
 class ReferenceGraph:
@@ -115,6 +116,14 @@ class ReferenceGraph:
             self._file.append(-1)
             self._line.append(_NO_LINE)
         return found
+
+    def written_line(self, key: str) -> int | None | object:
+        """The line of the row that wrote resource `key` ('Type/id'), or NOT_WRITTEN."""
+        node = self._index.get(key)
+        if node is None or self._file[node] < 0:
+            return NOT_WRITTEN
+        line = self._line[node]
+        return None if line == _NO_LINE else line
 
     def _is_written(self, node: int) -> bool:
         return self._file[node] >= 0

@@ -18,7 +18,7 @@ from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
 from fhiradapter.mapping.orphans import (
-    ReferenceGraph, consent_error_record, error_record as held_error, template_references,
+    NOT_WRITTEN, ReferenceGraph, consent_error_record, error_record as held_error, template_references,
 )
 from fhiradapter.mapping.manifest import write_manifest
 from fhiradapter.mapping.staging import staged
@@ -102,9 +102,8 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
     graph = ReferenceGraph()   # what depends on a rejected or never-mapped resource is held back
     file_warnings: list[str] = []
     findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
-    # resource id -> line of the row that gave it: a second row with the same source key would put
-    # two entries for one resource in a Bundle (the hash keeps this small on large exports)
-    first_rows: dict[int, int | None] = {}
+    # a second row with the same source key would put two entries for one resource in a Bundle: the
+    # reference graph knows each written resource and its row's line (_serialized asks it)
     workers = parallel.map_workers(mapping, input_dir, jobs, checks=checks, show_values=show_values)
     with long_run(), workers:   # fewer collector passes over loaded profiles and held resources
         try:
@@ -140,7 +139,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
             for result in run.constants():   # the mapping's own resources (agency Organization, Location)
                 if checks is not None and validator is not None and result.resources:
                     _validate_row(result, checks, findings_handle, show_values)
-                lines = _serialized(result, first_rows) if not result.issues else None
+                lines = _serialized(result, graph) if not result.issues else None
                 if lines is None:
                     file_errors.extend(issue["message"] for issue in result.issues)
                     writer.write_error(result.error_record())
@@ -159,7 +158,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                     _validate_row(result, checks, findings_handle, show_values, done.found if done is not None else None)
                 ok = not result.issues
                 if ok:
-                    lines = _serialized(result, first_rows, done.lines if done is not None else None)
+                    lines = _serialized(result, graph, done.lines if done is not None else None)
                     ok = lines is not None
                 if ok:
                     refs = done.refs if done is not None else None
@@ -301,25 +300,23 @@ def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputW
     writer.drop(keys - dropped, on_drop)
 
 
-def _serialized(result: RowResult, first_rows: dict[int, int | None],
-                done: list[bytes] | None = None) -> list[bytes] | None:
+def _serialized(result: RowResult, graph: ReferenceGraph, done: list[bytes] | None = None) -> list[bytes] | None:
     """The row's resources as JSON lines, or None after rejecting the row: an id that is no FHIR id
-    (it names files and request URLs), a duplicate source key, or a value that cannot be written
-    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row.
-    done: the lines a worker process serialized (--jobs)."""
+    (it names files and request URLs), a duplicate source key (a resource the graph has as written
+    already), or a value that cannot be written (a lone surrogate, an integer past 64 bits, nesting
+    too deep). Runs once per mapped row. done: the lines a worker process serialized (--jobs)."""
     lines: list[bytes] = []
-    marks: list[int] = []
     for template, resource, _member, _key in result.resources:
         rid = resource.get("id")
         if rid.__class__ is not str or not _fhir_id(rid):
             _reject(result, template.name, row_issue("invalid", "the resource id is not a valid FHIR id "
                                                      "([A-Za-z0-9-.]{1,64})", file=result.file, line=result.line))
             return None
-        mark = hash(rid)   # ids come from template + key, and a template reads one file
-        if mark in first_rows:
+        first = graph.written_line(f"{resource.get('resourceType')}/{rid}")
+        if first is not NOT_WRITTEN:
             _reject(result, template.name, row_issue(
                 "duplicate", f"the source key of template '{template.name}' was already used by line "
-                f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
+                f"{first} (one resource cannot come from two rows)", file=result.file, line=result.line))
             return None
         try:
             lines.append(orjson.dumps(resource) if done is None else done[len(lines)])
@@ -328,10 +325,6 @@ def _serialized(result: RowResult, first_rows: dict[int, int | None],
             _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
                                                      file=result.file, line=result.line))
             return None
-        marks.append(mark)
-    line = result.line
-    for mark in marks:
-        first_rows[mark] = line
     return lines
 
 
