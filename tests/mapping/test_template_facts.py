@@ -123,3 +123,44 @@ resources:
             marked[(template.name, result.line)] = "text" in resource
     assert marked == {("dx", 2): True, ("dx", 3): False, ("labelled", 2): True, ("labelled", 3): True,
                       ("plain", 2): False, ("plain", 3): False}
+
+
+def test_datetime_conversions_remembered_per_row_text_give_the_same_values_and_errors(tmp_path: Path) -> None:
+    """$datetime remembers converted texts: a repeated slot gives the same value, and a repeated bad
+    add_minutes is an error on every row that has it (errors are never remembered)."""
+    (tmp_path / "in").mkdir()
+    rows = ["id,when,minutes"] + [f"{n},03/09/2025 01:30,{m}" for n, m in
+                                  enumerate(["30", "30", "x", "x", "90", "30", "-5", "-5"], start=1)]
+    (tmp_path / "in" / "rows.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text("""\
+fhiradapter-mapping: 1
+id: t
+version: 1.0.0
+agency: a
+timezone: America/Denver
+sources:
+  rows: {file: rows.csv}
+resources:
+  - name: visit
+    source: rows
+    key: {$col: id}
+    template:
+      resourceType: Encounter
+      status: finished
+      class: {code: AMB}
+      period:
+        start: {$datetime: {$col: when}, format: "%m/%d/%Y %H:%M"}
+        end: {$datetime: {$col: when}, format: "%m/%d/%Y %H:%M", add_minutes: {$col: minutes}}
+""", encoding="utf-8")
+    mapping = load_mapping(tmp_path / "m.yaml")
+    ends, errors = {}, {}
+    for result in MappingRun(mapping, tmp_path / "in").rows():
+        for _t, resource, _m, _k in result.resources:
+            ends[result.line] = resource["period"]["end"]
+        if result.issues:
+            errors[result.line] = result.issues[0]["message"].split(": ", 1)[1]
+    # 2025-03-09 is the spring-forward day in Denver: 01:30 -07:00 plus 30 minutes is 03:00 -06:00
+    assert ends == {2: "2025-03-09T03:00:00-06:00", 3: "2025-03-09T03:00:00-06:00", 6: "2025-03-09T04:00:00-06:00",
+                    7: "2025-03-09T03:00:00-06:00"}
+    assert errors == {4: "add_minutes is not a number", 5: "add_minutes is not a number",
+                      8: "add_minutes must be a finite number >= 0", 9: "add_minutes must be a finite number >= 0"}
