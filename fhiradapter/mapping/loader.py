@@ -25,6 +25,7 @@ from fhiradapter.mapping.directives import option_table
 from fhiradapter.mapping.fhircheck import check_template
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
+from fhiradapter.mapping.orphans import reference_reader
 from fhiradapter.mapping.sources import encoding_problem, read_limited
 from fhiradapter.mapping.timefmt import TimeValueError, zone
 from fhiradapter.mapping.yamlload import YamlLimitError, load_yaml
@@ -66,6 +67,8 @@ class Template:
     origin: tuple[str, int] | None = None   # a constant resource's (mapping file name, line): its meta.source
     refs: Any = True   # where its resources can hold references (compiler.reference_shape; True: anywhere)
     part2: bool = True   # its resources can be SUD data (part2.may_be_sud): marked, with the notice
+    # its resources' references: orphans.template_references(refs, ·) generated as one function
+    read_refs: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
 
 @dataclass
@@ -386,7 +389,8 @@ def load_mapping(path: str | Path) -> Mapping:
             id_prefix=mapped_name_prefix(agency, resource_type, kind), key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
             profiles=tuple(p for p in profiles if isinstance(p, str)),
             fast=generate_fast(body) if not compile_problems else None, distinct=bool(spec.get("distinct")),
-            refs=resource_reference_shape(body), part2=may_be_sud(resource_type, spec["template"])))
+            refs=(shape := resource_reference_shape(body)), read_refs=reference_reader(shape),
+            part2=may_be_sud(resource_type, spec["template"])))
         problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
 
     for name, spec in sources.items():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from array import array
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from fhiradapter.provenance import source_of
 
@@ -53,6 +53,59 @@ def template_references(shape: Any, resource: dict[str, Any]) -> list[tuple[str,
     elif shape:
         _walk(resource, shape, found)
     return found
+
+
+def reference_reader(shape: Any) -> Callable[[dict[str, Any]], list[tuple[str, str]]]:
+    """template_references(shape, ·) as one generated function (compiled once per template, like the
+    mapper's fast path): the shape's elements become straight-line lookups. Only element names and paths
+    of the mapping go into its text."""
+    if shape is True or not shape:
+        return lambda resource: template_references(shape, resource)
+    names: dict[str, Any] = {"match": _RELATIVE.match, "collect": _collect, "walk": _walk}
+    lines = ["def read(r):", "    found = []"]
+    count = [0]
+
+    def var() -> str:
+        count[0] += 1
+        return f"v{count[0]}"
+
+    def emit(shape: Any, value: str, indent: str, loop: bool) -> None:
+        shape_name = f"s{id(shape)}"
+        names[shape_name] = shape
+        lines.append(f"{indent}if isinstance({value}, dict):")
+        inner = indent + "    "
+        for key, path, below in shape:
+            item = var()
+            lines.append(f"{inner}{item} = {value}.get({key!r})")
+            if key == "reference":
+                lines.append(f"{inner}if isinstance({item}, str):")
+                lines.append(f"{inner}    if match({item}): found.append(({path!r}, {item}))")
+                if below is None:
+                    continue
+                path = f"{path}.reference" if path else "reference"
+                lines.append(f"{inner}elif isinstance({item}, (dict, list)):")
+            elif below is None:
+                continue
+            else:
+                lines.append(f"{inner}if isinstance({item}, (dict, list)):")
+            if below is True:
+                lines.append(f"{inner}    collect({item}, {path!r}, found)")
+            else:
+                emit(below, item, inner + "    ", True)
+        if loop:   # a list of such values: each item the same way (a list in a list: the general walk)
+            each = var()
+            lines.append(f"{indent}elif isinstance({value}, list):")
+            lines.append(f"{indent}    for {each} in {value}:")
+            emit(shape, each, indent + "        ", False)
+        else:
+            lines.append(f"{indent}elif isinstance({value}, list): walk({value}, {shape_name}, found)")
+
+    emit(shape, "r", "    ", False)
+    lines.append("    return found")
+    namespace = dict(names)
+    exec(compile("\n".join(lines) + "\n", "<references>", "exec"), namespace)  # noqa: S102 - from the template's shape
+    reader: Callable[[dict[str, Any]], list[tuple[str, str]]] = namespace["read"]
+    return reader
 
 
 def _walk(value: Any, shape: Any, found: list[tuple[str, str]]) -> None:

@@ -168,7 +168,9 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                             distinct_written.add(resource["id"])
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer,
-                                      refs[n] if refs is not None else template_references(template.refs, resource))
+                                      refs[n] if refs is not None else
+                                      template_references(template.refs, resource) if template.read_refs is None else
+                                      template.read_refs(resource))
                         if gate is not None:
                             gate.written(resource, member, template.part2)
                         if weekly is not None and template.resource_type == "Encounter":

@@ -39,6 +39,7 @@ def test_template_facts_hold_for_every_example_resource(mapping_path: Path) -> N
         for template, resource, _member, _key in result.resources:
             expected = list(references(resource))
             assert template_references(template.refs, resource) == expected, (template.name, result.line)
+            assert template.read_refs is not None and template.read_refs(resource) == expected
             assert template.part2 or not is_sud(resource), (template.name, result.line)
             compared += 1
             with_refs += bool(expected)
@@ -76,6 +77,7 @@ resources:
         for template, resource, _m, _k in result.resources:
             found = template_references(template.refs, resource)
             assert found == list(references(resource))
+            assert template.read_refs is not None and template.read_refs(resource) == found
             seen.append([target.split("/")[0] for _path, target in found])
     assert seen == [["Organization", "Practitioner", "Group"], ["Practitioner", "Group"]]
 
