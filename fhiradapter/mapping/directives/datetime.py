@@ -11,9 +11,6 @@ from fhiradapter.mapping.compiler import (
 )
 from fhiradapter.mapping.directives.spec import Directive
 
-_MEMO_SIZE = 16384   # converted texts remembered per $datetime of a template
-_UNREAD: Any = object()
-
 
 def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) -> Compiled:
     start = len(env.uses)
@@ -38,37 +35,17 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
     get_add = add_expr.fn if add_expr else None
     add_column = _column_label(add_expr.columns) if add_expr else None
 
-    # (text, add_minutes text, zone) -> dateTime: the same slot and duration recur on many rows, and
-    # the conversion below (number check, zone, the converter's own cache) is most of a row's cost;
-    # values only, bounded (emptied when full)
-    memo: dict[tuple[str, str | None, str], str] = {}
-
     def convert_datetime(ctx: Ctx, value: Any) -> Any:
         if value is None:
             if required:
                 raise FieldError("required", "required value is missing", column=column)
             return None
-        if get_tz is None and value.__class__ is str:
-            raw_add = get_add(ctx) if get_add is not None else None
-            if raw_add is None or raw_add.__class__ is str:
-                key = (value, raw_add, ctx.timezone)
-                known = memo.get(key)
-                if known is None:
-                    known = convert(ctx, value, raw_add)
-                    if len(memo) >= _MEMO_SIZE:
-                        memo.clear()
-                    memo[key] = known
-                return known
-        return convert(ctx, value)
-
-    def convert(ctx: Ctx, value: Any, raw: Any = _UNREAD) -> Any:
         tz = ctx.timezone
         if get_tz is not None:
             tz = get_tz(ctx) or tz
         minutes = None
         if get_add is not None:
-            if raw is _UNREAD:   # read after the zone, as always (the first error is the one reported)
-                raw = get_add(ctx)
+            raw = get_add(ctx)
             if raw is not None:
                 try:
                     minutes = float(raw)
