@@ -741,7 +741,7 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
     (orjson: several times cheaper than pickling the dicts, and the parent writes those lines)."""
     import orjson
 
-    from .mapping.orphans import references
+    from .mapping.orphans import template_references
     from .mapping.run import resource_issues
     from .rules.window import LatestDate
     run: MappingRun = _STATE["run"]
@@ -764,7 +764,9 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
             except (TypeError, ValueError, RecursionError):
                 pass   # the parent serializes the row again and rejects it, saying why
             else:
-                done.refs = [list(references(r)) for _t, r, _m, _k in result.resources]
+                # where each template can put a reference, read there (as the parent would)
+                done.refs = [template_references(t.refs, r) if t.read_refs is None else t.read_refs(r)
+                             for t, r, _m, _k in result.resources]
                 done.latest = []
                 for _t, r, _m, _k in result.resources:
                     latest = LatestDate()
@@ -772,8 +774,10 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
                     done.latest.append(latest.text)
                 done.heads = [{k: r[k] for k in _HEAD if k in r} for _t, r, _m, _k in result.resources]
                 if gate is not None:
-                    done.gate = [[i for i, row in enumerate(gate.rows) if row.withholds(r)] if m else None
-                                 for _t, r, m, _k in result.resources]
+                    done.gate = [[i for i, row in enumerate(gate.rows)
+                                  if row.may_withhold(r.get("resourceType"), t.part2) and row.withholds(r)]
+                                 if m else None
+                                 for t, r, m, _k in result.resources]
         result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
                             for t, r, m, k in result.resources]
         out.append((result, marks, done))

@@ -42,6 +42,7 @@ MARKS: tuple[dict[str, str], ...] = (
 _NOTICE_P = f'<p>{REDISCLOSURE_NOTICE} ({PART2_CITATION})</p>'
 _DIV_END = re.compile(r"</div>\s*$")
 _CODED = ("code", "reasonCode", "diagnosis")
+_NEVER_MARKED = ("Patient", "Consent", "Provenance")   # the member, the consent itself, the audit trail
 
 
 def _codings(value: Any) -> list[dict[str, Any]]:
@@ -69,6 +70,33 @@ def is_sud(resource: dict[str, Any]) -> bool:
     return False
 
 
+def may_be_sud(resource_type: str, template: dict[str, Any]) -> bool:
+    """Whether a mapping template (its YAML) can make SUD data, decided once per template instead of
+    testing each resource: only through `code`, `reasonCode`, `diagnosis` or labels in meta.security.
+    A directive ($...) where labels would be, or any of those elements, counts as 'can'."""
+    if resource_type in _NEVER_MARKED:
+        return False
+    if any(key in template for key in _CODED):
+        return True
+    meta = template.get("meta")
+    if meta is None:
+        return False
+    if not isinstance(meta, dict) or any(isinstance(k, str) and k.startswith("$") for k in meta):
+        return True
+    labels = meta.get("security")
+    if labels is None:
+        return False
+    if not isinstance(labels, list):
+        return True
+    for label in labels:
+        if not isinstance(label, dict) or any(isinstance(k, str) and k.startswith("$") for k in label):
+            return True
+        code = label.get("code")
+        if not isinstance(code, str) or code in SUD_LABELS:
+            return True
+    return False
+
+
 def is_marked(resource: dict[str, Any]) -> bool:
     """Whether the resource carries the 42CFRPart2 label (either system)."""
     meta = resource.get("meta")
@@ -78,7 +106,7 @@ def is_marked(resource: dict[str, Any]) -> bool:
 
 def mark(resource: dict[str, Any]) -> bool:
     """Label an SUD resource and add the redisclosure notice (in place); False when it is no SUD data."""
-    if resource.get("resourceType") in ("Patient", "Consent", "Provenance") or not is_sud(resource):
+    if resource.get("resourceType") in _NEVER_MARKED or not is_sud(resource):
         return False
     meta = resource.get("meta")
     if not isinstance(meta, dict):

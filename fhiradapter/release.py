@@ -47,6 +47,14 @@ class Limit:
                 return True
         return False
 
+    def may_withhold(self, kind: str | None, sud: bool = True) -> bool:
+        """Whether this row can keep back some resource of type `kind` (else withholds() is False for all);
+        sud=False: the resource can carry no Part 2 label (part2.may_be_sud of its template)."""
+        if "*" not in self.without_consent and kind not in self.without_consent:
+            return True
+        return any((head == "security" and sud) or head == kind
+                   for head in (item.partition(":")[0] for item in self.needs_consent))
+
     @property
     def part2(self) -> bool:
         return "security:42CFRPart2" in self.needs_consent
@@ -125,20 +133,30 @@ class ReleaseGate:
         self.rows = limits_for(state, table)
         self._candidates: dict[tuple[str, str], tuple[str, list[Limit]]] = {}  # (type, id) -> member, rows
         self._consents: dict[str, list[dict[str, Any]]] = {}
+        self._rows_of: dict[tuple[Any, bool], list[Limit]] = {}   # (type, sud) -> the rows that may withhold one
 
     @property
     def active(self) -> bool:
         return bool(self.rows)
 
-    def written(self, resource: dict[str, Any], member: str | None, withheld_by: list[int] | None = None) -> None:
-        """withheld_by: the indexes of the rows that withhold it, when a worker process found them (--jobs)."""
+    def written(self, resource: dict[str, Any], member: str | None, sud: bool = True,
+                withheld_by: list[int] | None = None) -> None:
+        """sud=False: the resource can carry no Part 2 label (its template cannot make SUD data).
+        withheld_by: the indexes of the rows that withhold it, when a worker process found them (--jobs)."""
         if not member:
             return   # reference data (organizations, practitioners) belongs to no member
         kind = resource.get("resourceType")
         if kind == "Consent":
             self._consents.setdefault(member, []).append(resource)
-        rows = ([row for row in self.rows if row.withholds(resource)] if withheld_by is None
-                else [self.rows[i] for i in withheld_by])
+        if withheld_by is not None:
+            rows = [self.rows[i] for i in withheld_by]
+        else:
+            candidates = self._rows_of.get((kind, sud))
+            if candidates is None:   # once per type, not per resource
+                candidates = self._rows_of[(kind, sud)] = [row for row in self.rows if row.may_withhold(kind, sud)]
+            if not candidates:
+                return
+            rows = [row for row in candidates if row.withholds(resource)]
         if rows:
             self._candidates[(str(kind), str(resource.get("id")))] = (member, rows)
 

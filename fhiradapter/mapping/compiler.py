@@ -20,6 +20,10 @@ from fhiradapter.mapping.timefmt import format_problem
 from fhiradapter.mapping.values import as_text, convert, is_empty, same
 
 Node = Callable[["Ctx"], Any]
+# Reference shapes (orphans.py walks only where a template can put a reference): NOWHERE, ANYWHERE
+# (walk the whole value), or a tuple of (key, element path, shape below) in the template's key order
+NOWHERE: Any = None
+ANYWHERE: Any = True
 _ABSENT = object()
 _INFINITY = float("inf")
 _REFERENCES_PER_NODE = 16384   # remembered reference texts per $ref of a template
@@ -97,7 +101,7 @@ class Env:
 class Compiled:
     """A compiled expression: the function, the columns it reads, whether it is constant."""
 
-    __slots__ = ("fn", "columns", "const", "splice", "value", "shape", "parts", "inline")
+    __slots__ = ("fn", "columns", "const", "splice", "value", "shape", "parts", "inline", "refs")
 
     def __init__(self, fn: Node, columns: tuple[str, ...] = (), const: bool = False, value: Any = None,
                  splice: bool = False):
@@ -107,6 +111,9 @@ class Compiled:
         # writes this leaf's common case into the generated fast function (see FastSource); set only
         # on pure leaves (no side effects), so that their closure may be called again as the fallback
         self.inline: Callable[["FastSource"], str] | None = None
+        # where its value can hold a reference (see reference_shape): ANYWHERE until a directive
+        # says otherwise (NOWHERE: a text, date or number; a $ref says its own shape)
+        self.refs: Any = ANYWHERE
 
 
 def _pure(node: Compiled) -> bool:
@@ -120,7 +127,51 @@ def _pure(node: Compiled) -> bool:
 
 
 def _const(value: Any) -> Compiled:
-    return Compiled(lambda ctx: value, (), True, value)
+    node = Compiled(lambda ctx: value, (), True, value)
+    node.refs = ANYWHERE if _has_reference(value) else NOWHERE
+    return node
+
+
+def _has_reference(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "reference" in value or any(_has_reference(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_reference(v) for v in value)
+    return False
+
+
+def reference_shape(node: Compiled, path: str = "") -> Any:
+    """Where the value of `node` can hold a reference, as orphans.template_references walks it:
+    NOWHERE, ANYWHERE, or for a map ((key, element path, shape), ...) in key order. A list's items
+    share one shape (ANYWHERE when its items differ or an $each splices into it)."""
+    if node.shape == "map":
+        found = []
+        for key, part in node.parts:
+            below = f"{path}.{key}" if path else key
+            shape = reference_shape(part, below)
+            if key == "reference":   # a 'reference' text is checked itself, named by its parent's path
+                found.append((key, path, shape))
+            elif shape is not NOWHERE:
+                found.append((key, below, shape))
+        return tuple(found) or NOWHERE
+    if node.shape == "list":
+        shapes = {ANYWHERE if part.splice else reference_shape(part, path) for part in node.parts}
+        shapes.discard(NOWHERE)
+        return NOWHERE if not shapes else shapes.pop() if len(shapes) == 1 else ANYWHERE
+    refs = node.refs
+    if refs is ANYWHERE or refs is NOWHERE:
+        return refs
+    # a directive's own shape (keys relative to the node): give it this node's paths
+    return tuple((key, path if key == "reference" else f"{path}.{key}" if path else key, shape)
+                 for key, shape in refs)
+
+
+def resource_reference_shape(body: Compiled) -> Any:
+    """reference_shape of a template's body as its resource has it: meta moves first (MappingRun._resource)."""
+    shape = reference_shape(body)
+    if isinstance(shape, tuple):
+        shape = tuple(sorted(shape, key=lambda item: item[0] != "meta"))
+    return shape
 
 
 def _column_label(columns: tuple[str, ...]) -> str | None:
@@ -221,6 +272,7 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
         env.uses.append(Use(env.template, (f"{env.source}.{name}",), element, "value"))
         node = Compiled(csv_col, (name,))
         node.inline = _inline_csv_col(name, csv_col, as_kind, label)
+        node.refs = NOWHERE   # a CSV cell is text
         return node
 
     def fn(ctx: Ctx) -> Any:
@@ -248,6 +300,8 @@ def _field_node(spec: dict[str, Any], env: Env, where: str, element: str, kind: 
     node = Compiled(fn, (name,) if name != "." else ())
     if kind == "$col" and strict:
         node.inline = _inline_csv_col(name, fn, as_kind, label)
+        if not has_default:
+            node.refs = NOWHERE   # a CSV cell is text (converted by as: to a number or boolean)
     return node
 
 
@@ -476,6 +530,7 @@ def _converting(source: Compiled, convert: Callable[[Ctx, Any], Any], columns: t
         return convert(ctx, get(ctx))
 
     node = Compiled(fn, columns)
+    node.refs = NOWHERE   # a date or dateTime text
     if _pure(source):
         def inline_convert(src: FastSource) -> str:
             value, v, f = src.emit(source), src.var(), src.bind(convert)

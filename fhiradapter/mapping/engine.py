@@ -250,8 +250,9 @@ class MappingRun:
         except ROW_FAULTS as exc:   # one hostile value costs its row, not the run
             return self._row_fault(name, file, record, exc)
         if result.resources and not result.issues:
-            for _template, resource, _member, _key in result.resources:
-                mark_part2(resource)
+            for template, resource, _member, _key in result.resources:
+                if template.part2:   # (decided per template: most can make no SUD data)
+                    mark_part2(resource)
         return result
 
     def _header_check(self, name: str, spec: dict[str, Any], path: Path) -> Iterator[RowResult]:

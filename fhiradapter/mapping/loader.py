@@ -16,14 +16,16 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from fhiradapter.ids import identifier_system as default_identifier_system, mapped_name_prefix
+from fhiradapter.part2 import may_be_sud
 from fhiradapter.mapping.compiler import (
     Compiled, Ctx, Env, TemplateTarget, Use, compile_body, compile_condition, compile_value, generate_fast,
-    key_function,
+    key_function, resource_reference_shape,
 )
 from fhiradapter.mapping.directives import option_table
 from fhiradapter.mapping.fhircheck import check_template
 from fhiradapter.mapping.errors import LoadProblem, MappingLoadError
 from fhiradapter.mapping.lookups import Lookup, load_lookup
+from fhiradapter.mapping.orphans import reference_reader
 from fhiradapter.mapping.sources import encoding_problem, read_limited
 from fhiradapter.mapping.timefmt import TimeValueError, zone
 from fhiradapter.mapping.yamlload import YamlLimitError, load_yaml
@@ -63,6 +65,10 @@ class Template:
     fast: Callable[[Ctx], Any] | None = None   # generated fast path of body (falls back to body.fn)
     distinct: bool = False     # one resource per distinct key: a key already mapped adds nothing
     origin: tuple[str, int] | None = None   # a constant resource's (mapping file name, line): its meta.source
+    refs: Any = True   # where its resources can hold references (compiler.reference_shape; True: anywhere)
+    part2: bool = True   # its resources can be SUD data (part2.may_be_sud): marked, with the notice
+    # its resources' references: orphans.template_references(refs, ·) generated as one function
+    read_refs: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
 
 @dataclass
@@ -382,7 +388,9 @@ def load_mapping(path: str | Path) -> Mapping:
             identifier_system=spec.get("identifier_system") or default_identifier_system(agency, kind),
             id_prefix=mapped_name_prefix(agency, resource_type, kind), key=key_fn, key_columns=key_columns, when=when_fn, member=member, body=body,
             profiles=tuple(p for p in profiles if isinstance(p, str)),
-            fast=generate_fast(body) if not compile_problems else None, distinct=bool(spec.get("distinct"))))
+            fast=generate_fast(body) if not compile_problems else None, distinct=bool(spec.get("distinct")),
+            refs=(shape := resource_reference_shape(body)), read_refs=reference_reader(shape),
+            part2=may_be_sud(resource_type, spec["template"])))
         problems.extend(LoadProblem(label, w, m) for w, m in compile_problems)
 
     for name, spec in sources.items():

@@ -9,8 +9,9 @@ held resource holds back its whole row.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from array import array
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 from fhiradapter.provenance import source_of
 
@@ -42,6 +43,93 @@ def _collect(value: Any, path: str, found: list[tuple[str, str]]) -> None:
             _collect(item, path, found)
 
 
+def template_references(shape: Any, resource: dict[str, Any]) -> list[tuple[str, str]]:
+    """references(resource), walking only where its template can put one (Template.refs, from
+    compiler.reference_shape): the same list in the same order, without visiting meta, codings,
+    periods and identifiers on every row (issue 18: the whole walk was ~20 % of mapping a row)."""
+    found: list[tuple[str, str]] = []
+    if shape is True:
+        _collect(resource, "", found)
+    elif shape:
+        _walk(resource, shape, found)
+    return found
+
+
+def reference_reader(shape: Any) -> Callable[[dict[str, Any]], list[tuple[str, str]]]:
+    """template_references(shape, ·) as one generated function (compiled once per template, like the
+    mapper's fast path): the shape's elements become straight-line lookups. Only element names and paths
+    of the mapping go into its text."""
+    if shape is True or not shape:
+        return lambda resource: template_references(shape, resource)
+    names: dict[str, Any] = {"match": _RELATIVE.match, "collect": _collect, "walk": _walk}
+    lines = ["def read(r):", "    found = []"]
+    count = [0]
+
+    def var() -> str:
+        count[0] += 1
+        return f"v{count[0]}"
+
+    def emit(shape: Any, value: str, indent: str, loop: bool) -> None:
+        shape_name = f"s{id(shape)}"
+        names[shape_name] = shape
+        lines.append(f"{indent}if isinstance({value}, dict):")
+        inner = indent + "    "
+        for key, path, below in shape:
+            item = var()
+            lines.append(f"{inner}{item} = {value}.get({key!r})")
+            if key == "reference":
+                lines.append(f"{inner}if isinstance({item}, str):")
+                lines.append(f"{inner}    if match({item}): found.append(({path!r}, {item}))")
+                if below is None:
+                    continue
+                path = f"{path}.reference" if path else "reference"
+                lines.append(f"{inner}elif isinstance({item}, (dict, list)):")
+            elif below is None:
+                continue
+            else:
+                lines.append(f"{inner}if isinstance({item}, (dict, list)):")
+            if below is True:
+                lines.append(f"{inner}    collect({item}, {path!r}, found)")
+            else:
+                emit(below, item, inner + "    ", True)
+        if loop:   # a list of such values: each item the same way (a list in a list: the general walk)
+            each = var()
+            lines.append(f"{indent}elif isinstance({value}, list):")
+            lines.append(f"{indent}    for {each} in {value}:")
+            emit(shape, each, indent + "        ", False)
+        else:
+            lines.append(f"{indent}elif isinstance({value}, list): walk({value}, {shape_name}, found)")
+
+    emit(shape, "r", "    ", False)
+    lines.append("    return found")
+    namespace = dict(names)
+    exec(compile("\n".join(lines) + "\n", "<references>", "exec"), namespace)  # noqa: S102 - from the template's shape
+    reader: Callable[[dict[str, Any]], list[tuple[str, str]]] = namespace["read"]
+    return reader
+
+
+def _walk(value: Any, shape: Any, found: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for key, path, below in shape:
+            item = value.get(key)
+            if item is None:
+                continue
+            if key == "reference":   # `path` is the parent's here, as _collect names it
+                if isinstance(item, str):
+                    if _RELATIVE.match(item):
+                        found.append((path, item))
+                    continue
+                path = f"{path}.reference" if path else "reference"
+            if below is not None and isinstance(item, (dict, list)):
+                if below is True:
+                    _collect(item, path, found)
+                else:
+                    _walk(item, below, found)
+    elif isinstance(value, list):
+        for item in value:
+            _walk(item, shape, found)
+
+
 @dataclass
 class Held:
     """Why a row is held back: the element of its resource and the missing resource's story."""
@@ -50,32 +138,87 @@ class Held:
     because: str          # "depends on members.csv:8" or "... which no output contains"
 
 
-@dataclass
+_NO_LINE = -(2 ** 62)   # a row without a line number (a whole-file JSON record, a constant resource)
+NOT_WRITTEN = object()   # ReferenceGraph.written_line of a resource no row wrote
+
+
 class ReferenceGraph:
-    _index: dict[str, int] = field(default_factory=dict)       # 'Type/id' -> node
-    _keys: list[str] = field(default_factory=list)
-    _row: dict[int, Row] = field(default_factory=dict)          # written node -> its row
-    _edges: list[tuple[int, int, str]] = field(default_factory=list)  # (source node, target node, element)
-    _rejected: dict[int, Row] = field(default_factory=dict)     # node a rejected row would have made -> row
+    """Per resource a few machine integers (issue 18: a tuple per row and per reference made mapping
+    memory grow ~1 KB a row): the row of a written node as indexes into flat arrays, the edges as
+    (source, target, element) triples of one array, element names once each."""
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}   # 'Type/id' -> node
+        self._keys: list[str] = []
+        self._file: array[int] = array("l")     # node -> index into _files, -1: not written
+        self._line: array[int] = array("q")     # node -> line of its row (_NO_LINE: none)
+        self._pointer: dict[int, str] = {}      # node -> record pointer of its row, where there is one
+        self._order: array[int] = array("l")    # written nodes in the order they were first written
+        self._files: list[str] = []
+        self._file_index: dict[str, int] = {}
+        self._edges: array[int] = array("l")    # source, target, element, source, target, element, ...
+        self._elements: list[str] = []          # element -> "Type.path"
+        self._element_index: dict[tuple[Any, str], int] = {}
+        self._rejected: dict[int, Row] = {}     # node a rejected row would have made -> row
 
     def _node(self, key: str) -> int:
         found = self._index.get(key)
         if found is None:
             found = self._index[key] = len(self._keys)
             self._keys.append(key)
+            self._file.append(-1)
+            self._line.append(_NO_LINE)
         return found
+
+    def written_line(self, key: str) -> int | None | object:
+        """The line of the row that wrote resource `key` ('Type/id'), or NOT_WRITTEN."""
+        node = self._index.get(key)
+        if node is None or self._file[node] < 0:
+            return NOT_WRITTEN
+        line = self._line[node]
+        return None if line == _NO_LINE else line
+
+    def _is_written(self, node: int) -> bool:
+        return self._file[node] >= 0
+
+    def _row(self, node: int) -> Row:
+        line = self._line[node]
+        return self._files[self._file[node]], None if line == _NO_LINE else line, self._pointer.get(node)
 
     def written(self, resource: dict[str, Any], file: str | None = None, line: int | None = None,
                 pointer: str | None = None, refs: list[tuple[str, str]] | None = None) -> None:
-        """refs: references(resource), when a worker process found them already (--jobs)."""
+        """refs: references(resource), when the caller found them already (template_references, or a
+        worker process with --jobs)."""
         kind = resource.get("resourceType")
         node = self._node(f"{kind}/{resource.get('id')}")
         if file is None:
             origin = source_of(resource)
             file, line = (origin.file, origin.line) if origin is not None else ("", None)
-        self._row[node] = (file or "", line, pointer)
+        name = file or ""
+        at = self._file_index.get(name)
+        if at is None:
+            at = self._file_index[name] = len(self._files)
+            self._files.append(name)
+        if self._file[node] < 0:
+            self._order.append(node)
+        self._file[node] = at
+        self._line[node] = _NO_LINE if line is None else line
+        if pointer is not None:
+            self._pointer[node] = pointer
+        else:
+            self._pointer.pop(node, None)
+        elements, edges = self._element_index, self._edges
         for element, target in (references(resource) if refs is None else refs):
-            self._edges.append((node, self._node(target), f"{kind}.{element}"))
+            number = elements.get((kind, element))
+            if number is None:   # one text per element of a type, not one per reference
+                number = elements[(kind, element)] = len(self._elements)
+                self._elements.append(f"{kind}.{element}")
+            edges.extend((node, self._node(target), number))
+
+    def _edge_list(self) -> Iterator[tuple[int, int, str]]:
+        edges, names = self._edges, self._elements
+        for at in range(0, len(edges), 3):
+            yield edges[at], edges[at + 1], names[edges[at + 2]]
 
     def rejected(self, key: str, file: str, line: int | None, pointer: str | None = None) -> None:
         """A rejected row would have made resource `key` ('Type/id')."""
@@ -86,8 +229,8 @@ class ReferenceGraph:
         no template of the mapping makes points at a resource the server already has (e.g. a payer's
         Organization): it is not the mapper's to hold back."""
         held: dict[int, Held] = {}
-        for source, target, element in self._edges:
-            if target not in self._row and source not in held:
+        for source, target, element in self._edge_list():
+            if not self._is_written(target) and source not in held:
                 row = self._rejected.get(target)
                 if row is None and self._keys[target].split("/", 1)[0] not in mapped_types:
                     continue
@@ -103,16 +246,21 @@ class ReferenceGraph:
         member row's Patient may go where the diagnosis it also makes may not). Returns the rows touched
         with the reason, the (type, id) taken out, and the rows taken out whole."""
         held = {self._index[key]: Held(f"{key.split('/', 1)[0]}.{element}", key, because)
-                for key, because in seeds.items() if key in self._index and self._index[key] in self._row}
+                for key, because in seeds.items() if key in self._index and self._is_written(self._index[key])}
         self._propagate(held, whole_rows=False)
         rows: dict[Row, Held] = {}
         for node, why in held.items():
-            rows.setdefault(self._row[node], why)
+            rows.setdefault(self._row(node), why)
         keys = set()
         for node in held:
             kind, _, rid = self._keys[node].partition("/")
             keys.add((kind, rid))
-        partial = {self._row[node] for node in self._row if node not in held and self._row[node] in rows}
+        partial = set()
+        for node in self._order:
+            if node not in held:
+                row = self._row(node)
+                if row in rows:
+                    partial.add(row)
         whole = set(rows) - partial
         return rows, keys, whole
 
@@ -121,20 +269,22 @@ class ReferenceGraph:
             return {}
         rows: dict[Row, Held] = {}
         nodes_of: dict[Row, list[int]] = {}
-        for node, row in self._row.items():
-            nodes_of.setdefault(row, []).append(node)
+        if whole_rows:
+            for node in self._order:
+                nodes_of.setdefault(self._row(node), []).append(node)
+        edges = list(self._edge_list())
         changed = True
         while changed:
             changed = False
             for node, why in list(held.items()) if whole_rows else ():   # a row goes whole
-                row = self._row[node]
+                row = self._row(node)
                 if row not in rows:
                     rows[row] = why
                     for other in nodes_of[row]:
                         if other not in held:
                             held[other] = why
                             changed = True
-            for source, target, element in self._edges:   # and what references it follows
+            for source, target, element in edges:   # and what references it follows
                 if target in held and source not in held:
                     held[source] = Held(element, self._keys[target], held[target].because)
                     changed = True
@@ -143,8 +293,8 @@ class ReferenceGraph:
     def held_keys(self, rows: dict[Row, Held]) -> set[tuple[str, str]]:
         """(type, id) of every resource of the held rows."""
         found = set()
-        for node, row in self._row.items():
-            if row in rows:
+        for node in self._order:
+            if self._row(node) in rows:
                 kind, _, rid = self._keys[node].partition("/")
                 found.add((kind, rid))
         return found

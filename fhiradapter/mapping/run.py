@@ -17,7 +17,9 @@ from fhiradapter.gcpolicy import long_run
 from fhiradapter.mapping.engine import MappingRun, RowResult, row_issue
 from fhiradapter.mapping.loader import Mapping
 from fhiradapter.mapping.engine import fault_text
-from fhiradapter.mapping.orphans import ReferenceGraph, consent_error_record, error_record as held_error
+from fhiradapter.mapping.orphans import (
+    NOT_WRITTEN, ReferenceGraph, consent_error_record, error_record as held_error, template_references,
+)
 from fhiradapter.mapping.manifest import write_manifest
 from fhiradapter.mapping.staging import staged
 from fhiradapter.mapping.writers import OutputWriter, open_output, write_json
@@ -25,6 +27,7 @@ from fhiradapter.outcome import Issue
 from fhiradapter.provenance import SourceRef, source_of
 
 if TYPE_CHECKING:
+    from fhiradapter.report.collect import WeeklyCounts
     from fhiradapter.validator import Validator
 
 ProgressHook = Callable[[int], None]
@@ -99,9 +102,8 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
     graph = ReferenceGraph()   # what depends on a rejected or never-mapped resource is held back
     file_warnings: list[str] = []
     findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
-    # resource id -> line of the row that gave it: a second row with the same source key would put
-    # two entries for one resource in a Bundle (the hash keeps this small on large exports)
-    first_rows: dict[int, int | None] = {}
+    # a second row with the same source key would put two entries for one resource in a Bundle: the
+    # reference graph knows each written resource and its row's line (_serialized asks it)
     workers = parallel.map_workers(mapping, input_dir, jobs, checks=checks, show_values=show_values)
     with long_run(), workers:   # fewer collector passes over loaded profiles and held resources
         try:
@@ -132,11 +134,12 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
             write_resource = writer.write_resource
             gate = _release_gate(mapping.program)   # what may not go to the payer without consent
             latest = _latest_date_tracker()
+            weekly = _weekly_counts(mapping.program)   # the report's weekly table, counted as written
             distinct_written = run.distinct_written
             for result in run.constants():   # the mapping's own resources (agency Organization, Location)
                 if checks is not None and validator is not None and result.resources:
                     _validate_row(result, checks, findings_handle, show_values)
-                lines = _serialized(result, first_rows) if not result.issues else None
+                lines = _serialized(result, graph) if not result.issues else None
                 if lines is None:
                     file_errors.extend(issue["message"] for issue in result.issues)
                     writer.write_error(result.error_record())
@@ -147,13 +150,15 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 for (template, resource, member, key), line in zip(result.resources, lines):
                     write_resource(resource, member, (template.identifier_system, key), line)
                     graph.written(resource, result.file, result.line)
+                    if weekly is not None and template.resource_type == "Encounter":
+                        weekly.add(resource)
             for result in (run.rows() if workers.pool is None else workers.rows(run)):
                 done = workers.prepared(result)   # what a worker process already did for this row (--jobs)
                 if checks is not None and validator is not None and result.resources and not result.issues:
                     _validate_row(result, checks, findings_handle, show_values, done.found if done is not None else None)
                 ok = not result.issues
                 if ok:
-                    lines = _serialized(result, first_rows, done.lines if done is not None else None)
+                    lines = _serialized(result, graph, done.lines if done is not None else None)
                     ok = lines is not None
                 if ok:
                     refs = done.refs if done is not None else None
@@ -163,9 +168,14 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                             distinct_written.add(resource["id"])
                         write_resource(resource, member, (template.identifier_system, key), line)
                         graph.written(resource, result.file, result.line, result.pointer,
-                                      refs[n] if refs is not None else None)
+                                      refs[n] if refs is not None else
+                                      template_references(template.refs, resource) if template.read_refs is None else
+                                      template.read_refs(resource))
                         if gate is not None:
-                            gate.written(resource, member, done.gate[n] if done is not None and done.gate else None)
+                            gate.written(resource, member, template.part2,
+                                         done.gate[n] if done is not None and done.gate else None)
+                        if weekly is not None and template.resource_type == "Encounter":
+                            weekly.add(resource)
                         if latest is not None:
                             if dates is None:
                                 latest.add(resource)
@@ -181,13 +191,14 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 if progress is not None:
                     progress(1)
 
-            _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates})
+            on_drop = weekly.remove if weekly is not None else None
+            _hold_back(graph, writer, files, {t.resource_type for t in mapping.templates}, on_drop)
             if gate is not None:
                 # the release date: --as-of, else the export's end (deterministic, unlike today); `map`
                 # judges no dates (no evaluation date): any active permit consent naming a recipient counts
                 release_day = (checks.as_of if checks is not None else None) or \
                     (latest.day if latest is not None else None)
-                _hold_back_without_consent(graph, gate, writer, files, release_day)
+                _hold_back_without_consent(graph, gate, writer, files, release_day, on_drop)
 
             on_member = None
             if checks is not None and checks.run_rules is not None and findings_handle is not None:
@@ -228,7 +239,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
         summary["findings"] = checks.findings
     write_json(out / "summary.json", summary)
     from fhiradapter.report import write_run_report   # Jinja2 + pygal: loaded once the rows are done
-    write_run_report(out)
+    write_run_report(out, weekly=weekly)
     write_manifest(out, summary, command="run" if checks is not None else "map",
                    latest=latest.day if latest is not None else None, timezone=mapping.timezone)
     return summary
@@ -248,7 +259,7 @@ def _needed_inputs(program: str | None) -> tuple[str, ...]:
 
 
 def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, FileCount],
-               mapped_types: set[str]) -> None:
+               mapped_types: set[str], on_drop: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Take the rows whose resources reference a resource no output contains out of the output:
     reported in errors.ndjson ("held back: depends on FILE:LINE") and counted as rejected."""
     rows = graph.held_back(mapped_types)
@@ -260,7 +271,7 @@ def _hold_back(graph: ReferenceGraph, writer: OutputWriter, files: dict[str, Fil
         if count is not None:
             count.mapped -= 1
             count.rejected += 1
-    writer.drop(graph.held_keys(rows))
+    writer.drop(graph.held_keys(rows), on_drop)
 
 
 def _release_gate(program: str | None) -> Any:
@@ -273,7 +284,8 @@ def _release_gate(program: str | None) -> Any:
 
 
 def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputWriter,
-                               files: dict[str, FileCount], day: date | None) -> None:
+                               files: dict[str, FileCount], day: date | None,
+                               on_drop: Callable[[dict[str, Any]], None] | None = None) -> None:
     """Take out what the state-limits table lets go only with the member's consent, when no consent
     permits it, with everything that references it (never half a member's Bundle); reported like a
     held-back orphan, with the law's citation."""
@@ -288,28 +300,26 @@ def _hold_back_without_consent(graph: ReferenceGraph, gate: Any, writer: OutputW
         if count is not None and row in whole:   # a row that still gives other resources stays mapped
             count.mapped -= 1
             count.rejected += 1
-    writer.drop(keys - dropped)
+    writer.drop(keys - dropped, on_drop)
 
 
-def _serialized(result: RowResult, first_rows: dict[int, int | None],
-                done: list[bytes] | None = None) -> list[bytes] | None:
+def _serialized(result: RowResult, graph: ReferenceGraph, done: list[bytes] | None = None) -> list[bytes] | None:
     """The row's resources as JSON lines, or None after rejecting the row: an id that is no FHIR id
-    (it names files and request URLs), a duplicate source key, or a value that cannot be written
-    (a lone surrogate, an integer past 64 bits, nesting too deep). Runs once per mapped row.
-    done: the lines a worker process serialized (--jobs)."""
+    (it names files and request URLs), a duplicate source key (a resource the graph has as written
+    already), or a value that cannot be written (a lone surrogate, an integer past 64 bits, nesting
+    too deep). Runs once per mapped row. done: the lines a worker process serialized (--jobs)."""
     lines: list[bytes] = []
-    marks: list[int] = []
     for template, resource, _member, _key in result.resources:
         rid = resource.get("id")
         if rid.__class__ is not str or not _fhir_id(rid):
             _reject(result, template.name, row_issue("invalid", "the resource id is not a valid FHIR id "
                                                      "([A-Za-z0-9-.]{1,64})", file=result.file, line=result.line))
             return None
-        mark = hash(rid)   # ids come from template + key, and a template reads one file
-        if mark in first_rows:
+        first = graph.written_line(f"{resource.get('resourceType')}/{rid}")
+        if first is not NOT_WRITTEN:
             _reject(result, template.name, row_issue(
                 "duplicate", f"the source key of template '{template.name}' was already used by line "
-                f"{first_rows[mark]} (one resource cannot come from two rows)", file=result.file, line=result.line))
+                f"{first} (one resource cannot come from two rows)", file=result.file, line=result.line))
             return None
         try:
             lines.append(orjson.dumps(resource) if done is None else done[len(lines)])
@@ -318,10 +328,6 @@ def _serialized(result: RowResult, first_rows: dict[int, int | None],
             _reject(result, template.name, row_issue("value", f"a value cannot be written as JSON ({why})",
                                                      file=result.file, line=result.line))
             return None
-        marks.append(mark)
-    line = result.line
-    for mark in marks:
-        first_rows[mark] = line
     return lines
 
 
@@ -391,6 +397,13 @@ def _origin(issue: Issue, resources: list[dict[str, Any]]) -> SourceRef | None:
     if isinstance(entry, int) and 0 <= entry < len(resources):
         return source_of(resources[entry])
     return None
+
+
+def _weekly_counts(program: str | None) -> WeeklyCounts | None:
+    """The run report's weekly contacts per member (report/collect.py), for a program it knows."""
+    from fhiradapter.programs import program as program_row
+    from fhiradapter.report.collect import WeeklyCounts   # (the report package loads Jinja2)
+    return WeeklyCounts(program) if program and program_row(program) is not None else None
 
 
 def _latest_date_tracker() -> Any:

@@ -177,9 +177,10 @@ class OutputWriter:
         """(type, id) of the resources already taken out (a copy)."""
         return set(self._dropped)
 
-    def drop(self, keys: set[tuple[str, str]]) -> None:
+    def drop(self, keys: set[tuple[str, str]], on_drop: Callable[[dict[str, Any]], None] | None = None) -> None:
         """Take written resources ((type, id)) out of the output, before the Bundles are written: the
-        NDJSON files of their types are rewritten without them and the Bundles skip them (orphans.py)."""
+        NDJSON files of their types are rewritten without them and the Bundles skip them (orphans.py).
+        on_drop: called with each resource taken out of an NDJSON file."""
         if not keys:
             return
         self._dropped |= keys
@@ -193,9 +194,12 @@ class OutputWriter:
             kept = 0
             with open(path, "rb") as src, open(tmp, "wb") as dst:
                 for line in src:
-                    if (resource_type, orjson.loads(line).get("id")) not in keys:
+                    resource = orjson.loads(line)
+                    if (resource_type, resource.get("id")) not in keys:
                         dst.write(line)
                         kept += 1
+                    elif on_drop is not None:
+                        on_drop(resource)
             os.replace(tmp, path)
             if kept:
                 self.counts[resource_type] = kept

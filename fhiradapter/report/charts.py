@@ -59,11 +59,15 @@ def met_chart(weekly: Weekly) -> str | None:
     if weekly.required is None:
         return None
     import pygal
-    met, short = [], []
-    for week in weekly.weeks:
-        active = [w for w in weekly.counts.values() if min(w) <= week <= max(w)]
-        met.append(sum(1 for w in active if w.get(week, 0) >= weekly.required))
-        short.append(sum(1 for w in active if w.get(week, 0) < weekly.required))
+    weeks, required = weekly.weeks, weekly.required
+    met, short = [0] * len(weeks), [0] * len(weeks)
+    position = {week: n for n, week in enumerate(weeks)}
+    for counts in weekly.counts.values():   # each member over its own span: one pass, not one per week
+        for n in range(position[min(counts)], position[max(counts)] + 1):
+            if counts.get(weeks[n], 0) >= required:
+                met[n] += 1
+            else:
+                short[n] += 1
     chart = pygal.StackedBar(**_config(title="Members meeting the weekly requirement", width=1000, height=320,
                                        legend_at_bottom=True, x_label_rotation=35, show_minor_x_labels=False,
                                        x_labels_major_every=max(1, len(weekly.weeks) // 12)))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from markupsafe import Markup
 
 from fhiradapter.mapping.errorfile import read_errors
 from fhiradapter.mapping.writers import bundle_name
@@ -21,11 +22,20 @@ from fhiradapter.mapping.writers import bundle_name
 _LINE_NUMBER = re.compile(r"\b(lines?) \d+")
 
 
+# The page stays the same size however large the run (issue 18: it was rendered per row): the tables
+# list at most these many entries, and say how many more the files hold.
+REJECTED_ROWS = 500   # rejected rows listed one by one (all of them are in errors.ndjson)
+GROUP_ROWS = 12       # file:line links per reason
+MEMBERS = 200         # members in the findings-by-member table and in the weekly table
+
+
 @dataclass
 class RejectGroup:
     reason: str
     column: str
-    rows: list[tuple[str, str]] = field(default_factory=list)   # (anchor, "file:line")
+    rows: list[tuple[str | None, str]] = field(default_factory=list)   # the first (anchor or None, "file:line")
+    count: int = 0    # rows with this reason and column
+    last: int = 0     # the last row counted (a row with two such issues counts once)
 
 
 @dataclass
@@ -55,6 +65,11 @@ class Weekly:
     required: int | None                 # contacts per member per week, None: no weekly minimum
     rule: str | None
     citation: str | None
+    shown: list[str] = field(default_factory=list)   # the members of the table (at most MEMBERS)
+
+    def span(self, member: str) -> tuple[date, date]:
+        weeks = self.counts[member]
+        return min(weeks), max(weeks)
 
     def cells(self, member: str) -> list[int | None]:
         """The member's contacts per week; None outside its first..last contact week (not judged here)."""
@@ -62,35 +77,60 @@ class Weekly:
         first, last = min(weeks), max(weeks)
         return [weeks.get(w, 0) if first <= w <= last else None for w in self.weeks]
 
+    def row_cells(self, member: str) -> Markup:
+        """The member's row of the weekly table: its cells as HTML (numbers and fixed classes only),
+        written here rather than per cell by the template (a few thousand cells per page)."""
+        required = self.required
+        cells = []
+        for n in self.cells(member):
+            if n is None:
+                cells.append('<td class="out"></td>')
+            elif required is not None and n < required:
+                cells.append(f'<td class="below">{n}</td>')
+            else:
+                cells.append(f'<td class="met">{n}</td>')
+        return Markup("".join(cells))
+
+    def short_weeks(self, member: str) -> int:
+        """Weeks within the member's span below the requirement."""
+        required = self.required or 0
+        weeks = self.counts[member]
+        first, last = min(weeks), max(weeks)
+        return sum(1 for w in self.weeks if first <= w <= last and weeks.get(w, 0) < required)
+
 
 @dataclass
 class RunData:
     summary: dict[str, Any]
     files: list[dict[str, Any]]
-    rejected_rows: list[dict[str, Any]]
+    rejected_rows: list[dict[str, Any]]   # the first REJECTED_ROWS
     reject_groups: list[RejectGroup]
     rules: list[RuleRow]
-    members: list[MemberRow]
+    members: list[MemberRow]               # the MEMBERS with the most errors, then warnings
     weekly: Weekly | None
     delivery: dict[str, Any] | None
     program_title: str | None
     citation: str | None
+    rejected_total: int = 0    # rejected rows (errors.ndjson lines)
+    members_total: int = 0     # members with a finding
 
 
-def collect(out: Path) -> RunData:
+def collect(out: Path, weekly: WeeklyCounts | None = None) -> RunData:
+    """weekly: the Encounters the run counted as it wrote them (else Encounter.ndjson is read)."""
     summary = orjson.loads((out / "summary.json").read_bytes())
     program = summary.get("program")
     files = [{"name": name, "read": c.get("read", 0), "mapped": c.get("mapped", 0),
               "rejected": c.get("rejected", 0), "skipped": c.get("skipped", 0)}
              for name, c in summary.get("files", {}).items()]
-    rejected_rows, groups = _rejected(out)
+    rejected_rows, groups, rejected_total = _rejected(out)
     rules, members = _findings(out)
     from fhiradapter.programs import program as program_row
     row = program_row(program) if program else None
     return RunData(summary=summary, files=files, rejected_rows=rejected_rows, reject_groups=groups,
-                   rules=rules, members=members, weekly=_weekly(out, program) if row else None,
+                   rules=rules, members=members[:MEMBERS], weekly=_weekly(out, program, weekly) if row else None,
                    delivery=delivery_state(out), program_title=row.title if row else None,
-                   citation=row.citation if row else None)
+                   citation=row.citation if row else None, rejected_total=rejected_total,
+                   members_total=len(members))
 
 
 def _reason(message: str, file: str | None) -> str:
@@ -100,24 +140,33 @@ def _reason(message: str, file: str | None) -> str:
     return _LINE_NUMBER.sub(r"\1 …", message)
 
 
-def _rejected(out: Path) -> tuple[list[dict[str, Any]], list[RejectGroup]]:
+def _rejected(out: Path) -> tuple[list[dict[str, Any]], list[RejectGroup], int]:
+    """The first REJECTED_ROWS rejected rows, the groups by reason and column (counts, first rows), and
+    the number of rejected rows."""
     rows: list[dict[str, Any]] = []
     groups: dict[tuple[str, str], RejectGroup] = {}
+    n = 0
     for n, record in enumerate(read_errors(out / "errors.ndjson"), start=1):
         file, line = record.get("file"), record.get("line")
         where = f"{file}:{line}" if line is not None else str(file)
-        anchor = f"row-{n}"
-        rows.append({"anchor": anchor, "where": where, "record": record.get("record"),
-                     "stage": record.get("stage"), "template": record.get("template"),
-                     "messages": [i.get("message", "") for i in record.get("issues", [])]})
+        anchor = f"row-{n}" if n <= REJECTED_ROWS else None   # a link only to a row the page lists
+        if anchor is not None:
+            rows.append({"anchor": anchor, "where": where, "record": record.get("record"),
+                         "stage": record.get("stage"), "template": record.get("template"),
+                         "messages": [i.get("message", "") for i in record.get("issues", [])]})
         for issue in record.get("issues", []):
             column = issue.get("column") or issue.get("expression") or "(whole row)"
             key = (_reason(issue.get("message", ""), file), column)
-            group = groups.setdefault(key, RejectGroup(key[0], column))
-            if not group.rows or group.rows[-1][0] != anchor:
-                group.rows.append((anchor, where))
-    ordered = sorted(groups.values(), key=lambda g: (-len(g.rows), g.reason, g.column))
-    return rows, ordered
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = RejectGroup(key[0], column)
+            if group.last != n:
+                group.last = n
+                group.count += 1
+                if len(group.rows) < GROUP_ROWS:
+                    group.rows.append((anchor, where))
+    ordered = sorted(groups.values(), key=lambda g: (-g.count, g.reason, g.column))
+    return rows, ordered, n
 
 
 def _finding_parts(issue: dict[str, Any]) -> tuple[str, str]:
@@ -174,30 +223,72 @@ def _catalogue() -> dict[str, tuple[str, str]]:
     return {r.id: (r.citation, r.statement) for r in catalogue()}
 
 
-def _weekly(out: Path, program: str) -> Weekly | None:
+class WeeklyCounts:
     """Contacts per member per week (weeks from Monday): the member Encounters that claim the program's
     Encounter profile (a stay claims none). The rule's finer test (which modes qualify) is the rule's:
-    its findings are in findings.ndjson and the report's findings table."""
-    from fhiradapter.canonical import profile_url
+    its findings are in findings.ndjson and the report's findings table.
+
+    map/run count the Encounters as they write them (and take out those held back), so the report
+    need not read Encounter.ndjson back (issue 18); a report refreshed later reads the file."""
+
+    def __init__(self, program: str) -> None:
+        from fhiradapter.canonical import profile_url
+        self.profile = profile_url(program, "Encounter")
+        self.counts: dict[str, dict[date, int]] = {}
+        self._weeks: dict[str, date | None] = {}   # 'YYYY-MM-DD' -> its week's Monday (None: no date)
+
+    def _week(self, start: str) -> date | None:
+        if start in self._weeks:
+            return self._weeks[start]
+        week: date | None
+        try:
+            day = date.fromisoformat(start)
+        except ValueError:
+            week = None
+        else:
+            week = day - timedelta(days=day.weekday())
+        if len(self._weeks) >= 4096:   # a few years of days; bounded
+            self._weeks.clear()
+        self._weeks[start] = week
+        return week
+
+    def add(self, encounter: dict[str, Any], step: int = 1) -> None:
+        """Count an Encounter written (step -1: one taken out of the output again)."""
+        if self.profile not in ((encounter.get("meta") or {}).get("profile") or ()):
+            return
+        member = (encounter.get("subject") or {}).get("reference")
+        if not isinstance(member, str) or not member.startswith("Patient/"):
+            return
+        week = self._week(str((encounter.get("period") or {}).get("start") or "")[:10])
+        if week is None:
+            return
+        weeks = self.counts.get(member)
+        if weeks is None:
+            weeks = self.counts[member] = {}
+        count = weeks.get(week, 0) + step
+        if count > 0:
+            weeks[week] = count
+        else:   # as if never written: no week, and no member, without a contact
+            weeks.pop(week, None)
+            if not weeks:
+                del self.counts[member]
+
+    def remove(self, encounter: dict[str, Any]) -> None:
+        self.add(encounter, -1)
+
+
+def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Weekly | None:
+    """The weekly table: from `counted` (the run's own counts), else read from Encounter.ndjson."""
     from fhiradapter.programs import program as program_row
-    path = out / "ndjson" / "Encounter.ndjson"
-    if not path.is_file():
-        return None
-    profile = profile_url(program, "Encounter")
-    counts: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    with open(path, "rb") as handle:
-        for text in handle:
-            encounter = orjson.loads(text)
-            if profile not in ((encounter.get("meta") or {}).get("profile") or ()):
-                continue
-            member = (encounter.get("subject") or {}).get("reference")
-            start = str((encounter.get("period") or {}).get("start") or "")[:10]
-            try:
-                day = date.fromisoformat(start)
-            except ValueError:
-                continue
-            if isinstance(member, str) and member.startswith("Patient/"):
-                counts[member][day - timedelta(days=day.weekday())] += 1
+    if counted is None:
+        path = out / "ndjson" / "Encounter.ndjson"
+        if not path.is_file():
+            return None
+        counted = WeeklyCounts(program)
+        with open(path, "rb") as handle:
+            for text in handle:
+                counted.add(orjson.loads(text))
+    counts = counted.counts
     if not counts:
         return None
     first = min(w for weeks in counts.values() for w in weeks)
@@ -208,8 +299,15 @@ def _weekly(out: Path, program: str) -> Weekly | None:
     citation = None
     if weekly is not None:
         citation = _catalogue().get(weekly[1], ("", ""))[0] or None
-    return Weekly(weeks, {m: dict(w) for m, w in sorted(counts.items())}, weekly[0] if weekly else None,
-                  weekly[1] if weekly else None, citation)
+    result = Weekly(weeks, {m: dict(w) for m, w in sorted(counts.items())}, weekly[0] if weekly else None,
+                    weekly[1] if weekly else None, citation)
+    shown = list(result.counts)
+    if len(shown) > MEMBERS:   # the members with the most weeks below the requirement, in member order
+        ranked = sorted(shown, key=lambda m: -result.short_weeks(m)) if result.required is not None else shown
+        keep = set(ranked[:MEMBERS])
+        shown = [m for m in shown if m in keep]
+    result.shown = shown
+    return result
 
 
 def delivery_state(out: Path) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
         return sep.join(texts)
 
     node = Compiled(fn, columns)
+    node.refs = None   # a text (compiler.NOWHERE)
     if parts and all(_pure(p) for p in parts):
         def inline_concat(src: FastSource) -> str:
             values = [src.emit(p) for p in parts]

@@ -6,7 +6,8 @@ from typing import Any
 from fhiradapter.mapping.errors import FieldError
 from fhiradapter.mapping.values import as_text
 from fhiradapter.mapping.compiler import (
-    Compiled, Ctx, Env, FastSource, Use, _column_label, _const, _field_node, _pure, compile_value,
+    NOWHERE, Compiled, Ctx, Env, FastSource, Use, _column_label, _const, _field_node, _has_reference, _pure,
+    compile_value,
 )
 from fhiradapter.mapping.directives.spec import Directive
 
@@ -56,6 +57,8 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
             raise FieldError("code-invalid", f"code not in lookup '{name}'", column=column, value=value) from None
 
     node = Compiled(fn, source.columns)
+    if not _has_reference(default) and not any(_has_reference(v) for v in table.values()):
+        node.refs = NOWHERE   # what the table (or default) gives holds no reference
     if _pure(source) and not ignore_case:
         def inline_lookup(src: FastSource) -> str:
             value, v, t, f = src.emit(source), src.var(), src.bind(table), src.bind(fn)

@@ -57,6 +57,8 @@ def compile_directive(spec: dict[str, Any], env: Env, where: str, element: str) 
         return ref
 
     node = Compiled(fn, columns)
+    # {'reference': text} (orphans.py checks the text), and a display, which may be anything
+    node.refs = (("reference", None),) if display is None else (("reference", None), ("display", True))
     key_node = key_parts[0] if len(key_parts) == 1 and key_parts[0].inline is not None else None
     if display is None and key_node is not None:
         # this reference's text per source key (the same member, staff, organization recur on
