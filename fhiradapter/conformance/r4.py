@@ -5,6 +5,7 @@ ValueSet or CodeSystem is parsed the first time it is asked for.
 """
 from __future__ import annotations
 
+import os
 import threading
 import zipfile
 from pathlib import Path
@@ -27,7 +28,9 @@ class R4Base:
     def __init__(self, archive: Path = ARCHIVE) -> None:
         if not archive.is_file():
             raise FileNotFoundError(f"R4 base model {archive} is missing; run `python tools/build_r4_model.py`")
+        self._archive = archive
         self._zip = zipfile.ZipFile(archive)
+        self._pid = os.getpid()
         self._read_lock = threading.Lock()
         self._cache: dict[str, Any] = {}
         index = self._member("index.json")
@@ -52,6 +55,11 @@ class R4Base:
         if cached is not None:
             return cached
         with self._read_lock:
+            if self._pid != os.getpid():
+                # a forked worker (--jobs): the inherited handle shares its file offset with the parent
+                # and the other workers, so reads would interleave; each process opens its own
+                self._zip = zipfile.ZipFile(self._archive)
+                self._pid = os.getpid()
             data = orjson.loads(self._zip.read(name))
         self._cache[name] = data
         return data
