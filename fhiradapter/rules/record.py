@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from .. import canonical as c
+from ..part2 import is_sud
 from .calendar import BadDate, parse_fhir, start_of
 from .config import RuleConfig
+
+if TYPE_CHECKING:
+    from .shared import SharedData
 
 # where the rules read a resource's dates (also used to find the record's latest date)
 DATE_PATHS = ("period.start", "period.end", "authoredOn", "created", "sent", "date", "dateTime",
@@ -82,7 +86,19 @@ def _codes_by_system(concept: Any, found: dict[str, list[Any]] | None = None) ->
 
 
 def has_code(concept: Any, system: str, code: str) -> bool:
-    return code in codes(concept, system)
+    """code in codes(concept, system), without building the set (the rules' most frequent test)."""
+    if isinstance(concept, dict):
+        coding = concept.get("coding")
+        if isinstance(coding, list) and code and isinstance(code, str):
+            for cd in coding:
+                if isinstance(cd, dict) and cd.get("code") == code and cd.get("system") == system:
+                    return True
+        return False
+    if isinstance(concept, list):
+        for item in concept:
+            if has_code(item, system, code):
+                return True
+    return False
 
 
 def ext(resource: dict[str, Any], url: str) -> dict[str, Any] | None:
@@ -119,15 +135,41 @@ def ref_key(reference: Any) -> str | None:
     return "/".join(parts[-2:]) if len(parts) >= 2 else text
 
 
+_PROGRAM_ELEMENTS = ("serviceType", "category", "code", "type")   # the last: EpisodeOfCare.type
+_TABLE_PROGRAMS = frozenset(c.PROGRAMS)
+
+
+def program_codes(res: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
+    """The bh-program codes of one resource, in one scan: (serviceType's: the programs it serves as a
+    contact, MemberRecord.programs_of: serviceType, category, code and an EpisodeOfCare's type, every
+    element's: what programs_named reads)."""
+    served: set[str] = set()
+    of: set[str] = set()
+    named: set[str] = set()
+    for name in _PROGRAM_ELEMENTS:
+        value = res.get(name)
+        if value is None:
+            continue
+        found = codes(value, c.PROGRAM_SYSTEM)
+        if not found:
+            continue
+        named |= found
+        if name == "serviceType":
+            served = found
+            of |= found
+        elif name != "type" or res.get("resourceType") == "EpisodeOfCare":
+            of |= found
+    return served, of, named
+
+
 def programs_named(resources: list[dict[str, Any]]) -> set[str]:
     """The table programs the resources' bh-program codings name (as MemberRecord.programs(), before a
     record exists: the record's zone depends on it)."""
     found: set[str] = set()
     for res in resources:
         if isinstance(res, dict):
-            for name in ("serviceType", "category", "code", "type"):   # type: EpisodeOfCare
-                found |= codes(res.get(name), c.PROGRAM_SYSTEM)
-    return found & set(c.PROGRAMS)
+            found |= program_codes(res)[2]
+    return found & _TABLE_PROGRAMS
 
 
 def key_of(resource: dict[str, Any]) -> str:
@@ -140,15 +182,45 @@ def describe(resource: dict[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{rid}" if rid else f"a {resource.get('resourceType')} without id"
 
 
+class KeyIndex:
+    """'Type/id', urn:uuid:{id} and fullUrl -> resource, as one dict filled in the resources' order
+    would hold them: 'Type/id' and fullUrl name the last resource that has them (`last`), urn:uuid:{id}
+    the first (`first`; mapped Bundles use fullUrl urn:uuid:{id}, docs/design.md, and references may
+    too). Kept as two maps so that a member record and the shared data can be looked up together."""
+
+    def __init__(self, resources: list[dict[str, Any]]) -> None:
+        self.last: dict[str, dict[str, Any]] = {}
+        self.first: dict[str, dict[str, Any]] = {}
+        for res in resources:
+            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str) or not res.get("id"):
+                continue
+            self.last[key_of(res)] = res
+            self.first.setdefault(f"urn:uuid:{res['id']}", res)
+            full = res.get("_fullUrl")
+            if isinstance(full, str):
+                self.last[full] = res
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        found = self.last.get(key)
+        return found if found is not None else self.first.get(key)
+
+
 @dataclass
 class MemberRecord:
+    """One member's resources and the readers the rules share.
+
+    `shared`: member-less reference data (Practitioners, Organizations, rosters) indexed once per run
+    (rules/shared.py); the record reads it as if its resources followed the member's own (`resources`
+    then holds the member's only), without copying or re-indexing it per member. `zone_from`: when the
+    config names no zone, the programs whose agency zone the record uses ("named": those the record's
+    bh-program codings name)."""
     resources: list[dict[str, Any]]
     config: RuleConfig
     problems: dict[tuple[str, str], str] = field(default_factory=dict)
+    shared: SharedData | None = None
+    zone_from: set[str] | Literal["named"] | None = None
 
     def __post_init__(self) -> None:
-        self.zone = self.config.zone
-        self._parsed = _PARSED.setdefault(self.zone, {})
         # resources are not changed while rules run: memoise what the rules read, keyed by id(resource)
         self._dates: dict[tuple[int, str], Dated] = {}    # (resource, path) -> (moment, local day)
         self._list_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -159,29 +231,40 @@ class MemberRecord:
         self._mode: dict[int, str | None] = {}
         self._types: dict[int, set[str]] = {}
         self._billable: dict[int, bool] = {}
-        self._by_key: dict[str, dict[str, Any]] | None = None
+        self._sud: dict[int, bool] = {}
+        self._keys: KeyIndex | None = None   # built on the first resolve: several programs never resolve
+        self._of_type: dict[str, list[dict[str, Any]]] = {}   # own + shared resources of a type
         self.by_type: dict[str, list[dict[str, Any]]] = {}
+        # one scan: resources by type and the bh-program codes of each (programs(), programs_of, the zone)
+        named: set[str] = set()
+        by_type, programs, served = self.by_type, self._programs, self._service_programs
         for res in self.resources:
-            if isinstance(res, dict) and isinstance(kind := res.get("resourceType"), str):
-                self.by_type.setdefault(kind, []).append(res)
+            if isinstance(res, dict):
+                if isinstance(kind := res.get("resourceType"), str):
+                    by_type.setdefault(kind, []).append(res)
+                served[id(res)], programs[id(res)], found = program_codes(res)
+                named |= found
+        self._named = named & _TABLE_PROGRAMS
+        self._record_programs = set().union(*programs.values()) & _TABLE_PROGRAMS
+        if self.shared is not None:
+            self._named |= self.shared.named
+            self._record_programs |= self.shared.programs
+        if self.zone_from is not None and self.config.timezone is None:
+            self.config = self.config.for_programs(self._named if self.zone_from == "named" else self.zone_from)
+        self.zone = self.config.zone
+        self._parsed = _PARSED.setdefault(self.zone, {})
         self.as_of: date = self._evaluation_date()
 
-    @property
-    def by_key(self) -> dict[str, dict[str, Any]]:
-        """'Type/id', urn:uuid:{id} and fullUrl -> resource; built on the first resolve (several
-        programs' rules never resolve a reference)."""
-        if self._by_key is None:
-            self._by_key = {}
-            for res in self.resources:
-                if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str) or not res.get("id"):
-                    continue
-                self._by_key[key_of(res)] = res
-                # mapped Bundles use fullUrl urn:uuid:{id} (docs/design.md), and references may too
-                self._by_key.setdefault(f"urn:uuid:{res['id']}", res)
-                full = res.get("_fullUrl")
-                if isinstance(full, str):
-                    self._by_key[full] = res
-        return self._by_key
+    def memo(self, key: tuple[Any, ...], build: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """A list of resources a rule module derives from the record, built once per record."""
+        found = self._list_cache.get(key)
+        if found is None:
+            found = self._list_cache[key] = build()
+        return found
+
+    def _all(self) -> list[dict[str, Any]]:
+        """The member's resources, then the shared ones (as one list held them before the index)."""
+        return self.resources if self.shared is None else self.resources + self.shared.resources
 
     def _evaluation_date(self) -> date:
         """config.as_of (or today) when given; otherwise the latest date the record shows, capped at
@@ -196,7 +279,7 @@ class MemberRecord:
         now = datetime.now(self.zone).date()
         latest = None
         dates, parsed = self._dates, self._parsed
-        for res in self.resources:
+        for res in self._all():
             if not isinstance(res, dict) or res.get("resourceType") in _UNDATED_TYPES:
                 continue
             heads = _DATE_HEAD_NAMES.intersection(res)
@@ -221,11 +304,28 @@ class MemberRecord:
 
     # ---- generic access -------------------------------------------------------------------
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
-        return self.by_type.get(resource_type, [])
+        if self.shared is None:
+            return self.by_type.get(resource_type, [])
+        found = self._of_type.get(resource_type)
+        if found is None:
+            own, shared = self.by_type.get(resource_type), self.shared.by_type.get(resource_type)
+            found = self._of_type[resource_type] = (own + shared if own and shared else own or shared or [])
+        return found
 
     def resolve(self, reference: Any) -> dict[str, Any] | None:
+        """The resource a Reference names, as if the shared resources followed the member's own in one
+        list indexed in order: 'Type/id' and fullUrl of the last resource holding them, urn:uuid:{id}
+        of the first (KeyIndex)."""
         key = ref_key(reference)
-        return self.by_key.get(key) if key else None
+        if not key:
+            return None
+        if self._keys is None:
+            self._keys = KeyIndex(self.resources)
+        if self.shared is None:
+            return self._keys.get(key)
+        shared = self.shared.keys
+        found = shared.last.get(key) or self._keys.last.get(key)
+        return found if found is not None else (self._keys.first.get(key) or shared.first.get(key))
 
     def when(self, resource: dict[str, Any], path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
@@ -279,6 +379,8 @@ class MemberRecord:
     def programs_of(self, resource: dict[str, Any]) -> set[str]:
         """(shared per record: callers only read it)"""
         found = self._programs.get(id(resource))
+        if found is None and self.shared is not None:
+            found = self.shared.programs_of.get(id(resource))
         if found is None:
             found = self._programs[id(resource)] = (
                 self._programs_served(resource) | codes(resource.get("category"), c.PROGRAM_SYSTEM)
@@ -290,16 +392,26 @@ class MemberRecord:
     def _programs_served(self, resource: dict[str, Any]) -> set[str]:
         """The bh-program codes of serviceType (what makes an Encounter a program contact)."""
         found = self._service_programs.get(id(resource))
+        if found is None and self.shared is not None:
+            found = self.shared.served.get(id(resource))
         if found is None:
             found = self._service_programs[id(resource)] = codes(resource.get("serviceType"), c.PROGRAM_SYSTEM)
         return found
 
     def programs(self) -> set[str]:
-        found: set[str] = set()
-        for res in self.resources:
-            if isinstance(res, dict):
-                found |= self.programs_of(res)
-        return found & set(c.PROGRAMS)
+        """The table programs the record's resources (own and shared) belong to (programs_of)."""
+        return set(self._record_programs)
+
+    def programs_named(self) -> set[str]:
+        """programs_named() of the record's resources (own and shared)."""
+        return set(self._named)
+
+    def is_sud(self, resource: dict[str, Any]) -> bool:
+        """part2.is_sud, once per resource and record (two consent rules ask about every resource)."""
+        found = self._sud.get(id(resource))
+        if found is None:
+            found = self._sud[id(resource)] = is_sud(resource)
+        return found
 
     # ---- program contacts and stays -------------------------------------------------------
     def is_stay(self, enc: dict[str, Any]) -> bool:
@@ -326,8 +438,9 @@ class MemberRecord:
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict[str, Any]]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
         key = ("contacts", program, finished_only)
-        if key in self._list_cache:
-            return list(self._list_cache[key])
+        cached = self._list_cache.get(key)
+        if cached is not None:
+            return list(cached)
         found = [e for e in self.of_type("Encounter")
                  if program in self._programs_served(e) and not self.is_stay(e)
                  and (not finished_only or e.get("status") == "finished")]
@@ -343,10 +456,13 @@ class MemberRecord:
 
     def stays(self, *types: str) -> list[dict[str, Any]]:
         # a cancelled or only planned stay never happened: it triggers no admission or discharge rule
-        found = [e for e in self.of_type("Encounter") if self.is_stay(e)
-                 and (not types or self.stay_type(e) in types)
-                 and e.get("status") not in ("entered-in-error", "cancelled", "planned")]
-        return sorted(found, key=self._start_key)
+        key = ("stays", *types)
+        found = self._list_cache.get(key)
+        if found is None:
+            found = self._list_cache[key] = sorted(
+                (e for e in self.of_type("Encounter") if self.is_stay(e) and (not types or self.stay_type(e) in types)
+                 and e.get("status") not in ("entered-in-error", "cancelled", "planned")), key=self._start_key)
+        return list(found)
 
     def contact_mode(self, enc: dict[str, Any]) -> str | None:
         mode = self._mode.get(id(enc), _MISSING)
@@ -380,15 +496,20 @@ class MemberRecord:
 
     # ---- referrals and plans --------------------------------------------------------------
     def referrals(self, program: str) -> list[dict[str, Any]]:
-        found = [s for s in self.of_type("ServiceRequest")
-                 if has_code(s.get("category"), c.PROGRAM_SYSTEM, program)
-                 and s.get("status") not in ("entered-in-error",)]
-        return sorted(found, key=lambda s: self._sort_key(s, "authoredOn"))
+        """The program's ServiceRequests (not entered in error), by authoredOn."""
+        key = ("referrals", program)
+        found = self._list_cache.get(key)
+        if found is None:
+            found = self._list_cache[key] = sorted(
+                (s for s in self.of_type("ServiceRequest") if has_code(s.get("category"), c.PROGRAM_SYSTEM, program)
+                 and s.get("status") not in ("entered-in-error",)), key=lambda s: self._sort_key(s, "authoredOn"))
+        return list(found)
 
     def plans(self, program: str | None = None, plan_type: str | None = None) -> list[dict[str, Any]]:
         key = ("plans", program, plan_type)
-        if key in self._list_cache:
-            return list(self._list_cache[key])
+        cached = self._list_cache.get(key)
+        if cached is not None:
+            return list(cached)
         found = []
         for plan in self.of_type("CarePlan"):
             if plan.get("status") == "entered-in-error":
