@@ -62,7 +62,10 @@ def is_sud(resource: dict[str, Any]) -> bool:
     if isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") in SUD_LABELS for s in labels):
         return True
     for key in _CODED:
-        for coding in _codings(resource.get(key)):
+        value = resource.get(key)
+        if value is None:   # most resources lack most of them (the rules ask about every resource)
+            continue
+        for coding in _codings(value):
             code = coding.get("code")
             if coding.get("system") == ICD10CM and isinstance(code, str) and code.upper().startswith(SUD_ICD10_PREFIXES):
                 return True

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Literal
 
 from .. import canonical as c
 from ..part2 import is_sud
@@ -135,31 +135,49 @@ def ref_key(reference: Any) -> str | None:
     return "/".join(parts[-2:]) if len(parts) >= 2 else text
 
 
-_PROGRAM_ELEMENTS = ("serviceType", "category", "code", "type")   # the last: EpisodeOfCare.type
 _TABLE_PROGRAMS = frozenset(c.PROGRAMS)
 
 
-def program_codes(res: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
+_NO_CODES: frozenset[str] = frozenset()
+
+
+def _program_codes_in(value: Any, found: set[str]) -> None:
+    """Add codes(value, c.PROGRAM_SYSTEM) to found, in plain loops (every resource of every record)."""
+    for item in value if isinstance(value, list) else (value,):
+        if isinstance(item, dict):
+            coding = item.get("coding")
+            if isinstance(coding, list):
+                for cd in coding:
+                    if isinstance(cd, dict) and cd.get("system") == c.PROGRAM_SYSTEM:
+                        code = cd.get("code")
+                        if code and isinstance(code, str):
+                            found.add(code)
+        elif isinstance(item, list):
+            _program_codes_in(item, found)
+
+
+def program_codes(res: dict[str, Any]) -> tuple[AbstractSet[str], AbstractSet[str], AbstractSet[str]]:
     """The bh-program codes of one resource, in one scan: (serviceType's: the programs it serves as a
     contact, MemberRecord.programs_of: serviceType, category, code and an EpisodeOfCare's type, every
     element's: what programs_named reads)."""
     served: set[str] = set()
-    of: set[str] = set()
-    named: set[str] = set()
-    for name in _PROGRAM_ELEMENTS:
+    value = res.get("serviceType")
+    if value is not None:
+        _program_codes_in(value, served)
+    of = set(served)
+    for name in ("category", "code"):
         value = res.get(name)
-        if value is None:
-            continue
-        found = codes(value, c.PROGRAM_SYSTEM)
-        if not found:
-            continue
-        named |= found
-        if name == "serviceType":
-            served = found
-            of |= found
-        elif name != "type" or res.get("resourceType") == "EpisodeOfCare":
-            of |= found
-    return served, of, named
+        if value is not None:
+            _program_codes_in(value, of)
+    value = res.get("type")
+    if value is None:
+        return served or _NO_CODES, of or _NO_CODES, of or _NO_CODES
+    kinds: set[str] = set()
+    _program_codes_in(value, kinds)
+    named = of | kinds
+    if res.get("resourceType") == "EpisodeOfCare":
+        of = named
+    return served or _NO_CODES, of or _NO_CODES, named or _NO_CODES
 
 
 def programs_named(resources: list[dict[str, Any]]) -> set[str]:
@@ -190,19 +208,24 @@ class KeyIndex:
 
     def __init__(self, resources: list[dict[str, Any]]) -> None:
         self.last: dict[str, dict[str, Any]] = {}
-        self.first: dict[str, dict[str, Any]] = {}
+        self.first: dict[str, dict[str, Any]] = {}   # by the id after "urn:uuid:"
         for res in resources:
-            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str) or not res.get("id"):
+            if not isinstance(res, dict) or not isinstance(kind := res.get("resourceType"), str) \
+                    or not (rid := res.get("id")):
                 continue
-            self.last[key_of(res)] = res
-            self.first.setdefault(f"urn:uuid:{res['id']}", res)
+            self.last[f"{kind}/{rid}"] = res
+            self.first.setdefault(str(rid), res)
             full = res.get("_fullUrl")
             if isinstance(full, str):
                 self.last[full] = res
 
     def get(self, key: str) -> dict[str, Any] | None:
         found = self.last.get(key)
-        return found if found is not None else self.first.get(key)
+        return found if found is not None else self.get_first(key)
+
+    def get_first(self, key: str) -> dict[str, Any] | None:
+        """The first resource whose urn:uuid:{id} is `key`."""
+        return self.first.get(key[9:]) if key.startswith("urn:uuid:") else None
 
 
 @dataclass
@@ -224,9 +247,10 @@ class MemberRecord:
         # resources are not changed while rules run: memoise what the rules read, keyed by id(resource)
         self._dates: dict[tuple[int, str], Dated] = {}    # (resource, path) -> (moment, local day)
         self._list_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        self._programs: dict[int, set[str]] = {}          # programs_of
-        self._service_programs: dict[int, set[str]] = {}  # bh-program codes of Encounter.serviceType
+        self._programs: dict[int, AbstractSet[str]] = {}          # programs_of
+        self._service_programs: dict[int, AbstractSet[str]] = {}  # bh-program codes of Encounter.serviceType
         self._type_codes: dict[int, dict[str, list[Any]]] = {}  # Encounter.type codes by system
+        self._categories: dict[int, dict[str, list[Any]]] = {}  # category codes by system
         self._stay: dict[int, bool] = {}
         self._mode: dict[int, str | None] = {}
         self._types: dict[int, set[str]] = {}
@@ -325,7 +349,7 @@ class MemberRecord:
             return self._keys.get(key)
         shared = self.shared.keys
         found = shared.last.get(key) or self._keys.last.get(key)
-        return found if found is not None else (self._keys.first.get(key) or shared.first.get(key))
+        return found if found is not None else (self._keys.get_first(key) or shared.get_first(key))
 
     def when(self, resource: dict[str, Any], path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
@@ -376,26 +400,25 @@ class MemberRecord:
         return _NO_DATE
 
     # ---- programs -------------------------------------------------------------------------
-    def programs_of(self, resource: dict[str, Any]) -> set[str]:
-        """(shared per record: callers only read it)"""
+    def programs_of(self, resource: dict[str, Any]) -> AbstractSet[str]:
+        """The bh-program codes of serviceType, category, code and an EpisodeOfCare's type (read once
+        per resource: callers only read it)."""
         found = self._programs.get(id(resource))
         if found is None and self.shared is not None:
             found = self.shared.programs_of.get(id(resource))
-        if found is None:
-            found = self._programs[id(resource)] = (
-                self._programs_served(resource) | codes(resource.get("category"), c.PROGRAM_SYSTEM)
-                | codes(resource.get("code"), c.PROGRAM_SYSTEM)
-                | (codes(resource.get("type"), c.PROGRAM_SYSTEM) if resource.get("resourceType") == "EpisodeOfCare"
-                   else set()))
+        if found is None:   # a resource outside the record
+            self._service_programs[id(resource)], found, _ = program_codes(resource)
+            self._programs[id(resource)] = found
         return found
 
-    def _programs_served(self, resource: dict[str, Any]) -> set[str]:
+    def _programs_served(self, resource: dict[str, Any]) -> AbstractSet[str]:
         """The bh-program codes of serviceType (what makes an Encounter a program contact)."""
         found = self._service_programs.get(id(resource))
         if found is None and self.shared is not None:
             found = self.shared.served.get(id(resource))
-        if found is None:
-            found = self._service_programs[id(resource)] = codes(resource.get("serviceType"), c.PROGRAM_SYSTEM)
+        if found is None:   # a resource outside the record
+            found, self._programs[id(resource)], _ = program_codes(resource)
+            self._service_programs[id(resource)] = found
         return found
 
     def programs(self) -> set[str]:
@@ -434,6 +457,14 @@ class MemberRecord:
         if by_system is None:
             by_system = self._type_codes[id(enc)] = _codes_by_system(enc.get("type"))
         return by_system
+
+    def _category_has(self, res: dict[str, Any], system: str, code: str) -> bool:
+        """has_code(res.get("category"), system, code), with the category scanned once per resource
+        (plans, referrals and their program and plan type are asked for many times per record)."""
+        by_system = self._categories.get(id(res))
+        if by_system is None:
+            by_system = self._categories[id(res)] = _codes_by_system(res.get("category"))
+        return code in by_system.get(system, ())
 
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict[str, Any]]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
@@ -501,7 +532,7 @@ class MemberRecord:
         found = self._list_cache.get(key)
         if found is None:
             found = self._list_cache[key] = sorted(
-                (s for s in self.of_type("ServiceRequest") if has_code(s.get("category"), c.PROGRAM_SYSTEM, program)
+                (s for s in self.of_type("ServiceRequest") if self._category_has(s, c.PROGRAM_SYSTEM, program)
                  and s.get("status") not in ("entered-in-error",)), key=lambda s: self._sort_key(s, "authoredOn"))
         return list(found)
 
@@ -514,9 +545,9 @@ class MemberRecord:
         for plan in self.of_type("CarePlan"):
             if plan.get("status") == "entered-in-error":
                 continue
-            if program and not has_code(plan.get("category"), c.PROGRAM_SYSTEM, program):
+            if program and not self._category_has(plan, c.PROGRAM_SYSTEM, program):
                 continue
-            if plan_type and not has_code(plan.get("category"), c.PLAN_TYPE_SYSTEM, plan_type):
+            if plan_type and not self._category_has(plan, c.PLAN_TYPE_SYSTEM, plan_type):
                 continue
             found.append(plan)
         self._list_cache[key] = sorted(found, key=lambda p: self._sort_key(p, "created", "period.start"))

@@ -9,7 +9,7 @@ rules find is the same and a record's cost no longer depends on how much referen
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import AbstractSet, Any, Callable
 
 from .record import KeyIndex, _TABLE_PROGRAMS, program_codes
 
@@ -20,8 +20,8 @@ class SharedData:
     def __init__(self, resources: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> None:
         self.resources: list[dict[str, Any]] = [r for r in resources if isinstance(r, dict)]
         self.by_type: dict[str, list[dict[str, Any]]] = {}
-        self.served: dict[int, set[str]] = {}       # MemberRecord._programs_served of each
-        self.programs_of: dict[int, set[str]] = {}  # MemberRecord.programs_of of each
+        self.served: dict[int, AbstractSet[str]] = {}       # MemberRecord._programs_served of each
+        self.programs_of: dict[int, AbstractSet[str]] = {}  # MemberRecord.programs_of of each
         named: set[str] = set()
         for res in self.resources:
             if isinstance(kind := res.get("resourceType"), str):
