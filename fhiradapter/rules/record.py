@@ -10,6 +10,7 @@ from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Literal
 
 from .. import canonical as c
+from ..programs import PROGRAM_TABLE
 from ..part2 import is_sud
 from .calendar import BadDate, parse_fhir, start_of
 from .config import RuleConfig
@@ -156,10 +157,11 @@ def _program_codes_in(value: Any, found: set[str]) -> None:
             _program_codes_in(item, found)
 
 
-def program_codes(res: dict[str, Any]) -> tuple[AbstractSet[str], AbstractSet[str], AbstractSet[str]]:
+def program_codes(res: dict[str, Any], named: bool = True) -> tuple[AbstractSet[str], AbstractSet[str], AbstractSet[str]]:
     """The bh-program codes of one resource, in one scan: (serviceType's: the programs it serves as a
     contact, MemberRecord.programs_of: serviceType, category, code and an EpisodeOfCare's type, every
-    element's: what programs_named reads)."""
+    element's: what programs_named reads; with named=False only an EpisodeOfCare's type is read, and
+    the third is programs_of: type_programs adds the rest when it is needed)."""
     served: set[str] = set()
     value = res.get("serviceType")
     if value is not None:
@@ -170,14 +172,23 @@ def program_codes(res: dict[str, Any]) -> tuple[AbstractSet[str], AbstractSet[st
         if value is not None:
             _program_codes_in(value, of)
     value = res.get("type")
-    if value is None:
+    if value is None or not (named or res.get("resourceType") == "EpisodeOfCare"):
         return served or _NO_CODES, of or _NO_CODES, of or _NO_CODES
     kinds: set[str] = set()
     _program_codes_in(value, kinds)
-    named = of | kinds
+    all_codes = of | kinds
     if res.get("resourceType") == "EpisodeOfCare":
-        of = named
-    return served or _NO_CODES, of or _NO_CODES, named or _NO_CODES
+        of = all_codes
+    return served or _NO_CODES, of or _NO_CODES, all_codes or _NO_CODES
+
+
+def type_programs(res: dict[str, Any]) -> set[str]:
+    """codes(res.get("type"), c.PROGRAM_SYSTEM): what programs_named reads besides programs_of."""
+    found: set[str] = set()
+    value = res.get("type")
+    if value is not None:
+        _program_codes_in(value, found)
+    return found
 
 
 def programs_named(resources: list[dict[str, Any]]) -> set[str]:
@@ -260,21 +271,18 @@ class MemberRecord:
         self._of_type: dict[str, list[dict[str, Any]]] = {}   # own + shared resources of a type
         self.by_type: dict[str, list[dict[str, Any]]] = {}
         # one scan: resources by type and the bh-program codes of each (programs(), programs_of, the zone)
-        named: set[str] = set()
         by_type, programs, served = self.by_type, self._programs, self._service_programs
         for res in self.resources:
             if isinstance(res, dict):
                 if isinstance(kind := res.get("resourceType"), str):
                     by_type.setdefault(kind, []).append(res)
-                served[id(res)], programs[id(res)], found = program_codes(res)
-                named |= found
-        self._named = named & _TABLE_PROGRAMS
+                served[id(res)], programs[id(res)], _ = program_codes(res, named=False)
         self._record_programs = set().union(*programs.values()) & _TABLE_PROGRAMS
         if self.shared is not None:
-            self._named |= self.shared.named
             self._record_programs |= self.shared.programs
         if self.zone_from is not None and self.config.timezone is None:
-            self.config = self.config.for_programs(self._named if self.zone_from == "named" else self.zone_from)
+            self.config = self.config.for_programs(self._zone_programs() if self.zone_from == "named"
+                                                   else self.zone_from)
         self.zone = self.config.zone
         self._parsed = _PARSED.setdefault(self.zone, {})
         self.as_of: date = self._evaluation_date()
@@ -425,9 +433,20 @@ class MemberRecord:
         """The table programs the record's resources (own and shared) belong to (programs_of)."""
         return set(self._record_programs)
 
-    def programs_named(self) -> set[str]:
-        """programs_named() of the record's resources (own and shared)."""
-        return set(self._named)
+    def _zone_programs(self) -> set[str]:
+        """programs_named() of the record's resources (own and shared), as far as the agency zone
+        (programs.timezone_for: the first of the table named) depends on it: programs() holds most of
+        them; the Encounter.type and other non-episode type codes it lacks are read only when a program
+        before the first it holds could be among them."""
+        found = set(self._record_programs)
+        if PROGRAM_TABLE and PROGRAM_TABLE[0].id in found:
+            return found
+        for res in self.resources:
+            if isinstance(res, dict):
+                found |= type_programs(res)
+        if self.shared is not None:
+            found |= self.shared.named
+        return found & _TABLE_PROGRAMS
 
     def is_sud(self, resource: dict[str, Any]) -> bool:
         """part2.is_sud, once per resource and record (two consent rules ask about every resource)."""
