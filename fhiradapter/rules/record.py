@@ -70,6 +70,25 @@ def codes(concept: Any, system: str) -> set[str]:
     return found
 
 
+def _coded_by_system(concept: Any, found: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
+    """system -> codes of a CodeableConcept (or list of them), in one scan, read as has_code() reads
+    it: code in _coded_by_system(concept).get(system, ()) is has_code(concept, system, code) for any
+    str system and non-empty str code (a coding that is no list holds nothing, as there)."""
+    found = {} if found is None else found
+    for item in concept if isinstance(concept, list) else (concept,):
+        if isinstance(item, list):
+            _coded_by_system(item, found)
+        elif isinstance(item, dict):
+            coding = item.get("coding")
+            if isinstance(coding, list):
+                for cd in coding:
+                    if isinstance(cd, dict):
+                        system, code = cd.get("system"), cd.get("code")
+                        if code and isinstance(code, str) and isinstance(system, str):
+                            found.setdefault(system, []).append(code)
+    return found
+
+
 def _codes_by_system(concept: Any, found: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
     """system -> codes of a CodeableConcept (or list of them), in one scan: codes(concept, system)
     is set(_codes_by_system(concept).get(system, ())) for any str system."""
@@ -482,7 +501,7 @@ class MemberRecord:
         (plans, referrals and their program and plan type are asked for many times per record)."""
         by_system = self._categories.get(id(res))
         if by_system is None:
-            by_system = self._categories[id(res)] = _codes_by_system(res.get("category"))
+            by_system = self._categories[id(res)] = _coded_by_system(res.get("category"))
         return code in by_system.get(system, ())
 
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict[str, Any]]:
