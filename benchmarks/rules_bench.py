@@ -20,6 +20,7 @@ judged with the reference data appended to each (how the rules read them before)
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import sys
 import tempfile
@@ -101,12 +102,25 @@ def scale_corpus(members: int, practitioners: int) -> tuple[list[list[dict]], li
     return records, orgs + staff
 
 
+def _indexed(v: Any, records: list[list[dict]], exprs: list[list[str]]) -> None:
+    """`validate`'s way: the reference data is the validator's shared context, indexed once."""
+    for record, names in zip(records, exprs):
+        v.rules_for_record(record, None, names)
+
+
+def _appended(records: list[list[dict]], shared: list[dict], config: Any) -> None:
+    """The way before: the reference data appended to every member record."""
+    from fhiradapter.rules import run_rules
+    for record in records:
+        run_rules(record + shared, config=config)
+
+
 def shared_scale(members: int, repeat: int) -> None:
     """Rules' CPU time per member record against the number of shared practitioners (see above)."""
     import gc
     from datetime import date
 
-    from fhiradapter.rules import RuleConfig, run_rules
+    from fhiradapter.rules import RuleConfig
     from fhiradapter.validator.engine import Validator
     print(f"{members} member records of every program profile; CPU time of the program rules per member")
     print(f"{'practitioners':>13}  {'indexed once (validate)':>24}  {'appended to each record':>24}")
@@ -118,14 +132,8 @@ def shared_scale(members: int, repeat: int) -> None:
         config = RuleConfig(timezone="America/Denver", export_end=v.rules_as_of)
         exprs = [[r["resourceType"] for r in record] for record in records]
 
-        def indexed() -> None:
-            for record, names in zip(records, exprs):
-                v.rules_for_record(record, None, names)
-
-        def appended() -> None:
-            for record in records:
-                run_rules(record + shared, config=config)
-
+        indexed = functools.partial(_indexed, v, records, exprs)
+        appended = functools.partial(_appended, records, shared, config)
         figures = []
         for fn in (indexed, appended):
             _clear_caches()
