@@ -45,15 +45,25 @@ _CODED = ("code", "reasonCode", "diagnosis")
 _NEVER_MARKED = ("Patient", "Consent", "Provenance")   # the member, the consent itself, the audit trail
 
 
-def _codings(value: Any) -> list[dict[str, Any]]:
+def _sud_coded(value: Any) -> bool:
+    """Whether a CodeableConcept (or diagnosis, or a list of them) holds an ICD-10-CM F10–F19 coding;
+    short-circuits on the first (mapping and the program rules ask about every resource)."""
     if isinstance(value, list):
-        return [c for item in value for c in _codings(item)]
+        for item in value:
+            if _sud_coded(item):
+                return True
+        return False
     if isinstance(value, dict):
         if "coding" in value:
-            return [c for c in value.get("coding") or [] if isinstance(c, dict)]
+            for coding in value.get("coding") or []:
+                if isinstance(coding, dict) and coding.get("system") == ICD10CM:
+                    code = coding.get("code")
+                    if isinstance(code, str) and code.upper().startswith(SUD_ICD10_PREFIXES):
+                        return True
+            return False
         if "condition" in value or "concept" in value:   # diagnosis.condition / .concept
-            return _codings(value.get("concept"))
-    return []
+            return _sud_coded(value.get("concept"))
+    return False
 
 
 def is_sud(resource: dict[str, Any]) -> bool:
@@ -63,10 +73,9 @@ def is_sud(resource: dict[str, Any]) -> bool:
     if isinstance(labels, list) and any(isinstance(s, dict) and s.get("code") in SUD_LABELS for s in labels):
         return True
     for key in _CODED:
-        for coding in _codings(resource.get(key)):
-            code = coding.get("code")
-            if coding.get("system") == ICD10CM and isinstance(code, str) and code.upper().startswith(SUD_ICD10_PREFIXES):
-                return True
+        value = resource.get(key)
+        if value is not None and _sud_coded(value):   # most resources lack most of them
+            return True
     return False
 
 

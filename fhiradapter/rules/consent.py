@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any, Iterator
 
 from .. import canonical as c
-from ..part2 import is_sud
 from .record import MemberRecord, codes, describe, has_code, ref_key
 from .registry import Finding, rule
 
@@ -117,15 +116,27 @@ def _is_part2(consent: dict[str, Any]) -> bool:
 
 
 def _released(record: MemberRecord) -> list[dict[str, Any]]:
+    """The resources that travel with the record (own, then shared); once per record (three rules ask),
+    the shared ones once per run."""
+    def build() -> list[dict[str, Any]]:
+        own = [r for r in record.resources if _is_released(r)]
+        if record.shared is None:
+            return own
+        shared = record.shared.memo(("released",), lambda: [r for r in record.shared.resources if _is_released(r)]
+                                    if record.shared is not None else [])
+        return own + shared if shared else own
+    return record.memo(("released",), build)
+
+
+def _is_released(r: Any) -> bool:
     # A CareTeam that names no subject is a standing team (reference data, as its Organization is).
-    return [r for r in record.resources if isinstance(r, dict) and r.get("resourceType")
-            and r.get("resourceType") not in NOT_RELEASED
-            and not (r.get("resourceType") == "CareTeam" and "subject" not in r)]
+    return (isinstance(r, dict) and bool(r.get("resourceType")) and r.get("resourceType") not in NOT_RELEASED
+            and not (r.get("resourceType") == "CareTeam" and "subject" not in r))
 
 
-def _sud_labelled(res: dict[str, Any]) -> bool:
+def _sud_labelled(record: MemberRecord, res: dict[str, Any]) -> bool:
     """SUD data: an SUD/42CFRPart2 label, or an ICD-10-CM F10–F19 code (fhiradapter/part2.py)."""
-    return is_sud(res)
+    return record.is_sud(res)
 
 
 def _one_finding(resources: list[tuple[dict[str, Any], str | None]], text: str, severity: str | None = None) -> Finding:
@@ -164,7 +175,7 @@ def consent_part2(record: MemberRecord) -> Iterator[Finding]:
     consents = record.of_type("Consent")
     uncovered: list[tuple[dict[str, Any], str | None]] = []
     for res in _released(record):
-        if not _sud_labelled(res):
+        if not _sud_labelled(record, res):
             continue
         day, _ = _date_of(record, res)
         if not any(_is_part2(cons) and _permits(record, cons, res, day, recipient, purpose) for cons in consents):
@@ -210,7 +221,7 @@ def part2_missing(consent: dict[str, Any]) -> list[str]:
                 "amount and kind of data, its expiry, and records the signed form (revocation statement, "
                 "signature) and the signature date.")
 def consent_part2_elements(record: MemberRecord) -> Iterator[Finding]:
-    if not any(_sud_labelled(res) for res in _released(record)):
+    if not any(_sud_labelled(record, res) for res in _released(record)):
         return   # no SUD data is shared: Part 2 does not apply to this record
     for consent in record.of_type("Consent"):
         if consent.get("status") != "active" or not _is_part2(consent):

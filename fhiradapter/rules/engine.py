@@ -7,8 +7,9 @@ from typing import Any, Iterable
 from ..citations import publicize
 from ..outcome import RULE_SYSTEM, Issue, Target
 from .config import RuleConfig
-from .record import MemberRecord, programs_named
+from .record import MemberRecord
 from .registry import Finding, Rule, registered
+from .shared import SharedData
 
 log = logging.getLogger(__name__)
 
@@ -73,23 +74,41 @@ def judged(record: MemberRecord) -> str:
             else f"period judged: up to {record.as_of.isoformat()}")
 
 
+# Rule.citation per rule id (with the rule it was built for: tests register other rules under an id):
+# built from the citations table on each call, the same for every finding
+_citations: dict[str, tuple[Rule, str]] = {}
+# publicize() rewrites only text holding one of these (its patterns all contain one): skip the rest
+_INTERNAL_MARKS = ("issue", ".txt", ".md")
+
+
+def _citation(rule: Rule) -> str:
+    found = _citations.get(rule.id)
+    if found is None or found[0] is not rule:
+        found = _citations[rule.id] = (rule, rule.citation)
+    return found[1]
+
+
 def _issue(rule: Rule, finding: Finding, period: str) -> Issue:
     extra = [x for x in (fhirpath(res, path) for res, path in finding.others) if x]
+    message = finding.message
+    if any(mark in message for mark in _INTERNAL_MARKS):
+        message = publicize(message)
     return Issue(severity=finding.severity or rule.severity, code=rule.issue_code,
-                 message=f"{publicize(finding.message)} ({period}) [{rule.citation}]",
+                 message=f"{message} ({period}) [{_citation(rule)}]",
                  expression=fhirpath(finding.resource, finding.path), rule=rule.id,
                  rule_system=RULE_SYSTEM, extra_expressions=extra, target=target(finding.resource, finding.path))
 
 
 def run_rules(member_resources: list[dict[str, Any]], *, programs: set[str] | None = None,
-              config: RuleConfig | None = None) -> list[Issue]:
+              config: RuleConfig | None = None, shared: SharedData | None = None) -> list[Issue]:
     """Check one member's records against the program rules; programs=None → the programs the
-    resources' bh-program codings name."""
+    resources' bh-program codings name. `shared`: the run's member-less reference data, indexed once
+    (rules/shared.py); the same findings as with those resources appended to member_resources."""
     config = config or RuleConfig()
     member_resources = list(member_resources or [])
-    if config.timezone is None:   # the agency zone of the record's program (programs table)
-        config = config.for_programs(set(programs) if programs is not None else programs_named(member_resources))
-    record = MemberRecord(member_resources, config)
+    # with no zone set: the agency zone of the record's program (programs table)
+    record = MemberRecord(member_resources, config, shared=shared,
+                          zone_from=set(programs) if programs is not None else "named")
     active = set(programs) if programs is not None else record.programs()
     issues: list[Issue] = []
     period = judged(record)
@@ -102,7 +121,7 @@ def run_rules(member_resources: list[dict[str, Any]], *, programs: set[str] | No
             log.debug("rule %s failed", rule.id, exc_info=True)
             issues.append(Issue(severity="warning", code="exception", rule=rule.id, rule_system=RULE_SYSTEM,
                                 message=f"rule {rule.id} could not be evaluated ({type(exc).__name__}); "
-                                        f"its findings are missing [{rule.citation}]"))
+                                        f"its findings are missing [{_citation(rule)}]"))
             continue
         issues.extend(_issue(rule, f, period) for f in findings)
     for message in record.problems.values():

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Literal
 
 from .. import canonical as c
+from ..programs import PROGRAM_TABLE
+from ..part2 import is_sud
 from .calendar import BadDate, parse_fhir, start_of
 from .config import RuleConfig
+
+if TYPE_CHECKING:
+    from .shared import SharedData
 
 # where the rules read a resource's dates (also used to find the record's latest date)
 DATE_PATHS = ("period.start", "period.end", "authoredOn", "created", "sent", "date", "dateTime",
@@ -65,6 +70,25 @@ def codes(concept: Any, system: str) -> set[str]:
     return found
 
 
+def _coded_by_system(concept: Any, found: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
+    """system -> codes of a CodeableConcept (or list of them), in one scan, read as has_code() reads
+    it: code in _coded_by_system(concept).get(system, ()) is has_code(concept, system, code) for any
+    str system and non-empty str code (a coding that is no list holds nothing, as there)."""
+    found = {} if found is None else found
+    for item in concept if isinstance(concept, list) else (concept,):
+        if isinstance(item, list):
+            _coded_by_system(item, found)
+        elif isinstance(item, dict):
+            coding = item.get("coding")
+            if isinstance(coding, list):
+                for cd in coding:
+                    if isinstance(cd, dict):
+                        system, code = cd.get("system"), cd.get("code")
+                        if code and isinstance(code, str) and isinstance(system, str):
+                            found.setdefault(system, []).append(code)
+    return found
+
+
 def _codes_by_system(concept: Any, found: dict[str, list[Any]] | None = None) -> dict[str, list[Any]]:
     """system -> codes of a CodeableConcept (or list of them), in one scan: codes(concept, system)
     is set(_codes_by_system(concept).get(system, ())) for any str system."""
@@ -82,7 +106,19 @@ def _codes_by_system(concept: Any, found: dict[str, list[Any]] | None = None) ->
 
 
 def has_code(concept: Any, system: str, code: str) -> bool:
-    return code in codes(concept, system)
+    """code in codes(concept, system), without building the set (the rules' most frequent test)."""
+    if isinstance(concept, dict):
+        coding = concept.get("coding")
+        if isinstance(coding, list) and code and isinstance(code, str):
+            for cd in coding:
+                if isinstance(cd, dict) and cd.get("code") == code and cd.get("system") == system:
+                    return True
+        return False
+    if isinstance(concept, list):
+        for item in concept:
+            if has_code(item, system, code):
+                return True
+    return False
 
 
 def ext(resource: dict[str, Any], url: str) -> dict[str, Any] | None:
@@ -119,15 +155,69 @@ def ref_key(reference: Any) -> str | None:
     return "/".join(parts[-2:]) if len(parts) >= 2 else text
 
 
+_TABLE_PROGRAMS = frozenset(c.PROGRAMS)
+
+
+_NO_CODES: frozenset[str] = frozenset()
+
+
+def _program_codes_in(value: Any, found: set[str]) -> None:
+    """Add codes(value, c.PROGRAM_SYSTEM) to found, in plain loops (every resource of every record)."""
+    for item in value if isinstance(value, list) else (value,):
+        if isinstance(item, dict):
+            coding = item.get("coding")
+            if isinstance(coding, list):
+                for cd in coding:
+                    if isinstance(cd, dict) and cd.get("system") == c.PROGRAM_SYSTEM:
+                        code = cd.get("code")
+                        if code and isinstance(code, str):
+                            found.add(code)
+        elif isinstance(item, list):
+            _program_codes_in(item, found)
+
+
+def program_codes(res: dict[str, Any], named: bool = True) -> tuple[AbstractSet[str], AbstractSet[str], AbstractSet[str]]:
+    """The bh-program codes of one resource, in one scan: (serviceType's: the programs it serves as a
+    contact, MemberRecord.programs_of: serviceType, category, code and an EpisodeOfCare's type, every
+    element's: what programs_named reads; with named=False only an EpisodeOfCare's type is read, and
+    the third is programs_of: type_programs adds the rest when it is needed)."""
+    served: set[str] = set()
+    value = res.get("serviceType")
+    if value is not None:
+        _program_codes_in(value, served)
+    of = set(served)
+    for name in ("category", "code"):
+        value = res.get(name)
+        if value is not None:
+            _program_codes_in(value, of)
+    value = res.get("type")
+    if value is None or not (named or res.get("resourceType") == "EpisodeOfCare"):
+        return served or _NO_CODES, of or _NO_CODES, of or _NO_CODES
+    kinds: set[str] = set()
+    _program_codes_in(value, kinds)
+    all_codes = of | kinds
+    if res.get("resourceType") == "EpisodeOfCare":
+        of = all_codes
+    return served or _NO_CODES, of or _NO_CODES, all_codes or _NO_CODES
+
+
+def type_programs(res: dict[str, Any]) -> set[str]:
+    """codes(res.get("type"), c.PROGRAM_SYSTEM): what programs_named reads besides programs_of."""
+    found: set[str] = set()
+    value = res.get("type")
+    if value is not None:
+        _program_codes_in(value, found)
+    return found
+
+
 def programs_named(resources: list[dict[str, Any]]) -> set[str]:
     """The table programs the resources' bh-program codings name (as MemberRecord.programs(), before a
     record exists: the record's zone depends on it)."""
     found: set[str] = set()
     for res in resources:
         if isinstance(res, dict):
-            for name in ("serviceType", "category", "code", "type"):   # type: EpisodeOfCare
-                found |= codes(res.get(name), c.PROGRAM_SYSTEM)
-    return found & set(c.PROGRAMS)
+            found |= program_codes(res)[2]
+    return found & _TABLE_PROGRAMS
 
 
 def key_of(resource: dict[str, Any]) -> str:
@@ -140,48 +230,92 @@ def describe(resource: dict[str, Any]) -> str:
     return f"{resource.get('resourceType')}/{rid}" if rid else f"a {resource.get('resourceType')} without id"
 
 
+class KeyIndex:
+    """'Type/id', urn:uuid:{id} and fullUrl -> resource, as one dict filled in the resources' order
+    would hold them: 'Type/id' and fullUrl name the last resource that has them (`last`), urn:uuid:{id}
+    the first (`first`; mapped Bundles use fullUrl urn:uuid:{id}, docs/design.md, and references may
+    too). Kept as two maps so that a member record and the shared data can be looked up together."""
+
+    def __init__(self, resources: list[dict[str, Any]]) -> None:
+        self.last: dict[str, dict[str, Any]] = {}
+        self.first: dict[str, dict[str, Any]] = {}   # by the id after "urn:uuid:"
+        for res in resources:
+            if not isinstance(res, dict) or not isinstance(kind := res.get("resourceType"), str) \
+                    or not (rid := res.get("id")):
+                continue
+            self.last[f"{kind}/{rid}"] = res
+            self.first.setdefault(str(rid), res)
+            full = res.get("_fullUrl")
+            if isinstance(full, str):
+                self.last[full] = res
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        found = self.last.get(key)
+        return found if found is not None else self.get_first(key)
+
+    def get_first(self, key: str) -> dict[str, Any] | None:
+        """The first resource whose urn:uuid:{id} is `key`."""
+        return self.first.get(key[9:]) if key.startswith("urn:uuid:") else None
+
+
 @dataclass
 class MemberRecord:
+    """One member's resources and the readers the rules share.
+
+    `shared`: member-less reference data (Practitioners, Organizations, rosters) indexed once per run
+    (rules/shared.py); the record reads it as if its resources followed the member's own (`resources`
+    then holds the member's only), without copying or re-indexing it per member. `zone_from`: when the
+    config names no zone, the programs whose agency zone the record uses ("named": those the record's
+    bh-program codings name)."""
     resources: list[dict[str, Any]]
     config: RuleConfig
     problems: dict[tuple[str, str], str] = field(default_factory=dict)
+    shared: SharedData | None = None
+    zone_from: set[str] | Literal["named"] | None = None
 
     def __post_init__(self) -> None:
-        self.zone = self.config.zone
-        self._parsed = _PARSED.setdefault(self.zone, {})
         # resources are not changed while rules run: memoise what the rules read, keyed by id(resource)
         self._dates: dict[tuple[int, str], Dated] = {}    # (resource, path) -> (moment, local day)
         self._list_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        self._programs: dict[int, set[str]] = {}          # programs_of
-        self._service_programs: dict[int, set[str]] = {}  # bh-program codes of Encounter.serviceType
+        self._programs: dict[int, AbstractSet[str]] = {}          # programs_of
+        self._service_programs: dict[int, AbstractSet[str]] = {}  # bh-program codes of Encounter.serviceType
         self._type_codes: dict[int, dict[str, list[Any]]] = {}  # Encounter.type codes by system
+        self._categories: dict[int, dict[str, list[Any]]] = {}  # category codes by system
         self._stay: dict[int, bool] = {}
         self._mode: dict[int, str | None] = {}
         self._types: dict[int, set[str]] = {}
         self._billable: dict[int, bool] = {}
-        self._by_key: dict[str, dict[str, Any]] | None = None
+        self._sud: dict[int, bool] = {}
+        self._keys: KeyIndex | None = None   # built on the first resolve: several programs never resolve
+        self._of_type: dict[str, list[dict[str, Any]]] = {}   # own + shared resources of a type
         self.by_type: dict[str, list[dict[str, Any]]] = {}
+        # one scan: resources by type and the bh-program codes of each (programs(), programs_of, the zone)
+        by_type, programs, served = self.by_type, self._programs, self._service_programs
         for res in self.resources:
-            if isinstance(res, dict) and isinstance(kind := res.get("resourceType"), str):
-                self.by_type.setdefault(kind, []).append(res)
+            if isinstance(res, dict):
+                if isinstance(kind := res.get("resourceType"), str):
+                    by_type.setdefault(kind, []).append(res)
+                served[id(res)], programs[id(res)], _ = program_codes(res, named=False)
+        self._record_programs = set().union(*programs.values()) & _TABLE_PROGRAMS
+        if self.shared is not None:
+            self._record_programs |= self.shared.programs
+        if self.zone_from is not None and self.config.timezone is None:
+            self.config = self.config.for_programs(self._zone_programs() if self.zone_from == "named"
+                                                   else self.zone_from)
+        self.zone = self.config.zone
+        self._parsed = _PARSED.setdefault(self.zone, {})
         self.as_of: date = self._evaluation_date()
 
-    @property
-    def by_key(self) -> dict[str, dict[str, Any]]:
-        """'Type/id', urn:uuid:{id} and fullUrl -> resource; built on the first resolve (several
-        programs' rules never resolve a reference)."""
-        if self._by_key is None:
-            self._by_key = {}
-            for res in self.resources:
-                if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str) or not res.get("id"):
-                    continue
-                self._by_key[key_of(res)] = res
-                # mapped Bundles use fullUrl urn:uuid:{id} (docs/design.md), and references may too
-                self._by_key.setdefault(f"urn:uuid:{res['id']}", res)
-                full = res.get("_fullUrl")
-                if isinstance(full, str):
-                    self._by_key[full] = res
-        return self._by_key
+    def memo(self, key: tuple[Any, ...], build: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """A list of resources a rule module derives from the record, built once per record."""
+        found = self._list_cache.get(key)
+        if found is None:
+            found = self._list_cache[key] = build()
+        return found
+
+    def _all(self) -> list[dict[str, Any]]:
+        """The member's resources, then the shared ones (as one list held them before the index)."""
+        return self.resources if self.shared is None else self.resources + self.shared.resources
 
     def _evaluation_date(self) -> date:
         """config.as_of (or today) when given; otherwise the latest date the record shows, capped at
@@ -196,7 +330,7 @@ class MemberRecord:
         now = datetime.now(self.zone).date()
         latest = None
         dates, parsed = self._dates, self._parsed
-        for res in self.resources:
+        for res in self._all():
             if not isinstance(res, dict) or res.get("resourceType") in _UNDATED_TYPES:
                 continue
             heads = _DATE_HEAD_NAMES.intersection(res)
@@ -221,11 +355,28 @@ class MemberRecord:
 
     # ---- generic access -------------------------------------------------------------------
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
-        return self.by_type.get(resource_type, [])
+        if self.shared is None:
+            return self.by_type.get(resource_type, [])
+        found = self._of_type.get(resource_type)
+        if found is None:
+            own, shared = self.by_type.get(resource_type), self.shared.by_type.get(resource_type)
+            found = self._of_type[resource_type] = (own + shared if own and shared else own or shared or [])
+        return found
 
     def resolve(self, reference: Any) -> dict[str, Any] | None:
+        """The resource a Reference names, as if the shared resources followed the member's own in one
+        list indexed in order: 'Type/id' and fullUrl of the last resource holding them, urn:uuid:{id}
+        of the first (KeyIndex)."""
         key = ref_key(reference)
-        return self.by_key.get(key) if key else None
+        if not key:
+            return None
+        if self._keys is None:
+            self._keys = KeyIndex(self.resources)
+        if self.shared is None:
+            return self._keys.get(key)
+        shared = self.shared.keys
+        found = shared.last.get(key) or self._keys.last.get(key)
+        return found if found is not None else (self._keys.get_first(key) or shared.get_first(key))
 
     def when(self, resource: dict[str, Any], path: str) -> datetime | date | None:
         """Read a date/dateTime at a dotted path; bad values are recorded as data problems."""
@@ -276,30 +427,52 @@ class MemberRecord:
         return _NO_DATE
 
     # ---- programs -------------------------------------------------------------------------
-    def programs_of(self, resource: dict[str, Any]) -> set[str]:
-        """(shared per record: callers only read it)"""
+    def programs_of(self, resource: dict[str, Any]) -> AbstractSet[str]:
+        """The bh-program codes of serviceType, category, code and an EpisodeOfCare's type (read once
+        per resource: callers only read it)."""
         found = self._programs.get(id(resource))
-        if found is None:
-            found = self._programs[id(resource)] = (
-                self._programs_served(resource) | codes(resource.get("category"), c.PROGRAM_SYSTEM)
-                | codes(resource.get("code"), c.PROGRAM_SYSTEM)
-                | (codes(resource.get("type"), c.PROGRAM_SYSTEM) if resource.get("resourceType") == "EpisodeOfCare"
-                   else set()))
+        if found is None and self.shared is not None:
+            found = self.shared.programs_of.get(id(resource))
+        if found is None:   # a resource outside the record
+            self._service_programs[id(resource)], found, _ = program_codes(resource)
+            self._programs[id(resource)] = found
         return found
 
-    def _programs_served(self, resource: dict[str, Any]) -> set[str]:
+    def _programs_served(self, resource: dict[str, Any]) -> AbstractSet[str]:
         """The bh-program codes of serviceType (what makes an Encounter a program contact)."""
         found = self._service_programs.get(id(resource))
-        if found is None:
-            found = self._service_programs[id(resource)] = codes(resource.get("serviceType"), c.PROGRAM_SYSTEM)
+        if found is None and self.shared is not None:
+            found = self.shared.served.get(id(resource))
+        if found is None:   # a resource outside the record
+            found, self._programs[id(resource)], _ = program_codes(resource)
+            self._service_programs[id(resource)] = found
         return found
 
     def programs(self) -> set[str]:
-        found: set[str] = set()
+        """The table programs the record's resources (own and shared) belong to (programs_of)."""
+        return set(self._record_programs)
+
+    def _zone_programs(self) -> set[str]:
+        """programs_named() of the record's resources (own and shared), as far as the agency zone
+        (programs.timezone_for: the first of the table named) depends on it: programs() holds most of
+        them; the Encounter.type and other non-episode type codes it lacks are read only when a program
+        before the first it holds could be among them."""
+        found = set(self._record_programs)
+        if PROGRAM_TABLE and PROGRAM_TABLE[0].id in found:
+            return found
         for res in self.resources:
             if isinstance(res, dict):
-                found |= self.programs_of(res)
-        return found & set(c.PROGRAMS)
+                found |= type_programs(res)
+        if self.shared is not None:
+            found |= self.shared.named
+        return found & _TABLE_PROGRAMS
+
+    def is_sud(self, resource: dict[str, Any]) -> bool:
+        """part2.is_sud, once per resource and record (two consent rules ask about every resource)."""
+        found = self._sud.get(id(resource))
+        if found is None:
+            found = self._sud[id(resource)] = is_sud(resource)
+        return found
 
     # ---- program contacts and stays -------------------------------------------------------
     def is_stay(self, enc: dict[str, Any]) -> bool:
@@ -323,11 +496,20 @@ class MemberRecord:
             by_system = self._type_codes[id(enc)] = _codes_by_system(enc.get("type"))
         return by_system
 
+    def _category_has(self, res: dict[str, Any], system: str, code: str) -> bool:
+        """has_code(res.get("category"), system, code), with the category scanned once per resource
+        (plans, referrals and their program and plan type are asked for many times per record)."""
+        by_system = self._categories.get(id(res))
+        if by_system is None:
+            by_system = self._categories[id(res)] = _coded_by_system(res.get("category"))
+        return code in by_system.get(system, ())
+
     def contacts(self, program: str, *, finished_only: bool = True) -> list[dict[str, Any]]:
         """Program contacts (Encounters with serviceType bh-program|program), by start."""
         key = ("contacts", program, finished_only)
-        if key in self._list_cache:
-            return list(self._list_cache[key])
+        cached = self._list_cache.get(key)
+        if cached is not None:
+            return list(cached)
         found = [e for e in self.of_type("Encounter")
                  if program in self._programs_served(e) and not self.is_stay(e)
                  and (not finished_only or e.get("status") == "finished")]
@@ -343,10 +525,13 @@ class MemberRecord:
 
     def stays(self, *types: str) -> list[dict[str, Any]]:
         # a cancelled or only planned stay never happened: it triggers no admission or discharge rule
-        found = [e for e in self.of_type("Encounter") if self.is_stay(e)
-                 and (not types or self.stay_type(e) in types)
-                 and e.get("status") not in ("entered-in-error", "cancelled", "planned")]
-        return sorted(found, key=self._start_key)
+        key = ("stays", *types)
+        found = self._list_cache.get(key)
+        if found is None:
+            found = self._list_cache[key] = sorted(
+                (e for e in self.of_type("Encounter") if self.is_stay(e) and (not types or self.stay_type(e) in types)
+                 and e.get("status") not in ("entered-in-error", "cancelled", "planned")), key=self._start_key)
+        return list(found)
 
     def contact_mode(self, enc: dict[str, Any]) -> str | None:
         mode = self._mode.get(id(enc), _MISSING)
@@ -380,22 +565,27 @@ class MemberRecord:
 
     # ---- referrals and plans --------------------------------------------------------------
     def referrals(self, program: str) -> list[dict[str, Any]]:
-        found = [s for s in self.of_type("ServiceRequest")
-                 if has_code(s.get("category"), c.PROGRAM_SYSTEM, program)
-                 and s.get("status") not in ("entered-in-error",)]
-        return sorted(found, key=lambda s: self._sort_key(s, "authoredOn"))
+        """The program's ServiceRequests (not entered in error), by authoredOn."""
+        key = ("referrals", program)
+        found = self._list_cache.get(key)
+        if found is None:
+            found = self._list_cache[key] = sorted(
+                (s for s in self.of_type("ServiceRequest") if self._category_has(s, c.PROGRAM_SYSTEM, program)
+                 and s.get("status") not in ("entered-in-error",)), key=lambda s: self._sort_key(s, "authoredOn"))
+        return list(found)
 
     def plans(self, program: str | None = None, plan_type: str | None = None) -> list[dict[str, Any]]:
         key = ("plans", program, plan_type)
-        if key in self._list_cache:
-            return list(self._list_cache[key])
+        cached = self._list_cache.get(key)
+        if cached is not None:
+            return list(cached)
         found = []
         for plan in self.of_type("CarePlan"):
             if plan.get("status") == "entered-in-error":
                 continue
-            if program and not has_code(plan.get("category"), c.PROGRAM_SYSTEM, program):
+            if program and not self._category_has(plan, c.PROGRAM_SYSTEM, program):
                 continue
-            if plan_type and not has_code(plan.get("category"), c.PLAN_TYPE_SYSTEM, plan_type):
+            if plan_type and not self._category_has(plan, c.PLAN_TYPE_SYSTEM, plan_type):
                 continue
             found.append(plan)
         self._list_cache[key] = sorted(found, key=lambda p: self._sort_key(p, "created", "period.start"))

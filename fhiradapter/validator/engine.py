@@ -181,20 +181,18 @@ class Validator:
         """rules_for without the once-per-run filter: (member index, issue, key of a finding about
         shared data or None), for callers that order records themselves (runner.run_member_rules)."""
         from ..rules import RuleConfig, run_rules   # imported on first use: `validate --no-rules` never loads them
+        from ..rules.shared import shared_for
         config = RuleConfig(timezone=self.timezone, export_end=self.rules_as_of)
         try:
             # reference data the submission shares (Practitioners in the shared Bundle) joins the record,
-            # as `run` does: one member record, one verdict (issue 12 defect 7)
-            # str() keys: an ill-typed id (a list) is the walker's finding, not a reason to lose every rule
-            own = {(str(r.get("resourceType")), str(r.get("id"))) for r in members if isinstance(r, dict)}
-            shared = [r for r in self.shared_context
-                      if (str(r.get("resourceType")), str(r.get("id"))) not in own]
-            found = run_rules(members + shared, programs={program} if program else None, config=config)
+            # as `run` does: one member record, one verdict (issue 12 defect 7); indexed once per run
+            shared = shared_for(self, members)
+            found = run_rules(members, programs={program} if program else None, config=config, shared=shared)
         except Exception as exc:
             _debug(exc)
             return [(None, Issue("error", "exception", f"program rules failed ({type(exc).__name__})",
                                  rule="rules-internal"), None)]
-        keys = {f"{r.get('resourceType')}.where(id='{r.get('id')}')" for r in shared} if shared else set()
+        keys = shared.expressions if shared is not None else set()
         index = _MemberIndex(members)
         out: list[tuple[int | None, Issue, tuple[Any, ...] | None]] = []
         for issue in found:

@@ -18,9 +18,11 @@ from typing import IO, Any, Iterator
 
 import orjson
 
+from ..gcpolicy import keep_long_lived
 from ..rules.window import LatestDate
 
 IN_MEMORY = 5_000    # resources held before spilling (~10 KB each once parsed: ~50 MB)
+KEEP_EVERY = 1_000   # held resources between gcpolicy.keep_long_lived calls
 PARTITIONS = 256     # temporary files past that: ~4,000 resources each at 1,000,000
 PARTITION_BYTES = 8 << 20   # a larger partition is split again before it is read (~50 MB parsed)
 
@@ -49,6 +51,8 @@ class MemberGroups:
             self._held.setdefault(member, []).append((seq, source, line, resource))
             if self.count > self.limit:
                 self._spill_held()
+            elif not self.count % KEEP_EVERY:
+                keep_long_lived()   # held until the rules run: no use walking them in every full pass
             return
         self._write(seq, member, source, line, resource)
 
@@ -81,6 +85,7 @@ class MemberGroups:
         at a time; in first-arrival order while nothing was spilled."""
         if self._held is not None:
             held, self._held = self._held, {}
+            keep_long_lived()
             for member, items in held.items():
                 yield items[0][0], member, [(s, n, r) for _, s, n, r in items]
             return
