@@ -177,8 +177,11 @@ class Pool:
             except multiprocessing.TimeoutError:
                 continue   # the task of a dead worker never completes: look again
 
+    def _worker_died(self) -> bool:
+        return {p.pid for p in list(self._pool._pool)} != self._pids   # type: ignore[attr-defined]
+
     def _check_workers(self) -> None:
-        if {p.pid for p in list(self._pool._pool)} != self._pids:   # type: ignore[attr-defined]
+        if self._worker_died():
             raise WorkerDied("a worker process ended unexpectedly (out of memory?); try fewer --jobs")
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
@@ -188,8 +191,29 @@ class Pool:
     def terminate(self) -> None:
         if not self._closed:
             self._closed = True
+            if self._worker_died():
+                self._abandon()
+                return
             self._pool.terminate()
             self._pool.join()
+
+    def _abandon(self) -> None:
+        """Stop after a worker was killed. It may have died holding a queue's lock or halfway through
+        writing its answer, and multiprocessing's own terminate then waits for that lock or message
+        forever (seen under load: `validate --jobs 2` hung instead of exiting 2). So: stop the thread
+        that replaces workers, kill every worker, and leave the pool's other threads (daemons) be."""
+        from multiprocessing.pool import TERMINATE
+        pool: Any = self._pool
+        pool._state = TERMINATE
+        pool._worker_handler._state = TERMINATE
+        pool._change_notifier.put(None)   # wakes the worker handler (a queue only this process writes)
+        pool._worker_handler.join(timeout=5)
+        for process in list(pool._pool):
+            if process.is_alive():
+                process.kill()
+        for process in list(pool._pool):
+            process.join(timeout=10)
+        pool._terminate.cancel()   # the finalizer would run multiprocessing's terminate at exit
 
     def close(self) -> None:
         if not self._closed:

@@ -44,3 +44,43 @@ def test_forked_workers_and_the_parent_read_the_definitions_at_once_without_mixi
     for child in children:
         child.join(timeout=60)
     assert wrong_here == 0 and wrong_there == [0, 0]
+
+
+def _noop() -> None:
+    return None
+
+
+def _pid(_task: object) -> int:
+    import os
+    return os.getpid()
+
+
+def test_a_pool_whose_worker_died_holding_a_queue_lock_still_stops():
+    """A worker killed (out of memory) while it held the answer queue's lock: stopping the pool must
+    not wait for that lock (it did, and `validate --jobs 2` hung instead of exiting 2)."""
+    import os
+    import signal
+    import threading
+
+    from fhiradapter.parallel import Pool, WorkerDied
+
+    pool = Pool(2, _noop)
+    victim = pool.submit(_pid, None).get(timeout=120)
+    inner = pool._pool
+    assert inner._outqueue._wlock.acquire(timeout=60)    # as the dying worker held it, mid-answer
+    os.kill(victim, signal.SIGKILL)
+    ended = threading.Event()
+    errors: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            pool.close()
+        except BaseException as exc:   # noqa: BLE001 - the thread hands it to the test
+            errors.append(exc)
+        finally:
+            ended.set()
+
+    threading.Thread(target=stop, daemon=True).start()
+    assert ended.wait(60), "stopping the pool waited on the dead worker's lock"
+    assert len(errors) == 1 and isinstance(errors[0], WorkerDied)
+    assert not any(p.is_alive() for p in inner._pool)
