@@ -641,8 +641,9 @@ def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate
     if validate:
         from .validator.engine import Validator
         _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values, strict=strict)
-    from .mapping.run import _release_gate
+    from .mapping.run import _release_gate, _weekly_counts
     _STATE["gate"] = _release_gate(mapping.program)
+    _STATE["weekly"] = _weekly_counts(mapping.program)
 
 
 _HEAD = ("resourceType", "id")
@@ -733,6 +734,7 @@ class Prepared:
     latest: list[str | None] | None = None
     heads: list[dict[str, Any]] | None = None   # each resource's resourceType and id (what the parent reads)
     gate: list[list[int] | None] | None = None   # the release gate's rows that withhold each resource
+    weeks: list[tuple[str, str] | None] | None = None   # what the report's weekly table counts (WeeklyCounts.fact)
 
 
 def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepared]]:
@@ -748,6 +750,7 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
     index: dict[int, int] = _STATE["templates"]
     validator = _STATE.get("validator")
     gate = _STATE.get("gate")
+    weekly = _STATE.get("weekly")
     run.ctx.strict_columns = task.strict_columns
     templates = run.mapping.templates_of(task.source)
     own = run._related_own_errors
@@ -778,6 +781,9 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
                                   if row.may_withhold(r.get("resourceType"), t.part2) and row.withholds(r)]
                                  if m else None
                                  for t, r, m, _k in result.resources]
+                if weekly is not None:
+                    done.weeks = [weekly.fact(r) if t.resource_type == "Encounter" else None
+                                  for t, r, _m, _k in result.resources]
         result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
                             for t, r, m, k in result.resources]
         out.append((result, marks, done))
