@@ -760,6 +760,7 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
 
     from .mapping.orphans import template_references
     from .mapping.run import resource_issues
+    from .mapping.sources import csv_record
     from .rules.window import LatestDate
     run: MappingRun = _STATE["run"]
     index: dict[int, int] = _STATE["templates"]
@@ -771,6 +772,8 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
     own = run._related_own_errors
     out: list[tuple[RowResult, list[Any] | None, Prepared]] = []
     for record in task.records:
+        if record.__class__ is tuple:   # a CSV row as read (sources.CsvRow)
+            record = csv_record(record)
         before = len(own)
         result = run.map_one(task.source, task.file, record, templates, task.prefix)
         marks = list(own)[before:] if len(own) != before else None
@@ -859,7 +862,7 @@ class MapWorkers:
 
         def tasks() -> Iterator[Any]:
             batch: _RowsTask | None = None
-            for item in run.work():
+            for item in run.work(raw=True):   # the workers trim a CSV row's values into its Record
                 if item.__class__ is RowResult:
                     if batch is not None:
                         yield batch
