@@ -51,6 +51,7 @@ CHUNK_BYTES = 256 << 10     # NDJSON bytes per task (~150-250 resources)
 ROWS_PER_TASK = 200         # export records per task
 RESOURCES_PER_TASK = 400    # resources of member records per rules task
 WINDOW_PER_WORKER = 3       # tasks in flight per worker: enough to keep each busy, bounded memory
+LOCK_WAIT = 2.0             # seconds terminate() waits for the task queue's lock (a killed worker may hold it)
 
 
 def cores() -> int:
@@ -146,6 +147,17 @@ def _quiet_pool() -> Any:
     class QuietPool(MPPool):
         def _get_sentinels(self) -> list[Any]:
             return [self._change_notifier._reader]   # type: ignore[attr-defined]
+
+        @staticmethod
+        def _help_stuff_finish(inqueue: Any, task_handler: Any, size: int) -> None:
+            # multiprocessing's, but a worker killed while it waited for a task holds the task
+            # queue's read lock for ever, and terminate() waited on it for ever: wait a little,
+            # then go on without it (the workers are terminated next; nothing reads the queue)
+            import time
+            inqueue._rlock.acquire(timeout=LOCK_WAIT)
+            while task_handler.is_alive() and inqueue._reader.poll():
+                inqueue._reader.recv()
+                time.sleep(0)
 
     return QuietPool
 

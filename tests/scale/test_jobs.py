@@ -405,6 +405,25 @@ def test_a_worker_killed_mid_map_ends_the_command_and_promotes_no_output(tmp_pat
     assert_no_orphans(workers)
 
 
+def test_workers_killed_while_waiting_for_a_task_do_not_hang_the_pool() -> None:
+    """An idle worker waits for its next task holding the task queue's lock; killed there, it never
+    lets go of it, and multiprocessing's terminate() waited for that lock for ever (the command hung
+    instead of exiting 2). Killing every idle worker makes sure the lock's holder is among them."""
+    pool = parallel.Pool(2, parallel._no_state)
+    try:
+        assert pool.wait(pool.submit(abs, -1)) == 1   # both started, one waits holding the lock
+        time.sleep(0.2)
+        for pid in pool._pids:
+            os.kill(pid, signal.SIGKILL)
+        started = time.monotonic()
+        with pytest.raises(parallel.WorkerDied):
+            pool.wait(pool.submit(abs, -2))
+    finally:
+        pool.terminate()
+    assert time.monotonic() - started < 60
+    assert not any(alive(pid) for pid in pool._pids)
+
+
 def test_a_worker_killed_mid_run_ends_the_command_with_a_message(runs: dict[int, tuple[int, str, Path]]) -> None:
     """A worker the kernel kills (out of memory) must not leave the command waiting forever, nor be
     quietly replaced: the command ends with exit 2 and says why. On a loaded machine the workers may
