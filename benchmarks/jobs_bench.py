@@ -10,7 +10,8 @@ share of the tree's: with --jobs N the parent must stay well under 1/N of it to 
 speed-ups against --jobs 1: by wall clock, and by CPU ("ideal": what the run would take on idle
 cores = max(parent CPU, all CPU / cores)). On a shared, loaded machine read the ideal column: the
 wall clock there measures the other jobs as much as ours. Worker peak RSS shows the bounded memory.
---spark N runs `python -m fhiradapter.spark --master local[N] validate` on the same NDJSON
+--profile-parent map prints where the parent's CPU goes (cProfile of its main thread, and the CPU of
+the pool's threads). --spark N runs `python -m fhiradapter.spark --master local[N] validate` on the same NDJSON
 (wall includes the JVM start; CPU is the whole tree: JVM, Python workers).
 """
 from __future__ import annotations
@@ -89,6 +90,33 @@ def _descendants(root: int) -> set[int]:
     return found | {root}
 
 
+PROFILED = """
+import cProfile, pstats, runpy, sys, time
+sys.argv = sys.argv[1:]
+profile = cProfile.Profile(time.thread_time)   # the main thread's CPU: the workers and waiting do not count
+profile.enable()
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+profile.disable()
+main = time.thread_time()
+other = time.process_time() - main
+stats = pstats.Stats(profile, stream=sys.stderr)
+print(f"parent: main thread {main:.2f} CPU-s (profiled), other threads (the pool's task and result "
+      f"handlers: pickling, unpickling) {other:.2f} CPU-s", file=sys.stderr)
+stats.sort_stats("tottime").print_stats(20)
+"""
+
+
+def profile_parent(cmd: list[str], work: Path) -> None:
+    """Where the parent's own CPU goes (profiled, so about twice its unprofiled time)."""
+    result = subprocess.run([sys.executable, "-c", PROFILED, *cmd[1:]], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, cwd=work)
+    text = result.stderr
+    print(text[text.find("parent: main thread"):] if "parent: main thread" in text else text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=4.0, help="examples/generate.py --scale (default 4)")
@@ -96,6 +124,9 @@ def main() -> None:
     parser.add_argument("--commands", default="validate,run,rules,map")
     parser.add_argument("--spark", default="", help="Spark local[N] runs of validate, e.g. 1,2")
     parser.add_argument("--work", help="folder to keep the corpus in (default: a temporary one)")
+    parser.add_argument("--profile-parent", metavar="COMMAND",
+                        help="after the table, profile the parent of COMMAND with the largest --jobs: its main "
+                             "thread's CPU per function (cProfile, thread CPU clock) and its other threads' CPU")
     args = parser.parse_args()
     jobs = [int(j) for j in args.jobs.split(",")]
     cores = len(os.sched_getaffinity(0))
@@ -120,7 +151,7 @@ def main() -> None:
             "run": (rows, "rows", lambda j: [*CLI, "run", "--program", "mt-cmp", str(corpus / "mt-cmp"), "--out",
                                              str(work / f"out-run-{j}"), "--no-progress", "--jobs", str(j)]),
             "map": (rows, "rows", lambda j: [*CLI, "map", "--mapping", str(ROOT / "mappings" / "mt-cmp.yaml"),
-                                             "--input", str(corpus / "mt-cmp"), "--out", str(work / f"out-map-{j}"),
+                                             str(corpus / "mt-cmp"), "--out", str(work / f"out-map-{j}"),
                                              "--no-progress", "--jobs", str(j)]),
         }
         print(f"corpus: examples x{args.scale:g} ({lines:,} NDJSON resources; mt-cmp export {rows:,} lines); "
@@ -139,6 +170,8 @@ def main() -> None:
                       f"{100 * m['parent'] / m['cpu']:>9.0f}%"
                       f"{count / m['cpu']:>9,.0f}/s{base['wall'] / m['wall']:>8.2f}{ideal:>9.2f}"
                       f"{m['rss']:>11.0f}  ({unit})")
+        if args.profile_parent:
+            profile_parent(commands[args.profile_parent][2](max(jobs)), work)
         for n in [int(x) for x in args.spark.split(",") if x]:
             m = timed([sys.executable, "-m", "fhiradapter.spark", "--master", f"local[{n}]", "validate",
                        "--out", str(work / f"spark-{n}"), *ndjson], work / "cpu.log")

@@ -51,6 +51,7 @@ CHUNK_BYTES = 256 << 10     # NDJSON bytes per task (~150-250 resources)
 ROWS_PER_TASK = 200         # export records per task
 RESOURCES_PER_TASK = 400    # resources of member records per rules task
 WINDOW_PER_WORKER = 3       # tasks in flight per worker: enough to keep each busy, bounded memory
+LOCK_WAIT = 2.0             # seconds terminate() waits for the task queue's lock (a killed worker may hold it)
 
 
 def cores() -> int:
@@ -135,13 +136,39 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _quiet_pool() -> Any:
+    """multiprocessing's Pool without its worker-maintenance thread waking on every result: that
+    thread also waits on the results pipe (for maxtasksperchild, which we do not use), so while a
+    result sits unread it loops, taking the parent's GIL: ~18,000 turns and a tenth of the parent's
+    CPU for one `map` of the benchmark's 24,000 rows. Worker deaths, close and terminate still wake it
+    (the workers' sentinels, the pool's change notifier)."""
+    from multiprocessing.pool import Pool as MPPool
+
+    class QuietPool(MPPool):
+        def _get_sentinels(self) -> list[Any]:
+            return [self._change_notifier._reader]   # type: ignore[attr-defined]
+
+        @staticmethod
+        def _help_stuff_finish(inqueue: Any, task_handler: Any, size: int) -> None:
+            # multiprocessing's, but a worker killed while it waited for a task holds the task
+            # queue's read lock for ever, and terminate() waited on it for ever: wait a little,
+            # then go on without it (the workers are terminated next; nothing reads the queue)
+            import time
+            inqueue._rlock.acquire(timeout=LOCK_WAIT)
+            while task_handler.is_alive() and inqueue._reader.poll():
+                inqueue._reader.recv()
+                time.sleep(0)
+
+    return QuietPool
+
+
 class Pool:
     """N worker processes, each initialised by `builder(*args)`; tasks run in order of results."""
 
     def __init__(self, jobs: int, builder: Callable[..., None], args: tuple[Any, ...] = ()) -> None:
         self.jobs = jobs
         self.window = WINDOW_PER_WORKER * jobs
-        self._pool: MPPool = _context().Pool(jobs, initializer=_init, initargs=(builder, args))
+        self._pool: MPPool = _quiet_pool()(jobs, initializer=_init, initargs=(builder, args), context=_context())
         self._pids = {p.pid for p in self._pool._pool}
         self._closed = False
 
@@ -665,8 +692,9 @@ def _build_mapper(mapping_path: str, input_dir: str, show_values: bool, validate
     if validate:
         from .validator.engine import Validator
         _STATE["validator"] = Validator(rules=False, timezone=timezone, show_values=show_values, strict=strict)
-    from .mapping.run import _release_gate
+    from .mapping.run import _release_gate, _weekly_counts
     _STATE["gate"] = _release_gate(mapping.program)
+    _STATE["weekly"] = _weekly_counts(mapping.program)
 
 
 _HEAD = ("resourceType", "id")
@@ -757,6 +785,7 @@ class Prepared:
     latest: list[str | None] | None = None
     heads: list[dict[str, Any]] | None = None   # each resource's resourceType and id (what the parent reads)
     gate: list[list[int] | None] | None = None   # the release gate's rows that withhold each resource
+    weeks: list[tuple[str, str] | None] | None = None   # what the report's weekly table counts (WeeklyCounts.fact)
 
 
 def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepared]]:
@@ -767,16 +796,20 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
 
     from .mapping.orphans import template_references
     from .mapping.run import resource_issues
+    from .mapping.sources import csv_record
     from .rules.window import LatestDate
     run: MappingRun = _STATE["run"]
     index: dict[int, int] = _STATE["templates"]
     validator = _STATE.get("validator")
     gate = _STATE.get("gate")
+    weekly = _STATE.get("weekly")
     run.ctx.strict_columns = task.strict_columns
     templates = run.mapping.templates_of(task.source)
     own = run._related_own_errors
     out: list[tuple[RowResult, list[Any] | None, Prepared]] = []
     for record in task.records:
+        if record.__class__ is tuple:   # a CSV row as read (sources.CsvRow)
+            record = csv_record(record)
         before = len(own)
         result = run.map_one(task.source, task.file, record, templates, task.prefix)
         marks = list(own)[before:] if len(own) != before else None
@@ -802,6 +835,9 @@ def _map_rows(task: _RowsTask) -> list[tuple[RowResult, list[Any] | None, Prepar
                                   if row.may_withhold(r.get("resourceType"), t.part2) and row.withholds(r)]
                                  if m else None
                                  for t, r, m, _k in result.resources]
+                if weekly is not None:
+                    done.weeks = [weekly.fact(r) if t.resource_type == "Encounter" else None
+                                  for t, r, _m, _k in result.resources]
         result.resources = [(index[id(t)], None if done.lines is not None else r, m, k)  # type: ignore[misc]
                             for t, r, m, k in result.resources]
         out.append((result, marks, done))
@@ -862,7 +898,7 @@ class MapWorkers:
 
         def tasks() -> Iterator[Any]:
             batch: _RowsTask | None = None
-            for item in run.work():
+            for item in run.work(raw=True):   # the workers trim a CSV row's values into its Record
                 if item.__class__ is RowResult:
                     if batch is not None:
                         yield batch
@@ -881,10 +917,15 @@ class MapWorkers:
             if batch is not None:
                 yield batch
 
+        import gc
         for task, answer in self.pool.ordered(_map_rows, tasks()):
             if isinstance(task, Local):
                 yield answer
                 continue
+            # what is held from here on (graph, lines for the Bundles) makes no cycles: keep it out
+            # of the collector's passes, which otherwise walk it again for every batch that comes
+            # back (gcpolicy.long_run unfreezes it at the end)
+            gc.freeze()
             for result, marks, done in answer:
                 if done.lines is not None and done.heads is not None:
                     result.resources = [(templates[i], LazyResource(head, line) if m or head.get("resourceType")

@@ -118,12 +118,14 @@ def _closest(column: str, header: list[str]) -> list[str]:
     return [lowered[c] for c in close]
 
 
-def open_records(path: Path, spec: dict[str, Any]) -> Iterator[Record]:
+def open_records(path: Path, spec: dict[str, Any], raw: bool = False) -> Iterator[Any]:
+    """raw: CSV rows as sources.CsvRow (a --jobs worker makes the Record)."""
     fmt = spec.get("format", "csv")
     encoding = spec.get("encoding", "utf-8")
     if fmt == "csv":   # an optional column the header lacks is in every row, empty
         return iter_csv(path, delimiter=spec.get("delimiter", ","), quote=spec.get("quote", '"'),
-                        encoding=encoding, header=spec.get("header", True), fill=spec.get("optional_columns", ()))
+                        encoding=encoding, header=spec.get("header", True), fill=spec.get("optional_columns", ()),
+                        raw=raw)
     optional = spec.get("required", True) is False   # `required: false`: the records may be missing too
     if fmt == "ndjson":
         return iter_ndjson(path, encoding=encoding, record_path=spec.get("record_path"), optional=optional)
@@ -211,10 +213,10 @@ class MappingRun:
         for item in self.work():
             yield item if item.__class__ is RowResult else self.map_one(*item)  # type: ignore[misc]
 
-    def work(self) -> Iterator[RowResult | tuple[str, str, Record, list[Template], str]]:
+    def work(self, raw: bool = False) -> Iterator[RowResult | tuple[str, str, Any, list[Template], str]]:
         """What rows() maps, in order: file problems and related-row results as RowResults, and each
         record to map as (source, file, record, templates, meta.source prefix). `--jobs` hands the
-        records to worker processes (fhiradapter/parallel.py)."""
+        records to worker processes (fhiradapter/parallel.py), CSV rows as read (raw: sources.CsvRow)."""
         yield from self._load_related()
         mapping = self.mapping
         for name in mapping.mapped_sources:
@@ -233,7 +235,7 @@ class MappingRun:
                 yield from self._header_check(name, spec, path)
             prefix = self.prefix(file)
             try:
-                for record in open_records(path, spec):
+                for record in open_records(path, spec, raw):
                     yield (name, file, record, templates, prefix)
             except SourceReadError as exc:
                 yield self._file_problem(name, file, exc.message, exc.line, exc.severity)

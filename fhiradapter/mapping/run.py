@@ -102,6 +102,10 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
     graph = ReferenceGraph()   # what depends on a rejected or never-mapped resource is held back
     file_warnings: list[str] = []
     findings_handle = open_output(out, "findings.ndjson") if checks is not None else None
+    # made before the workers fork, which take them over (the report package is imported once)
+    gate = _release_gate(mapping.program)   # what may not go to the payer without consent
+    latest = _latest_date_tracker()
+    weekly = _weekly_counts(mapping.program)   # the report's weekly table, counted as written
     # a second row with the same source key would put two entries for one resource in a Bundle: the
     # reference graph knows each written resource and its row's line (_serialized asks it)
     workers = parallel.map_workers(mapping, input_dir, jobs, checks=checks, show_values=show_values)
@@ -132,9 +136,6 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
 
             validator = checks.validator if checks is not None else None
             write_resource = writer.write_resource
-            gate = _release_gate(mapping.program)   # what may not go to the payer without consent
-            latest = _latest_date_tracker()
-            weekly = _weekly_counts(mapping.program)   # the report's weekly table, counted as written
             distinct_written = run.distinct_written
             for result in run.constants():   # the mapping's own resources (agency Organization, Location)
                 if checks is not None and validator is not None and result.resources:
@@ -175,7 +176,12 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                             gate.written(resource, member, template.part2,
                                          done.gate[n] if done is not None and done.gate else None)
                         if weekly is not None and template.resource_type == "Encounter":
-                            weekly.add(resource)
+                            if done is not None and done.weeks is not None:   # counted by the worker
+                                fact = done.weeks[n]
+                                if fact is not None:
+                                    weekly.count(*fact)
+                            else:
+                                weekly.add(resource)
                         if latest is not None:
                             if dates is None:
                                 latest.add(resource)

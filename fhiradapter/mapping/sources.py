@@ -309,10 +309,29 @@ def read_csv_header(path: Path, *, delimiter: str = ",", quote: str = '"', encod
     return []
 
 
+CsvRow = tuple[int, list[str], list[str], list[str]]
+"""A CSV record as read (line, fields, columns, columns the header lacks): iter_csv(raw=True) gives
+these for --jobs, whose workers make the Record (csv_record), not the process reading the file."""
+
+
+def csv_record(row: CsvRow) -> Record:
+    """The Record iter_csv gives for a row it read (values trimmed, empty -> None)."""
+    line, fields, columns, extra = row
+    data: dict[str, Any] = dict(zip(columns, [v.strip() or None for v in fields]))
+    if len(fields) < len(columns):
+        for name in columns[len(fields):]:
+            data[name] = None
+    if extra:
+        for name in extra:
+            data[name] = None
+    return Record(line, data)
+
+
 def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: str = "utf-8",
-             header: bool | list[str] = True, fill: Sequence[str] = ()) -> Iterator[Record]:
+             header: bool | list[str] = True, fill: Sequence[str] = (), raw: bool = False) -> Iterator[Any]:
     """Rows as column -> value (trimmed; empty -> None). A row that cannot be read is a row problem.
-    `fill`: columns the header may lack (optional columns); a lacking one is in every row as empty."""
+    `fill`: columns the header may lack (optional columns); a lacking one is in every row as empty.
+    raw: a row read is a CsvRow, made a Record by csv_record (the problems stay Records)."""
     handle, lines = _open_lines(path, encoding, quote)
     with handle:
         records = _CsvRecords(lines, delimiter, quote)
@@ -359,6 +378,9 @@ def iter_csv(path: Path, *, delimiter: str = ",", quote: str = '"', encoding: st
                 if len(fields) > width:
                     yield Record(start, None, problem=(
                         "structure", f"row has {len(fields)} fields, header has {width}"))
+                    continue
+                if raw:
+                    yield (start, fields, columns, extra)
                     continue
                 data: dict[str, Any] = dict(zip(columns, [v.strip() or None for v in fields]))
                 if len(fields) < width:

@@ -193,13 +193,19 @@ class OutputWriter:
             tmp = path.with_suffix(".ndjson.tmp")
             kept = 0
             with open(path, "rb") as src, open(tmp, "wb") as dst:
+                head = b'{"resourceType":"' + resource_type.encode() + b'","id":"'
                 for line in src:
-                    resource = orjson.loads(line)
-                    if (resource_type, resource.get("id")) not in keys:
+                    rid = _line_id(line, head)
+                    if rid is None:   # not a line as the mapper writes it: read it whole
+                        resource = orjson.loads(line)
+                        rid = resource.get("id")
+                    else:
+                        resource = None
+                    if (resource_type, rid) not in keys:
                         dst.write(line)
                         kept += 1
                     elif on_drop is not None:
-                        on_drop(resource)
+                        on_drop(resource if resource is not None else orjson.loads(line))
             os.replace(tmp, path)
             if kept:
                 self.counts[resource_type] = kept
@@ -317,6 +323,15 @@ class OutputWriter:
         self.errors.close()
         self._held = None
         self._close_spool()
+
+
+def _line_id(line: bytes, head: bytes) -> str | None:
+    """The id of a resource line that starts with its resourceType and id, as the mapper writes
+    them (an id is [A-Za-z0-9-.], never escaped), without parsing the line; None otherwise."""
+    if not line.startswith(head):
+        return None
+    end = line.find(b'"', len(head))
+    return line[len(head):end].decode("ascii") if end > 0 else None
 
 
 def _rewrite_local_refs(value: Any, local: set[str]) -> Any:

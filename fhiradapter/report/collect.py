@@ -254,12 +254,23 @@ class WeeklyCounts:
 
     def add(self, encounter: dict[str, Any], step: int = 1) -> None:
         """Count an Encounter written (step -1: one taken out of the output again)."""
+        fact = self.fact(encounter)
+        if fact is not None:
+            self.count(*fact, step)
+
+    def fact(self, encounter: dict[str, Any]) -> tuple[str, str] | None:
+        """What `add` counts of an Encounter: (member, start day text), or None when it counts nothing
+        (a --jobs worker finds it, so the parent never parses the Encounter)."""
         if self.profile not in ((encounter.get("meta") or {}).get("profile") or ()):
-            return
+            return None
         member = (encounter.get("subject") or {}).get("reference")
         if not isinstance(member, str) or not member.startswith("Patient/"):
-            return
-        week = self._week(str((encounter.get("period") or {}).get("start") or "")[:10])
+            return None
+        return member, str((encounter.get("period") or {}).get("start") or "")[:10]
+
+    def count(self, member: str, start: str, step: int = 1) -> None:
+        """Count one contact of `member` on day `start` (YYYY-MM-DD; step -1: take one out)."""
+        week = self._week(start)
         if week is None:
             return
         weeks = self.counts.get(member)

@@ -193,6 +193,39 @@ def test_map_writes_the_same_files_in_small_batches(tmp_path: Path, monkeypatch:
     assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
 
 
+def test_map_reads_unusual_csv_rows_in_the_parent_and_the_workers_alike(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent hands CSV rows to the workers as read and the workers trim them into records: a
+    BOM, a value with a line break inside quotes, a row with too many fields, a short row, blank
+    lines and an optional column the header leaves out give the same files as one process."""
+    import csv
+    import io
+    import shutil
+    monkeypatch.setattr(parallel, "ROWS_PER_TASK", 3)   # the unusual rows fall in several batches
+    export = tmp_path / "export"
+    shutil.copytree(EXAMPLES / "dc-cs", export)
+    path = export / "members.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    header = rows[0]
+    drop = header.index("language")   # an optional column: every row reads it as empty
+    rows = [r[:drop] + r[drop + 1:] for r in rows]
+    rows[2][rows[0].index("address_line")] = "12 Elm Way\nApt 4"   # a line break inside a quoted value
+    rows[3] = rows[3] + ["one too many"]
+    rows[4] = rows[4][:5]   # a short row: the rest is empty
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows(rows[:6] + [[]] + rows[6:])
+    path.write_bytes(b"\xef\xbb\xbf" + text.getvalue().encode("utf-8"))
+    for jobs in (1, 2):
+        code, _ = run_cli(["map", "--mapping", REPO / "mappings" / "dc-cs.yaml", export, "--out",
+                           tmp_path / f"jobs{jobs}", "--no-progress", "--jobs", jobs])
+        assert code == 1
+    assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
+    errors = (tmp_path / "jobs1" / "errors.ndjson").read_text()
+    assert "members.csv:5" in errors and "fields, header has" in errors   # the row after the two-line one
+    patients = (tmp_path / "jobs2" / "ndjson" / "Patient.ndjson").read_text()
+    assert "12 Elm Way\\nApt 4" in patients
+
+
 def test_workers_start_from_a_fork_server_where_other_threads_run(tmp_path: Path) -> None:
     """A process running other threads (a server calling the library) is never forked: its workers
     come from a fork server, import and compile for themselves, and give the same output."""
@@ -213,10 +246,16 @@ def test_workers_start_from_a_fork_server_where_other_threads_run(tmp_path: Path
     assert_same_folders(tmp_path / "jobs1", tmp_path / "jobs2")
 
 
-def test_a_larger_generated_corpus_gives_the_same_output(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    subprocess.run([sys.executable, str(EXAMPLES / "generate.py"), "--scale", "2", "--out", str(corpus)],
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example exports at twice their size (examples/generate.py --scale 2)."""
+    folder = tmp_path_factory.mktemp("corpus") / "x2"
+    subprocess.run([sys.executable, str(EXAMPLES / "generate.py"), "--scale", "2", "--out", str(folder)],
                    check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+def test_a_larger_generated_corpus_gives_the_same_output(tmp_path: Path, corpus: Path) -> None:
     for jobs in (1, 2):
         code, _ = run_cli(["run", "--program", "mt-cmp", corpus / "mt-cmp", "--out", tmp_path / f"jobs{jobs}",
                            "--no-progress", "--jobs", jobs])
@@ -337,6 +376,52 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_worker_killed_mid_map_ends_the_command_and_promotes_no_output(tmp_path: Path, corpus: Path) -> None:
+    """`map`'s pool no longer wakes on every result, but a worker's death still does: the command
+    ends with exit 2 and a message, and the half-written output is never moved into OUT."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "map", "--mapping", str(REPO / "mappings" /
+                             "mt-cmp.yaml"), str(corpus / "mt-cmp"), "--out", str(out), "--no-progress", "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 600
+        victim = None
+        while time.monotonic() < deadline and proc.poll() is None and victim is None:
+            workers = workers_of(proc.pid)
+            busy = [p for p in sorted(workers) if cpu_seconds(p) >= 0.1]   # mapping rows
+            victim = busy[0] if busy else None
+            time.sleep(0.02)
+        assert proc.poll() is None and victim is not None, "the command ended before a worker could be killed"
+        os.kill(victim, signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 2
+    assert "worker process ended unexpectedly" in stderr and "Traceback" not in stderr
+    assert not (out / "summary.json").exists() and not (out / "output.json").exists()
+    assert_no_orphans(workers)
+
+
+def test_workers_killed_while_waiting_for_a_task_do_not_hang_the_pool() -> None:
+    """An idle worker waits for its next task holding the task queue's lock; killed there, it never
+    lets go of it, and multiprocessing's terminate() waited for that lock for ever (the command hung
+    instead of exiting 2). Killing every idle worker makes sure the lock's holder is among them."""
+    pool = parallel.Pool(2, parallel._no_state)
+    try:
+        assert pool.wait(pool.submit(abs, -1)) == 1   # both started, one waits holding the lock
+        time.sleep(0.2)
+        for pid in pool._pids:
+            os.kill(pid, signal.SIGKILL)
+        started = time.monotonic()
+        with pytest.raises(parallel.WorkerDied):
+            pool.wait(pool.submit(abs, -2))
+    finally:
+        pool.terminate()
+    assert time.monotonic() - started < 60
+    assert not any(alive(pid) for pid in pool._pids)
 
 
 def test_a_worker_killed_mid_run_ends_the_command_with_a_message(runs: dict[int, tuple[int, str, Path]]) -> None:
