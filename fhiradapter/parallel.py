@@ -205,7 +205,10 @@ class Pool:
                 continue   # the task of a dead worker never completes: look again
 
     def _worker_died(self) -> bool:
-        return {p.pid for p in list(self._pool._pool)} != self._pids   # type: ignore[attr-defined]
+        """A worker ended (workers never end on their own while the pool is open): replaced by the
+        pool already, or dead and not yet noticed by it (exitcode polls the process)."""
+        workers = list(self._pool._pool)   # type: ignore[attr-defined]
+        return {p.pid for p in workers} != self._pids or any(p.exitcode is not None for p in workers)
 
     def _check_workers(self) -> None:
         if self._worker_died():

@@ -61,6 +61,7 @@ def test_a_pool_whose_worker_died_holding_a_queue_lock_still_stops():
     import os
     import signal
     import threading
+    import time
 
     from fhiradapter.parallel import Pool, WorkerDied
 
@@ -69,6 +70,9 @@ def test_a_pool_whose_worker_died_holding_a_queue_lock_still_stops():
     inner = pool._pool
     assert inner._outqueue._wlock.acquire(timeout=60)    # as the dying worker held it, mid-answer
     os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30   # the kernel ends it (the pool notices within a second)
+    while time.monotonic() < deadline and all(p.exitcode is None for p in inner._pool):
+        time.sleep(0.01)
     ended = threading.Event()
     errors: list[BaseException] = []
 
