@@ -407,8 +407,8 @@ def _weekly_counts(program: str | None) -> WeeklyCounts | None:
 
 
 def _latest_date_tracker() -> Any:
-    """A rules.window.LatestDate: the export's end, for the rules and the manifest's transactionTime."""
-    from fhiradapter.rules.window import LatestDate
+    """An exportend.LatestDate: the export's end, for the rules and the manifest's transactionTime."""
+    from fhiradapter.exportend import LatestDate   # (not via fhiradapter.rules: `map` loads no rules)
     return LatestDate()
 
 

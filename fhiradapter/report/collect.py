@@ -299,7 +299,8 @@ def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Wee
     citation = None
     if weekly is not None:
         citation = _catalogue().get(weekly[1], ("", ""))[0] or None
-    result = Weekly(weeks, {m: dict(w) for m, w in sorted(counts.items())}, weekly[0] if weekly else None,
+    # the run's own week dicts, not copies: a second copy of every member's weeks was the run's peak
+    result = Weekly(weeks, dict(sorted(counts.items())), weekly[0] if weekly else None,
                     weekly[1] if weekly else None, citation)
     shown = list(result.counts)
     if len(shown) > MEMBERS:   # the members with the most weeks below the requirement, in member order
