@@ -7,11 +7,12 @@ with --show-values), members are named by their Patient id, weeks by their start
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import orjson
 from markupsafe import Markup
@@ -61,7 +62,7 @@ class MemberRow:
 @dataclass
 class Weekly:
     weeks: list[date]
-    counts: dict[str, dict[date, int]]    # member -> week start -> contacts
+    counts: Mapping[str, dict[date, int]]   # member -> week start -> contacts (a WeekTable)
     required: int | None                 # contacts per member per week, None: no weekly minimum
     rule: str | None
     citation: str | None
@@ -229,24 +230,33 @@ class WeeklyCounts:
     its findings are in findings.ndjson and the report's findings table.
 
     map/run count the Encounters as they write them (and take out those held back), so the report
-    need not read Encounter.ndjson back (issue 18); a report refreshed later reads the file."""
+    need not read Encounter.ndjson back (issue 18); a report refreshed later reads the file.
+
+    Each member's weeks are one machine-integer array, [first Monday's ordinal, contacts of that week,
+    of the next, ...] (issue 18: a dict of dates per member was ~1 KB a member, the largest thing a
+    1,000,000-row `map` still held); `counts` reads them as {Monday: contacts}."""
 
     def __init__(self, program: str) -> None:
         from fhiradapter.canonical import profile_url
         self.profile = profile_url(program, "Encounter")
-        self.counts: dict[str, dict[date, int]] = {}
-        self._weeks: dict[str, date | None] = {}   # 'YYYY-MM-DD' -> its week's Monday (None: no date)
+        self._members: dict[str, array[int]] = {}
+        self._weeks: dict[str, int | None] = {}   # 'YYYY-MM-DD' -> its week's Monday, ordinal (None: no date)
 
-    def _week(self, start: str) -> date | None:
+    @property
+    def counts(self) -> WeekTable:
+        """member -> {week's Monday: contacts} (weeks without a contact left out), in member order."""
+        return WeekTable(self._members)
+
+    def _week(self, start: str) -> int | None:
         if start in self._weeks:
             return self._weeks[start]
-        week: date | None
+        week: int | None
         try:
             day = date.fromisoformat(start)
         except ValueError:
             week = None
         else:
-            week = day - timedelta(days=day.weekday())
+            week = day.toordinal() - day.weekday()
         if len(self._weeks) >= 4096:   # a few years of days; bounded
             self._weeks.clear()
         self._weeks[start] = week
@@ -262,19 +272,44 @@ class WeeklyCounts:
         week = self._week(str((encounter.get("period") or {}).get("start") or "")[:10])
         if week is None:
             return
-        weeks = self.counts.get(member)
+        weeks = self._members.get(member)
         if weeks is None:
-            weeks = self.counts[member] = {}
-        count = weeks.get(week, 0) + step
-        if count > 0:
-            weeks[week] = count
-        else:   # as if never written: no week, and no member, without a contact
-            weeks.pop(week, None)
-            if not weeks:
-                del self.counts[member]
+            if step > 0:
+                self._members[member] = array("I", (week, step))
+            return
+        at = (week - weeks[0]) // 7 + 1
+        if at < 1:   # a week before the member's first one so far
+            weeks[1:1] = array("I", bytes(4 * (1 - at)))
+            weeks[0] = week
+            at = 1
+        elif at >= len(weeks):
+            weeks.extend(array("I", bytes(4 * (at - len(weeks) + 1))))   # zeros up to this week
+        count = weeks[at] + step
+        weeks[at] = count if count > 0 else 0
+        if count <= 0 and not any(weeks[1:]):   # as if never written: no member without a contact
+            del self._members[member]
 
     def remove(self, encounter: dict[str, Any]) -> None:
         self.add(encounter, -1)
+
+
+class WeekTable(Mapping[str, dict[date, int]]):
+    """WeeklyCounts' arrays read as {week's Monday: contacts}, one member at a time (never all at once)."""
+
+    def __init__(self, members: dict[str, array[int]]) -> None:
+        self._members = members
+        self._order = sorted(members)
+
+    def __getitem__(self, member: str) -> dict[date, int]:
+        weeks = self._members[member]
+        first = weeks[0] - 7
+        return {date.fromordinal(first + 7 * n): c for n, c in enumerate(weeks) if n and c}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
 
 
 def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Weekly | None:
@@ -299,8 +334,7 @@ def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Wee
     citation = None
     if weekly is not None:
         citation = _catalogue().get(weekly[1], ("", ""))[0] or None
-    # the run's own week dicts, not copies: a second copy of every member's weeks was the run's peak
-    result = Weekly(weeks, dict(sorted(counts.items())), weekly[0] if weekly else None,
+    result = Weekly(weeks, counts, weekly[0] if weekly else None,
                     weekly[1] if weekly else None, citation)
     shown = list(result.counts)
     if len(shown) > MEMBERS:   # the members with the most weeks below the requirement, in member order
