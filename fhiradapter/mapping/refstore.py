@@ -22,6 +22,9 @@ CREATE TABLE nodes (key TEXT PRIMARY KEY, file INTEGER NOT NULL, line INTEGER, p
 CREATE TABLE edges (source TEXT NOT NULL, target TEXT NOT NULL, element INTEGER NOT NULL);
 CREATE TABLE rejected (key TEXT PRIMARY KEY, file TEXT NOT NULL, line INTEGER, pointer TEXT);
 """
+# a one-bit-per-slot filter of the written keys (4 MB): a key whose bit is clear was never written, so
+# the duplicate check of a new resource needs no query (at 1,000,000 keys ~3 % of them still ask)
+_FILTER_BITS = 1 << 25
 _BATCH = 4096   # rows buffered before one executemany (a statement per resource costs more than the mapping)
 
 
@@ -41,6 +44,7 @@ class DiskGraph:
         self._edges: list[tuple[str, str, int]] = []
         self._indexed = False
         self._unwritten: str | None = None
+        self._filter = bytearray(_FILTER_BITS >> 3)
         self._finalizer = weakref.finalize(self, _remove, self._db, self._path)
 
     def close(self) -> None:
@@ -53,6 +57,10 @@ class DiskGraph:
         pending = self._nodes.get(key)
         if pending is not None:
             return pending[0], pending[1]
+        bit = hash(key) & (_FILTER_BITS - 1)
+        if not self._filter[bit >> 3] & (1 << (bit & 7)):
+            self._unwritten = key
+            return None
         found = self._db.execute("SELECT file, line FROM nodes WHERE key = ?", (key,)).fetchone()
         self._unwritten = key if found is None else None   # written() next asks the same (the duplicate check)
         return None if found is None else (found[0], found[1])
@@ -67,6 +75,8 @@ class DiskGraph:
                              (file, line, pointer, key))
         else:
             self._nodes[key] = (file, line, pointer)
+            bit = hash(key) & (_FILTER_BITS - 1)
+            self._filter[bit >> 3] |= 1 << (bit & 7)
         self._unwritten = None
         self._edges.extend((key, target, element) for target, element in edges)
         if len(self._nodes) >= _BATCH or len(self._edges) >= 4 * _BATCH:

@@ -11,7 +11,7 @@ import pytest
 
 from fhiradapter.canonical import PROGRAMS
 from fhiradapter.cli.run import shipped_mapping
-from fhiradapter.mapping import orphans
+from fhiradapter.mapping import orphans, refstore
 from fhiradapter.mapping.loader import load_mapping
 from fhiradapter.mapping.run import map_input
 
@@ -69,6 +69,7 @@ def test_held_back_rows_and_duplicates_are_the_same_on_disk(mapper, monkeypatch:
     in_memory = mapper(BODY, FILES)
     before = _scratch_files()
     monkeypatch.setattr(orphans, "MEMORY_NODES", 1)
+    monkeypatch.setattr(refstore, "_BATCH", 1)   # each resource in the file at once: the duplicate asks SQLite
     on_disk = mapper(BODY, FILES)
     assert _outputs(on_disk.out) == _outputs(in_memory.out)
     held = [e for e in on_disk.errors if e["stage"] == "held-back"]
