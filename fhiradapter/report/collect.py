@@ -302,8 +302,20 @@ class WeekTable(Mapping[str, dict[date, int]]):
 
     def __getitem__(self, member: str) -> dict[date, int]:
         weeks = self._members[member]
-        first = weeks[0] - 7
-        return {date.fromordinal(first + 7 * n): c for n, c in enumerate(weeks) if n and c}
+        first = weeks[0]
+        return {date.fromordinal(first + 7 * n): c for n, c in enumerate(weeks[1:]) if c}
+
+    def first_and_last(self) -> tuple[date, date]:
+        """The first and the last week with a contact of any member (read from the arrays, no dicts)."""
+        first = last = None
+        for weeks in self._members.values():
+            counts = weeks[1:]
+            low = weeks[0] + 7 * next(n for n, c in enumerate(counts) if c)
+            high = weeks[0] + 7 * (len(counts) - 1 - next(n for n, c in enumerate(reversed(counts)) if c))
+            first = low if first is None or low < first else first
+            last = high if last is None or high > last else last
+        assert first is not None and last is not None   # asked only when there is a member
+        return date.fromordinal(first), date.fromordinal(last)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._order)
@@ -326,8 +338,7 @@ def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Wee
     counts = counted.counts
     if not counts:
         return None
-    first = min(w for weeks in counts.values() for w in weeks)
-    last = max(w for weeks in counts.values() for w in weeks)
+    first, last = counts.first_and_last()
     weeks = [first + timedelta(days=7 * n) for n in range((last - first).days // 7 + 1)]
     row = program_row(program)
     weekly = row.weekly if row else None

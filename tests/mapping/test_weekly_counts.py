@@ -38,6 +38,8 @@ def test_counts_read_as_contacts_per_member_per_week() -> None:
     table = counted.counts
     assert list(table) == sorted(expected)
     assert {member: table[member] for member in table} == expected
+    every_week = [week for weeks in expected.values() for week in weeks]
+    assert table.first_and_last() == (min(every_week), max(every_week))   # the report's columns
     # an Encounter of another profile, or with no start, is not counted
     counted.add({"meta": {"profile": ["x"]}, "subject": {"reference": "Patient/Z"}, "period": {"start": "2024-01-01"}})
     counted.add({"meta": {"profile": [profile]}, "subject": {"reference": "Patient/Z"}})
