@@ -62,7 +62,7 @@ class MemberRow:
 @dataclass
 class Weekly:
     weeks: list[date]
-    counts: Mapping[str, dict[date, int]]   # member -> week start -> contacts (a WeekTable)
+    counts: WeekTable                    # member -> week start -> contacts
     required: int | None                 # contacts per member per week, None: no weekly minimum
     rule: str | None
     citation: str | None
@@ -304,6 +304,12 @@ class WeekTable(Mapping[str, dict[date, int]]):
         weeks = self._members[member]
         first = weeks[0]
         return {date.fromordinal(first + 7 * n): c for n, c in enumerate(weeks[1:]) if c}
+
+    def spans(self) -> Iterator[tuple[int, array[int]]]:
+        """Per member (in no particular order): its first week's ordinal and its contacts per week from
+        there (zeros where a week has none, possibly at either end): the met chart counts from these."""
+        for weeks in self._members.values():
+            yield weeks[0], weeks[1:]
 
     def first_and_last(self) -> tuple[date, date]:
         """The first and the last week with a contact of any member (read from the arrays, no dicts)."""
