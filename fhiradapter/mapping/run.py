@@ -212,6 +212,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 on_member.flush()   # the members still with the workers
         finally:
             writer.close()
+            graph.close()   # its scratch file, if it went to disk (not left to the collector)
             if findings_handle is not None:
                 findings_handle.close()
 
