@@ -13,6 +13,7 @@ from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from fhiradapter.mapping.refstore import DiskGraph
 from fhiradapter.provenance import source_of
 
 # a relative literal reference (absolute URLs and urn:uuid are not the mapper's, contained '#x' stays inside)
@@ -138,6 +139,9 @@ class Held:
     because: str          # "depends on members.csv:8" or "... which no output contains"
 
 
+# resources the graph keeps in memory (~270 bytes each); past this it moves to disk (refstore.py), so a
+# run's memory stays flat however many rows it maps (issue 18)
+MEMORY_NODES = 50_000
 _NO_LINE = -(2 ** 62)   # a row without a line number (a whole-file JSON record, a constant resource)
 NOT_WRITTEN = object()   # ReferenceGraph.written_line of a resource no row wrote
 
@@ -145,9 +149,12 @@ NOT_WRITTEN = object()   # ReferenceGraph.written_line of a resource no row wrot
 class ReferenceGraph:
     """Per resource a few machine integers (issue 18: a tuple per row and per reference made mapping
     memory grow ~1 KB a row): the row of a written node as indexes into flat arrays, the edges as
-    (source, target, element) triples of one array, element names once each."""
+    (source, target, element) triples of one array, element names once each. Past MEMORY_NODES
+    resources all of it but the file and element names moves to a DiskGraph (refstore.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, memory_nodes: int | None = None) -> None:
+        self._memory_nodes = MEMORY_NODES if memory_nodes is None else memory_nodes
+        self._disk: DiskGraph | None = None
         self._index: dict[str, int] = {}   # 'Type/id' -> node
         self._keys: list[str] = []
         self._file: array[int] = array("l")     # node -> index into _files, -1: not written
@@ -172,6 +179,9 @@ class ReferenceGraph:
 
     def written_line(self, key: str) -> int | None | object:
         """The line of the row that wrote resource `key` ('Type/id'), or NOT_WRITTEN."""
+        if self._disk is not None:
+            found = self._disk.lookup(key)
+            return NOT_WRITTEN if found is None else found[1]
         node = self._index.get(key)
         if node is None or self._file[node] < 0:
             return NOT_WRITTEN
@@ -190,7 +200,8 @@ class ReferenceGraph:
         """refs: references(resource), when the caller found them already (template_references, or a
         worker process with --jobs)."""
         kind = resource.get("resourceType")
-        node = self._node(f"{kind}/{resource.get('id')}")
+        if self._disk is None and len(self._keys) >= self._memory_nodes:
+            self._spill()
         if file is None:
             origin = source_of(resource)
             file, line = (origin.file, origin.line) if origin is not None else ("", None)
@@ -199,6 +210,13 @@ class ReferenceGraph:
         if at is None:
             at = self._file_index[name] = len(self._files)
             self._files.append(name)
+        elements = self._element_index
+        if self._disk is not None:
+            self._disk.written(f"{kind}/{resource.get('id')}", at, line, pointer,
+                               ((target, self._element(elements, kind, element))
+                                for element, target in (references(resource) if refs is None else refs)))
+            return
+        node = self._node(f"{kind}/{resource.get('id')}")
         if self._file[node] < 0:
             self._order.append(node)
         self._file[node] = at
@@ -207,13 +225,39 @@ class ReferenceGraph:
             self._pointer[node] = pointer
         else:
             self._pointer.pop(node, None)
-        elements, edges = self._element_index, self._edges
+        edges = self._edges
         for element, target in (references(resource) if refs is None else refs):
             number = elements.get((kind, element))
-            if number is None:   # one text per element of a type, not one per reference
-                number = elements[(kind, element)] = len(self._elements)
-                self._elements.append(f"{kind}.{element}")
+            if number is None:
+                number = self._element(elements, kind, element)
             edges.extend((node, self._node(target), number))
+
+    def _element(self, elements: dict[tuple[Any, str], int], kind: Any, element: str) -> int:
+        number = elements.get((kind, element))
+        if number is None:   # one text per element of a type, not one per reference
+            number = elements[(kind, element)] = len(self._elements)
+            self._elements.append(f"{kind}.{element}")
+        return number
+
+    def _spill(self) -> None:
+        """Move the graph to disk, in the same order, and free the memory."""
+        disk = self._disk = DiskGraph()
+        keys, pointers = self._keys, self._pointer
+        for node in self._order:
+            at = self._line[node]
+            disk.written(keys[node], self._file[node], None if at == _NO_LINE else at, pointers.get(node), iter(()))
+        edges = self._edges
+        for at in range(0, len(edges), 3):
+            disk.edge(keys[edges[at]], keys[edges[at + 1]], edges[at + 2])
+        for node, row in self._rejected.items():
+            disk.rejected(keys[node], *row)
+        self._index, self._keys, self._pointer, self._rejected = {}, [], {}, {}
+        self._file, self._line, self._order, self._edges = array("l"), array("q"), array("l"), array("l")
+
+    def close(self) -> None:
+        """Remove the scratch file of a graph that went to disk."""
+        if self._disk is not None:
+            self._disk.close()
 
     def _edge_list(self) -> Iterator[tuple[int, int, str]]:
         edges, names = self._edges, self._elements
@@ -222,12 +266,19 @@ class ReferenceGraph:
 
     def rejected(self, key: str, file: str, line: int | None, pointer: str | None = None) -> None:
         """A rejected row would have made resource `key` ('Type/id')."""
+        if self._disk is None and len(self._keys) >= self._memory_nodes:
+            self._spill()
+        if self._disk is not None:
+            self._disk.rejected(key, file, line, pointer)
+            return
         self._rejected.setdefault(self._node(key), (file, line, pointer))
 
     def held_back(self, mapped_types: set[str] | frozenset[str]) -> dict[Row, Held]:
         """Rows to take out of the output, with the reason (first found) of each. A reference to a type
         no template of the mapping makes points at a resource the server already has (e.g. a payer's
         Organization): it is not the mapper's to hold back."""
+        if self._disk is not None:
+            return self._disk_held_back(mapped_types)
         held: dict[int, Held] = {}
         for source, target, element in self._edge_list():
             if not self._is_written(target) and source not in held:
@@ -245,6 +296,8 @@ class ReferenceGraph:
         that references them are taken out. Unlike a rejected row, the rest of their rows still goes (a
         member row's Patient may go where the diagnosis it also makes may not). Returns the rows touched
         with the reason, the (type, id) taken out, and the rows taken out whole."""
+        if self._disk is not None:
+            return self._disk_hold(seeds, element)
         held = {self._index[key]: Held(f"{key.split('/', 1)[0]}.{element}", key, because)
                 for key, because in seeds.items() if key in self._index and self._is_written(self._index[key])}
         self._propagate(held, whole_rows=False)
@@ -292,10 +345,85 @@ class ReferenceGraph:
 
     def held_keys(self, rows: dict[Row, Held]) -> set[tuple[str, str]]:
         """(type, id) of every resource of the held rows."""
+        if self._disk is not None:
+            return self._disk_held_keys(rows)
         found = set()
         for node in self._order:
             if self._row(node) in rows:
                 kind, _, rid = self._keys[node].partition("/")
+                found.add((kind, rid))
+        return found
+
+    # -- the same questions, answered on disk (the same order: the same verdicts and reasons) ----
+    def _named(self, row: tuple[int, int | None, str | None]) -> Row:
+        return self._files[row[0]], row[1], row[2]
+
+    def _disk_held_back(self, mapped_types: set[str] | frozenset[str]) -> dict[Row, Held]:
+        assert self._disk is not None
+        held: dict[str, Held] = {}
+        for source, target, element, row in self._disk.missing_targets():
+            if source not in held:
+                if row is None and target.split("/", 1)[0] not in mapped_types:
+                    continue
+                because = (f"depends on {_where(row)}" if row is not None
+                           else f"depends on {target}, which no output contains")
+                held[source] = Held(self._elements[element], target, because)
+        return self._disk_propagate(held)
+
+    def _disk_propagate(self, held: dict[str, Held], whole_rows: bool = True) -> dict[Row, Held]:
+        disk = self._disk
+        assert disk is not None
+        if not held:
+            return {}
+        rows: dict[Row, Held] = {}
+        changed = True
+        while changed:
+            changed = False
+            for key, why in list(held.items()) if whole_rows else ():   # a row goes whole
+                raw = disk.row_of(key)
+                row = self._named(raw)
+                if row not in rows:
+                    rows[row] = why
+                    for other in disk.keys_of_row(*raw):
+                        if other not in held:
+                            held[other] = why
+                            changed = True
+            names = self._elements
+            for source, target, element in disk.edges():   # and what references it follows
+                if target in held and source not in held:
+                    held[source] = Held(names[element], target, held[target].because)
+                    changed = True
+        return rows
+
+    def _disk_hold(self, seeds: dict[str, str], element: str
+                   ) -> tuple[dict[Row, Held], set[tuple[str, str]], set[Row]]:
+        disk = self._disk
+        assert disk is not None
+        held = {key: Held(f"{key.split('/', 1)[0]}.{element}", key, because)
+                for key, because in seeds.items() if disk.is_written(key)}
+        self._disk_propagate(held, whole_rows=False)
+        rows: dict[Row, Held] = {}
+        raws = set()
+        for key, why in held.items():
+            raw = disk.row_of(key)
+            raws.add(raw)
+            rows.setdefault(self._named(raw), why)
+        keys = set()
+        for key in held:
+            kind, _, rid = key.partition("/")
+            keys.add((kind, rid))
+        partial = {self._named(raw) for raw in raws if any(other not in held for other in disk.keys_of_row(*raw))}
+        return rows, keys, set(rows) - partial
+
+    def _disk_held_keys(self, rows: dict[Row, Held]) -> set[tuple[str, str]]:
+        assert self._disk is not None
+        found = set()
+        for file, line, pointer in rows:
+            number = self._file_index.get(file)
+            if number is None:
+                continue
+            for key in self._disk.keys_of_row(number, line, pointer):
+                kind, _, rid = key.partition("/")
                 found.add((kind, rid))
         return found
 

@@ -218,6 +218,7 @@ def _map_into(out: Path, mapping: Mapping, input_dir: str | Path, *, show_values
                 on_member.flush()   # the members still with the workers
         finally:
             writer.close()
+            graph.close()   # its scratch file, if it went to disk (not left to the collector)
             if findings_handle is not None:
                 findings_handle.close()
 
@@ -413,8 +414,8 @@ def _weekly_counts(program: str | None) -> WeeklyCounts | None:
 
 
 def _latest_date_tracker() -> Any:
-    """A rules.window.LatestDate: the export's end, for the rules and the manifest's transactionTime."""
-    from fhiradapter.rules.window import LatestDate
+    """An exportend.LatestDate: the export's end, for the rules and the manifest's transactionTime."""
+    from fhiradapter.exportend import LatestDate   # (not via fhiradapter.rules: `map` loads no rules)
     return LatestDate()
 
 

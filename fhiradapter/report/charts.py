@@ -61,13 +61,16 @@ def met_chart(weekly: Weekly) -> str | None:
     import pygal
     weeks, required = weekly.weeks, weekly.required
     met, short = [0] * len(weeks), [0] * len(weeks)
-    position = {week: n for n, week in enumerate(weeks)}
-    for counts in weekly.counts.values():   # each member over its own span: one pass, not one per week
-        for n in range(position[min(counts)], position[max(counts)] + 1):
-            if counts.get(weeks[n], 0) >= required:
-                met[n] += 1
+    base = weeks[0].toordinal()
+    for first, per_week in weekly.counts.spans():   # each member from its first to its last contact week
+        low = next(n for n, c in enumerate(per_week) if c)
+        high = len(per_week) - next(n for n, c in enumerate(reversed(per_week)) if c)
+        offset = (first - base) // 7
+        for n in range(low, high):
+            if per_week[n] >= required:
+                met[offset + n] += 1
             else:
-                short[n] += 1
+                short[offset + n] += 1
     chart = pygal.StackedBar(**_config(title="Members meeting the weekly requirement", width=1000, height=320,
                                        legend_at_bottom=True, x_label_rotation=35, show_minor_x_labels=False,
                                        x_labels_major_every=max(1, len(weekly.weeks) // 12)))

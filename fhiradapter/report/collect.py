@@ -7,11 +7,12 @@ with --show-values), members are named by their Patient id, weeks by their start
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
 import orjson
 from markupsafe import Markup
@@ -61,7 +62,7 @@ class MemberRow:
 @dataclass
 class Weekly:
     weeks: list[date]
-    counts: dict[str, dict[date, int]]    # member -> week start -> contacts
+    counts: WeekTable                    # member -> week start -> contacts
     required: int | None                 # contacts per member per week, None: no weekly minimum
     rule: str | None
     citation: str | None
@@ -229,24 +230,33 @@ class WeeklyCounts:
     its findings are in findings.ndjson and the report's findings table.
 
     map/run count the Encounters as they write them (and take out those held back), so the report
-    need not read Encounter.ndjson back (issue 18); a report refreshed later reads the file."""
+    need not read Encounter.ndjson back (issue 18); a report refreshed later reads the file.
+
+    Each member's weeks are one machine-integer array, [first Monday's ordinal, contacts of that week,
+    of the next, ...] (issue 18: a dict of dates per member was ~1 KB a member, the largest thing a
+    1,000,000-row `map` still held); `counts` reads them as {Monday: contacts}."""
 
     def __init__(self, program: str) -> None:
         from fhiradapter.canonical import profile_url
         self.profile = profile_url(program, "Encounter")
-        self.counts: dict[str, dict[date, int]] = {}
-        self._weeks: dict[str, date | None] = {}   # 'YYYY-MM-DD' -> its week's Monday (None: no date)
+        self._members: dict[str, array[int]] = {}
+        self._weeks: dict[str, int | None] = {}   # 'YYYY-MM-DD' -> its week's Monday, ordinal (None: no date)
 
-    def _week(self, start: str) -> date | None:
+    @property
+    def counts(self) -> WeekTable:
+        """member -> {week's Monday: contacts} (weeks without a contact left out), in member order."""
+        return WeekTable(self._members)
+
+    def _week(self, start: str) -> int | None:
         if start in self._weeks:
             return self._weeks[start]
-        week: date | None
+        week: int | None
         try:
             day = date.fromisoformat(start)
         except ValueError:
             week = None
         else:
-            week = day - timedelta(days=day.weekday())
+            week = day.toordinal() - day.weekday()
         if len(self._weeks) >= 4096:   # a few years of days; bounded
             self._weeks.clear()
         self._weeks[start] = week
@@ -273,19 +283,62 @@ class WeeklyCounts:
         week = self._week(start)
         if week is None:
             return
-        weeks = self.counts.get(member)
+        weeks = self._members.get(member)
         if weeks is None:
-            weeks = self.counts[member] = {}
-        count = weeks.get(week, 0) + step
-        if count > 0:
-            weeks[week] = count
-        else:   # as if never written: no week, and no member, without a contact
-            weeks.pop(week, None)
-            if not weeks:
-                del self.counts[member]
+            if step > 0:
+                self._members[member] = array("I", (week, step))
+            return
+        at = (week - weeks[0]) // 7 + 1
+        if at < 1:   # a week before the member's first one so far
+            weeks[1:1] = array("I", bytes(4 * (1 - at)))
+            weeks[0] = week
+            at = 1
+        elif at >= len(weeks):
+            weeks.extend(array("I", bytes(4 * (at - len(weeks) + 1))))   # zeros up to this week
+        count = weeks[at] + step
+        weeks[at] = count if count > 0 else 0
+        if count <= 0 and not any(weeks[1:]):   # as if never written: no member without a contact
+            del self._members[member]
 
     def remove(self, encounter: dict[str, Any]) -> None:
         self.add(encounter, -1)
+
+
+class WeekTable(Mapping[str, dict[date, int]]):
+    """WeeklyCounts' arrays read as {week's Monday: contacts}, one member at a time (never all at once)."""
+
+    def __init__(self, members: dict[str, array[int]]) -> None:
+        self._members = members
+        self._order = sorted(members)
+
+    def __getitem__(self, member: str) -> dict[date, int]:
+        weeks = self._members[member]
+        first = weeks[0]
+        return {date.fromordinal(first + 7 * n): c for n, c in enumerate(weeks[1:]) if c}
+
+    def spans(self) -> Iterator[tuple[int, array[int]]]:
+        """Per member (in no particular order): its first week's ordinal and its contacts per week from
+        there (zeros where a week has none, possibly at either end): the met chart counts from these."""
+        for weeks in self._members.values():
+            yield weeks[0], weeks[1:]
+
+    def first_and_last(self) -> tuple[date, date]:
+        """The first and the last week with a contact of any member (read from the arrays, no dicts)."""
+        first = last = None
+        for weeks in self._members.values():
+            counts = weeks[1:]
+            low = weeks[0] + 7 * next(n for n, c in enumerate(counts) if c)
+            high = weeks[0] + 7 * (len(counts) - 1 - next(n for n, c in enumerate(reversed(counts)) if c))
+            first = low if first is None or low < first else first
+            last = high if last is None or high > last else last
+        assert first is not None and last is not None   # asked only when there is a member
+        return date.fromordinal(first), date.fromordinal(last)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
 
 
 def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Weekly | None:
@@ -302,15 +355,14 @@ def _weekly(out: Path, program: str, counted: WeeklyCounts | None = None) -> Wee
     counts = counted.counts
     if not counts:
         return None
-    first = min(w for weeks in counts.values() for w in weeks)
-    last = max(w for weeks in counts.values() for w in weeks)
+    first, last = counts.first_and_last()
     weeks = [first + timedelta(days=7 * n) for n in range((last - first).days // 7 + 1)]
     row = program_row(program)
     weekly = row.weekly if row else None
     citation = None
     if weekly is not None:
         citation = _catalogue().get(weekly[1], ("", ""))[0] or None
-    result = Weekly(weeks, {m: dict(w) for m, w in sorted(counts.items())}, weekly[0] if weekly else None,
+    result = Weekly(weeks, counts, weekly[0] if weekly else None,
                     weekly[1] if weekly else None, citation)
     shown = list(result.counts)
     if len(shown) > MEMBERS:   # the members with the most weeks below the requirement, in member order
