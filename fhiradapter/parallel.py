@@ -244,6 +244,18 @@ class Pool:
         for process in list(pool._pool):
             process.join(timeout=10)
         pool._terminate.cancel()   # the finalizer would run multiprocessing's terminate at exit
+        # every worker is gone now: a queue lock still taken was a dead worker's; give it back so the
+        # pool's threads can see their end-of-work sentinels and end (a library caller keeps no
+        # stuck threads, and later pools can fork again)
+        for lock in (pool._outqueue._wlock, pool._inqueue._rlock):
+            if lock is not None and not lock.acquire(timeout=LOCK_WAIT):
+                lock.release()
+            elif lock is not None:
+                lock.release()
+        pool._taskqueue.put(None)
+        pool._outqueue.put(None)
+        for thread in (pool._task_handler, pool._result_handler):
+            thread.join(timeout=LOCK_WAIT)
 
     def close(self) -> None:
         if not self._closed:

@@ -65,6 +65,7 @@ def test_a_pool_whose_worker_died_holding_a_queue_lock_still_stops():
 
     from fhiradapter.parallel import Pool, WorkerDied
 
+    threads_before = threading.active_count()
     pool = Pool(2, _noop)
     victim = pool.submit(_pid, None).get(timeout=120)
     inner = pool._pool
@@ -88,3 +89,7 @@ def test_a_pool_whose_worker_died_holding_a_queue_lock_still_stops():
     assert ended.wait(60), "stopping the pool waited on the dead worker's lock"
     assert len(errors) == 1 and isinstance(errors[0], WorkerDied)
     assert not any(p.is_alive() for p in inner._pool)
+    deadline = time.monotonic() + 30   # and the pool's own threads end: nothing is left stuck
+    while time.monotonic() < deadline and threading.active_count() > threads_before:
+        time.sleep(0.05)
+    assert threading.active_count() == threads_before
