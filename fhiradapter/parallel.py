@@ -405,6 +405,16 @@ def _validate_chunk(task: _Chunk) -> _ChunkResult:
     return validate_chunk(_STATE["validator"], task)
 
 
+def _line_starts(data: bytes) -> list[int]:
+    """The offset of each line's first byte in a piece of an NDJSON file."""
+    starts = [0]
+    pos = data.find(b"\n")
+    while pos >= 0:
+        starts.append(pos + 1)
+        pos = data.find(b"\n", pos + 1)
+    return starts
+
+
 def validate_chunk(v: Validator, task: _Chunk) -> _ChunkResult:
     """Validate the lines of one piece of an NDJSON file (check_path's NDJSON branch)."""
     from .members import member_key
@@ -418,11 +428,7 @@ def validate_chunk(v: Validator, task: _Chunk) -> _ChunkResult:
     out = _ChunkResult([], 0, None, [], [], None, notes.report())
     latest = LatestDate()
     # line offsets: the item's line number indexes them (blank lines are skipped by the reader)
-    starts = [0]
-    pos = data.find(b"\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = data.find(b"\n", pos + 1)
+    starts = _line_starts(data)
     for item in _ndjson_lines(io.BytesIO(data), task.path, start=task.first_line):
         if out.first is None:
             out.first = (item.source, item.line or 0)
@@ -1083,11 +1089,7 @@ def _scan_items(task: _ScanTask) -> Iterator[tuple[Any, Where, int]]:
     with open(task.path, "rb") as handle:
         handle.seek(task.offset)
         data = handle.read(task.length)
-    starts = [0]
-    pos = data.find(b"\n")
-    while pos >= 0:
-        starts.append(pos + 1)
-        pos = data.find(b"\n", pos + 1)
+    starts = _line_starts(data)
     for item in _ndjson_lines(io.BytesIO(data), task.path, start=task.first_line):
         k = (item.line or 0) - task.first_line
         end = starts[k + 1] if k + 1 < len(starts) else len(data)

@@ -3,10 +3,8 @@ input is read; past a bound they go to temporary files (issue 18: memory flat fr
 resources) and the report is the same as when everything is held in memory."""
 from __future__ import annotations
 
-import json
 import pickle
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,11 @@ from fhiradapter.validator import Validator, spool
 from fhiradapter.validator.runner import Groups, check_path, run_member_rules
 from fhiradapter.validator.spool import IssueSpool, OrderedSpool
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from validate_bench import corpus, varied_corpus, with_errors  # noqa: E402  (the benchmark's corpus)
+from test_member_spill import _inputs as _member_inputs  # noqa: E402  (beside this file)
 
 
 def _inputs(tmp_path: Path) -> list[str]:
-    """Six members' records (all program profiles), 1 resource in 4 with errors, over two files."""
-    resources = with_errors(varied_corpus(corpus(), 6 * len(corpus())))
-    random.Random(18).shuffle(resources)
-    files = []
-    for n in range(2):
-        path = tmp_path / f"part{n}.ndjson"
-        path.write_text("".join(json.dumps(r) + "\n" for r in resources[n::2]), encoding="utf-8")
-        files.append(str(path))
-    return files
+    return _member_inputs(tmp_path, errors=True)
 
 
 def _report(files: list[str]) -> tuple[list[tuple[object, ...]], list[int]]:

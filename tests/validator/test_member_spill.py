@@ -14,12 +14,15 @@ from fhiradapter.validator.runner import Groups, check_path, run_member_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from validate_bench import corpus, varied_corpus  # noqa: E402  (the benchmark's own corpus generator)
+from validate_bench import corpus, varied_corpus, with_errors  # noqa: E402  (the benchmark's corpus generator)
 
 
-def _inputs(tmp_path: Path) -> list[str]:
-    """Six members' records (all program profiles), shuffled and split over two NDJSON files."""
+def _inputs(tmp_path: Path, errors: bool = False) -> list[str]:
+    """Six members' records (all program profiles), shuffled and split over two NDJSON files;
+    errors: 1 resource in 4 carries errors."""
     resources = varied_corpus(corpus(), 6 * len(corpus()))
+    if errors:
+        resources = with_errors(resources)
     random.Random(18).shuffle(resources)
     files = []
     for n in range(2):
